@@ -1,0 +1,124 @@
+/**
+ * @file mmarml/engine.h
+ * @brief Engine: runs jobs on workers and feeds outcomes back to the controller (Clara's
+ * workflow Engine).
+ *
+ * Event order: startup (handlers in chain order) -> start_automl -> determine_search_space ->
+ * search_space_available -> set_search_space -> initial_recommendation ->
+ * recommendations_available -> jobs -> end_automl -> shutdown of controller, executor, then
+ * handlers in reverse chain order.
+ *
+ * Jobs: pending recommendations form a FIFO; a job goes to the idle, non-suspended worker
+ * with the fewest jobs done (ties: lowest number) and runs on that worker's job thread as
+ * start_job -> execute -> end_job. Job names are `W<w>_<k>_J<n>` (worker number, that
+ * worker's 1-based job count, global 1-based job number). Completions wake the engine
+ * thread (no polling), which calls refine_recommendation in completion order, then fires
+ * round_ended.
+ *
+ * The run ends when the controller has nothing more and nothing is pending or running, when
+ * a stop is asked (context stop_work or mmarml_engine_stop(): running jobs are aborted),
+ * when max_jobs jobs have finished, or when max_sys_run_time has passed (running jobs are
+ * aborted). A job running longer than max_job_run_time is aborted with status `timeout`.
+ *
+ * @par Thread-safety
+ * mmarml_engine_run() blocks the calling thread, which becomes the engine thread. The admin
+ * functions and mmarml_engine_stop() may be called from any thread while it runs.
+ */
+#ifndef MMARML_ENGINE_H
+#define MMARML_ENGINE_H
+
+#include <jansson.h>
+#include "common.h"
+#include "context.h"
+#include "controller.h"
+#include "executor.h"
+#include "handler.h"
+
+typedef struct mmarml_engine mmarml_engine;
+
+/** Engine options; versioned like a vtable. Zero means "no limit" for the limits. */
+typedef struct mmarml_engine_options {
+    uint32_t struct_size;
+    uint32_t version; /**< MMARML_ENGINE_OPTIONS_VERSION */
+    /* --- version 1 --- */
+    /** Clara's workers string: `0:0:1:1`, `0,1:2,3`; NULL or "" gives one worker without GPUs.
+     *  Copied. */
+    const char *workers;
+    /** Stop dispatching after this many jobs; the run ends when they have finished. */
+    uint64_t max_jobs;
+    /** Seconds a job may run before it is aborted with status `timeout`. */
+    double max_job_run_time;
+    /** Seconds the whole run may take; running jobs are then aborted. */
+    double max_sys_run_time;
+} mmarml_engine_options;
+
+#define MMARML_ENGINE_OPTIONS_VERSION 1
+#define MMARML_ENGINE_OPTIONS_INIT \
+    { sizeof(mmarml_engine_options), MMARML_ENGINE_OPTIONS_VERSION, 0, 0, 0, 0 }
+
+/** Why a run ended (mmarml_engine_end_reason()). */
+enum mmarml_end_reason {
+    MMARML_END_NOT_ENDED = 0,
+    MMARML_END_EXHAUSTED = 1,     /**< the controller had nothing more */
+    MMARML_END_STOP_ASKED = 2,    /**< stop_work or mmarml_engine_stop() */
+    MMARML_END_MAX_JOBS = 3,
+    MMARML_END_MAX_SYS_RUN_TIME = 4
+};
+
+MMARML_BEGIN_DECLS
+
+MMARML_API int mmarml_engine_options_init(mmarml_engine_options *opts, uint32_t version);
+
+/**
+ * Create an engine.
+ * @param controller  Referenced.
+ * @param executor    Referenced.
+ * @param opts        Copied; NULL for defaults.
+ * @return MMARML_OK, MMARML_EINVAL (bad workers string: the message quotes it and the
+ *         position), MMARML_EVERSION (options version).
+ */
+MMARML_API int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
+                                 mmarml_executor *executor, const mmarml_engine_options *opts);
+MMARML_API mmarml_engine *mmarml_engine_ref(mmarml_engine *engine);
+MMARML_API mmarml_engine *mmarml_engine_unref(mmarml_engine *engine);
+/** Append a handler to the chain (referenced). MMARML_EMISUSE once the run started. */
+MMARML_API int mmarml_engine_add_handler(mmarml_engine *engine, mmarml_handler *handler);
+
+/**
+ * Run the whole workflow on the calling thread; returns when it has ended and every
+ * component was shut down. An engine runs once.
+ *
+ * @param ctx  The main context (referenced for the run). Every job context is its child.
+ * @return MMARML_OK when the run completed (see mmarml_engine_end_reason()); the negative
+ *         code of a startup/start_automl handler, determine_search_space, set_search_space,
+ *         or initial_recommendation that failed (nothing was run then); MMARML_EMISUSE on a
+ *         second call.
+ */
+MMARML_API int mmarml_engine_run(mmarml_engine *engine, mmarml_context *ctx);
+/** Ask a running engine to stop (as stop_work does); `message` copied. Any thread. */
+MMARML_API int mmarml_engine_stop(mmarml_engine *engine, const char *message);
+/** @return enum mmarml_end_reason. */
+MMARML_API int mmarml_engine_end_reason(const mmarml_engine *engine);
+/** @return The number of workers. */
+MMARML_API size_t mmarml_engine_worker_count(const mmarml_engine *engine);
+
+/** @name Admin operations (any thread, also while running)
+ * Workers are named "W1".."Wn". A worker's JSON: `{"name", "gpus", "state"
+ * ("idle"|"busy"|"suspended"|"busy,suspended"), "jobs", "current_job" (or null)}`.
+ * @{ */
+/** `*out`: new reference to an array of worker objects. */
+MMARML_API int mmarml_engine_list_workers(json_t **out, mmarml_engine *engine);
+/** `*out`: new reference to one worker object. MMARML_ENOTFOUND for an unknown name. */
+MMARML_API int mmarml_engine_show_worker(json_t **out, mmarml_engine *engine, const char *name);
+/** The worker gets no new job; its running job goes on. */
+MMARML_API int mmarml_engine_suspend_worker(mmarml_engine *engine, const char *name);
+MMARML_API int mmarml_engine_resume_worker(mmarml_engine *engine, const char *name);
+/** Abort the worker's running job (status `aborted`). MMARML_ENOTFOUND if it runs none. */
+MMARML_API int mmarml_engine_abort_worker(mmarml_engine *engine, const char *name);
+/** `*out`: `{"state", "jobs_started", "jobs_finished", "pending", "running", "end_reason"}`. */
+MMARML_API int mmarml_engine_status(json_t **out, mmarml_engine *engine);
+/** @} */
+
+MMARML_END_DECLS
+
+#endif

@@ -1,0 +1,113 @@
+/**
+ * @file mmarml/recommendation.h
+ * @brief Recommendation (an id plus PRL -> value over a space), its list, and Outcome.
+ *
+ * A recommendation is immutable once created and may be shared read-only across threads.
+ * Values are doubles: floats as is, ints and enum choice indices as integral doubles. A
+ * recommendation may leave params unset (NaN in the values array): those are not applied.
+ */
+#ifndef MMARML_RECOMMENDATION_H
+#define MMARML_RECOMMENDATION_H
+
+#include <jansson.h>
+#include "common.h"
+#include "search_space.h"
+
+/** Job statuses (D5). Only MMARML_JOB_OK carries a score. */
+enum mmarml_job_status {
+    MMARML_JOB_OK = 0,       /**< finished with a score */
+    MMARML_JOB_FAILED = 1,   /**< non-zero exit or killed by a signal */
+    MMARML_JOB_NO_SCORE = 2, /**< exited 0 without a valid score */
+    MMARML_JOB_ABORTED = 3,  /**< stopped by us (stop, abort_worker) */
+    MMARML_JOB_TIMEOUT = 4,  /**< max_job_run_time exceeded */
+    MMARML_JOB_ERROR = 5     /**< the executor itself failed */
+};
+
+/** Score written where Clara's files expect a number but the job has none. */
+#define MMARML_NO_SCORE_SENTINEL (-1000000.0)
+
+typedef struct mmarml_recommendation mmarml_recommendation;
+typedef struct mmarml_recommendation_list mmarml_recommendation_list;
+typedef struct mmarml_outcome mmarml_outcome;
+
+MMARML_BEGIN_DECLS
+
+/**
+ * Create a recommendation.
+ *
+ * @param[out] out     New recommendation (refcount 1).
+ * @param      id      Controller-chosen id.
+ * @param      space   The space; frozen by this call if it was not; the recommendation
+ *                     takes a reference.
+ * @param      values  One value per param of `space`, in its order; NaN leaves a param unset.
+ *                     Copied.
+ * @param      count   Must equal mmarml_search_space_count(space).
+ * @return MMARML_OK, or MMARML_EINVAL naming the first PRL whose value is out of range.
+ */
+MMARML_API int mmarml_recommendation_new(mmarml_recommendation **out, int64_t id,
+                                         mmarml_search_space *space, const double *values,
+                                         size_t count);
+/**
+ * Create a recommendation from `{"rec_id": n, "values": {PRL: value}}` (or a bare values
+ * object, with id 0). Unknown PRLs and out-of-range values are errors naming them.
+ * @param json  Borrowed.
+ */
+MMARML_API int mmarml_recommendation_from_json(mmarml_recommendation **out,
+                                               mmarml_search_space *space, const json_t *json);
+MMARML_API mmarml_recommendation *mmarml_recommendation_ref(mmarml_recommendation *rec);
+MMARML_API mmarml_recommendation *mmarml_recommendation_unref(mmarml_recommendation *rec);
+
+MMARML_API int64_t mmarml_recommendation_id(const mmarml_recommendation *rec);
+/** @return The space (borrowed). */
+MMARML_API mmarml_search_space *mmarml_recommendation_space(const mmarml_recommendation *rec);
+/** @return The values array (borrowed), one per param; NaN for unset. */
+MMARML_API const double *mmarml_recommendation_values(const mmarml_recommendation *rec);
+/** Value by PRL. @return MMARML_OK, MMARML_ENOTFOUND (unknown PRL or unset). */
+MMARML_API int mmarml_recommendation_get(const mmarml_recommendation *rec, const char *prl,
+                                         double *out);
+/** `{"rec_id": n, "values": {PRL: value}}`; ints and enums as JSON integers. New reference. */
+MMARML_API int mmarml_recommendation_to_json(json_t **out, const mmarml_recommendation *rec);
+
+/** @name Recommendation lists: what controllers return. The list holds its own references.
+ * @{ */
+MMARML_API int mmarml_recommendation_list_new(mmarml_recommendation_list **out);
+MMARML_API void mmarml_recommendation_list_free(mmarml_recommendation_list *list);
+/** Append; the list takes its own reference (the caller keeps and releases its own). */
+MMARML_API int mmarml_recommendation_list_append(mmarml_recommendation_list *list,
+                                                 mmarml_recommendation *rec);
+MMARML_API size_t mmarml_recommendation_list_count(const mmarml_recommendation_list *list);
+/** @return Item `i` (borrowed) or NULL. */
+MMARML_API mmarml_recommendation *
+mmarml_recommendation_list_get(const mmarml_recommendation_list *list, size_t i);
+/** Drop every item. */
+MMARML_API void mmarml_recommendation_list_clear(mmarml_recommendation_list *list);
+/** @} */
+
+/**
+ * Create an outcome (what refine_recommendation receives).
+ * @param rec       Referenced.
+ * @param status    enum mmarml_job_status.
+ * @param score     Used only when status is MMARML_JOB_OK; must then be finite.
+ * @param job_name  Copied; may be NULL.
+ */
+MMARML_API int mmarml_outcome_new(mmarml_outcome **out, mmarml_recommendation *rec, int status,
+                                  double score, const char *job_name);
+MMARML_API mmarml_outcome *mmarml_outcome_ref(mmarml_outcome *outcome);
+MMARML_API mmarml_outcome *mmarml_outcome_unref(mmarml_outcome *outcome);
+/** @return The recommendation (borrowed). */
+MMARML_API mmarml_recommendation *mmarml_outcome_recommendation(const mmarml_outcome *outcome);
+/** @return enum mmarml_job_status. */
+MMARML_API int mmarml_outcome_status(const mmarml_outcome *outcome);
+/** @return MMARML_OK with the score, or MMARML_ENOTFOUND when the status is not ok. */
+MMARML_API int mmarml_outcome_score(const mmarml_outcome *outcome, double *out);
+/** @return The job name (borrowed), "" if none. */
+MMARML_API const char *mmarml_outcome_job_name(const mmarml_outcome *outcome);
+
+/** @return "ok", "failed", "no_score", "aborted", "timeout", "error", or "unknown". */
+MMARML_API const char *mmarml_job_status_name(int status);
+/** @return The status named `name`, or MMARML_EINVAL. */
+MMARML_API int mmarml_job_status_from_name(const char *name);
+
+MMARML_END_DECLS
+
+#endif

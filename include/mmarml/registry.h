@@ -1,0 +1,95 @@
+/**
+ * @file mmarml/registry.h
+ * @brief Component registry: create controllers, handlers and executors by name with JSON
+ * args (what config_automl.json names), and helpers to read such args.
+ *
+ * A component spec is `{"name": "RandomController", "args": {...}}` or
+ * `{"path": "libx.so:factory", "args": {...}}`; `path` loads `factory` from a shared object
+ * with dlopen (the object stays loaded for the life of the process). A Python path
+ * (`module.Class`) is refused with a message saying so.
+ *
+ * @par Thread-safety
+ * Registering is for one thread at a time; creating from a registry nobody modifies is safe
+ * from any thread.
+ */
+#ifndef MMARML_REGISTRY_H
+#define MMARML_REGISTRY_H
+
+#include <jansson.h>
+#include "common.h"
+#include "controller.h"
+#include "executor.h"
+#include "handler.h"
+
+typedef struct mmarml_registry mmarml_registry;
+
+/** Component kinds. */
+enum mmarml_component_kind {
+    MMARML_COMPONENT_CONTROLLER = 1,
+    MMARML_COMPONENT_HANDLER = 2,
+    MMARML_COMPONENT_EXECUTOR = 3
+};
+
+/**
+ * A factory: create one component from its args (borrowed; may be NULL for none). It should
+ * reject unknown args (see mmarml_args_check()). `*out` is a mmarml_controller **,
+ * mmarml_handler ** or mmarml_executor ** according to the kind it is registered for.
+ * A factory loaded by `path` is called with user_data NULL.
+ */
+typedef int (*mmarml_component_factory)(void **out, const json_t *args, void *user_data);
+
+MMARML_BEGIN_DECLS
+
+/** Create a registry holding the built-ins: DummyController, TestController,
+ *  RandomController, DummyHandler (and whatever later modules register). */
+MMARML_API int mmarml_registry_new(mmarml_registry **out);
+MMARML_API mmarml_registry *mmarml_registry_ref(mmarml_registry *reg);
+MMARML_API mmarml_registry *mmarml_registry_unref(mmarml_registry *reg);
+
+/**
+ * Register a factory under `name` (copied). A name already registered for that kind is
+ * replaced, so users can override a built-in.
+ * @param kind  enum mmarml_component_kind.
+ */
+MMARML_API int mmarml_registry_register(mmarml_registry *reg, int kind, const char *name,
+                                        mmarml_component_factory factory, void *user_data);
+/** @return 1 if `name` is registered for `kind`. */
+MMARML_API int mmarml_registry_has(const mmarml_registry *reg, int kind, const char *name);
+
+/**
+ * Create a component from a spec (borrowed).
+ * @param where  Context for messages (e.g. "config_automl.json: controller"); may be NULL.
+ * @return MMARML_OK; MMARML_ENOTFOUND for an unknown name (named in the message);
+ *         MMARML_ENOTSUP for a Python path; MMARML_EINVAL for a bad spec or args; or what
+ *         the factory returned.
+ */
+MMARML_API int mmarml_registry_create_controller(mmarml_controller **out, mmarml_registry *reg,
+                                                 const json_t *spec, const char *where);
+MMARML_API int mmarml_registry_create_handler(mmarml_handler **out, mmarml_registry *reg,
+                                              const json_t *spec, const char *where);
+MMARML_API int mmarml_registry_create_executor(mmarml_executor **out, mmarml_registry *reg,
+                                               const json_t *spec, const char *where);
+
+/** @name Reading component args (for factories)
+ * `component` names the component in messages ("RandomController"). `args` may be NULL.
+ * Getters return MMARML_OK (the default when absent) or MMARML_EINVAL naming the component,
+ * the key and the expected type.
+ * @{ */
+/** Reject any key of `args` not in `allowed` (NULL-terminated). Also rejects non-objects. */
+MMARML_API int mmarml_args_check(const json_t *args, const char *component,
+                                 const char *const *allowed);
+MMARML_API int mmarml_args_get_int(const json_t *args, const char *component, const char *key,
+                                   int64_t def, int64_t *out);
+/** Accepts integers too. */
+MMARML_API int mmarml_args_get_double(const json_t *args, const char *component,
+                                      const char *key, double def, double *out);
+MMARML_API int mmarml_args_get_bool(const json_t *args, const char *component, const char *key,
+                                    int def, int *out);
+/** `*out` is borrowed from args (or `def`). */
+MMARML_API int mmarml_args_get_string(const json_t *args, const char *component,
+                                      const char *key, const char *def, const char **out);
+/** @} */
+
+MMARML_END_DECLS
+
+#endif

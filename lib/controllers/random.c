@@ -1,0 +1,110 @@
+/* RandomController: uniform random search that keeps every worker busy. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sample.h"
+
+typedef struct {
+    uint64_t max_rounds, issued, outcomes;
+    ctl_rng rng;
+    mmarml_search_space *space;
+    double *values;
+} randomctl;
+
+static int random_set_search_space(mmarml_controller *self, mmarml_search_space *space,
+                                   mmarml_context *ctx, void *ud)
+{
+    randomctl *r = ud;
+    size_t n = mmarml_search_space_count(space);
+    double *values = calloc(n ? n : 1, sizeof(double));
+
+    (void)self;
+    (void)ctx;
+    if (values == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "RandomController: out of memory");
+    free(r->values);
+    r->values = values;
+    mmarml_search_space_unref(r->space);
+    r->space = mmarml_search_space_ref(space);
+    return MMARML_OK;
+}
+
+static int random_issue(mmarml_recommendation_list *out, randomctl *r, uint64_t count)
+{
+    size_t i, n = mmarml_search_space_count(r->space);
+    int rc = MMARML_OK;
+
+    if (r->space == NULL)
+        return mmarml_error_set(MMARML_EMISUSE, "RandomController: no search space was set");
+    for (; rc == MMARML_OK && count > 0 && r->issued < r->max_rounds; count--) {
+        for (i = 0; i < n; i++)
+            r->values[i] = ctl_sample_param(mmarml_search_space_param(r->space, i), &r->rng);
+        rc = ctl_append(out, (int64_t)r->issued++, r->space, r->values);
+    }
+    return rc;
+}
+
+static int random_initial(mmarml_recommendation_list *out, mmarml_controller *self,
+                          mmarml_context *ctx, void *ud)
+{
+    int64_t workers = 1;
+
+    (void)self;
+    if (mmarml_context_get_int(ctx, MMARML_KEY_NUM_WORKERS, &workers) != MMARML_OK ||
+        workers < 1)
+        workers = 1;
+    return random_issue(out, ud, (uint64_t)workers);
+}
+
+static int random_refine(mmarml_recommendation_list *out, mmarml_controller *self,
+                         const mmarml_outcome *outcome, mmarml_context *ctx, void *ud)
+{
+    randomctl *r = ud;
+
+    (void)self;
+    (void)outcome;
+    if (++r->outcomes >= r->max_rounds) {
+        char msg[80];
+        snprintf(msg, sizeof(msg), "Number of runs reached %llu. Requesting stop.",
+                 (unsigned long long)r->max_rounds);
+        mmarml_context_stop_work(ctx, "RandomController", msg);
+        return MMARML_OK;
+    }
+    return random_issue(out, r, 1);
+}
+
+static void random_destroy(void *ud)
+{
+    randomctl *r = ud;
+
+    mmarml_search_space_unref(r->space);
+    free(r->values);
+    free(r);
+}
+
+int mmarml_controller_new_random(mmarml_controller **out, uint64_t max_rounds, uint64_t seed)
+{
+    static const mmarml_controller_vtable vt = {
+        .struct_size = sizeof(mmarml_controller_vtable),
+        .version = MMARML_CONTROLLER_VTABLE_VERSION,
+        .set_search_space = random_set_search_space,
+        .initial_recommendation = random_initial,
+        .refine_recommendation = random_refine,
+        .destroy = random_destroy,
+    };
+    randomctl *r = calloc(1, sizeof(*r));
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (r == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "RandomController: out of memory");
+    r->max_rounds = max_rounds;
+    ctl_rng_seed(&r->rng, seed);
+    rc = mmarml_controller_new(out, &vt, r);
+    if (rc != MMARML_OK)
+        free(r);
+    return rc;
+}

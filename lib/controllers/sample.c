@@ -1,0 +1,98 @@
+#include "config.h"
+
+#include <math.h>
+
+#include "sample.h"
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+void ctl_rng_seed(ctl_rng *rng, uint64_t seed)
+{
+    int i;
+
+    for (i = 0; i < 4; i++)
+        rng->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next(ctl_rng *rng)
+{
+    uint64_t *s = rng->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+double ctl_rng_uniform(ctl_rng *rng)
+{
+    return (double)(next(rng) >> 11) * 0x1.0p-53;
+}
+
+double ctl_sample_param(const mmarml_param *p, ctl_rng *rng)
+{
+    double lo = mmarml_param_min(p), hi = mmarml_param_max(p), u = ctl_rng_uniform(rng), v;
+
+    if (mmarml_param_type(p) == MMARML_PARAM_ENUM) {
+        v = floor(u * (hi + 1));
+        return v > hi ? hi : v;
+    }
+    if (mmarml_param_flags(p) & MMARML_PARAM_F_LOG) {
+        if (mmarml_param_type(p) == MMARML_PARAM_INT) {
+            /* log-uniform over [lo - 0.5, hi + 0.5) then rounded: every integer reachable */
+            double a = log(lo - 0.5 > 0 ? lo - 0.5 : lo), b = log(hi + 0.5);
+            v = round(exp(a + u * (b - a)));
+        } else {
+            v = exp(log(lo) + u * (log(hi) - log(lo)));
+        }
+    } else if (mmarml_param_type(p) == MMARML_PARAM_INT) {
+        v = lo + floor(u * (hi - lo + 1));
+    } else {
+        v = lo + u * (hi - lo);
+    }
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+double ctl_midpoint(const mmarml_param *p)
+{
+    double lo = mmarml_param_min(p), hi = mmarml_param_max(p), v;
+
+    if (mmarml_param_type(p) == MMARML_PARAM_ENUM)
+        return 0;
+    if (mmarml_param_flags(p) & MMARML_PARAM_F_LOG)
+        v = sqrt(lo * hi);
+    else
+        v = lo + (hi - lo) / 2;
+    if (mmarml_param_type(p) == MMARML_PARAM_INT)
+        v = floor(v + 0.5);
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+int ctl_append(mmarml_recommendation_list *out, int64_t id, mmarml_search_space *space,
+               const double *values)
+{
+    mmarml_recommendation *rec;
+    int rc;
+
+    rc = mmarml_recommendation_new(&rec, id, space, values, mmarml_search_space_count(space));
+    if (rc != MMARML_OK)
+        return rc;
+    rc = mmarml_recommendation_list_append(out, rec);
+    mmarml_recommendation_unref(rec);
+    return rc;
+}

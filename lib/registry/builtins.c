@@ -1,0 +1,92 @@
+/* Factories of the bundled components: JSON args -> the public constructors. */
+#include "config.h"
+
+#include "builtins.h"
+
+static int check_count(const char *component, const char *key, int64_t v, int64_t min)
+{
+    if (v < min)
+        return mmarml_error_set(MMARML_EINVAL, "%s: arg '%s' must be at least %lld (got %lld)",
+                                component, key, (long long)min, (long long)v);
+    return MMARML_OK;
+}
+
+static int dummy_controller_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"max_rounds", NULL};
+    const char *me = "DummyController";
+    int64_t max_rounds;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "max_rounds", 1000, &max_rounds)) != MMARML_OK ||
+        (rc = check_count(me, "max_rounds", max_rounds, 1)) != MMARML_OK)
+        return rc;
+    return mmarml_controller_new_dummy((mmarml_controller **)out, (uint64_t)max_rounds);
+}
+
+static int test_controller_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"total_recs", "max_recs_each_time", "seed", NULL};
+    const char *me = "TestController";
+    int64_t total, each, seed;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "total_recs", 10, &total)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "max_recs_each_time", 1, &each)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "seed", 0, &seed)) != MMARML_OK ||
+        (rc = check_count(me, "total_recs", total, 0)) != MMARML_OK ||
+        (rc = check_count(me, "max_recs_each_time", each, 1)) != MMARML_OK ||
+        (rc = check_count(me, "seed", seed, 0)) != MMARML_OK)
+        return rc;
+    return mmarml_controller_new_test((mmarml_controller **)out, (uint64_t)total,
+                                      (uint64_t)each, (uint64_t)seed);
+}
+
+static int random_controller_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"max_rounds", "seed", NULL};
+    const char *me = "RandomController";
+    int64_t max_rounds, seed;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "max_rounds", 1000, &max_rounds)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "seed", 0, &seed)) != MMARML_OK ||
+        (rc = check_count(me, "max_rounds", max_rounds, 1)) != MMARML_OK ||
+        (rc = check_count(me, "seed", seed, 0)) != MMARML_OK)
+        return rc;
+    return mmarml_controller_new_random((mmarml_controller **)out, (uint64_t)max_rounds,
+                                        (uint64_t)seed);
+}
+
+static int dummy_handler_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {NULL};
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, "DummyHandler", allowed)) != MMARML_OK)
+        return rc;
+    return mmarml_handler_new_dummy((mmarml_handler **)out);
+}
+
+int mmarml__register_builtins(mmarml_registry *reg)
+{
+    int rc;
+
+    if ((rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "DummyController",
+                                       dummy_controller_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "TestController",
+                                       test_controller_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "RandomController",
+                                       random_controller_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "DummyHandler",
+                                       dummy_handler_factory, NULL)) != MMARML_OK)
+        return rc;
+    return MMARML_OK;
+}

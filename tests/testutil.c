@@ -1,0 +1,280 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "testutil.h"
+
+mmarml_search_space *tu_space(void)
+{
+    mmarml_search_space *s = NULL;
+    json_t *choices = json_pack("[[s],[s],[s]]", "relu", "tanh", "sigmoid");
+
+    ck_ok(mmarml_search_space_new(&s, "config_train.json"));
+    ck_ok(mmarml_search_space_add_float(s, "lr.float.$0:learning_rate", "lr", 0.001, 0.1, 0));
+    ck_ok(mmarml_search_space_add_enum(s, "net.enum.train.model$0:act", "net", choices));
+    ck_ok(mmarml_search_space_add_int(s, "net.int.train.model$1:width", "net", 1, 8, 0));
+    json_decref(choices);
+    return s;
+}
+
+/* ---- recording handler ---- */
+
+const char *const tu_event_names[9] = {
+    MMARML_EVENT_STARTUP, MMARML_EVENT_SHUTDOWN, MMARML_EVENT_START_AUTOML,
+    MMARML_EVENT_END_AUTOML, MMARML_EVENT_SEARCH_SPACE_AVAILABLE,
+    MMARML_EVENT_RECOMMENDATIONS_AVAILABLE, MMARML_EVENT_START_JOB, MMARML_EVENT_END_JOB,
+    MMARML_EVENT_ROUND_ENDED};
+
+void tu_recorder_init(tu_recorder *r)
+{
+    memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&r->lock, NULL);
+    r->fail_event = -1;
+}
+
+void tu_recorder_free(tu_recorder *r)
+{
+    size_t i;
+
+    for (i = 0; i < r->count; i++)
+        free(r->events[i]);
+    free(r->events);
+    pthread_mutex_destroy(&r->lock);
+}
+
+void tu_record(tu_recorder *r, const char *text)
+{
+    pthread_mutex_lock(&r->lock);
+    if (r->count == r->cap) {
+        r->cap = r->cap ? r->cap * 2 : 64;
+        r->events = realloc(r->events, r->cap * sizeof(*r->events));
+        ck_assert_ptr_nonnull(r->events);
+    }
+    r->events[r->count++] = strdup(text);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static int recorder_event(mmarml_handler *self, const char *event, mmarml_context *ctx,
+                          void *ud)
+{
+    tu_recorder *r = ud;
+    char *job = NULL, *status = NULL, text[256];
+
+    (void)self;
+    if (strcmp(event, MMARML_EVENT_START_JOB) == 0 || strcmp(event, MMARML_EVENT_END_JOB) == 0)
+        mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &job);
+    if (strcmp(event, MMARML_EVENT_END_JOB) == 0)
+        mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
+    if (job != NULL && status != NULL)
+        snprintf(text, sizeof(text), "%s:%s:%s", event, job, status);
+    else if (job != NULL)
+        snprintf(text, sizeof(text), "%s:%s", event, job);
+    else
+        snprintf(text, sizeof(text), "%s", event);
+    mmarml_free(job);
+    mmarml_free(status);
+    tu_record(r, text);
+    if (r->fail_event >= 0 && strcmp(event, tu_event_names[r->fail_event]) == 0)
+        return mmarml_error_set(MMARML_EUSER, "recorder fails %s on purpose", event);
+    return MMARML_OK;
+}
+
+static void recorder_destroy(void *ud)
+{
+    ((tu_recorder *)ud)->destroyed++;
+}
+
+mmarml_handler *tu_recording_handler(tu_recorder *r)
+{
+    mmarml_handler_vtable vt;
+    mmarml_handler *h = NULL;
+
+    ck_ok(mmarml_handler_vtable_init(&vt, MMARML_HANDLER_VTABLE_VERSION));
+    vt.handle_event = recorder_event;
+    vt.destroy = recorder_destroy;
+    ck_ok(mmarml_handler_new(&h, &vt, r));
+    return h;
+}
+
+long tu_find_event(tu_recorder *r, const char *name, size_t from)
+{
+    size_t i;
+
+    for (i = from; i < r->count; i++)
+        if (strcmp(r->events[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
+size_t tu_count_prefix(tu_recorder *r, const char *prefix)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < r->count; i++)
+        n += strncmp(r->events[i], prefix, strlen(prefix)) == 0;
+    return n;
+}
+
+size_t tu_count_substr(tu_recorder *r, const char *needle)
+{
+    size_t i, n = 0;
+
+    for (i = 0; i < r->count; i++)
+        n += strstr(r->events[i], needle) != NULL;
+    return n;
+}
+
+/* ---- executor ---- */
+
+void tu_executor_init(tu_executor_state *st, int mode)
+{
+    memset(st, 0, sizeof(*st));
+    st->mode = mode;
+    pthread_mutex_init(&st->lock, NULL);
+    pthread_cond_init(&st->cond, NULL);
+}
+
+void tu_executor_free(tu_executor_state *st)
+{
+    pthread_cond_destroy(&st->cond);
+    pthread_mutex_destroy(&st->lock);
+}
+
+static int tu_determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
+                        void *ud)
+{
+    (void)self;
+    (void)ctx;
+    (void)ud;
+    *out = tu_space();
+    return MMARML_OK;
+}
+
+static int block_until_aborted(tu_executor_state *st, mmarml_context *job_ctx)
+{
+    int slot = -1, i, aborted = 0;
+
+    for (i = 0; i < 64 && slot < 0; i++)
+        if (st->blocked[i] == NULL)
+            slot = i;
+    ck_assert_int_ge(slot, 0);
+    st->blocked[slot] = job_ctx;
+    st->released[slot] = 0;
+    /* an abort that came before we registered is visible on the context */
+    if (mmarml_context_get_bool(job_ctx, MMARML_KEY_JOB_ABORTED, &aborted) == MMARML_OK &&
+        aborted)
+        st->released[slot] = 1;
+    while (!st->released[slot])
+        pthread_cond_wait(&st->cond, &st->lock);
+    st->blocked[slot] = NULL;
+    return MMARML_JOB_ABORTED;
+}
+
+static int tu_execute(int *status, double *score, mmarml_executor *self,
+                      const mmarml_recommendation *rec, mmarml_context *job_ctx, void *ud)
+{
+    tu_executor_state *st = ud;
+    int mode = st->mode_for != NULL ? st->mode_for(rec, job_ctx) : st->mode;
+    int rc = MMARML_OK;
+
+    (void)self;
+    pthread_mutex_lock(&st->lock);
+    st->executing++;
+    if (st->executing > st->max_executing)
+        st->max_executing = st->executing;
+    pthread_cond_broadcast(&st->cond);
+    switch (mode) {
+    case TU_EXEC_SCORE:
+        *status = MMARML_JOB_OK;
+        *score = mmarml_recommendation_values(rec)[0];
+        break;
+    case TU_EXEC_FAIL:
+        *status = MMARML_JOB_FAILED;
+        break;
+    case TU_EXEC_ERROR:
+        rc = mmarml_error_set(MMARML_EUSER, "test executor fails on purpose");
+        break;
+    case TU_EXEC_BLOCK:
+        *status = block_until_aborted(st, job_ctx);
+        break;
+    default:
+        *status = MMARML_JOB_OK;
+        *score = NAN;
+        break;
+    }
+    st->executing--;
+    st->executed++;
+    pthread_cond_broadcast(&st->cond);
+    pthread_mutex_unlock(&st->lock);
+    return rc;
+}
+
+static void tu_abort(mmarml_executor *self, mmarml_context *job_ctx, void *ud)
+{
+    tu_executor_state *st = ud;
+    int i;
+
+    (void)self;
+    pthread_mutex_lock(&st->lock);
+    st->aborts++;
+    for (i = 0; i < 64; i++)
+        if (st->blocked[i] == job_ctx)
+            st->released[i] = 1;
+    pthread_cond_broadcast(&st->cond);
+    pthread_mutex_unlock(&st->lock);
+}
+
+static void tu_destroy(void *ud)
+{
+    ((tu_executor_state *)ud)->destroyed++;
+}
+
+mmarml_executor *tu_executor(tu_executor_state *st)
+{
+    mmarml_executor_vtable vt;
+    mmarml_executor *exe = NULL;
+
+    ck_ok(mmarml_executor_vtable_init(&vt, MMARML_EXECUTOR_VTABLE_VERSION));
+    vt.determine_search_space = tu_determine;
+    vt.execute = tu_execute;
+    vt.abort = tu_abort;
+    vt.destroy = tu_destroy;
+    ck_ok(mmarml_executor_new(&exe, &vt, st));
+    return exe;
+}
+
+int tu_wait_executing(tu_executor_state *st, unsigned n)
+{
+    struct timespec deadline;
+    int ok;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 5;
+    pthread_mutex_lock(&st->lock);
+    while (st->executing < n &&
+           pthread_cond_timedwait(&st->cond, &st->lock, &deadline) == 0)
+        ;
+    ok = st->executing >= n;
+    pthread_mutex_unlock(&st->lock);
+    return ok;
+}
+
+mmarml_engine_options tu_options(const char *workers)
+{
+    mmarml_engine_options o = MMARML_ENGINE_OPTIONS_INIT;
+
+    o.workers = workers;
+    return o;
+}
+
+int tu_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
