@@ -326,7 +326,8 @@ static int check_gpus(mmarml_handler *self, mmarml_context *ctx, void *ud)
     ck_ok(mmarml_context_get_string(ctx, MMARML_KEY_WORKER_NAME, &worker));
     ck_ok(mmarml_context_get_string(ctx, MMARML_KEY_GPUS, &gpus));
     want = strcmp(worker, "W1") == 0 ? "0,1" : "2,3";
-    *bad += strcmp(gpus, want) != 0;
+    if (strcmp(gpus, want) != 0)
+        __atomic_add_fetch(bad, 1, __ATOMIC_RELAXED); /* job threads run at once */
     mmarml_free(worker);
     mmarml_free(gpus);
     return MMARML_OK;

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 
 #include "internal.h"
@@ -24,8 +25,13 @@ struct job {
     mmarml_context *ctx;
     char name[80];
     double start_time;
-    int abort_reason; /* 0, or MMARML_JOB_ABORTED / MMARML_JOB_TIMEOUT */
-    int executing;    /* execute() may be running: abort must go to the executor */
+    /* Set by the engine (0, MMARML_JOB_ABORTED or MMARML_JOB_TIMEOUT) and `executing`, set
+     * by the job thread around execute(), are both seq_cst atomics: the job thread stores
+     * `executing` then reads `abort_reason`, the aborter stores `abort_reason` then reads
+     * `executing`, so at least one of them sees the other and a job is never left running
+     * unaborted. */
+    int abort_reason;
+    int executing;
     int status;
     double score;
     job *next; /* completion queue */
@@ -61,6 +67,7 @@ struct mmarml_engine {
 
     pthread_mutex_t lock;
     pthread_cond_t cond; /* the engine thread waits here */
+    uint64_t wakeups;    /* bumped (under lock) by everything that signals `cond` */
     int state;
     int stop_requested;
     int stopping;
@@ -72,6 +79,7 @@ struct mmarml_engine {
     size_t pending_head, pending_count, pending_cap;
 
     job *done_head, *done_tail;
+    mmarml_recommendation_list *refined; /* reused for every refine_recommendation */
     uint64_t jobs_started, jobs_finished;
     size_t running;
 };
@@ -162,6 +170,10 @@ int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
     }
     e->controller = mmarml_controller_ref(controller);
     e->executor = mmarml_executor_ref(executor);
+    if (mmarml_recommendation_list_new(&e->refined) != MMARML_OK) {
+        mmarml_engine_unref(e);
+        return MMARML__NOMEM();
+    }
     *out = e;
     return MMARML_OK;
 }
@@ -190,6 +202,7 @@ mmarml_engine *mmarml_engine_unref(mmarml_engine *e)
     for (i = 0; i < e->pending_count; i++)
         mmarml_recommendation_unref(e->pending[(e->pending_head + i) % e->pending_cap]);
     free(e->pending);
+    mmarml_recommendation_list_free(e->refined);
     mmarml_controller_unref(e->controller);
     mmarml_executor_unref(e->executor);
     free(e->workers_spec);
@@ -306,6 +319,31 @@ static void accept_recommendations(mmarml_engine *e, mmarml_recommendation_list 
     pthread_mutex_unlock(&e->lock);
 }
 
+/*
+ * Hand-offs between the engine thread and job threads happen once per job each way. A
+ * short spin with sched_yield before sleeping on a condition variable lets back-to-back
+ * jobs pass without a futex sleep and wake-up (the sleep is still there after the spin, so
+ * an idle run costs no CPU). SPIN_ROUNDS bounds it to a few tens of microseconds.
+ */
+#define SPIN_ROUNDS 64
+
+static job *worker_job(const worker *w)
+{
+    return __atomic_load_n(&w->job, __ATOMIC_ACQUIRE);
+}
+
+static void set_worker_job(worker *w, job *j)
+{
+    __atomic_store_n(&w->job, j, __ATOMIC_RELEASE);
+}
+
+/* Wake the engine thread; engine lock held. */
+static void wake_engine(mmarml_engine *e)
+{
+    __atomic_add_fetch(&e->wakeups, 1, __ATOMIC_RELEASE);
+    pthread_cond_signal(&e->cond);
+}
+
 /* ---- job threads ---- */
 
 static void destroy_rec(void *p)
@@ -313,27 +351,56 @@ static void destroy_rec(void *p)
     mmarml_recommendation_unref(p);
 }
 
+/* Job thread: the job context is built here, off the engine thread and its lock. It is
+ * published (release) before `executing` is set, so an aborter that sees `executing` sees
+ * the context too. */
+static int make_job_context(mmarml_engine *e, job *j)
+{
+    mmarml_context *ctx = NULL;
+    int rc = mmarml_context_new(&ctx, e->ctx);
+
+    if (rc == MMARML_OK)
+        rc = mmarml_context_set_string(ctx, MMARML_KEY_JOB_NAME, j->name);
+    if (rc == MMARML_OK)
+        rc = mmarml_context_set_string(ctx, MMARML_KEY_WORKER_NAME, j->w->name);
+    if (rc == MMARML_OK)
+        rc = mmarml_context_set_string(ctx, MMARML_KEY_GPUS, j->w->gpus);
+    if (rc == MMARML_OK) {
+        rc = mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATION, j->rec, destroy_rec);
+        if (rc == MMARML_OK)
+            mmarml_recommendation_ref(j->rec);
+    }
+    if (rc != MMARML_OK) {
+        mmarml_context_unref(ctx);
+        return rc;
+    }
+    __atomic_store_n(&j->ctx, ctx, __ATOMIC_RELEASE);
+    return MMARML_OK;
+}
+
 static void run_job(mmarml_engine *e, job *j)
 {
     int status = MMARML_JOB_ERROR, abort_reason, rc;
     double score = NAN;
 
+    if (make_job_context(e, j) != MMARML_OK) {
+        /* no context, so no events: start_job was never called */
+        mmarml_context_exception_occurred(e->ctx, j->name, mmarml_error_message());
+        j->status = MMARML_JOB_ERROR;
+        j->score = NAN;
+        return;
+    }
     fire(e, MMARML__EV_START_JOB, j->ctx, 0, 0);
 
-    pthread_mutex_lock(&e->lock);
-    abort_reason = j->abort_reason;
-    j->executing = abort_reason == 0;
-    pthread_mutex_unlock(&e->lock);
-
+    __atomic_store_n(&j->executing, 1, __ATOMIC_SEQ_CST);
+    abort_reason = __atomic_load_n(&j->abort_reason, __ATOMIC_SEQ_CST);
     if (abort_reason == 0) {
         rc = mmarml_executor_execute(&status, &score, e->executor, j->rec, j->ctx);
         if (rc < 0)
             mmarml_context_exception_occurred(j->ctx, j->name, mmarml_error_message());
-        pthread_mutex_lock(&e->lock);
-        j->executing = 0;
-        abort_reason = j->abort_reason;
-        pthread_mutex_unlock(&e->lock);
     }
+    __atomic_store_n(&j->executing, 0, __ATOMIC_SEQ_CST);
+    abort_reason = __atomic_load_n(&j->abort_reason, __ATOMIC_SEQ_CST);
     /* A job that did finish with a score keeps it, even if an abort raced with its end. */
     if (abort_reason != 0 && status != MMARML_JOB_OK)
         status = abort_reason;
@@ -353,23 +420,32 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&e->lock);
     for (;;) {
-        while (w->job == NULL && !w->quit)
+        int spins;
+        if (worker_job(w) == NULL && !w->quit) {
+            pthread_mutex_unlock(&e->lock);
+            for (spins = 0; spins < SPIN_ROUNDS && worker_job(w) == NULL &&
+                            !__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE);
+                 spins++)
+                sched_yield();
+            pthread_mutex_lock(&e->lock);
+        }
+        while (worker_job(w) == NULL && !w->quit)
             pthread_cond_wait(&w->cond, &e->lock);
-        if (w->quit && w->job == NULL)
+        if (w->quit && worker_job(w) == NULL)
             break;
-        j = w->job;
+        j = worker_job(w);
         pthread_mutex_unlock(&e->lock);
 
         run_job(e, j);
 
         pthread_mutex_lock(&e->lock);
-        w->job = NULL;
+        set_worker_job(w, NULL);
         if (e->done_tail != NULL)
             e->done_tail->next = j;
         else
             e->done_head = j;
         e->done_tail = j;
-        pthread_cond_signal(&e->cond);
+        wake_engine(e);
     }
     pthread_mutex_unlock(&e->lock);
     return NULL;
@@ -384,28 +460,10 @@ static worker *pick_worker(mmarml_engine *e)
 
     for (i = 0; i < e->nworkers; i++) {
         worker *w = &e->workers[i];
-        if (w->job == NULL && !w->suspended && (best == NULL || w->jobs < best->jobs))
+        if (worker_job(w) == NULL && !w->suspended && (best == NULL || w->jobs < best->jobs))
             best = w;
     }
     return best;
-}
-
-static int make_job_context(mmarml_engine *e, job *j)
-{
-    int rc = mmarml_context_new(&j->ctx, e->ctx);
-
-    if (rc == MMARML_OK)
-        rc = mmarml_context_set_string(j->ctx, MMARML_KEY_JOB_NAME, j->name);
-    if (rc == MMARML_OK)
-        rc = mmarml_context_set_string(j->ctx, MMARML_KEY_WORKER_NAME, j->w->name);
-    if (rc == MMARML_OK)
-        rc = mmarml_context_set_string(j->ctx, MMARML_KEY_GPUS, j->w->gpus);
-    if (rc == MMARML_OK) {
-        rc = mmarml_context_set_pointer(j->ctx, MMARML_KEY_RECOMMENDATION, j->rec, destroy_rec);
-        if (rc == MMARML_OK)
-            mmarml_recommendation_ref(j->rec);
-    }
-    return rc;
 }
 
 static void dispatch(mmarml_engine *e)
@@ -426,15 +484,8 @@ static void dispatch(mmarml_engine *e)
         e->jobs_started++;
         snprintf(j->name, sizeof(j->name), "W%d_%llu_J%llu", w->number,
                  (unsigned long long)w->jobs, (unsigned long long)e->jobs_started);
-        if (make_job_context(e, j) != MMARML_OK) {
-            mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
-            mmarml_context_unref(j->ctx);
-            mmarml_recommendation_unref(j->rec);
-            free(j);
-            return;
-        }
         j->start_time = mmarml__now();
-        w->job = j;
+        set_worker_job(w, j);
         e->running++;
         pthread_cond_signal(&w->cond);
     }
@@ -450,13 +501,18 @@ typedef struct {
 /* Mark `j` aborted for `reason`; remember its context if the executor must be told. */
 static void mark_abort(mmarml_engine *e, job *j, int reason, abort_batch *batch)
 {
+    mmarml_context *ctx;
+
     (void)e;
-    if (j->abort_reason != 0)
-        return;
-    j->abort_reason = reason;
-    mmarml_context_set_bool(j->ctx, MMARML_KEY_JOB_ABORTED, 1);
-    if (j->executing && batch->ctxs != NULL)
-        batch->ctxs[batch->count++] = mmarml_context_ref(j->ctx);
+    if (__atomic_load_n(&j->abort_reason, __ATOMIC_SEQ_CST) != 0)
+        return; /* only the engine lock holder sets it: no lost update */
+    __atomic_store_n(&j->abort_reason, reason, __ATOMIC_SEQ_CST);
+    if (!__atomic_load_n(&j->executing, __ATOMIC_SEQ_CST))
+        return; /* the job thread will see abort_reason before it calls execute */
+    ctx = __atomic_load_n(&j->ctx, __ATOMIC_ACQUIRE);
+    mmarml_context_set_bool(ctx, MMARML_KEY_JOB_ABORTED, 1);
+    if (batch->ctxs != NULL)
+        batch->ctxs[batch->count++] = mmarml_context_ref(ctx);
 }
 
 static void run_aborts(mmarml_engine *e, abort_batch *batch)
@@ -477,33 +533,51 @@ static void stop_hook(void *arg)
     mmarml_engine *e = arg;
 
     pthread_mutex_lock(&e->lock);
-    pthread_cond_signal(&e->cond);
+    wake_engine(e);
     pthread_mutex_unlock(&e->lock);
 }
 
 /* Process one completion: outcome to the controller (unless stopping), round_ended. */
 static void complete_job(mmarml_engine *e, job *j, int refine)
 {
-    mmarml_recommendation_list *list = NULL;
     mmarml_outcome *outcome = NULL;
     int rc;
 
     if (refine && mmarml_outcome_new(&outcome, j->rec, j->status, j->score, j->name) ==
-                      MMARML_OK &&
-        mmarml_recommendation_list_new(&list) == MMARML_OK) {
-        rc = mmarml_controller_refine_recommendation(list, e->controller, outcome, e->ctx);
+                      MMARML_OK) {
+        mmarml_recommendation_list_clear(e->refined);
+        rc = mmarml_controller_refine_recommendation(e->refined, e->controller, outcome,
+                                                     e->ctx);
         if (rc < 0)
             mmarml_context_exception_occurred(e->ctx, "refine_recommendation",
                                               mmarml_error_message());
         else
-            accept_recommendations(e, list);
+            accept_recommendations(e, e->refined);
+        mmarml_recommendation_list_clear(e->refined);
         fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
     }
-    mmarml_recommendation_list_free(list);
     mmarml_outcome_unref(outcome);
     mmarml_context_unref(j->ctx);
     mmarml_recommendation_unref(j->rec);
     free(j);
+}
+
+/* Spin briefly for a wake-up before sleeping (see SPIN_ROUNDS); lock held on entry and exit.
+ * Returns 1 when something happened. */
+static int engine_spin(mmarml_engine *e)
+{
+    uint64_t seen = __atomic_load_n(&e->wakeups, __ATOMIC_ACQUIRE);
+    int spins;
+
+    pthread_mutex_unlock(&e->lock);
+    for (spins = 0; spins < SPIN_ROUNDS; spins++) {
+        sched_yield();
+        if (__atomic_load_n(&e->wakeups, __ATOMIC_ACQUIRE) != seen)
+            break;
+    }
+    pthread_mutex_lock(&e->lock);
+    /* re-check under the lock: a wake-up after the last look must not be lost */
+    return __atomic_load_n(&e->wakeups, __ATOMIC_ACQUIRE) != seen;
 }
 
 static void begin_stop(mmarml_engine *e, int reason, abort_batch *batch)
@@ -514,8 +588,8 @@ static void begin_stop(mmarml_engine *e, int reason, abort_batch *batch)
     if (e->end_reason == MMARML_END_NOT_ENDED)
         e->end_reason = reason;
     for (i = 0; i < e->nworkers; i++)
-        if (e->workers[i].job != NULL)
-            mark_abort(e, e->workers[i].job, MMARML_JOB_ABORTED, batch);
+        if (worker_job(&e->workers[i]) != NULL)
+            mark_abort(e, worker_job(&e->workers[i]), MMARML_JOB_ABORTED, batch);
 }
 
 static void job_loop(mmarml_engine *e, double run_start)
@@ -571,9 +645,9 @@ static void job_loop(mmarml_engine *e, double run_start)
         }
         /* time limits of running jobs */
         for (i = 0; e->opts.max_job_run_time > 0 && i < e->nworkers; i++) {
-            job *j = e->workers[i].job;
+            job *j = worker_job(&e->workers[i]);
             double deadline;
-            if (j == NULL || j->abort_reason != 0)
+            if (j == NULL || __atomic_load_n(&j->abort_reason, __ATOMIC_SEQ_CST) != 0)
                 continue;
             deadline = j->start_time + e->opts.max_job_run_time;
             if (now >= deadline)
@@ -582,6 +656,8 @@ static void job_loop(mmarml_engine *e, double run_start)
                 wake = deadline;
         }
         if (batch.count > 0)
+            continue;
+        if (engine_spin(e))
             continue;
         if (isinf(wake)) {
             pthread_cond_wait(&e->cond, &e->lock);
@@ -617,7 +693,7 @@ static void stop_workers(mmarml_engine *e)
 
     pthread_mutex_lock(&e->lock);
     for (i = 0; i < e->nworkers; i++) {
-        e->workers[i].quit = 1;
+        __atomic_store_n(&e->workers[i].quit, 1, __ATOMIC_RELEASE);
         pthread_cond_signal(&e->workers[i].cond);
     }
     pthread_mutex_unlock(&e->lock);
@@ -733,7 +809,7 @@ int mmarml_engine_stop(mmarml_engine *e, const char *message)
     pthread_mutex_lock(&e->lock);
     e->stop_requested = 1;
     ctx = mmarml_context_ref(e->ctx);
-    pthread_cond_signal(&e->cond);
+    wake_engine(e);
     pthread_mutex_unlock(&e->lock);
     /* components see it through their context too */
     if (ctx != NULL)
@@ -756,7 +832,7 @@ static worker *find_worker(mmarml_engine *e, const char *name)
 
 static const char *worker_state(const worker *w)
 {
-    if (w->job != NULL)
+    if (worker_job(w) != NULL)
         return w->suspended ? "busy,suspended" : "busy";
     return w->suspended ? "suspended" : "idle";
 }
@@ -765,7 +841,7 @@ static json_t *worker_json(const worker *w)
 {
     return json_pack("{s:s, s:s, s:s, s:I, s:s?}", "name", w->name, "gpus", w->gpus, "state",
                      worker_state(w), "jobs", (json_int_t)w->jobs, "current_job",
-                     w->job != NULL ? w->job->name : NULL);
+                     worker_job(w) != NULL ? worker_job(w)->name : NULL);
 }
 
 int mmarml_engine_list_workers(json_t **out, mmarml_engine *e)
@@ -825,7 +901,7 @@ static int set_suspended(mmarml_engine *e, const char *name, int suspended)
     w = find_worker(e, name);
     if (w != NULL) {
         w->suspended = suspended;
-        pthread_cond_signal(&e->cond); /* a resumed worker may take a pending job */
+        wake_engine(e); /* a resumed worker may take a pending job */
     }
     pthread_mutex_unlock(&e->lock);
     return w != NULL ? MMARML_OK : unknown_worker(e, name);
@@ -852,9 +928,9 @@ int mmarml_engine_abort_worker(mmarml_engine *e, const char *name)
         return MMARML__NULLARG("engine");
     pthread_mutex_lock(&e->lock);
     w = find_worker(e, name);
-    if (w != NULL && w->job != NULL) {
+    if (w != NULL && worker_job(w) != NULL) {
         has_job = 1;
-        mark_abort(e, w->job, MMARML_JOB_ABORTED, &batch);
+        mark_abort(e, worker_job(w), MMARML_JOB_ABORTED, &batch);
     }
     pthread_mutex_unlock(&e->lock);
     if (w == NULL)

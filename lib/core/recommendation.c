@@ -24,7 +24,7 @@ struct mmarml_outcome {
     mmarml_recommendation *rec;
     int status;
     double score;
-    char *job_name;
+    char job_name[]; /* one allocation with the outcome */
 };
 
 static int rec_alloc(mmarml_recommendation **out, int64_t id, mmarml_search_space *space)
@@ -298,6 +298,7 @@ int mmarml_outcome_new(mmarml_outcome **out, mmarml_recommendation *rec, int sta
                        double score, const char *job_name)
 {
     mmarml_outcome *o;
+    size_t n;
 
     if (out == NULL || rec == NULL)
         return MMARML__NULLARG(out == NULL ? "out" : "rec");
@@ -306,11 +307,13 @@ int mmarml_outcome_new(mmarml_outcome **out, mmarml_recommendation *rec, int sta
         return mmarml_error_set(MMARML_EINVAL, "unknown job status %d", status);
     if (status == MMARML_JOB_OK && !isfinite(score))
         return mmarml_error_set(MMARML_EINVAL, "an ok outcome needs a finite score");
-    o = calloc(1, sizeof(*o));
-    if (o == NULL || (o->job_name = mmarml__strdup(job_name ? job_name : "")) == NULL) {
-        free(o);
+    if (job_name == NULL)
+        job_name = "";
+    n = strlen(job_name) + 1;
+    o = malloc(sizeof(*o) + n);
+    if (o == NULL)
         return MMARML__NOMEM();
-    }
+    memcpy(o->job_name, job_name, n);
     mmarml__ref_init(&o->ref);
     o->rec = mmarml_recommendation_ref(rec);
     o->status = status;
@@ -330,7 +333,6 @@ mmarml_outcome *mmarml_outcome_unref(mmarml_outcome *o)
 {
     if (o != NULL && mmarml__ref_dec(&o->ref)) {
         mmarml_recommendation_unref(o->rec);
-        free(o->job_name);
         free(o);
     }
     return NULL;
