@@ -1,9 +1,28 @@
 /* Vtable rules for controllers, handlers and executors: versions, sizes, required methods,
  * copying, and destroy exactly once (never after a failed creation). */
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "testutil.h"
+
+/* The version-1 layouts are frozen: members are only ever appended. */
+#define FNPTR sizeof(void (*)(void))
+_Static_assert(offsetof(mmarml_controller_vtable, struct_size) == 0, "controller layout");
+_Static_assert(offsetof(mmarml_controller_vtable, version) == 4, "controller layout");
+_Static_assert(offsetof(mmarml_controller_vtable, set_search_space) == 8, "controller layout");
+_Static_assert(offsetof(mmarml_controller_vtable, destroy) == 8 + 4 * FNPTR, "controller");
+_Static_assert(sizeof(mmarml_controller_vtable) == 8 + 5 * FNPTR, "controller v1 size");
+_Static_assert(offsetof(mmarml_handler_vtable, startup) == 8, "handler layout");
+_Static_assert(offsetof(mmarml_handler_vtable, round_ended) == 8 + 8 * FNPTR, "handler");
+_Static_assert(offsetof(mmarml_handler_vtable, destroy) == 8 + 10 * FNPTR, "handler");
+_Static_assert(sizeof(mmarml_handler_vtable) == 8 + 11 * FNPTR, "handler v1 size");
+_Static_assert(offsetof(mmarml_executor_vtable, determine_search_space) == 8, "executor");
+_Static_assert(offsetof(mmarml_executor_vtable, abort) == 8 + 2 * FNPTR, "executor layout");
+_Static_assert(sizeof(mmarml_executor_vtable) == 8 + 5 * FNPTR, "executor v1 size");
+_Static_assert(offsetof(mmarml_engine_options, workers) == 8, "options layout");
+_Static_assert(offsetof(mmarml_engine_options, max_sys_run_time) == 8 + sizeof(char *) + 16,
+               "options layout");
 
 static int destroy_calls;
 static void count_destroy(void *ud)

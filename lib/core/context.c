@@ -13,28 +13,52 @@
 
 #include "internal.h"
 
+/*
+ * A property. Short keys and short string values live inside the struct, so a typical job
+ * context (a handful of properties such as "_jobName" = "W1_3_J7") costs no allocation
+ * beyond the context itself. Nothing points into these buffers: the props array may move.
+ */
+#define INLINE_KEY 32
+#define INLINE_STR 32
+#define INLINE_PROPS 8
+
 typedef struct {
-    char *key;
     int type;
+    int key_on_heap;
+    int str_on_heap;
+    char *heap_key;
+    char key_buf[INLINE_KEY];
     union {
         int64_t i;
         double d;
         int b;
-        char *s;
+        char *s; /* when str_on_heap */
         json_t *j;
         struct {
             void *ptr;
             mmarml_destroy_fn destroy;
         } p;
     } v;
+    char str_buf[INLINE_STR];
 } prop;
+
+static const char *prop_key(const prop *p)
+{
+    return p->key_on_heap ? p->heap_key : p->key_buf;
+}
+
+static const char *prop_str(const prop *p)
+{
+    return p->str_on_heap ? p->v.s : p->str_buf;
+}
 
 struct mmarml_context {
     mmarml__refcount ref;
     mmarml_context *parent;
     pthread_mutex_t lock;
-    prop *props;
+    prop *props; /* inline_props until more are needed */
     size_t nprops, cap;
+    prop inline_props[INLINE_PROPS];
     void *user_data;
 
     /* run-wide state, used on the root only */
@@ -70,6 +94,8 @@ int mmarml_context_new(mmarml_context **out, mmarml_context *parent)
         return MMARML__NOMEM();
     mmarml__ref_init(&ctx->ref);
     pthread_mutex_init(&ctx->lock, NULL);
+    ctx->props = ctx->inline_props;
+    ctx->cap = INLINE_PROPS;
     ctx->parent = mmarml_context_ref(parent);
     *out = ctx;
     return MMARML_OK;
@@ -82,12 +108,13 @@ mmarml_context *mmarml_context_ref(mmarml_context *ctx)
     return ctx;
 }
 
-/* Detach a prop's value so it can be released outside the lock. */
+/* Release a prop's value (called outside the lock, on a copy). The key stays. */
 static void prop_release(prop *p)
 {
     switch (p->type) {
     case MMARML_PROP_STRING:
-        free(p->v.s);
+        if (p->str_on_heap)
+            free(p->v.s);
         break;
     case MMARML_PROP_JSON:
         json_decref(p->v.j);
@@ -110,9 +137,11 @@ mmarml_context *mmarml_context_unref(mmarml_context *ctx)
         return NULL;
     for (i = 0; i < ctx->nprops; i++) {
         prop_release(&ctx->props[i]);
-        free(ctx->props[i].key);
+        if (ctx->props[i].key_on_heap)
+            free(ctx->props[i].heap_key);
     }
-    free(ctx->props);
+    if (ctx->props != ctx->inline_props)
+        free(ctx->props);
     free(ctx->stop_message);
     free(ctx->last_exception);
     if (ctx->trace_file != NULL)
@@ -144,16 +173,48 @@ static prop *find_local(mmarml_context *ctx, const char *key)
     size_t i;
 
     for (i = 0; i < ctx->nprops; i++)
-        if (strcmp(ctx->props[i].key, key) == 0)
+        if (strcmp(prop_key(&ctx->props[i]), key) == 0)
             return &ctx->props[i];
     return NULL;
 }
 
+/* Make room for one more prop and give it `key`; lock held. NULL when out of memory. */
+static prop *add_local(mmarml_context *ctx, const char *key)
+{
+    size_t klen = strlen(key);
+    prop *p;
+
+    if (ctx->nprops == ctx->cap) {
+        size_t cap = ctx->cap * 2;
+        prop *props = ctx->props == ctx->inline_props ? malloc(cap * sizeof(*props))
+                                                      : realloc(ctx->props, cap * sizeof(*props));
+        if (props == NULL)
+            return NULL;
+        if (ctx->props == ctx->inline_props)
+            memcpy(props, ctx->inline_props, sizeof(ctx->inline_props));
+        ctx->props = props;
+        ctx->cap = cap;
+    }
+    p = &ctx->props[ctx->nprops];
+    memset(p, 0, sizeof(*p));
+    if (klen < INLINE_KEY) {
+        memcpy(p->key_buf, key, klen + 1);
+    } else {
+        if ((p->heap_key = mmarml__strdup(key)) == NULL)
+            return NULL;
+        p->key_on_heap = 1;
+    }
+    ctx->nprops++;
+    return p;
+}
+
 /*
- * Store `value` under `key`. The previous value (if any) is released after unlocking, so a
- * pointer destructor never runs under the lock. On failure `value` is left to the caller.
+ * Store a value under `key`: `value` holds the type and the union; for a string, `str` is the
+ * text (copied inline when short, else `value->v.s` is its heap copy, made by the caller
+ * before locking). The previous value is released after unlocking, so a pointer destructor
+ * never runs under the lock. On failure the caller keeps what it allocated.
  */
-static int set_prop(mmarml_context *ctx, const char *key, const prop *value)
+static int set_prop(mmarml_context *ctx, const char *key, const prop *value, const char *str)
 {
     prop old = {0}, *p;
 
@@ -165,31 +226,16 @@ static int set_prop(mmarml_context *ctx, const char *key, const prop *value)
     p = find_local(ctx, key);
     if (p != NULL) {
         old = *p;
-    } else {
-        char *k = mmarml__strdup(key);
-        if (k == NULL || (ctx->nprops == ctx->cap && ctx->cap > SIZE_MAX / 2)) {
-            pthread_mutex_unlock(&ctx->lock);
-            free(k);
-            return MMARML__NOMEM();
-        }
-        if (ctx->nprops == ctx->cap) {
-            size_t cap = ctx->cap ? ctx->cap * 2 : 8;
-            prop *props = realloc(ctx->props, cap * sizeof(*props));
-            if (props == NULL) {
-                pthread_mutex_unlock(&ctx->lock);
-                free(k);
-                return MMARML__NOMEM();
-            }
-            ctx->props = props;
-            ctx->cap = cap;
-        }
-        p = &ctx->props[ctx->nprops++];
-        p->key = k;
+    } else if ((p = add_local(ctx, key)) == NULL) {
+        pthread_mutex_unlock(&ctx->lock);
+        return MMARML__NOMEM();
     }
     p->type = value->type;
     p->v = value->v;
+    p->str_on_heap = value->str_on_heap;
+    if (value->type == MMARML_PROP_STRING && !value->str_on_heap)
+        memcpy(p->str_buf, str, strlen(str) + 1);
     pthread_mutex_unlock(&ctx->lock);
-    old.key = NULL;
     prop_release(&old);
     return MMARML_OK;
 }
@@ -197,19 +243,19 @@ static int set_prop(mmarml_context *ctx, const char *key, const prop *value)
 int mmarml_context_set_int(mmarml_context *ctx, const char *key, int64_t value)
 {
     prop p = {.type = MMARML_PROP_INT, .v.i = value};
-    return set_prop(ctx, key, &p);
+    return set_prop(ctx, key, &p, NULL);
 }
 
 int mmarml_context_set_double(mmarml_context *ctx, const char *key, double value)
 {
     prop p = {.type = MMARML_PROP_DOUBLE, .v.d = value};
-    return set_prop(ctx, key, &p);
+    return set_prop(ctx, key, &p, NULL);
 }
 
 int mmarml_context_set_bool(mmarml_context *ctx, const char *key, int value)
 {
     prop p = {.type = MMARML_PROP_BOOL, .v.b = value != 0};
-    return set_prop(ctx, key, &p);
+    return set_prop(ctx, key, &p, NULL);
 }
 
 int mmarml_context_set_string(mmarml_context *ctx, const char *key, const char *value)
@@ -219,11 +265,13 @@ int mmarml_context_set_string(mmarml_context *ctx, const char *key, const char *
 
     if (value == NULL)
         return MMARML__NULLARG("value");
-    p.v.s = mmarml__strdup(value);
-    if (p.v.s == NULL)
-        return MMARML__NOMEM();
-    rc = set_prop(ctx, key, &p);
-    if (rc != MMARML_OK)
+    if (strlen(value) >= INLINE_STR) {
+        if ((p.v.s = mmarml__strdup(value)) == NULL)
+            return MMARML__NOMEM();
+        p.str_on_heap = 1;
+    }
+    rc = set_prop(ctx, key, &p, value);
+    if (rc != MMARML_OK && p.str_on_heap)
         free(p.v.s);
     return rc;
 }
@@ -238,7 +286,7 @@ int mmarml_context_set_json(mmarml_context *ctx, const char *key, const json_t *
     p.v.j = json_deep_copy(value);
     if (p.v.j == NULL)
         return MMARML__NOMEM();
-    rc = set_prop(ctx, key, &p);
+    rc = set_prop(ctx, key, &p, NULL);
     if (rc != MMARML_OK)
         json_decref(p.v.j);
     return rc;
@@ -251,7 +299,7 @@ int mmarml_context_set_pointer(mmarml_context *ctx, const char *key, void *ptr,
 
     p.v.p.ptr = ptr;
     p.v.p.destroy = destroy;
-    return set_prop(ctx, key, &p);
+    return set_prop(ctx, key, &p, NULL);
 }
 
 int mmarml_context_remove(mmarml_context *ctx, const char *key)
@@ -270,7 +318,8 @@ int mmarml_context_remove(mmarml_context *ctx, const char *key)
     old = *p;
     *p = ctx->props[--ctx->nprops];
     pthread_mutex_unlock(&ctx->lock);
-    free(old.key);
+    if (old.key_on_heap)
+        free(old.heap_key);
     prop_release(&old);
     return MMARML_OK;
 }
@@ -343,7 +392,7 @@ static int take_string(const prop *p, void *out)
 {
     if (p->type != MMARML_PROP_STRING)
         return MMARML_ETYPE;
-    *(char **)out = mmarml__strdup(p->v.s);
+    *(char **)out = mmarml__strdup(prop_str(p));
     return *(char **)out != NULL ? MMARML_OK : MMARML_ENOMEM;
 }
 
