@@ -240,6 +240,34 @@ START_TEST(trace_to_file)
 }
 END_TEST
 
+/* The console sink writes to the host's stderr: capture it through a temporary file. */
+START_TEST(trace_to_console)
+{
+    char path[] = "/tmp/mmarml-stderr-XXXXXX", buf[512] = {0};
+    mmarml_context *ctx = NULL;
+    int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+    FILE *f;
+
+    ck_assert_int_ge(fd, 0);
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_context_set_trace(ctx, MMARML_TRACE_CONSOLE, NULL));
+    fflush(stderr);
+    dup2(fd, STDERR_FILENO);
+    ck_ok(mmarml_context_trace(ctx, "Handler", "hello %d", 42));
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    close(fd);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(buf, sizeof(buf), f));
+    fclose(f);
+    unlink(path);
+    ck_assert_ptr_nonnull(strstr(buf, "[Handler] hello 42"));
+    mmarml_context_unref(ctx);
+}
+END_TEST
+
 START_TEST(trace_errors_name_the_file)
 {
     mmarml_context *ctx = NULL;
@@ -307,6 +335,7 @@ int main(void)
     tcase_add_test(tc, stop_work_is_run_wide_and_keeps_first_message);
     tcase_add_test(tc, exceptions_are_counted_and_logged);
     tcase_add_test(tc, trace_to_file);
+    tcase_add_test(tc, trace_to_console);
     tcase_add_test(tc, trace_errors_name_the_file);
     tcase_add_test(tt, shared_context_across_threads);
     suite_add_tcase(s, tc);

@@ -376,6 +376,39 @@ START_TEST(workers_and_gpus)
 }
 END_TEST
 
+static void count_job_logs(void *ud, int level, const char *message)
+{
+    (void)level;
+    if (strncmp(message, "job W", 5) == 0)
+        (*(int *)ud)++;
+}
+
+/* The engine is silent unless the host installs a log function; then it logs each job. */
+START_TEST(engine_logs_through_the_host)
+{
+    tu_executor_state st;
+    mmarml_executor *exe;
+    mmarml_controller *ctl = NULL;
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    int lines = 0;
+
+    tu_executor_init(&st, TU_EXEC_SCORE);
+    exe = tu_executor(&st);
+    ck_ok(mmarml_controller_new_dummy(&ctl, 4));
+    ck_ok(mmarml_engine_new(&e, ctl, exe, NULL));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    mmarml_context_set_log_fn(ctx, count_job_logs, &lines, MMARML_LOG_INFO);
+    ck_ok(mmarml_engine_run(e, ctx));
+    ck_assert_int_eq(lines, 4);
+    mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
+    mmarml_controller_unref(ctl);
+    mmarml_executor_unref(exe);
+    tu_executor_free(&st);
+}
+END_TEST
+
 START_TEST(bad_worker_strings)
 {
     const char *bad[] = {"0::1", "a", "0,", ":", "0:1:", ",1", "0;1", "0 1"};
@@ -666,6 +699,7 @@ int main(void)
     tcase_add_test(tc, max_job_run_time_aborts_with_timeout);
     tcase_add_test(tc, max_sys_run_time_aborts_running_jobs);
     tcase_add_test(tc, stop_work_from_a_handler);
+    tcase_add_test(tc, engine_logs_through_the_host);
     tcase_add_test(te, bad_worker_strings);
     tcase_add_test(te, failing_start_automl);
     tcase_add_test(te, failing_end_job_does_not_stop_the_run);

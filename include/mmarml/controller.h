@@ -67,8 +67,12 @@ MMARML_API int mmarml_controller_vtable_init(mmarml_controller_vtable *vt, uint3
  */
 MMARML_API int mmarml_controller_new(mmarml_controller **out,
                                      const mmarml_controller_vtable *vtable, void *user_data);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_controller *mmarml_controller_ref(mmarml_controller *ctl);
+/** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
+ *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_controller *mmarml_controller_unref(mmarml_controller *ctl);
+/** @return The user_data given at creation (borrowed). @par Thread-safety Any thread. */
 MMARML_API void *mmarml_controller_get_user_data(const mmarml_controller *ctl);
 
 /** @name Calling a controller (what the engine does; useful to drive one by hand)
@@ -76,13 +80,17 @@ MMARML_API void *mmarml_controller_get_user_data(const mmarml_controller *ctl);
 MMARML_API int mmarml_controller_set_search_space(mmarml_controller *ctl,
                                                   mmarml_search_space *space,
                                                   mmarml_context *ctx);
+/** Call the controller's initial_recommendation; `out` receives new references.
+ *  @par Thread-safety The controller's thread (one at a time). */
 MMARML_API int mmarml_controller_initial_recommendation(mmarml_recommendation_list *out,
                                                         mmarml_controller *ctl,
                                                         mmarml_context *ctx);
+/** Call the controller's refine_recommendation with `outcome` (borrowed). */
 MMARML_API int mmarml_controller_refine_recommendation(mmarml_recommendation_list *out,
                                                        mmarml_controller *ctl,
                                                        const mmarml_outcome *outcome,
                                                        mmarml_context *ctx);
+/** Call the controller's shutdown, if it has one. */
 MMARML_API void mmarml_controller_shutdown(mmarml_controller *ctl, mmarml_context *ctx);
 /** @} */
 

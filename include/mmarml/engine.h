@@ -67,6 +67,8 @@ enum mmarml_end_reason {
 
 MMARML_BEGIN_DECLS
 
+/** Zero `opts` and set struct_size and version (all limits off, one worker).
+ *  @return MMARML_OK or MMARML_EVERSION. */
 MMARML_API int mmarml_engine_options_init(mmarml_engine_options *opts, uint32_t version);
 
 /**
@@ -79,7 +81,10 @@ MMARML_API int mmarml_engine_options_init(mmarml_engine_options *opts, uint32_t 
  */
 MMARML_API int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
                                  mmarml_executor *executor, const mmarml_engine_options *opts);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_engine *mmarml_engine_ref(mmarml_engine *engine);
+/** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
+ *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_engine *mmarml_engine_unref(mmarml_engine *engine);
 /** Append a handler to the chain (referenced). MMARML_EMISUSE once the run started. */
 MMARML_API int mmarml_engine_add_handler(mmarml_engine *engine, mmarml_handler *handler);
@@ -112,6 +117,7 @@ MMARML_API int mmarml_engine_list_workers(json_t **out, mmarml_engine *engine);
 MMARML_API int mmarml_engine_show_worker(json_t **out, mmarml_engine *engine, const char *name);
 /** The worker gets no new job; its running job goes on. */
 MMARML_API int mmarml_engine_suspend_worker(mmarml_engine *engine, const char *name);
+/** The worker takes jobs again. MMARML_ENOTFOUND for an unknown name. Any thread. */
 MMARML_API int mmarml_engine_resume_worker(mmarml_engine *engine, const char *name);
 /** Abort the worker's running job (status `aborted`). MMARML_ENOTFOUND if it runs none. */
 MMARML_API int mmarml_engine_abort_worker(mmarml_engine *engine, const char *name);

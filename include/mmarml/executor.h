@@ -54,12 +54,18 @@ typedef struct mmarml_executor_vtable {
 
 MMARML_BEGIN_DECLS
 
+/** Zero `vt` and set struct_size and version. @return MMARML_OK or MMARML_EVERSION.
+ *  @par Thread-safety Any thread; `vt` is the caller's. */
 MMARML_API int mmarml_executor_vtable_init(mmarml_executor_vtable *vt, uint32_t version);
 /** Create an executor. Same rules as mmarml_controller_new(). */
 MMARML_API int mmarml_executor_new(mmarml_executor **out, const mmarml_executor_vtable *vtable,
                                    void *user_data);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_executor *mmarml_executor_ref(mmarml_executor *exe);
+/** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
+ *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_executor *mmarml_executor_unref(mmarml_executor *exe);
+/** @return The user_data given at creation (borrowed). @par Thread-safety Any thread. */
 MMARML_API void *mmarml_executor_get_user_data(const mmarml_executor *exe);
 
 /** @name Calling an executor (what the engine does)
@@ -71,7 +77,9 @@ MMARML_API int mmarml_executor_determine_search_space(mmarml_search_space **out,
 MMARML_API int mmarml_executor_execute(int *status_out, double *score_out, mmarml_executor *exe,
                                        const mmarml_recommendation *rec,
                                        mmarml_context *job_ctx);
+/** Call the executor's abort for the job of `job_ctx`, if it has one. Any thread. */
 MMARML_API void mmarml_executor_abort(mmarml_executor *exe, mmarml_context *job_ctx);
+/** Call the executor's shutdown, if it has one. */
 MMARML_API void mmarml_executor_shutdown(mmarml_executor *exe, mmarml_context *ctx);
 /** @} */
 

@@ -72,6 +72,8 @@ typedef struct mmarml_handler_vtable {
 
 MMARML_BEGIN_DECLS
 
+/** Zero `vt` and set struct_size and version. @return MMARML_OK or MMARML_EVERSION.
+ *  @par Thread-safety Any thread; `vt` is the caller's. */
 MMARML_API int mmarml_handler_vtable_init(mmarml_handler_vtable *vt, uint32_t version);
 /**
  * Create a handler. Same version, size and ownership rules as mmarml_controller_new(); a
@@ -79,8 +81,12 @@ MMARML_API int mmarml_handler_vtable_init(mmarml_handler_vtable *vt, uint32_t ve
  */
 MMARML_API int mmarml_handler_new(mmarml_handler **out, const mmarml_handler_vtable *vtable,
                                   void *user_data);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_handler *mmarml_handler_ref(mmarml_handler *handler);
+/** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
+ *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_handler *mmarml_handler_unref(mmarml_handler *handler);
+/** @return The user_data given at creation (borrowed). @par Thread-safety Any thread. */
 MMARML_API void *mmarml_handler_get_user_data(const mmarml_handler *handler);
 /**
  * Deliver an event by name (what the engine does).

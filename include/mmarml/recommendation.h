@@ -54,9 +54,13 @@ MMARML_API int mmarml_recommendation_new(mmarml_recommendation **out, int64_t id
  */
 MMARML_API int mmarml_recommendation_from_json(mmarml_recommendation **out,
                                                mmarml_search_space *space, const json_t *json);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_recommendation *mmarml_recommendation_ref(mmarml_recommendation *rec);
+/** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
+ *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_recommendation *mmarml_recommendation_unref(mmarml_recommendation *rec);
 
+/** @return The controller-chosen id. Any thread. */
 MMARML_API int64_t mmarml_recommendation_id(const mmarml_recommendation *rec);
 /** @return The space (borrowed). */
 MMARML_API mmarml_search_space *mmarml_recommendation_space(const mmarml_recommendation *rec);
@@ -71,10 +75,12 @@ MMARML_API int mmarml_recommendation_to_json(json_t **out, const mmarml_recommen
 /** @name Recommendation lists: what controllers return. The list holds its own references.
  * @{ */
 MMARML_API int mmarml_recommendation_list_new(mmarml_recommendation_list **out);
+/** Free the list and drop its references. NULL-safe. */
 MMARML_API void mmarml_recommendation_list_free(mmarml_recommendation_list *list);
 /** Append; the list takes its own reference (the caller keeps and releases its own). */
 MMARML_API int mmarml_recommendation_list_append(mmarml_recommendation_list *list,
                                                  mmarml_recommendation *rec);
+/** @return Number of items. */
 MMARML_API size_t mmarml_recommendation_list_count(const mmarml_recommendation_list *list);
 /** @return Item `i` (borrowed) or NULL. */
 MMARML_API mmarml_recommendation *
@@ -92,7 +98,10 @@ MMARML_API void mmarml_recommendation_list_clear(mmarml_recommendation_list *lis
  */
 MMARML_API int mmarml_outcome_new(mmarml_outcome **out, mmarml_recommendation *rec, int status,
                                   double score, const char *job_name);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_outcome *mmarml_outcome_ref(mmarml_outcome *outcome);
+/** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
+ *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_outcome *mmarml_outcome_unref(mmarml_outcome *outcome);
 /** @return The recommendation (borrowed). */
 MMARML_API mmarml_recommendation *mmarml_outcome_recommendation(const mmarml_outcome *outcome);

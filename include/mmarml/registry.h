@@ -43,7 +43,10 @@ MMARML_BEGIN_DECLS
 /** Create a registry holding the built-ins: DummyController, TestController,
  *  RandomController, DummyHandler (and whatever later modules register). */
 MMARML_API int mmarml_registry_new(mmarml_registry **out);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_registry *mmarml_registry_ref(mmarml_registry *reg);
+/** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
+ *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_registry *mmarml_registry_unref(mmarml_registry *reg);
 
 /**
@@ -65,8 +68,10 @@ MMARML_API int mmarml_registry_has(const mmarml_registry *reg, int kind, const c
  */
 MMARML_API int mmarml_registry_create_controller(mmarml_controller **out, mmarml_registry *reg,
                                                  const json_t *spec, const char *where);
+/** As mmarml_registry_create_controller(), for a handler. */
 MMARML_API int mmarml_registry_create_handler(mmarml_handler **out, mmarml_registry *reg,
                                               const json_t *spec, const char *where);
+/** As mmarml_registry_create_controller(), for an executor. */
 MMARML_API int mmarml_registry_create_executor(mmarml_executor **out, mmarml_registry *reg,
                                                const json_t *spec, const char *where);
 
@@ -78,11 +83,13 @@ MMARML_API int mmarml_registry_create_executor(mmarml_executor **out, mmarml_reg
 /** Reject any key of `args` not in `allowed` (NULL-terminated). Also rejects non-objects. */
 MMARML_API int mmarml_args_check(const json_t *args, const char *component,
                                  const char *const *allowed);
+/** Integer arg. */
 MMARML_API int mmarml_args_get_int(const json_t *args, const char *component, const char *key,
                                    int64_t def, int64_t *out);
 /** Accepts integers too. */
 MMARML_API int mmarml_args_get_double(const json_t *args, const char *component,
                                       const char *key, double def, double *out);
+/** Boolean arg (JSON true/false). */
 MMARML_API int mmarml_args_get_bool(const json_t *args, const char *component, const char *key,
                                     int def, int *out);
 /** `*out` is borrowed from args (or `def`). */

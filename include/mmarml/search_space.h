@@ -37,7 +37,10 @@ MMARML_BEGIN_DECLS
  * @par Thread-safety  An unfrozen space is for one thread at a time.
  */
 MMARML_API int mmarml_search_space_new(mmarml_search_space **out, const char *name);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_search_space *mmarml_search_space_ref(mmarml_search_space *space);
+/** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
+ *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_search_space *mmarml_search_space_unref(mmarml_search_space *space);
 
 /**

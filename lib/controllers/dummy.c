@@ -17,20 +17,15 @@ static int dummy_set_search_space(mmarml_controller *self, mmarml_search_space *
                                   mmarml_context *ctx, void *ud)
 {
     dummy *d = ud;
-    size_t i, n = mmarml_search_space_count(space);
-    double *values = calloc(n ? n : 1, sizeof(double));
+    size_t i;
+    int rc;
 
     (void)self;
     (void)ctx;
-    if (values == NULL)
-        return mmarml_error_set(MMARML_ENOMEM, "DummyController: out of memory");
-    for (i = 0; i < n; i++)
-        values[i] = ctl_midpoint(mmarml_search_space_param(space, i));
-    free(d->values);
-    d->values = values;
-    mmarml_search_space_unref(d->space);
-    d->space = mmarml_search_space_ref(space);
-    return MMARML_OK;
+    rc = ctl_keep_space(&d->space, &d->values, space, "DummyController");
+    for (i = 0; rc == MMARML_OK && i < mmarml_search_space_count(space); i++)
+        d->values[i] = ctl_midpoint(mmarml_search_space_param(space, i));
+    return rc;
 }
 
 static int dummy_next(mmarml_recommendation_list *out, dummy *d)

@@ -17,18 +17,10 @@ static int random_set_search_space(mmarml_controller *self, mmarml_search_space 
                                    mmarml_context *ctx, void *ud)
 {
     randomctl *r = ud;
-    size_t n = mmarml_search_space_count(space);
-    double *values = calloc(n ? n : 1, sizeof(double));
 
     (void)self;
     (void)ctx;
-    if (values == NULL)
-        return mmarml_error_set(MMARML_ENOMEM, "RandomController: out of memory");
-    free(r->values);
-    r->values = values;
-    mmarml_search_space_unref(r->space);
-    r->space = mmarml_search_space_ref(space);
-    return MMARML_OK;
+    return ctl_keep_space(&r->space, &r->values, space, "RandomController");
 }
 
 static int random_issue(mmarml_recommendation_list *out, randomctl *r, uint64_t count)

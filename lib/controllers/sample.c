@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "sample.h"
 
@@ -81,6 +82,21 @@ double ctl_midpoint(const mmarml_param *p)
     if (mmarml_param_type(p) == MMARML_PARAM_INT)
         v = floor(v + 0.5);
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+int ctl_keep_space(mmarml_search_space **kept, double **values, mmarml_search_space *space,
+                   const char *who)
+{
+    size_t n = mmarml_search_space_count(space);
+    double *v = calloc(n ? n : 1, sizeof(double));
+
+    if (v == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", who);
+    free(*values);
+    *values = v;
+    mmarml_search_space_unref(*kept);
+    *kept = mmarml_search_space_ref(space);
+    return MMARML_OK;
 }
 
 int ctl_append(mmarml_recommendation_list *out, int64_t id, mmarml_search_space *space,

@@ -18,6 +18,11 @@ double ctl_rng_uniform(ctl_rng *rng);
 double ctl_sample_param(const mmarml_param *param, ctl_rng *rng);
 /* The middle of the range: floats and ints at the (geometric, for log) midpoint, enums 0. */
 double ctl_midpoint(const mmarml_param *param);
+/* set_search_space's common part: keep a reference to `space` in *kept (dropping any
+ * previous one) and give *values room for one value per param. `who` names the controller
+ * in messages. */
+int ctl_keep_space(mmarml_search_space **kept, double **values, mmarml_search_space *space,
+                   const char *who);
 /* Build a recommendation over `space` from `values` and append it to `out`. */
 int ctl_append(mmarml_recommendation_list *out, int64_t id, mmarml_search_space *space,
                const double *values);

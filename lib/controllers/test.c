@@ -17,18 +17,10 @@ static int test_set_search_space(mmarml_controller *self, mmarml_search_space *s
                                  mmarml_context *ctx, void *ud)
 {
     testctl *t = ud;
-    size_t n = mmarml_search_space_count(space);
-    double *values = calloc(n ? n : 1, sizeof(double));
 
     (void)self;
     (void)ctx;
-    if (values == NULL)
-        return mmarml_error_set(MMARML_ENOMEM, "TestController: out of memory");
-    free(t->values);
-    t->values = values;
-    mmarml_search_space_unref(t->space);
-    t->space = mmarml_search_space_ref(space);
-    return MMARML_OK;
+    return ctl_keep_space(&t->space, &t->values, space, "TestController");
 }
 
 static int test_batch(mmarml_recommendation_list *out, testctl *t)

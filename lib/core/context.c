@@ -518,9 +518,13 @@ int mmarml_context_stop_work_asked(const mmarml_context *ctx)
     return asked;
 }
 
-int mmarml_context_get_stop_message(const mmarml_context *ctx, char **out)
+enum { ROOT_STOP_MESSAGE, ROOT_LAST_EXCEPTION };
+
+/* Copy one of the root's run-wide strings out under its lock. */
+static int copy_root_string(const mmarml_context *ctx, int which, char **out)
 {
     mmarml_context *root;
+    const char *src;
     int rc = MMARML_OK;
 
     if (ctx == NULL || out == NULL)
@@ -528,14 +532,24 @@ int mmarml_context_get_stop_message(const mmarml_context *ctx, char **out)
     *out = NULL;
     root = root_of(ctx);
     pthread_mutex_lock(&root->lock);
-    if (!root->stop_asked)
+    if (which == ROOT_STOP_MESSAGE)
+        src = root->stop_asked ? (root->stop_message ? root->stop_message : "") : NULL;
+    else
+        src = root->last_exception;
+    if (src == NULL)
         rc = MMARML_ENOTFOUND;
-    else if ((*out = mmarml__strdup(root->stop_message ? root->stop_message : "")) == NULL)
+    else if ((*out = mmarml__strdup(src)) == NULL)
         rc = MMARML_ENOMEM;
     pthread_mutex_unlock(&root->lock);
     if (rc == MMARML_ENOTFOUND)
-        return mmarml_error_set(rc, "no stop was asked");
+        return mmarml_error_set(rc, which == ROOT_STOP_MESSAGE ? "no stop was asked"
+                                                               : "no exception was reported");
     return rc == MMARML_ENOMEM ? MMARML__NOMEM() : rc;
+}
+
+int mmarml_context_get_stop_message(const mmarml_context *ctx, char **out)
+{
+    return copy_root_string(ctx, ROOT_STOP_MESSAGE, out);
 }
 
 int mmarml_context_exception_occurred(mmarml_context *ctx, const char *issuer,
@@ -578,22 +592,7 @@ uint64_t mmarml_context_exception_count(const mmarml_context *ctx)
 
 int mmarml_context_get_last_exception(const mmarml_context *ctx, char **out)
 {
-    mmarml_context *root;
-    int rc = MMARML_OK;
-
-    if (ctx == NULL || out == NULL)
-        return MMARML__NULLARG(ctx == NULL ? "ctx" : "out");
-    *out = NULL;
-    root = root_of(ctx);
-    pthread_mutex_lock(&root->lock);
-    if (root->last_exception == NULL)
-        rc = MMARML_ENOTFOUND;
-    else if ((*out = mmarml__strdup(root->last_exception)) == NULL)
-        rc = MMARML_ENOMEM;
-    pthread_mutex_unlock(&root->lock);
-    if (rc == MMARML_ENOTFOUND)
-        return mmarml_error_set(rc, "no exception was reported");
-    return rc == MMARML_ENOMEM ? MMARML__NOMEM() : rc;
+    return copy_root_string(ctx, ROOT_LAST_EXCEPTION, out);
 }
 
 static const char *trace_dest_name(int dest)

@@ -558,6 +558,12 @@ static void complete_job(mmarml_engine *e, job *j, int refine)
         fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
     }
     mmarml_outcome_unref(outcome);
+    if (j->status == MMARML_JOB_OK)
+        mmarml_context_log(e->ctx, MMARML_LOG_INFO, "job %s ended: ok, score %g", j->name,
+                           j->score);
+    else
+        mmarml_context_log(e->ctx, MMARML_LOG_INFO, "job %s ended: %s", j->name,
+                           mmarml_job_status_name(j->status));
     mmarml_context_unref(j->ctx);
     mmarml_recommendation_unref(j->rec);
     free(j);
@@ -674,6 +680,22 @@ static void job_loop(mmarml_engine *e, double run_start)
     free(abort_ctxs);
 }
 
+static const char *end_reason_name(int reason)
+{
+    switch (reason) {
+    case MMARML_END_EXHAUSTED:
+        return "exhausted";
+    case MMARML_END_STOP_ASKED:
+        return "stop_asked";
+    case MMARML_END_MAX_JOBS:
+        return "max_jobs";
+    case MMARML_END_MAX_SYS_RUN_TIME:
+        return "max_sys_run_time";
+    default:
+        return "not_ended";
+    }
+}
+
 static int start_workers(mmarml_engine *e)
 {
     size_t i;
@@ -762,6 +784,7 @@ int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
     e->state = ENGINE_RUNNING;
     e->ctx = mmarml_context_ref(ctx);
     pthread_mutex_unlock(&e->lock);
+    mmarml_engine_ref(e); /* an unref from another thread must not free a running engine */
 
     mmarml__context_set_stop_hook(ctx, stop_hook, e);
     rc = mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, (int64_t)e->nworkers);
@@ -797,7 +820,10 @@ int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
     e->state = ENGINE_ENDED;
     e->ctx = NULL;
     pthread_mutex_unlock(&e->lock);
+    mmarml_context_log(ctx, MMARML_LOG_INFO, "run ended (%s) after %llu jobs",
+                       end_reason_name(e->end_reason), (unsigned long long)e->jobs_finished);
     mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
     return rc < 0 ? rc : MMARML_OK;
 }
 
@@ -945,22 +971,6 @@ int mmarml_engine_abort_worker(mmarml_engine *e, const char *name)
 static const char *state_name(int state)
 {
     return state == ENGINE_NEW ? "new" : state == ENGINE_RUNNING ? "running" : "ended";
-}
-
-static const char *end_reason_name(int reason)
-{
-    switch (reason) {
-    case MMARML_END_EXHAUSTED:
-        return "exhausted";
-    case MMARML_END_STOP_ASKED:
-        return "stop_asked";
-    case MMARML_END_MAX_JOBS:
-        return "max_jobs";
-    case MMARML_END_MAX_SYS_RUN_TIME:
-        return "max_sys_run_time";
-    default:
-        return "not_ended";
-    }
 }
 
 int mmarml_engine_status(json_t **out, mmarml_engine *e)
