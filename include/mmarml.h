@@ -20,5 +20,6 @@
 #include "mmarml/engine.h"
 #include "mmarml/registry.h"
 #include "mmarml/reference.h"
+#include "mmarml/space_manager.h"
 
 #endif
