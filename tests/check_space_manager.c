@@ -504,6 +504,63 @@ START_TEST(file_errors)
 }
 END_TEST
 
+/* A manager is immutable: threads apply with it at once (run under ThreadSanitizer in CI). */
+typedef struct {
+    mmarml_space_manager *m;
+    int seed, failures;
+} applier;
+
+static void *apply_many(void *arg)
+{
+    applier *a = arg;
+    mmarml_search_space *space = mmarml_space_manager_space(a->m);
+    int i;
+
+    for (i = 0; i < 200; i++) {
+        const double v[3] = {0.0001 + 0.000001 * ((a->seed + i) % 100), 0.1, (i % 10) / 10.0};
+        mmarml_recommendation *rec = NULL;
+        json_t *job = NULL, *conc = NULL;
+        json_t *prob;
+        if (mmarml_recommendation_new(&rec, i, space, v, 3) != MMARML_OK ||
+            mmarml_space_manager_apply(&job, &conc, a->m, rec, 0) != MMARML_OK) {
+            a->failures++;
+        } else {
+            prob = json_object_get(json_object_get(json_array_get(json_object_get(
+                                                       json_object_get(job, "train"),
+                                                       "pre_transforms"),
+                                                   7),
+                                                   "args"),
+                                   "prob");
+            a->failures += json_real_value(prob) != v[2];
+        }
+        json_decref(job);
+        json_decref(conc);
+        mmarml_recommendation_unref(rec);
+    }
+    return NULL;
+}
+
+START_TEST(concurrent_applies)
+{
+    mmarml_space_manager *m = load("trn_autoML_LR_LP.json");
+    applier a[4];
+    pthread_t t[4];
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        a[i].m = m;
+        a[i].seed = i * 17;
+        a[i].failures = 0;
+        pthread_create(&t[i], NULL, apply_many, &a[i]);
+    }
+    for (i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ck_assert_int_eq(a[i].failures, 0);
+    }
+    mmarml_space_manager_unref(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("space_manager");
@@ -522,6 +579,7 @@ int main(void)
     tcase_add_test(te, values_outside_the_space);
     tcase_add_test(te, invalid_definitions);
     tcase_add_test(te, file_errors);
+    tcase_add_test(tg, concurrent_applies);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, tg);
     suite_add_tcase(s, te);
