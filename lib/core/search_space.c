@@ -23,7 +23,7 @@ struct mmarml_search_space {
     mmarml_param *params;
     size_t count, cap;
     mmarml__strmap index; /* PRL -> position, kept current while building */
-    int frozen;
+    int frozen; /* atomic: recommendations freeze a space from any thread */
 };
 
 int mmarml_search_space_new(mmarml_search_space **out, const char *name)
@@ -80,7 +80,7 @@ static int add_check(mmarml_search_space *s, const char *prl, const char *domain
     if (domain == NULL || *domain == '\0')
         return mmarml_error_set(MMARML_EINVAL, "search space '%s': param '%s' has no domain",
                                 s->name, prl);
-    if (s->frozen)
+    if (__atomic_load_n(&s->frozen, __ATOMIC_ACQUIRE))
         return mmarml_error_set(MMARML_EMISUSE,
                                 "search space '%s' is frozen: cannot add param '%s'", s->name,
                                 prl);
@@ -195,13 +195,15 @@ int mmarml_search_space_freeze(mmarml_search_space *space)
 {
     if (space == NULL)
         return MMARML__NULLARG("space");
-    space->frozen = 1;
+    /* written once: many threads may make recommendations over one frozen space at once */
+    if (!__atomic_load_n(&space->frozen, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&space->frozen, 1, __ATOMIC_RELEASE);
     return MMARML_OK;
 }
 
 int mmarml_search_space_is_frozen(const mmarml_search_space *space)
 {
-    return space != NULL && space->frozen;
+    return space != NULL && __atomic_load_n(&space->frozen, __ATOMIC_ACQUIRE);
 }
 
 const char *mmarml_search_space_name(const mmarml_search_space *space)
@@ -452,7 +454,7 @@ int mmarml_search_space_from_json(mmarml_search_space **out, const json_t *json)
             return rc;
         }
     }
-    s->frozen = 1;
+    mmarml_search_space_freeze(s);
     *out = s;
     return MMARML_OK;
 }
