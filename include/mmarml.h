@@ -21,5 +21,6 @@
 #include "mmarml/registry.h"
 #include "mmarml/reference.h"
 #include "mmarml/space_manager.h"
+#include "mmarml/mmar.h"
 
 #endif

@@ -75,6 +75,31 @@ static int dummy_handler_factory(void **out, const json_t *args, void *ud)
     return mmarml_handler_new_dummy((mmarml_handler **)out);
 }
 
+/* The MMAR components validate their own args. */
+static int mmar_executor_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return mmarml_executor_new_mmar((mmarml_executor **)out, args);
+}
+
+static int mmar_handler_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return mmarml_handler_new_mmar((mmarml_handler **)out, args);
+}
+
+static int mmar_stats_handler_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return mmarml_handler_new_mmar_stats((mmarml_handler **)out, args);
+}
+
+static int stats_handler_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return mmarml_handler_new_stats((mmarml_handler **)out, args);
+}
+
 int mmarml__register_builtins(mmarml_registry *reg)
 {
     int rc;
@@ -86,7 +111,15 @@ int mmarml__register_builtins(mmarml_registry *reg)
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "RandomController",
                                        random_controller_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "DummyHandler",
-                                       dummy_handler_factory, NULL)) != MMARML_OK)
+                                       dummy_handler_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_EXECUTOR, "MMARExecutor",
+                                       mmar_executor_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "MMARHandler",
+                                       mmar_handler_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "MMARStatsHandler",
+                                       mmar_stats_handler_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "StatsHandler",
+                                       stats_handler_factory, NULL)) != MMARML_OK)
         return rc;
     return MMARML_OK;
 }

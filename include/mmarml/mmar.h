@@ -1,0 +1,97 @@
+/**
+ * @file mmarml/mmar.h
+ * @brief AutoML over MMARs (Medical Model ARchives): MMARExecutor, MMARHandler,
+ * MMARStatsHandler, StatsHandler, config_automl.json, and the admin socket. Built on the
+ * public API only; also reachable by name through the registry.
+ *
+ * A run: `_mmarRoot` (the MMAR), `_runId` and `_trainConfigFile` are set on the main context
+ * (mmarml_automl_engine_new() does it). MMARHandler's start_automl makes the run root
+ * `<work_dir>/<run_id>` (work_dir defaults to `<mmar>/automl`) and publishes `_runRoot`,
+ * `_automlRoot` and the clone settings. For each job the executor clones the MMAR to
+ * `<run_root>/<job_name>`, writes the job config to `config/config_train.json`, and runs
+ * `commands/automl_train_round.sh` there (argv only, no shell string, own process group) with
+ * `MMAR_ROOT`, `CUDA_VISIBLE_DEVICES`, `MMARML_JOB_NAME` and `MMARML_RUN_ROOT`; the score is
+ * `best_validation_metric` of `models/train_stats.json` (else `train_stats.json`).
+ *
+ * @par Thread-safety
+ * As for any component: the engine calls them as `threading.md` describes.
+ */
+#ifndef MMARML_MMAR_H
+#define MMARML_MMAR_H
+
+#include <jansson.h>
+#include "common.h"
+#include "context.h"
+#include "engine.h"
+#include "executor.h"
+#include "handler.h"
+#include "registry.h"
+
+/** libmmarml additions to Clara's MMARPropKey, published by MMARHandler. @{ */
+#define MMARML_KEY_KEY_MMAR_CONTENT_ONLY "_keyMmarContentOnly"
+#define MMARML_KEY_DATA_LIST_FILE_NAME "_dataListFileName"
+/** @} */
+
+/**
+ * In-process training (Clara's MMARTrainer): called on the job thread instead of running the
+ * round script, after the job MMAR and its config are written (`_jobMmarRoot`). Report like
+ * an executor's execute. It should return soon once `_jobAborted` is set on `job_ctx`.
+ */
+typedef int (*mmarml_train_fn)(int *status_out, double *score_out, mmarml_context *job_ctx,
+                               void *user_data);
+
+MMARML_BEGIN_DECLS
+
+/**
+ * MMARExecutor. Args (all optional): `msg_destination` ("file" (`<job>/log.txt`), "console"
+ * (the host's stderr, lines prefixed with the job name), "both", "none"),
+ * `remove_search_augs` (false), `poll_interval` (accepted for Clara configs; completion is
+ * event-driven), `abort_grace_period` (10 s between SIGTERM and SIGKILL),
+ * `key_mmar_content_only` and `data_list_file_name` (override MMARHandler's).
+ * @param args  Borrowed; NULL for defaults. Unknown args are MMARML_EINVAL naming them.
+ */
+MMARML_API int mmarml_executor_new_mmar(mmarml_executor **out, const json_t *args);
+/** MMARExecutor that calls `train` in process instead of the round script. */
+MMARML_API int mmarml_executor_new_mmar_trainer(mmarml_executor **out, const json_t *args,
+                                                mmarml_train_fn train, void *user_data);
+/**
+ * MMARHandler. Args: `work_dir`, `train_config_file`, `num_mmars_to_keep` (all),
+ * `keep_bad_mmars` (false), `stop_threshold` (none), `key_mmar_content_only` (false),
+ * `data_list_file_name`. Refuses to start when the run root exists.
+ */
+MMARML_API int mmarml_handler_new_mmar(mmarml_handler **out, const json_t *args);
+/** MMARStatsHandler: `<run_root>/<stats_file_name>` (default automl_stats_log.json),
+ *  rewritten atomically after every event. Must come after MMARHandler. */
+MMARML_API int mmarml_handler_new_mmar_stats(mmarml_handler **out, const json_t *args);
+/** StatsHandler: counts per status, best score, job times; logged and traced at the end. */
+MMARML_API int mmarml_handler_new_stats(mmarml_handler **out, const json_t *args);
+
+/**
+ * Load `config_automl.json` and make the engine it describes.
+ *
+ * @param ctx         Main context of the run: receives `_mmarRoot`, `_runId`,
+ *                    `_trainConfigFile` and the trace destination.
+ * @param reg         Registry to create components from.
+ * @param mmar_root   The MMAR directory.
+ * @param automlconf  File in `<mmar>/config/`, or an absolute path; NULL for
+ *                    config_automl.json.
+ * @param vars        `--set` variables, a JSON object of strings (borrowed; may be NULL):
+ *                    `run_id` (default `run_<UTC time>`), `trainconf` (config_train.json),
+ *                    `workers`, `traceout` (file, console, both, none), and any `{name}` the
+ *                    config uses.
+ * @return MMARML_OK; MMARML_EINVAL naming the file and JSON path of what is wrong;
+ *         MMARML_ENOTSUP for a Python component; MMARML_ENOTFOUND for missing files.
+ */
+MMARML_API int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx,
+                                        mmarml_registry *reg, const char *mmar_root,
+                                        const char *automlconf, const json_t *vars);
+
+/**
+ * @return 1 when `name` may be a run id or job name: a single path component, not "." or
+ *         "..", without '/' or control characters.
+ */
+MMARML_API int mmarml_mmar_name_ok(const char *name);
+
+MMARML_END_DECLS
+
+#endif

@@ -1,0 +1,259 @@
+/* config_automl.json (D11): handlers, executor, controller by name or path, {var} filled
+ * from --set variables; the engine it describes. Public API only. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mmarml.h"
+#include "mmar_util.h"
+
+/* Replace every "{name}" in `text` by vars[name]; names without a variable are an error. */
+static int fill_string(json_t **out, const char *text, const json_t *vars, const char *file,
+                       const char *where)
+{
+    size_t cap = strlen(text) + 64, len = 0;
+    char *buf = malloc(cap);
+    const char *p = text;
+
+    if (buf == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    while (*p) {
+        const char *close = *p == '{' ? strchr(p, '}') : NULL, *piece = p;
+        size_t n = 1;
+        if (close != NULL && close > p + 1 && strcspn(p + 1, "{} \"") == (size_t)(close - p - 1)) {
+            char name[128];
+            const json_t *v;
+            snprintf(name, sizeof(name), "%.*s", (int)(close - p - 1), p + 1);
+            v = json_object_get(vars, name);
+            if (!json_is_string(v)) {
+                free(buf);
+                return mmarml_error_set(MMARML_EINVAL, "%s: %s: '{%s}' names no --set "
+                                        "variable (give --set %s=...)", file, where, name,
+                                        name);
+            }
+            piece = json_string_value(v);
+            n = strlen(piece);
+            p = close + 1;
+        } else {
+            p++;
+        }
+        if (len + n + 1 > cap) {
+            char *bigger = realloc(buf, cap = (len + n + 1) * 2);
+            if (bigger == NULL) {
+                free(buf);
+                return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+            }
+            buf = bigger;
+        }
+        memcpy(buf + len, piece, n);
+        len += n;
+    }
+    buf[len] = '\0';
+    *out = json_string(buf);
+    free(buf);
+    return *out != NULL ? MMARML_OK : mmarml_error_set(MMARML_ENOMEM, "out of memory");
+}
+
+/* Fill every string in `node` (in place). `where` is the JSON path for messages. */
+static int fill(json_t *node, const json_t *vars, const char *file, const char *where)
+{
+    char sub[512];
+    const char *key;
+    json_t *value;
+    size_t i;
+    int rc;
+
+    if (json_is_object(node)) {
+        json_object_foreach(node, key, value)
+        {
+            snprintf(sub, sizeof(sub), "%s%s%s", where, *where ? "." : "", key);
+            if (json_is_string(value)) {
+                json_t *filled = NULL;
+                if ((rc = fill_string(&filled, json_string_value(value), vars, file, sub)) !=
+                    MMARML_OK)
+                    return rc;
+                json_object_set_new(node, key, filled);
+            } else if ((rc = fill(value, vars, file, sub)) != MMARML_OK) {
+                return rc;
+            }
+        }
+    } else if (json_is_array(node)) {
+        for (i = 0; i < json_array_size(node); i++) {
+            value = json_array_get(node, i);
+            snprintf(sub, sizeof(sub), "%s[%zu]", where, i);
+            if (json_is_string(value)) {
+                json_t *filled = NULL;
+                if ((rc = fill_string(&filled, json_string_value(value), vars, file, sub)) !=
+                    MMARML_OK)
+                    return rc;
+                json_array_set_new(node, i, filled);
+            } else if ((rc = fill(value, vars, file, sub)) != MMARML_OK) {
+                return rc;
+            }
+        }
+    }
+    return MMARML_OK;
+}
+
+/* --set variables with Clara's defaults. */
+static json_t *variables(const json_t *given)
+{
+    json_t *vars = json_object();
+    char run_id[64];
+    time_t t = time(NULL);
+    struct tm tm;
+
+    if (vars == NULL)
+        return NULL;
+    gmtime_r(&t, &tm);
+    strftime(run_id, sizeof(run_id), "run_%Y%m%d_%H%M%S", &tm);
+    json_object_set_new(vars, "run_id", json_string(run_id));
+    json_object_set_new(vars, "trainconf", json_string("config_train.json"));
+    json_object_set_new(vars, "traceout", json_string("file"));
+    if (json_is_object(given))
+        json_object_update(vars, (json_t *)given);
+    return vars;
+}
+
+static int engine_options(mmarml_engine_options *o, const json_t *engine, const json_t *vars,
+                          const char *file)
+{
+    static const char *const allowed[] = {"workers", "max_jobs", "max_job_run_time",
+                                          "max_sys_run_time", NULL};
+    char what[PATH_MAX + 16];
+    int64_t max_jobs;
+    int rc;
+
+    snprintf(what, sizeof(what), "%s: engine", file);
+    mmarml_engine_options_init(o, MMARML_ENGINE_OPTIONS_VERSION);
+    if ((rc = mmarml_args_check(engine, what, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_string(engine, what, "workers", NULL, &o->workers)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(engine, what, "max_jobs", 0, &max_jobs)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(engine, what, "max_job_run_time", 0,
+                                     &o->max_job_run_time)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(engine, what, "max_sys_run_time", 0,
+                                     &o->max_sys_run_time)) != MMARML_OK)
+        return rc;
+    if (max_jobs < 0)
+        return mmarml_error_set(MMARML_EINVAL, "%s.max_jobs: must be >= 0", what);
+    o->max_jobs = (uint64_t)max_jobs;
+    if (json_is_string(json_object_get(vars, "workers")))
+        o->workers = json_string_value(json_object_get(vars, "workers"));
+    return MMARML_OK;
+}
+
+static int set_context(mmarml_context *ctx, const char *mmar, const json_t *vars)
+{
+    const char *run_id = json_string_value(json_object_get(vars, "run_id"));
+    const char *trace = json_string_value(json_object_get(vars, "traceout"));
+    int rc;
+
+    if (run_id == NULL || !mmarml_mmar_name_ok(run_id))
+        return mmarml_error_set(MMARML_EINVAL, "run_id '%s' must be a single path component "
+                                "(no '/', not '..', no control characters)",
+                                run_id ? run_id : "");
+    if (trace == NULL || (strcmp(trace, "file") != 0 && strcmp(trace, "console") != 0 &&
+                          strcmp(trace, "both") != 0 && strcmp(trace, "none") != 0))
+        return mmarml_error_set(MMARML_EINVAL, "traceout '%s' must be file, console, both or "
+                                "none", trace ? trace : "");
+    if ((rc = mmarml_context_set_string(ctx, MMARML_KEY_MMAR_ROOT, mmar)) != MMARML_OK ||
+        (rc = mmarml_context_set_string(ctx, MMARML_KEY_RUN_ID, run_id)) != MMARML_OK ||
+        (rc = mmarml_context_set_string(ctx, MMARML_KEY_TRAIN_CONFIG_FILE,
+                                        json_string_value(json_object_get(vars, "trainconf")))) !=
+            MMARML_OK ||
+        (rc = mmarml_context_set_string(ctx, MMARML_KEY_TRACE_DEST_TYPE, trace)) != MMARML_OK)
+        return rc;
+    /* console goes to stderr now; file and both open <run_root>/trace.txt in MMARHandler */
+    if (strcmp(trace, "console") == 0)
+        rc = mmarml_context_set_trace(ctx, MMARML_TRACE_CONSOLE, NULL);
+    return rc;
+}
+
+static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, const json_t *vars,
+                 const char *file)
+{
+    static const char *const top[] = {"handlers", "executor", "controller", "engine", NULL};
+    const json_t *handlers = json_object_get(conf, "handlers");
+    mmarml_controller *ctl = NULL;
+    mmarml_executor *exe = NULL;
+    mmarml_engine_options o;
+    char where[PATH_MAX + 32];
+    size_t i;
+    int rc;
+
+    if ((rc = mmarml_args_check(conf, file, top)) != MMARML_OK)
+        return rc;
+    if (json_object_get(conf, "controller") == NULL || json_object_get(conf, "executor") == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: needs \"controller\" and \"executor\"",
+                                file);
+    if (handlers != NULL && !json_is_array(handlers))
+        return mmarml_error_set(MMARML_EINVAL, "%s: handlers: must be a list", file);
+    if ((rc = engine_options(&o, json_object_get(conf, "engine"), vars, file)) != MMARML_OK)
+        return rc;
+    snprintf(where, sizeof(where), "%s: controller", file);
+    rc = mmarml_registry_create_controller(&ctl, reg, json_object_get(conf, "controller"),
+                                           where);
+    snprintf(where, sizeof(where), "%s: executor", file);
+    if (rc == MMARML_OK)
+        rc = mmarml_registry_create_executor(&exe, reg, json_object_get(conf, "executor"),
+                                             where);
+    if (rc == MMARML_OK)
+        rc = mmarml_engine_new(out, ctl, exe, &o);
+    for (i = 0; rc == MMARML_OK && i < json_array_size(handlers); i++) {
+        mmarml_handler *h = NULL;
+        snprintf(where, sizeof(where), "%s: handlers[%zu]", file, i);
+        rc = mmarml_registry_create_handler(&h, reg, json_array_get(handlers, i), where);
+        if (rc == MMARML_OK)
+            rc = mmarml_engine_add_handler(*out, h);
+        mmarml_handler_unref(h);
+    }
+    mmarml_controller_unref(ctl);
+    mmarml_executor_unref(exe);
+    if (rc != MMARML_OK)
+        *out = mmarml_engine_unref(*out);
+    return rc;
+}
+
+int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx, mmarml_registry *reg,
+                             const char *mmar_root, const char *automlconf, const json_t *vars)
+{
+    char mmar[PATH_MAX], *path = NULL;
+    const char *file = automlconf != NULL ? automlconf : "config_automl.json";
+    json_t *conf = NULL, *all = NULL;
+    json_error_t err;
+    int rc;
+
+    if (out == NULL || ctx == NULL || reg == NULL || mmar_root == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "mmarml_automl_engine_new: NULL argument");
+    *out = NULL;
+    if (vars != NULL && !json_is_object(vars))
+        return mmarml_error_set(MMARML_EINVAL, "--set variables must be a JSON object");
+    if (realpath(mmar_root, mmar) == NULL)
+        return mmarml_error_set(MMARML_ENOTFOUND, "MMAR '%s': %s", mmar_root, strerror(errno));
+    if ((file[0] == '/' ? asprintf(&path, "%s", file)
+                        : asprintf(&path, "%s/config/%s", mmar, file)) < 0)
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    all = variables(vars);
+    conf = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (all == NULL)
+        rc = mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    else if (conf == NULL)
+        rc = err.line < 0 || strstr(err.text, "unable to open") != NULL
+                 ? mmarml_error_set(MMARML_ENOTFOUND, "cannot read '%s': %s", path, err.text)
+                 : mmarml_error_set(MMARML_EINVAL, "%s:%d:%d: malformed JSON: %s", path,
+                                    err.line, err.column, err.text);
+    else if (!json_is_object(conf))
+        rc = mmarml_error_set(MMARML_EINVAL, "%s: must be a JSON object", path);
+    else if ((rc = fill(conf, all, path, "")) == MMARML_OK &&
+             (rc = set_context(ctx, mmar, all)) == MMARML_OK)
+        rc = build(out, reg, conf, all, path);
+    json_decref(conf);
+    json_decref(all);
+    free(path);
+    return rc;
+}

@@ -1,0 +1,16 @@
+/* Cloning an MMAR into a job MMAR (D7). */
+#ifndef MMARML_MMAR_CLONE_H
+#define MMARML_MMAR_CLONE_H
+
+/*
+ * Copy the MMAR at `src` to the new directory `dst`. Symlinks stay symlinks; regular files are
+ * reflinked where the file system allows (FICLONE), else copied (copy_file_range), never
+ * hard-linked, modes kept. `exclude` (an absolute path, may be NULL) is skipped: the AutoML
+ * work dir inside the MMAR. With `content_only`, only config/, commands/, resources/ and
+ * `data_list` (a path relative to the MMAR, may be NULL) are copied.
+ * Returns MMARML_OK or a negative code with a message naming the path.
+ */
+int mmar_clone(const char *src, const char *dst, const char *exclude, int content_only,
+               const char *data_list);
+
+#endif

@@ -1,0 +1,409 @@
+/* MMARHandler (D8): the run root, keeping the best job MMARs, the `best` symlink,
+ * stop_threshold, and the summary (summary.txt, rewritten after every job). */
+#include "config.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mmarml.h"
+#include "mmar_util.h"
+
+typedef struct {
+    char name[80];
+    char worker[24];
+    double start, end;
+    int status;
+    double score;
+    int kept; /* its job MMAR is still on disk */
+} job_record;
+
+typedef struct {
+    /* args */
+    char *work_dir, *train_config_file, *data_list;
+    int64_t keep;
+    int keep_bad, content_only, has_threshold;
+    double threshold;
+    /* run */
+    pthread_mutex_t lock; /* end_job runs on job threads */
+    char *run_root;
+    job_record *jobs;
+    size_t njobs, cap;
+} mmar_handler;
+
+static const char *const me = "MMARHandler";
+
+/* Make <work_dir>/<run_id>; refuse an existing one. */
+static int make_run_root(mmar_handler *h, mmarml_context *ctx, char **work_dir_out)
+{
+    char *mmar = NULL, *run_id = NULL, *work = NULL;
+    int rc;
+
+    *work_dir_out = NULL;
+    if ((rc = mmar_get_string(ctx, MMARML_KEY_MMAR_ROOT, me, &mmar)) != MMARML_OK ||
+        (rc = mmar_get_string(ctx, MMARML_KEY_RUN_ID, me, &run_id)) != MMARML_OK)
+        goto done;
+    if (!mmarml_mmar_name_ok(run_id)) {
+        rc = mmarml_error_set(MMARML_EINVAL, "%s: run_id '%s' must be a single path component "
+                              "(no '/', not '..', no control characters)", me, run_id);
+        goto done;
+    }
+    if (h->work_dir != NULL && h->work_dir[0] == '/')
+        work = strdup(h->work_dir);
+    else if (asprintf(&work, "%s/%s", mmar, h->work_dir != NULL ? h->work_dir : "automl") < 0)
+        work = NULL;
+    if (work == NULL || asprintf(&h->run_root, "%s/%s", work, run_id) < 0) {
+        h->run_root = NULL;
+        rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+        goto done;
+    }
+    if (mkdir(work, 0755) != 0 && errno != EEXIST) {
+        rc = mmarml_error_set(MMARML_EIO, "%s: cannot create the work dir '%s': %s", me, work,
+                              strerror(errno));
+        goto done;
+    }
+    if (mkdir(h->run_root, 0755) != 0) {
+        rc = errno == EEXIST
+                 ? mmarml_error_set(MMARML_EEXISTS, "%s: the run root '%s' already exists: "
+                                    "choose another run_id (--set run_id=...) or remove it",
+                                    me, h->run_root)
+                 : mmarml_error_set(MMARML_EIO, "%s: cannot create the run root '%s': %s", me,
+                                    h->run_root, strerror(errno));
+        free(h->run_root);
+        h->run_root = NULL;
+        goto done;
+    }
+    *work_dir_out = work;
+    work = NULL;
+done:
+    mmarml_free(mmar);
+    mmarml_free(run_id);
+    free(work);
+    return rc;
+}
+
+/* Copy the base training config into the run root, for the record. */
+static int copy_base_config(mmar_handler *h, mmarml_context *ctx)
+{
+    char *src = NULL, *dst = NULL;
+    const char *base;
+    json_t *config;
+    int rc = mmar_train_config_path(&src, ctx);
+
+    if (rc != MMARML_OK)
+        return rc;
+    config = json_load_file(src, 0, NULL);
+    base = strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 : src;
+    if (config == NULL)
+        rc = mmarml_error_set(MMARML_ENOTFOUND, "%s: cannot read the training config '%s'", me,
+                              src);
+    else if (asprintf(&dst, "%s/%s", h->run_root, base) < 0)
+        rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    else
+        rc = mmar_write_json_atomic(dst, config);
+    json_decref(config);
+    free(src);
+    free(dst);
+    return rc;
+}
+
+static int start_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    mmar_handler *h = ud;
+    char *work = NULL, *dest = NULL, *trace = NULL;
+    int rc;
+
+    (void)self;
+    if (h->train_config_file != NULL &&
+        (rc = mmarml_context_set_string(ctx, MMARML_KEY_TRAIN_CONFIG_FILE,
+                                        h->train_config_file)) != MMARML_OK)
+        return rc;
+    if ((rc = make_run_root(h, ctx, &work)) != MMARML_OK)
+        return rc;
+    if ((rc = mmarml_context_set_string(ctx, MMARML_KEY_RUN_ROOT, h->run_root)) == MMARML_OK &&
+        (rc = mmarml_context_set_string(ctx, MMARML_KEY_AUTOML_ROOT, work)) == MMARML_OK &&
+        (rc = mmarml_context_set_bool(ctx, MMARML_KEY_KEY_MMAR_CONTENT_ONLY, h->content_only)) ==
+            MMARML_OK &&
+        (h->data_list == NULL ||
+         (rc = mmarml_context_set_string(ctx, MMARML_KEY_DATA_LIST_FILE_NAME, h->data_list)) ==
+             MMARML_OK))
+        rc = copy_base_config(h, ctx);
+    /* a trace that goes to a file goes to <run_root>/trace.txt, now that it exists */
+    if (rc == MMARML_OK &&
+        mmarml_context_get_string(ctx, MMARML_KEY_TRACE_DEST_TYPE, &dest) == MMARML_OK &&
+        (strcmp(dest, "file") == 0 || strcmp(dest, "both") == 0)) {
+        if (asprintf(&trace, "%s/trace.txt", h->run_root) < 0)
+            trace = NULL;
+        rc = trace == NULL ? mmarml_error_set(MMARML_ENOMEM, "out of memory")
+                           : mmarml_context_set_trace(ctx,
+                                                      dest[0] == 'f' ? MMARML_TRACE_FILE
+                                                                     : MMARML_TRACE_BOTH,
+                                                      trace);
+    }
+    if (rc == MMARML_OK)
+        mmarml_context_trace(ctx, me, "AutoML started, run root %s", h->run_root);
+    free(work);
+    free(trace);
+    mmarml_free(dest);
+    return rc;
+}
+
+static int start_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    (void)self;
+    (void)ud;
+    return mmarml_context_set_double(ctx, MMARML_KEY_MMAR_JOB_START, mmar_wall_time());
+}
+
+/* Best first: ok jobs by score (descending), then the rest by end time. */
+static int by_rank(const void *a, const void *b)
+{
+    const job_record *x = a, *y = b;
+
+    if ((x->status == MMARML_JOB_OK) != (y->status == MMARML_JOB_OK))
+        return x->status == MMARML_JOB_OK ? -1 : 1;
+    if (x->status == MMARML_JOB_OK && x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return (x->end > y->end) - (x->end < y->end);
+}
+
+static char *summary_text(mmar_handler *h)
+{
+    job_record *sorted = malloc((h->njobs ? h->njobs : 1) * sizeof(*sorted));
+    size_t i, len = 0, cap = 256 + h->njobs * 160;
+    char *text = malloc(cap), keep[32];
+
+    if (sorted == NULL || text == NULL) {
+        free(sorted);
+        free(text);
+        return NULL;
+    }
+    memcpy(sorted, h->jobs, h->njobs * sizeof(*sorted));
+    qsort(sorted, h->njobs, sizeof(*sorted), by_rank);
+    if (h->keep >= 0)
+        snprintf(keep, sizeof(keep), "%lld", (long long)h->keep);
+    else
+        snprintf(keep, sizeof(keep), "all");
+    len += (size_t)snprintf(text + len, cap - len,
+                            "AutoML summary\nTop MMARs to keep: %s\n"
+                            "| START | END | ROOT | SCORE | WORKER | STATUS |\n",
+                            keep);
+    for (i = 0; i < h->njobs; i++) {
+        char start[40], end[40];
+        mmar_format_time(start, sizeof(start), sorted[i].start);
+        mmar_format_time(end, sizeof(end), sorted[i].end);
+        len += (size_t)snprintf(text + len, cap - len, "| %s | %s | %s | %.6g | %s | %s |\n",
+                                start, end, sorted[i].name,
+                                sorted[i].status == MMARML_JOB_OK ? sorted[i].score
+                                                                  : MMARML_NO_SCORE_SENTINEL,
+                                sorted[i].worker, mmarml_job_status_name(sorted[i].status));
+    }
+    free(sorted);
+    return text;
+}
+
+/* Keep the `keep` best successful job MMARs (and failed ones iff keep_bad); point `best` at
+ * the best. Lock held. */
+static void apply_keep_policy(mmar_handler *h, mmarml_context *ctx, job_record *job)
+{
+    size_t i, ok = 0;
+    job_record *worst = NULL, *best = NULL;
+    char *path = NULL;
+
+    if (job->status != MMARML_JOB_OK && !h->keep_bad) {
+        if (asprintf(&path, "%s/%s", h->run_root, job->name) >= 0 &&
+            mmar_remove_tree(path) != MMARML_OK)
+            mmarml_context_exception_occurred(ctx, me, mmarml_error_message());
+        job->kept = 0;
+        free(path);
+        path = NULL;
+    }
+    for (i = 0; i < h->njobs; i++) {
+        job_record *j = &h->jobs[i];
+        if (j->status != MMARML_JOB_OK || !j->kept)
+            continue;
+        ok++;
+        if (worst == NULL || j->score < worst->score)
+            worst = j;
+        if (best == NULL || j->score > best->score)
+            best = j;
+    }
+    if (h->keep >= 0 && (int64_t)ok > h->keep && worst != NULL) {
+        if (asprintf(&path, "%s/%s", h->run_root, worst->name) >= 0 &&
+            mmar_remove_tree(path) != MMARML_OK)
+            mmarml_context_exception_occurred(ctx, me, mmarml_error_message());
+        worst->kept = 0;
+        free(path);
+        path = NULL;
+        if (worst == best)
+            best = NULL;
+    }
+    if (best != NULL) { /* <run_root>/best -> <job>, replaced atomically */
+        char *link = NULL, *tmp = NULL;
+        if (asprintf(&link, "%s/best", h->run_root) >= 0 &&
+            asprintf(&tmp, "%s/.best.tmp", h->run_root) >= 0) {
+            unlink(tmp);
+            if (symlink(best->name, tmp) != 0 || rename(tmp, link) != 0)
+                mmarml_context_exception_occurred(ctx, me, "cannot update the best symlink");
+        }
+        free(link);
+        free(tmp);
+    }
+}
+
+static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    mmar_handler *h = ud;
+    char *name = NULL, *worker = NULL, *status = NULL, *summary, *path = NULL;
+    job_record job;
+    int rc = MMARML_OK, stop = 0;
+
+    (void)self;
+    memset(&job, 0, sizeof(job));
+    mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
+    mmarml_context_get_string(ctx, MMARML_KEY_WORKER_NAME, &worker);
+    mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
+    snprintf(job.name, sizeof(job.name), "%s", name ? name : "?");
+    snprintf(job.worker, sizeof(job.worker), "%s", worker ? worker : "?");
+    job.status = status ? mmarml_job_status_from_name(status) : MMARML_JOB_ERROR;
+    if (job.status < 0)
+        job.status = MMARML_JOB_ERROR;
+    if (mmarml_context_get_double(ctx, MMARML_KEY_MMAR_JOB_START, &job.start) != MMARML_OK)
+        job.start = mmar_wall_time();
+    job.end = mmar_wall_time();
+    if (mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &job.score) != MMARML_OK)
+        job.score = MMARML_NO_SCORE_SENTINEL;
+    job.kept = 1;
+    mmarml_free(name);
+    mmarml_free(worker);
+    mmarml_free(status);
+
+    pthread_mutex_lock(&h->lock);
+    if (h->njobs == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 64;
+        job_record *jobs = realloc(h->jobs, cap * sizeof(*jobs));
+        if (jobs == NULL) {
+            pthread_mutex_unlock(&h->lock);
+            return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+        }
+        h->jobs = jobs;
+        h->cap = cap;
+    }
+    h->jobs[h->njobs] = job;
+    apply_keep_policy(h, ctx, &h->jobs[h->njobs]);
+    h->njobs++;
+    summary = summary_text(h);
+    if (summary != NULL && asprintf(&path, "%s/summary.txt", h->run_root) >= 0)
+        rc = mmar_write_text_atomic(path, summary);
+    pthread_mutex_unlock(&h->lock);
+    free(summary);
+    free(path);
+    mmarml_context_trace(ctx, me, "job %s ended: %s, score %g", job.name,
+                         mmarml_job_status_name(job.status), job.score);
+    stop = h->has_threshold && job.status == MMARML_JOB_OK && job.score >= h->threshold;
+    if (stop) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "job %s reached score %g >= stop_threshold %g", job.name,
+                 job.score, h->threshold);
+        mmarml_context_stop_work(ctx, me, msg);
+    }
+    return rc;
+}
+
+static int end_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    mmar_handler *h = ud;
+    char *summary, *path = NULL;
+    int rc = MMARML_OK;
+
+    (void)self;
+    if (h->run_root == NULL)
+        return MMARML_OK;
+    pthread_mutex_lock(&h->lock);
+    summary = summary_text(h);
+    pthread_mutex_unlock(&h->lock);
+    if (summary != NULL && asprintf(&path, "%s/summary.txt", h->run_root) >= 0)
+        rc = mmar_write_text_atomic(path, summary);
+    mmarml_context_trace(ctx, me, "AutoML ended after %zu jobs", h->njobs);
+    free(summary);
+    free(path);
+    return rc;
+}
+
+static void destroy(void *ud)
+{
+    mmar_handler *h = ud;
+
+    free(h->work_dir);
+    free(h->train_config_file);
+    free(h->data_list);
+    free(h->run_root);
+    free(h->jobs);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
+static int dup_arg(const json_t *args, const char *key, char **out)
+{
+    const char *v = NULL;
+    int rc = mmarml_args_get_string(args, me, key, NULL, &v);
+
+    if (rc == MMARML_OK && v != NULL && (*out = strdup(v)) == NULL)
+        rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    return rc;
+}
+
+int mmarml_handler_new_mmar(mmarml_handler **out, const json_t *args)
+{
+    static const char *const allowed[] = {"work_dir", "train_config_file", "num_mmars_to_keep",
+                                          "keep_bad_mmars", "stop_threshold",
+                                          "key_mmar_content_only", "data_list_file_name", NULL};
+    static const mmarml_handler_vtable vt = {
+        .struct_size = sizeof(mmarml_handler_vtable),
+        .version = MMARML_HANDLER_VTABLE_VERSION,
+        .start_automl = start_automl,
+        .start_job = start_job,
+        .end_job = end_job,
+        .end_automl = end_automl,
+        .destroy = destroy,
+    };
+    mmar_handler *h;
+    int rc;
+
+    if (out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", me);
+    *out = NULL;
+    h = calloc(1, sizeof(*h));
+    if (h == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    pthread_mutex_init(&h->lock, NULL);
+    if ((rc = mmarml_args_check(args, me, allowed)) == MMARML_OK &&
+        (rc = dup_arg(args, "work_dir", &h->work_dir)) == MMARML_OK &&
+        (rc = dup_arg(args, "train_config_file", &h->train_config_file)) == MMARML_OK &&
+        (rc = dup_arg(args, "data_list_file_name", &h->data_list)) == MMARML_OK &&
+        (rc = mmarml_args_get_int(args, me, "num_mmars_to_keep", -1, &h->keep)) == MMARML_OK &&
+        (rc = mmarml_args_get_bool(args, me, "keep_bad_mmars", 0, &h->keep_bad)) == MMARML_OK &&
+        (rc = mmarml_args_get_bool(args, me, "key_mmar_content_only", 0, &h->content_only)) ==
+            MMARML_OK) {
+        h->has_threshold = json_object_get(args, "stop_threshold") != NULL;
+        rc = mmarml_args_get_double(args, me, "stop_threshold", 0, &h->threshold);
+        if (rc == MMARML_OK && json_object_get(args, "num_mmars_to_keep") != NULL && h->keep < 0)
+            rc = mmarml_error_set(MMARML_EINVAL, "%s: arg 'num_mmars_to_keep' must be >= 0",
+                                  me);
+        if (rc == MMARML_OK && h->train_config_file != NULL &&
+            (strstr(h->train_config_file, "..") != NULL || h->train_config_file[0] == '\0'))
+            rc = mmarml_error_set(MMARML_EINVAL, "%s: arg 'train_config_file' must name a file "
+                                  "in the MMAR's config/ or be absolute (got '%s')",
+                                  me, h->train_config_file);
+    }
+    if (rc == MMARML_OK)
+        rc = mmarml_handler_new(out, &vt, h);
+    if (rc != MMARML_OK)
+        destroy(h);
+    return rc;
+}

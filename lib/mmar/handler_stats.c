@@ -1,0 +1,304 @@
+/* MMARStatsHandler (D9): <run_root>/automl_stats_log.json, the search space, every
+ * recommendation and every finished job, rewritten atomically after each event.
+ * StatsHandler: counts per status, the best job and job times, reported at the end. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmarml.h"
+#include "mmar_util.h"
+
+typedef struct {
+    char *file_name;
+    char *path;
+    json_t *stats;
+    pthread_mutex_t lock; /* end_job runs on job threads */
+} stats_handler;
+
+static const char *const me = "MMARStatsHandler";
+
+/* Lock held. */
+static int rewrite(stats_handler *s)
+{
+    return s->path != NULL ? mmar_write_json_atomic(s->path, s->stats) : MMARML_OK;
+}
+
+static int stats_start(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    stats_handler *s = ud;
+    char *run_root = NULL;
+    int rc;
+
+    (void)self;
+    if ((rc = mmar_get_string(ctx, MMARML_KEY_RUN_ROOT, me, &run_root)) != MMARML_OK)
+        return rc;
+    if (asprintf(&s->path, "%s/%s", run_root, s->file_name) < 0)
+        s->path = NULL;
+    mmarml_free(run_root);
+    if (s->path == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    pthread_mutex_lock(&s->lock);
+    rc = rewrite(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int stats_space(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    stats_handler *s = ud;
+    void *space = NULL;
+    json_t *j = NULL;
+    int rc;
+
+    (void)self;
+    if ((rc = mmarml_context_get_pointer(ctx, MMARML_KEY_SEARCH_SPACE, &space)) != MMARML_OK ||
+        (rc = mmarml_search_space_to_json(&j, space)) != MMARML_OK)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    json_object_set_new(s->stats, "search_space", j);
+    rc = rewrite(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int stats_recs(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    stats_handler *s = ud;
+    void *list = NULL;
+    size_t i;
+    int rc;
+
+    (void)self;
+    if ((rc = mmarml_context_get_pointer(ctx, MMARML_KEY_RECOMMENDATIONS, &list)) != MMARML_OK)
+        return rc;
+    pthread_mutex_lock(&s->lock);
+    for (i = 0; i < mmarml_recommendation_list_count(list); i++) {
+        json_t *r = NULL;
+        if (mmarml_recommendation_to_json(&r, mmarml_recommendation_list_get(list, i)) ==
+            MMARML_OK)
+            json_array_append_new(json_object_get(s->stats, "recommendations"), r);
+    }
+    rc = rewrite(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    stats_handler *s = ud;
+    char *name = NULL, *worker = NULL, *status = NULL, start[40], end[40];
+    void *rec = NULL;
+    json_t *concrete = NULL, *job;
+    double score = MMARML_NO_SCORE_SENTINEL, t0 = 0;
+    int64_t exit_status = 0;
+    int have_exit, rc;
+
+    (void)self;
+    mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
+    mmarml_context_get_string(ctx, MMARML_KEY_WORKER_NAME, &worker);
+    mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
+    mmarml_context_get_pointer(ctx, MMARML_KEY_RECOMMENDATION, &rec);
+    mmarml_context_get_json(ctx, MMARML_KEY_CONCRETE_SEARCH_VALUE, &concrete);
+    mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score);
+    if (mmarml_context_get_double(ctx, MMARML_KEY_MMAR_JOB_START, &t0) != MMARML_OK)
+        t0 = mmar_wall_time();
+    have_exit = mmarml_context_get_int(ctx, MMARML_KEY_PROCESS_EXIT_STATUS, &exit_status) ==
+                MMARML_OK;
+    mmar_format_time(start, sizeof(start), t0);
+    mmar_format_time(end, sizeof(end), mmar_wall_time());
+    job = json_pack("{s:s?, s:s?, s:I, s:O?, s:s?, s:f, s:s, s:s}", "job", name, "worker",
+                    worker, "rec_id", (json_int_t)mmarml_recommendation_id(rec), "concrete",
+                    concrete, "status", status, "score", score, "start", start, "end", end);
+    if (job != NULL) {
+        json_object_set_new(job, "exit_code",
+                            have_exit && exit_status >= 0 ? json_integer(exit_status)
+                                                          : json_null());
+        json_object_set_new(job, "signal",
+                            have_exit && exit_status < 0 ? json_integer(-exit_status)
+                                                         : json_null());
+    }
+    json_decref(concrete);
+    mmarml_free(name);
+    mmarml_free(worker);
+    mmarml_free(status);
+    if (job == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    pthread_mutex_lock(&s->lock);
+    json_array_append_new(json_object_get(s->stats, "jobs"), job);
+    rc = rewrite(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static int stats_end(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    stats_handler *s = ud;
+    int rc;
+
+    (void)self;
+    (void)ctx;
+    pthread_mutex_lock(&s->lock);
+    rc = rewrite(s);
+    pthread_mutex_unlock(&s->lock);
+    return rc;
+}
+
+static void stats_destroy(void *ud)
+{
+    stats_handler *s = ud;
+
+    free(s->file_name);
+    free(s->path);
+    json_decref(s->stats);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+int mmarml_handler_new_mmar_stats(mmarml_handler **out, const json_t *args)
+{
+    static const char *const allowed[] = {"stats_file_name", NULL};
+    static const mmarml_handler_vtable vt = {
+        .struct_size = sizeof(mmarml_handler_vtable),
+        .version = MMARML_HANDLER_VTABLE_VERSION,
+        .start_automl = stats_start,
+        .search_space_available = stats_space,
+        .recommendations_available = stats_recs,
+        .end_job = stats_end_job,
+        .end_automl = stats_end,
+        .destroy = stats_destroy,
+    };
+    stats_handler *s;
+    const char *file = NULL;
+    int rc;
+
+    if (out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", me);
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    pthread_mutex_init(&s->lock, NULL);
+    s->stats = json_pack("{s:n, s:[], s:[]}", "search_space", "recommendations", "jobs");
+    if ((rc = mmarml_args_check(args, me, allowed)) == MMARML_OK &&
+        (rc = mmarml_args_get_string(args, me, "stats_file_name", "automl_stats_log.json",
+                                     &file)) == MMARML_OK) {
+        if (!mmarml_mmar_name_ok(file))
+            rc = mmarml_error_set(MMARML_EINVAL, "%s: arg 'stats_file_name' must be a file "
+                                  "name (got '%s')", me, file);
+        else if (s->stats == NULL || (s->file_name = strdup(file)) == NULL)
+            rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    }
+    if (rc == MMARML_OK)
+        rc = mmarml_handler_new(out, &vt, s);
+    if (rc != MMARML_OK)
+        stats_destroy(s);
+    return rc;
+}
+
+/* ---- StatsHandler ---- */
+
+typedef struct {
+    pthread_mutex_t lock;
+    uint64_t by_status[6];
+    double best;
+    char best_job[80];
+    double total_time, started;
+} run_stats;
+
+static int rs_start(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    (void)self;
+    (void)ctx;
+    ((run_stats *)ud)->started = mmar_wall_time();
+    return MMARML_OK;
+}
+
+static int rs_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    run_stats *r = ud;
+    char *status = NULL, *name = NULL;
+    double score, t0;
+    int st;
+
+    (void)self;
+    mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
+    st = status != NULL ? mmarml_job_status_from_name(status) : MMARML_JOB_ERROR;
+    pthread_mutex_lock(&r->lock);
+    r->by_status[st >= 0 && st <= MMARML_JOB_ERROR ? st : MMARML_JOB_ERROR]++;
+    if (mmarml_context_get_double(ctx, MMARML_KEY_MMAR_JOB_START, &t0) == MMARML_OK)
+        r->total_time += mmar_wall_time() - t0;
+    if (mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score) == MMARML_OK &&
+        (r->best_job[0] == '\0' || score > r->best)) {
+        r->best = score;
+        mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
+        snprintf(r->best_job, sizeof(r->best_job), "%s", name ? name : "?");
+    }
+    pthread_mutex_unlock(&r->lock);
+    mmarml_free(status);
+    mmarml_free(name);
+    return MMARML_OK;
+}
+
+static int rs_end(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    run_stats *r = ud;
+    uint64_t n = 0;
+    char line[512];
+    int i;
+
+    (void)self;
+    for (i = 0; i <= MMARML_JOB_ERROR; i++)
+        n += r->by_status[i];
+    snprintf(line, sizeof(line),
+             "%llu jobs in %.1f s: %llu ok, %llu failed, %llu no_score, %llu aborted, %llu "
+             "timeout, %llu error; mean job time %.2f s; best %s (%g)",
+             (unsigned long long)n, mmar_wall_time() - r->started,
+             (unsigned long long)r->by_status[0], (unsigned long long)r->by_status[1],
+             (unsigned long long)r->by_status[2], (unsigned long long)r->by_status[3],
+             (unsigned long long)r->by_status[4], (unsigned long long)r->by_status[5],
+             n ? r->total_time / (double)n : 0.0, r->best_job[0] ? r->best_job : "none",
+             r->best_job[0] ? r->best : MMARML_NO_SCORE_SENTINEL);
+    mmarml_context_log(ctx, MMARML_LOG_INFO, "StatsHandler: %s", line);
+    mmarml_context_trace(ctx, "StatsHandler", "%s", line);
+    return MMARML_OK;
+}
+
+static void rs_destroy(void *ud)
+{
+    run_stats *r = ud;
+
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+int mmarml_handler_new_stats(mmarml_handler **out, const json_t *args)
+{
+    static const char *const allowed[] = {NULL};
+    static const mmarml_handler_vtable vt = {
+        .struct_size = sizeof(mmarml_handler_vtable),
+        .version = MMARML_HANDLER_VTABLE_VERSION,
+        .start_automl = rs_start,
+        .end_job = rs_end_job,
+        .end_automl = rs_end,
+        .destroy = rs_destroy,
+    };
+    run_stats *r;
+    int rc;
+
+    if (out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "StatsHandler: out is NULL");
+    *out = NULL;
+    if ((rc = mmarml_args_check(args, "StatsHandler", allowed)) != MMARML_OK)
+        return rc;
+    r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "StatsHandler: out of memory");
+    pthread_mutex_init(&r->lock, NULL);
+    rc = mmarml_handler_new(out, &vt, r);
+    if (rc != MMARML_OK)
+        rs_destroy(r);
+    return rc;
+}

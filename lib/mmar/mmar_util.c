@@ -1,0 +1,177 @@
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mmar_util.h"
+
+int mmarml_mmar_name_ok(const char *name)
+{
+    const char *p;
+
+    if (name == NULL || *name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return 0;
+    for (p = name; *p; p++)
+        if (*p == '/' || (unsigned char)*p < 0x20 || *p == 0x7f)
+            return 0;
+    return 1;
+}
+
+int mmar_get_string(const mmarml_context *ctx, const char *key, const char *who, char **out)
+{
+    int rc = mmarml_context_get_string(ctx, key, out);
+
+    if (rc == MMARML_ENOTFOUND)
+        return mmarml_error_set(rc, "%s: the context has no '%s'%s", who, key,
+                                strcmp(key, MMARML_KEY_RUN_ROOT) == 0
+                                    ? " (MMARHandler must be in the handler list, and first)"
+                                    : "");
+    return rc;
+}
+
+int mmar_train_config_path(char **out, const mmarml_context *ctx)
+{
+    char *mmar = NULL, *file = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = mmar_get_string(ctx, MMARML_KEY_MMAR_ROOT, "MMAR", &mmar);
+    if (rc != MMARML_OK)
+        return rc;
+    if (mmarml_context_get_string(ctx, MMARML_KEY_TRAIN_CONFIG_FILE, &file) != MMARML_OK)
+        file = NULL;
+    if (file == NULL)
+        file = strdup("config_train.json");
+    if (file == NULL || (file[0] == '/' ? asprintf(out, "%s", file)
+                                        : asprintf(out, "%s/config/%s", mmar, file)) < 0) {
+        *out = NULL;
+        rc = mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    }
+    mmarml_free(mmar);
+    free(file);
+    return rc;
+}
+
+int mmar_write_text_atomic(const char *path, const char *text)
+{
+    char *tmp = NULL;
+    size_t len = strlen(text);
+    int fd, rc = MMARML_OK;
+
+    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory writing '%s'", path);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+    } else {
+        if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
+            rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        if (close(fd) != 0 && rc == MMARML_OK)
+            rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        if (rc == MMARML_OK && rename(tmp, path) != 0)
+            rc = mmarml_error_set(MMARML_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
+                                  strerror(errno));
+        if (rc != MMARML_OK)
+            unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}
+
+int mmar_write_json_atomic(const char *path, const json_t *json)
+{
+    char *text = json_dumps(json, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    int rc;
+
+    if (text == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "cannot serialise '%s'", path);
+    rc = mmar_write_text_atomic(path, text);
+    free(text);
+    return rc;
+}
+
+static int score_from(const char *path, double *score)
+{
+    json_t *stats = json_load_file(path, 0, NULL), *v;
+    int rc = MMARML_ENOTFOUND;
+
+    v = json_object_get(stats, "best_validation_metric");
+    if (json_is_number(v) && isfinite(json_number_value(v))) {
+        *score = json_number_value(v);
+        rc = MMARML_OK;
+    }
+    json_decref(stats);
+    return rc;
+}
+
+int mmar_read_score(const char *job_root, double *score)
+{
+    char path[4096];
+
+    snprintf(path, sizeof(path), "%s/models/train_stats.json", job_root);
+    if (access(path, F_OK) == 0)
+        return score_from(path, score);
+    snprintf(path, sizeof(path), "%s/train_stats.json", job_root);
+    return score_from(path, score);
+}
+
+double mmar_wall_time(void)
+{
+    struct timeval tv;
+
+    gettimeofday(&tv, NULL);
+    return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
+}
+
+void mmar_format_time(char *buf, size_t n, double t)
+{
+    time_t secs = (time_t)t;
+    struct tm tm;
+    size_t len;
+
+    localtime_r(&secs, &tm);
+    len = strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(buf + len, n - len, ".%06ld", (long)((t - (double)secs) * 1e6));
+}
+
+int mmar_remove_tree(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+    int rc = MMARML_OK;
+
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? MMARML_OK
+                               : mmarml_error_set(MMARML_EIO, "cannot remove '%s': %s", path,
+                                                  strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path) == 0 ? MMARML_OK
+                                 : mmarml_error_set(MMARML_EIO, "cannot remove '%s': %s", path,
+                                                    strerror(errno));
+    d = opendir(path);
+    if (d == NULL)
+        return mmarml_error_set(MMARML_EIO, "cannot open '%s': %s", path, strerror(errno));
+    while (rc == MMARML_OK && (e = readdir(d)) != NULL) {
+        char *child;
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (asprintf(&child, "%s/%s", path, e->d_name) < 0)
+            return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+        rc = mmar_remove_tree(child);
+        free(child);
+    }
+    closedir(d);
+    if (rc == MMARML_OK && rmdir(path) != 0)
+        rc = mmarml_error_set(MMARML_EIO, "cannot remove '%s': %s", path, strerror(errno));
+    return rc;
+}

@@ -1,0 +1,25 @@
+/* Helpers shared by the MMAR components (public API only). */
+#ifndef MMARML_MMAR_UTIL_H
+#define MMARML_MMAR_UTIL_H
+
+#include "mmarml.h"
+
+/* A string property that must be there; the message names `who` and the key. */
+int mmar_get_string(const mmarml_context *ctx, const char *key, const char *who, char **out);
+/* <mmar>/config/<_trainConfigFile> (default config_train.json), or the file if absolute. */
+int mmar_train_config_path(char **out, const mmarml_context *ctx);
+/* Write JSON to a temporary file beside `path`, fsync, rename: readers never see a torn
+ * file. Reals with 15 significant digits. */
+int mmar_write_json_atomic(const char *path, const json_t *json);
+/* Write text the same way. */
+int mmar_write_text_atomic(const char *path, const char *text);
+/* best_validation_metric of <job>/models/train_stats.json, else <job>/train_stats.json;
+ * MMARML_ENOTFOUND when missing, malformed, without the key, or not finite. */
+int mmar_read_score(const char *job_root, double *score);
+/* "2026-11-28 00:51:02.123456" for a CLOCK_REALTIME time in seconds. */
+void mmar_format_time(char *buf, size_t n, double t);
+double mmar_wall_time(void);
+/* rm -rf of a job MMAR (never follows symlinks out of it). */
+int mmar_remove_tree(const char *path);
+
+#endif
