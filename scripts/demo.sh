@@ -1,11 +1,30 @@
 #!/usr/bin/env bash
-# The newcomer's first command: install what is missing, build, and run the demo AutoML.
-# Until the MMAR demo exists this is the engine example: a search over an in-process
-# objective (the Branin function) by RandomController on two workers.
+# The newcomer's first command: install what is missing, build, and run the demo AutoML:
+# examples/mmar-demo, a real MMAR whose round script trains a small neural network
+# (examples/mmar_trainer.c) on a synthetic dataset. It trains once with the unsearched
+# default config, then runs `mmarml run` (RandomController, 20 jobs, 2 workers), and prints
+# both scores. Everything it writes stays under the build directory.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$top/build}
 bash "$top/scripts/deps.sh"
 bash "$top/scripts/build.sh"
-cd "${BUILD_DIR:-$top/build}"
-make examples/custom_executor >/dev/null
-./examples/custom_executor 300 0:1
+export MMARML_DEMO_TRAINER="$build/examples/mmarml-demo-trainer"
+score() { sed -n 's/.*"best_validation_metric": *\([0-9.eE+-]*\).*/\1/p' "$1"; }
+
+demo="$build/mmar-demo"
+rm -rf "$demo" "$build/mmar-baseline"
+cp -r "$top/examples/mmar-demo" "$demo"
+
+echo "== the default config, unsearched"
+cp -r "$top/examples/mmar-demo" "$build/mmar-baseline"
+MMAR_ROOT="$build/mmar-baseline" "$top/examples/mmar-demo/commands/automl_train_round.sh" |
+    tail -1
+baseline=$(score "$build/mmar-baseline/models/train_stats.json")
+
+echo "== mmarml run -m $demo"
+"$build/tools/mmarml" run -m "$demo" --set run_id=demo
+best=$(score "$demo/automl/demo/best/models/train_stats.json")
+echo
+printf "default config: validation accuracy %.4f\n" "$baseline"
+printf "best AutoML job (%s): validation accuracy %.4f\n" "$(readlink "$demo/automl/demo/best")" "$best"

@@ -1,9 +1,11 @@
 /*
  * mmarml: the command-line driver. Subcommands:
+ *   run     a whole AutoML on an MMAR (run.c)
+ *   admin   talk to a live run (run.c)
  *   space   print the search space of an MMAR's training config
  *   apply   print the job config for given values
- * (`run` and `admin` come with the MMAR executor.) Built on the public API only.
- * Exit status: 0 success, 2 bad usage or input (the message is on stderr, nothing on stdout).
+ * Built on the public API only. space and apply exit 0 on success and 2 on bad usage or
+ * input (the message on stderr, nothing on stdout).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,12 +14,16 @@
 
 #include <mmarml.h>
 
+#include "cli.h"
+
 #define EXIT_USAGE 2
 
 static const char *const usage_main =
     "usage: mmarml <command> [options]\n"
     "\n"
     "commands:\n"
+    "  run     run the AutoML of an MMAR (config/config_automl.json)\n"
+    "  admin   list, suspend, resume or abort workers of a live run; stop it; summary\n"
     "  space   print the search space of an MMAR's training config as JSON\n"
     "  apply   print the job config a recommendation makes\n"
     "\n"
@@ -234,6 +240,10 @@ int main(int argc, char **argv)
         printf("mmarml %s\n", mmarml_version_string());
         return 0;
     }
+    if (strcmp(argv[1], "run") == 0)
+        return cli_run(argc - 1, argv + 1);
+    if (strcmp(argv[1], "admin") == 0)
+        return cli_admin(argc - 1, argv + 1);
     if (strcmp(argv[1], "space") == 0)
         return cmd_space(argc - 1, argv + 1);
     if (strcmp(argv[1], "apply") == 0)

@@ -121,7 +121,8 @@ MMARML_API int mmarml_engine_suspend_worker(mmarml_engine *engine, const char *n
 MMARML_API int mmarml_engine_resume_worker(mmarml_engine *engine, const char *name);
 /** Abort the worker's running job (status `aborted`). MMARML_ENOTFOUND if it runs none. */
 MMARML_API int mmarml_engine_abort_worker(mmarml_engine *engine, const char *name);
-/** `*out`: `{"state", "jobs_started", "jobs_finished", "pending", "running", "end_reason"}`. */
+/** `*out`: `{"state", "jobs_started", "jobs_finished", "pending", "running", "end_reason",
+ *  "max_jobs"}` (max_jobs 0: no limit). */
 MMARML_API int mmarml_engine_status(json_t **out, mmarml_engine *engine);
 /** @} */
 

@@ -86,6 +86,28 @@ MMARML_API int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx
                                         mmarml_registry *reg, const char *mmar_root,
                                         const char *automlconf, const json_t *vars);
 
+/** The admin control socket of a live run. */
+typedef struct mmarml_admin_server mmarml_admin_server;
+
+/**
+ * Serve admin commands for `engine` on a Unix socket at `socket_path` (mode 0600) from a
+ * thread of its own. Protocol: one line `<command> [worker]`, one reply line
+ * `{"ok": true, "result": ...}` or `{"ok": false, "error": "..."}`. Commands: list_workers,
+ * show_worker, suspend_worker, resume_worker, abort_worker, stop, status, and summary (the
+ * text of `summary_path`, may be NULL).
+ * @param engine  Not referenced: stop the server before the engine goes away.
+ */
+MMARML_API int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
+                                         const char *socket_path, const char *summary_path);
+/** Stop serving, join the thread, remove the socket. NULL-safe. */
+MMARML_API void mmarml_admin_server_stop(mmarml_admin_server *server);
+/**
+ * Client side: send one command line to the socket and return the reply line.
+ * @param[out] reply  Release with mmarml_free().
+ * @return MMARML_OK, or MMARML_EIO when nothing listens there.
+ */
+MMARML_API int mmarml_admin_request(char **reply, const char *socket_path, const char *command);
+
 /**
  * @return 1 when `name` may be a run id or job name: a single path component, not "." or
  *         "..", without '/' or control characters.

@@ -978,11 +978,11 @@ int mmarml_engine_status(json_t **out, mmarml_engine *e)
     if (out == NULL || e == NULL)
         return MMARML__NULLARG(out == NULL ? "out" : "engine");
     pthread_mutex_lock(&e->lock);
-    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s}", "state", state_name(e->state),
+    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:I}", "state", state_name(e->state),
                      "jobs_started", (json_int_t)e->jobs_started, "jobs_finished",
                      (json_int_t)e->jobs_finished, "pending", (json_int_t)e->pending_count,
                      "running", (json_int_t)e->running, "end_reason",
-                     end_reason_name(e->end_reason));
+                     end_reason_name(e->end_reason), "max_jobs", (json_int_t)e->opts.max_jobs);
     pthread_mutex_unlock(&e->lock);
     return *out != NULL ? MMARML_OK : MMARML__NOMEM();
 }

@@ -1,0 +1,256 @@
+/* The admin control socket (D5): a Unix socket in the run root, one command per
+ * connection, JSON replies. Public API only. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "mmarml.h"
+
+struct mmarml_admin_server {
+    mmarml_engine *engine;
+    char *socket_path, *summary_path;
+    int listen_fd, stop_fd;
+    pthread_t thread;
+};
+
+static json_t *reply_error(const char *message)
+{
+    return json_pack("{s:b, s:s}", "ok", 0, "error", message);
+}
+
+static json_t *reply_ok(json_t *result /* stolen */)
+{
+    return json_pack("{s:b, s:o}", "ok", 1, "result", result != NULL ? result : json_null());
+}
+
+static json_t *summary(const char *path)
+{
+    char *text;
+    long n;
+    FILE *f = path != NULL ? fopen(path, "r") : NULL;
+    json_t *j;
+
+    if (f == NULL)
+        return reply_error("no summary yet: no job has finished");
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = calloc(1, (size_t)(n > 0 ? n : 0) + 1);
+    if (text == NULL || (n > 0 && fread(text, 1, (size_t)n, f) != (size_t)n)) {
+        free(text);
+        fclose(f);
+        return reply_error("cannot read the summary");
+    }
+    fclose(f);
+    j = reply_ok(json_string(text));
+    free(text);
+    return j;
+}
+
+static json_t *run_command(mmarml_admin_server *s, char *line)
+{
+    char *cmd = strtok(line, " \t\r\n"), *arg = strtok(NULL, " \t\r\n");
+    json_t *result = NULL;
+    int rc;
+
+    if (cmd == NULL)
+        return reply_error("empty command");
+    if (strcmp(cmd, "summary") == 0)
+        return summary(s->summary_path);
+    if (strcmp(cmd, "list_workers") == 0)
+        rc = mmarml_engine_list_workers(&result, s->engine);
+    else if (strcmp(cmd, "status") == 0)
+        rc = mmarml_engine_status(&result, s->engine);
+    else if (strcmp(cmd, "stop") == 0)
+        rc = mmarml_engine_stop(s->engine, "stop asked through the admin socket");
+    else if (strcmp(cmd, "show_worker") == 0 || strcmp(cmd, "suspend_worker") == 0 ||
+             strcmp(cmd, "resume_worker") == 0 || strcmp(cmd, "abort_worker") == 0) {
+        if (arg == NULL)
+            return reply_error("this command needs a worker name, such as W1");
+        if (strcmp(cmd, "show_worker") == 0)
+            rc = mmarml_engine_show_worker(&result, s->engine, arg);
+        else if (strcmp(cmd, "suspend_worker") == 0)
+            rc = mmarml_engine_suspend_worker(s->engine, arg);
+        else if (strcmp(cmd, "resume_worker") == 0)
+            rc = mmarml_engine_resume_worker(s->engine, arg);
+        else
+            rc = mmarml_engine_abort_worker(s->engine, arg);
+    } else {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "unknown command '%.60s' (list_workers, show_worker, "
+                 "suspend_worker, resume_worker, abort_worker, stop, status, summary)", cmd);
+        return reply_error(msg);
+    }
+    return rc == MMARML_OK ? reply_ok(result) : reply_error(mmarml_error_message());
+}
+
+static void serve_one(mmarml_admin_server *s, int fd)
+{
+    char line[512];
+    size_t len = 0;
+    ssize_t n;
+    json_t *reply;
+    char *text;
+    struct pollfd p = {fd, POLLIN, 0};
+
+    /* one line, read within a second: a stuck client must not hold the server */
+    while (len < sizeof(line) - 1 && poll(&p, 1, 1000) > 0 &&
+           (n = read(fd, line + len, sizeof(line) - 1 - len)) > 0) {
+        len += (size_t)n;
+        if (memchr(line, '\n', len) != NULL)
+            break;
+    }
+    line[len] = '\0';
+    reply = run_command(s, line);
+    text = json_dumps(reply, JSON_COMPACT);
+    if (text != NULL) {
+        size_t off = 0, total = strlen(text);
+        while (off < total && (n = write(fd, text + off, total - off)) > 0)
+            off += (size_t)n;
+        if (write(fd, "\n", 1) < 0) {
+            /* the client went away: nothing to do */
+        }
+    }
+    free(text);
+    json_decref(reply);
+}
+
+static void *serve(void *arg)
+{
+    mmarml_admin_server *s = arg;
+    struct pollfd fds[2] = {{s->listen_fd, POLLIN, 0}, {s->stop_fd, POLLIN, 0}};
+
+    for (;;) {
+        int fd;
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        if (fds[1].revents)
+            break;
+        if (!(fds[0].revents & POLLIN))
+            continue;
+        fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd >= 0) {
+            serve_one(s, fd);
+            close(fd);
+        }
+    }
+    return NULL;
+}
+
+void mmarml_admin_server_stop(mmarml_admin_server *s)
+{
+    uint64_t one = 1;
+
+    if (s == NULL)
+        return;
+    if (s->stop_fd >= 0 && write(s->stop_fd, &one, sizeof(one)) == sizeof(one))
+        pthread_join(s->thread, NULL);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    if (s->stop_fd >= 0)
+        close(s->stop_fd);
+    if (s->socket_path != NULL)
+        unlink(s->socket_path);
+    free(s->socket_path);
+    free(s->summary_path);
+    free(s);
+}
+
+int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
+                              const char *socket_path, const char *summary_path)
+{
+    struct sockaddr_un addr;
+    mmarml_admin_server *s;
+    int err;
+
+    if (out == NULL || engine == NULL || socket_path == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "mmarml_admin_server_start: NULL argument");
+    *out = NULL;
+    if (strlen(socket_path) >= sizeof(addr.sun_path))
+        return mmarml_error_set(MMARML_EINVAL, "admin socket path '%s' is longer than %zu "
+                                "bytes", socket_path, sizeof(addr.sun_path) - 1);
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    s->engine = engine;
+    s->listen_fd = s->stop_fd = -1;
+    s->socket_path = strdup(socket_path);
+    s->summary_path = summary_path != NULL ? strdup(summary_path) : NULL;
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, socket_path, strlen(socket_path));
+    s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    s->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (s->socket_path == NULL || s->listen_fd < 0 || s->stop_fd < 0 ||
+        bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
+        chmod(socket_path, 0600) != 0 || listen(s->listen_fd, 8) != 0) {
+        err = errno;
+        if (s->socket_path != NULL && s->listen_fd >= 0 && err != EADDRINUSE)
+            unlink(socket_path);
+        free(s->socket_path);
+        s->socket_path = NULL; /* not ours to unlink */
+        close(s->stop_fd);
+        s->stop_fd = -1;
+        mmarml_admin_server_stop(s);
+        return mmarml_error_set(MMARML_EIO, "cannot serve the admin socket '%s': %s",
+                                socket_path, strerror(err));
+    }
+    if ((err = pthread_create(&s->thread, NULL, serve, s)) != 0) {
+        close(s->stop_fd);
+        s->stop_fd = -1;
+        mmarml_admin_server_stop(s);
+        return mmarml_error_set(MMARML_ERROR, "cannot start the admin thread: %s",
+                                strerror(err));
+    }
+    *out = s;
+    return MMARML_OK;
+}
+
+int mmarml_admin_request(char **reply, const char *socket_path, const char *command)
+{
+    struct sockaddr_un addr;
+    char buf[1 << 16];
+    size_t len = 0;
+    ssize_t n;
+    int fd;
+
+    if (reply == NULL || socket_path == NULL || command == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "mmarml_admin_request: NULL argument");
+    *reply = NULL;
+    if (strlen(socket_path) >= sizeof(addr.sun_path))
+        return mmarml_error_set(MMARML_EINVAL, "admin socket path '%s' is too long",
+                                socket_path);
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, socket_path, strlen(socket_path));
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return mmarml_error_set(MMARML_EIO, "no run is serving '%s': %s", socket_path,
+                                strerror(err));
+    }
+    if (write(fd, command, strlen(command)) < 0 || write(fd, "\n", 1) < 0) {
+        close(fd);
+        return mmarml_error_set(MMARML_EIO, "cannot send to '%s': %s", socket_path,
+                                strerror(errno));
+    }
+    while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+        len += (size_t)n;
+    close(fd);
+    buf[len] = '\0';
+    *reply = strdup(buf);
+    return *reply != NULL ? MMARML_OK : mmarml_error_set(MMARML_ENOMEM, "out of memory");
+}
