@@ -181,6 +181,7 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
     const json_t *handlers = json_object_get(conf, "handlers");
     mmarml_controller *ctl = NULL;
     mmarml_executor *exe = NULL;
+    mmarml_handler **hs;
     mmarml_engine_options o;
     char where[PATH_MAX + 32];
     size_t i;
@@ -195,23 +196,30 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
         return mmarml_error_set(MMARML_EINVAL, "%s: handlers: must be a list", file);
     if ((rc = engine_options(&o, json_object_get(conf, "engine"), vars, file)) != MMARML_OK)
         return rc;
-    snprintf(where, sizeof(where), "%s: controller", file);
-    rc = mmarml_registry_create_controller(&ctl, reg, json_object_get(conf, "controller"),
-                                           where);
+    /* handlers first: a bring-your-own (Python) handler is then refused before anything else
+     * is said about the file */
+    hs = calloc(json_array_size(handlers) + 1, sizeof(*hs));
+    if (hs == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    for (i = 0; rc == MMARML_OK && i < json_array_size(handlers); i++) {
+        snprintf(where, sizeof(where), "%s: handlers[%zu]", file, i);
+        rc = mmarml_registry_create_handler(&hs[i], reg, json_array_get(handlers, i), where);
+    }
     snprintf(where, sizeof(where), "%s: executor", file);
     if (rc == MMARML_OK)
         rc = mmarml_registry_create_executor(&exe, reg, json_object_get(conf, "executor"),
                                              where);
+    snprintf(where, sizeof(where), "%s: controller", file);
+    if (rc == MMARML_OK)
+        rc = mmarml_registry_create_controller(&ctl, reg, json_object_get(conf, "controller"),
+                                               where);
     if (rc == MMARML_OK)
         rc = mmarml_engine_new(out, ctl, exe, &o);
-    for (i = 0; rc == MMARML_OK && i < json_array_size(handlers); i++) {
-        mmarml_handler *h = NULL;
-        snprintf(where, sizeof(where), "%s: handlers[%zu]", file, i);
-        rc = mmarml_registry_create_handler(&h, reg, json_array_get(handlers, i), where);
-        if (rc == MMARML_OK)
-            rc = mmarml_engine_add_handler(*out, h);
-        mmarml_handler_unref(h);
-    }
+    for (i = 0; rc == MMARML_OK && i < json_array_size(handlers); i++)
+        rc = mmarml_engine_add_handler(*out, hs[i]);
+    for (i = 0; i < json_array_size(handlers); i++)
+        mmarml_handler_unref(hs[i]);
+    free(hs);
     mmarml_controller_unref(ctl);
     mmarml_executor_unref(exe);
     if (rc != MMARML_OK)

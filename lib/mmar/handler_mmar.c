@@ -294,9 +294,8 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         h->jobs = jobs;
         h->cap = cap;
     }
-    h->jobs[h->njobs] = job;
-    apply_keep_policy(h, ctx, &h->jobs[h->njobs]);
-    h->njobs++;
+    h->jobs[h->njobs++] = job; /* counted before the policy looks at the jobs */
+    apply_keep_policy(h, ctx, &h->jobs[h->njobs - 1]);
     summary = summary_text(h);
     if (summary != NULL && asprintf(&path, "%s/summary.txt", h->run_root) >= 0)
         rc = mmar_write_text_atomic(path, summary);

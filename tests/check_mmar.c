@@ -1,0 +1,610 @@
+/* MMAR AutoML through the library: the executor, the handlers and config_automl.json on
+ * real round scripts (tests/data/mmar-faults), with every kind of trainer fault, hostile
+ * input, descriptor leaks, the keep policy, stop_threshold and the in-process trainer. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static const char *const modes[] = {"ok", "fail", "signal", "hang", "hang_hard",
+                                    "no_stats", "bad_stats", "nan", "fds"};
+
+/* ---- PlanController: the recommendations a test lists, all at once, in order ---- */
+typedef struct {
+    char plan[512];
+    mmarml_search_space *space;
+} plan_ctl;
+
+static int plan_set(mmarml_controller *self, mmarml_search_space *space, mmarml_context *ctx,
+                    void *ud)
+{
+    (void)self, (void)ctx;
+    ((plan_ctl *)ud)->space = mmarml_search_space_ref(space);
+    return MMARML_OK;
+}
+
+/* "mode[:score][:!]" entries separated by ',' ("!" = the hostile text). */
+static int plan_initial(mmarml_recommendation_list *out, mmarml_controller *self,
+                        mmarml_context *ctx, void *ud)
+{
+    plan_ctl *p = ud;
+    char buf[512], *entry, *save = NULL;
+    int64_t id = 0;
+
+    (void)self, (void)ctx;
+    snprintf(buf, sizeof(buf), "%s", p->plan);
+    for (entry = strtok_r(buf, ",", &save); entry != NULL; entry = strtok_r(NULL, ",", &save)) {
+        double v[3] = {0, 0.5, 0};
+        char *colon = strchr(entry, ':');
+        mmarml_recommendation *rec = NULL;
+        size_t m;
+        if (colon != NULL) {
+            *colon = '\0';
+            v[1] = atof(colon + 1);
+            v[2] = strchr(colon + 1, '!') != NULL;
+        }
+        for (m = 0; m < sizeof(modes) / sizeof(modes[0]) && strcmp(modes[m], entry) != 0; m++)
+            ;
+        ck_assert_msg(m < sizeof(modes) / sizeof(modes[0]), "unknown mode %s", entry);
+        v[0] = (double)m;
+        ck_ok(mmarml_recommendation_new(&rec, id++, p->space, v, 3));
+        ck_ok(mmarml_recommendation_list_append(out, rec));
+        mmarml_recommendation_unref(rec);
+    }
+    return MMARML_OK;
+}
+
+static int plan_refine(mmarml_recommendation_list *out, mmarml_controller *self,
+                       const mmarml_outcome *o, mmarml_context *ctx, void *ud)
+{
+    (void)out, (void)self, (void)o, (void)ctx, (void)ud;
+    return MMARML_OK;
+}
+
+static void plan_destroy(void *ud)
+{
+    mmarml_search_space_unref(((plan_ctl *)ud)->space);
+    free(ud);
+}
+
+static int plan_factory(void **out, const json_t *args, void *ud)
+{
+    static const mmarml_controller_vtable vt = {
+        .struct_size = sizeof(mmarml_controller_vtable),
+        .version = MMARML_CONTROLLER_VTABLE_VERSION,
+        .set_search_space = plan_set,
+        .initial_recommendation = plan_initial,
+        .refine_recommendation = plan_refine,
+        .destroy = plan_destroy,
+    };
+    plan_ctl *p = calloc(1, sizeof(*p));
+    int rc;
+
+    (void)ud;
+    snprintf(p->plan, sizeof(p->plan), "%s",
+             json_string_value(json_object_get(args, "plan")));
+    rc = mmarml_controller_new((mmarml_controller **)out, &vt, p);
+    if (rc != MMARML_OK)
+        free(p);
+    return rc;
+}
+
+/* ---- the fixture MMAR, copied to a temporary directory ---- */
+static char mmar[128];
+
+static void make_mmar(void)
+{
+    char cmd[512];
+
+    snprintf(mmar, sizeof(mmar), "/tmp/mmarml-faults-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(mmar));
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/mmar-faults/.' '%s/'", TEST_DATA_DIR, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void remove_mmar(void)
+{
+    char cmd[256];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mmar);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+typedef struct {
+    int rc;
+    char message[1024];
+    char run_root[512];
+    int end_reason;
+} run_result;
+
+/* Run the fixture with `plan`, extra --set variables (k=v,... may be NULL), and an
+ * optional AutoML config file name. */
+static run_result run_plan(const char *plan, const char *sets, const char *automlconf)
+{
+    mmarml_registry *reg = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine *e = NULL;
+    json_t *vars = json_pack("{s:s, s:s, s:s}", "controller", "PlanController", "plan", plan,
+                             "run_id", "r1");
+    run_result res;
+    char buf[512], *tok, *save = NULL;
+    char *root = NULL;
+
+    memset(&res, 0, sizeof(res));
+    if (sets != NULL) {
+        snprintf(buf, sizeof(buf), "%s", sets);
+        for (tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+            char *eq = strchr(tok, '=');
+            *eq = '\0';
+            json_object_set_new(vars, tok, json_string(eq + 1));
+        }
+    }
+    ck_ok(mmarml_registry_new(&reg));
+    ck_ok(mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "PlanController",
+                                   plan_factory, NULL));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    res.rc = mmarml_automl_engine_new(&e, ctx, reg, mmar, automlconf, vars);
+    if (res.rc == MMARML_OK) {
+        res.rc = mmarml_engine_run(e, ctx);
+        res.end_reason = mmarml_engine_end_reason(e);
+    }
+    snprintf(res.message, sizeof(res.message), "%s", mmarml_error_message());
+    if (mmarml_context_get_string(ctx, MMARML_KEY_RUN_ROOT, &root) == MMARML_OK)
+        snprintf(res.run_root, sizeof(res.run_root), "%s", root);
+    mmarml_free(root);
+    mmarml_engine_unref(e);
+    mmarml_context_unref(ctx);
+    mmarml_registry_unref(reg);
+    json_decref(vars);
+    return res;
+}
+
+static json_t *load_json(const char *dir, const char *file)
+{
+    char path[1024];
+    json_error_t err;
+    json_t *j;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    j = json_load_file(path, 0, &err);
+    ck_assert_msg(j != NULL, "%s: %s", path, err.text);
+    return j;
+}
+
+/* The job record of recommendation `id` in the stats file. */
+static json_t *job_of(json_t *stats, int64_t id)
+{
+    size_t i;
+    json_t *job;
+
+    json_array_foreach(json_object_get(stats, "jobs"), i, job) if (
+        json_integer_value(json_object_get(job, "rec_id")) == id) return job;
+    ck_abort_msg("no job for recommendation %lld", (long long)id);
+    return NULL;
+}
+
+static const char *status_of(json_t *stats, int64_t id)
+{
+    return json_string_value(json_object_get(job_of(stats, id), "status"));
+}
+
+/* No process whose command line has `marker` is left. */
+static int processes_with(const char *marker)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[300], cmd[512] = {0};
+        FILE *f;
+        size_t len, i;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+        if ((f = fopen(path, "r")) == NULL)
+            continue;
+        len = fread(cmd, 1, sizeof(cmd) - 1, f);
+        fclose(f);
+        for (i = 0; i + 1 < len; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        n += strstr(cmd, marker) != NULL;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+START_TEST(every_fault_gets_its_status)
+{
+    run_result r;
+    json_t *stats;
+    char path[1024], line[64];
+    FILE *f;
+
+    make_mmar();
+    r = run_plan("ok:0.9,fail,signal,no_stats,bad_stats,nan,hang,hang_hard,ok:0.4", NULL, NULL);
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    stats = load_json(r.run_root, "automl_stats_log.json");
+    ck_assert_uint_eq(json_array_size(json_object_get(stats, "jobs")), 9);
+    ck_assert_str_eq(status_of(stats, 0), "ok");
+    ck_assert_double_eq(json_real_value(json_object_get(job_of(stats, 0), "score")), 0.9);
+    ck_assert_str_eq(status_of(stats, 1), "failed");
+    ck_assert_int_eq(json_integer_value(json_object_get(job_of(stats, 1), "exit_code")), 3);
+    ck_assert_str_eq(status_of(stats, 2), "failed");
+    ck_assert_int_eq(json_integer_value(json_object_get(job_of(stats, 2), "signal")), 9);
+    ck_assert_str_eq(status_of(stats, 3), "no_score");
+    ck_assert_str_eq(status_of(stats, 4), "no_score");
+    ck_assert_str_eq(status_of(stats, 5), "no_score");
+    ck_assert_str_eq(status_of(stats, 6), "timeout");
+    ck_assert_str_eq(status_of(stats, 7), "timeout"); /* ignored SIGTERM: killed */
+    ck_assert_str_eq(status_of(stats, 8), "ok");
+    ck_assert_double_eq(json_real_value(json_object_get(job_of(stats, 3), "score")),
+                        MMARML_NO_SCORE_SENTINEL);
+    ck_assert_uint_eq(json_array_size(json_object_get(stats, "recommendations")), 9);
+    ck_assert(json_is_object(json_object_get(stats, "search_space")));
+    /* best -> the 0.9 job; summary lists it first */
+    snprintf(path, sizeof(path), "%s/best/models/train_stats.json", r.run_root);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    snprintf(path, sizeof(path), "%s/summary.txt", r.run_root);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+    ck_assert_str_eq(line, "AutoML summary\n");
+    fclose(f);
+    /* the workers' GPUs reached the trainers: W1 has 0,1 and W2 has 2 */
+    {
+        json_t *job = job_of(stats, 0);
+        char gpus[32] = {0};
+        const char *worker = json_string_value(json_object_get(job, "worker"));
+        snprintf(path, sizeof(path), "%s/%s/gpus.txt", r.run_root,
+                 json_string_value(json_object_get(job, "job")));
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(gpus, sizeof(gpus), f));
+        fclose(f);
+        ck_assert_str_eq(gpus, strcmp(worker, "W1") == 0 ? "0,1\n" : "2\n");
+    }
+    ck_assert_int_eq(processes_with("1234.5"), 0);
+    json_decref(stats);
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(hostile_values_and_no_descriptor_leaks)
+{
+    char path[1024], line[512];
+    run_result r;
+    json_t *stats, *config;
+    const char *job;
+    FILE *f;
+    int lines = 0;
+
+    make_mmar();
+    r = run_plan("ok:0.5:!,fds:0.6", NULL, NULL);
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    stats = load_json(r.run_root, "automl_stats_log.json");
+    job = json_string_value(json_object_get(job_of(stats, 0), "job"));
+    snprintf(path, sizeof(path), "%s/config/config_train.json", job);
+    config = load_json(r.run_root, path);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(json_object_get(
+                                                           json_object_get(config, "train"),
+                                                           "note"),
+                                                       "args"),
+                                                       "text")),
+                     "$(touch pwned) `touch pwned2` \"quoted\" 'single'\nnew line; rm -rf /");
+    snprintf(path, sizeof(path), "%s/%s/pwned", r.run_root, job);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    ck_assert_int_ne(access("pwned", F_OK), 0);
+    ck_assert_int_ne(access("pwned2", F_OK), 0);
+    json_decref(config);
+    /* the trainer's descriptors: 0, 1, 2, and the shell's own script */
+    snprintf(path, sizeof(path), "%s/%s/fds.txt", r.run_root,
+             json_string_value(json_object_get(job_of(stats, 1), "job")));
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL) { /* ls -l: "... <fd> -> <target>" */
+        char *arrow = strstr(line, " -> "), *num;
+        int fd;
+        if (arrow == NULL)
+            continue;
+        *arrow = '\0';
+        num = strrchr(line, ' ');
+        fd = atoi(num != NULL ? num + 1 : line);
+        *arrow = ' ';
+        lines++;
+        /* above 2: the shell's script, and its saved copy of stdout (the job's log) */
+        ck_assert_msg(fd <= 2 || strstr(line, "automl_train_round.sh") != NULL ||
+                          strstr(line, "/log.txt") != NULL,
+                      "the trainer inherited: %s", line);
+    }
+    fclose(f);
+    ck_assert_int_ge(lines, 3);
+    json_decref(stats);
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(existing_run_root_refuses_and_loses_nothing)
+{
+    char path[1024];
+    struct stat before, after;
+    run_result r, r2;
+
+    make_mmar();
+    r = run_plan("ok:0.3", NULL, NULL);
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    snprintf(path, sizeof(path), "%s/automl_stats_log.json", r.run_root);
+    ck_assert_int_eq(stat(path, &before), 0);
+    r2 = run_plan("ok:0.9", NULL, NULL);
+    ck_assert_int_eq(r2.rc, MMARML_EEXISTS);
+    ck_assert_ptr_nonnull(strstr(r2.message, "already exists"));
+    ck_assert_int_eq(stat(path, &after), 0);
+    ck_assert_int_eq(before.st_mtime, after.st_mtime);
+    ck_assert_int_eq(before.st_size, after.st_size);
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(hostile_run_ids)
+{
+    const char *bad[] = {"../evil", "a/b", "..", "bad\nname", ""};
+    char sets[64];
+    size_t i;
+
+    make_mmar();
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        mmarml_registry *reg = NULL;
+        mmarml_context *ctx = NULL;
+        mmarml_engine *e = NULL;
+        json_t *vars = json_pack("{s:s, s:s, s:s}", "run_id", bad[i], "controller",
+                                 "RandomController", "plan", "");
+        ck_ok(mmarml_registry_new(&reg));
+        ck_ok(mmarml_context_new(&ctx, NULL));
+        ck_assert_int_eq(mmarml_automl_engine_new(&e, ctx, reg, mmar, NULL, vars),
+                         MMARML_EINVAL);
+        ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "run_id"));
+        json_decref(vars);
+        mmarml_context_unref(ctx);
+        mmarml_registry_unref(reg);
+    }
+    ck_assert(!mmarml_mmar_name_ok("W1/J1"));
+    ck_assert(!mmarml_mmar_name_ok("x\x7f"));
+    ck_assert(mmarml_mmar_name_ok("W1_1_J1"));
+    (void)sets;
+    remove_mmar();
+}
+END_TEST
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(keep_policy_best_link_and_stop_threshold)
+{
+    char conf[256], path[1024], link[256];
+    run_result r;
+    ssize_t n;
+
+    make_mmar();
+    snprintf(conf, sizeof(conf), "%s/config/keep.json", mmar);
+    write_file(conf, "{\"engine\": {\"workers\": \"0\"},"
+                     " \"handlers\": [{\"name\": \"MMARHandler\", \"args\": "
+                     "{\"num_mmars_to_keep\": 2, \"stop_threshold\": 0.95}}],"
+                     " \"executor\": {\"name\": \"MMARExecutor\"},"
+                     " \"controller\": {\"name\": \"{controller}\", \"args\": "
+                     "{\"plan\": \"{plan}\"}}}");
+    /* one worker: jobs run in plan order; 0.96 stops the run before the last one */
+    r = run_plan("ok:0.1,ok:0.4,fail,ok:0.3,ok:0.2,ok:0.96,ok:0.5", NULL, "keep.json");
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    ck_assert_int_eq(r.end_reason, MMARML_END_STOP_ASKED);
+    snprintf(path, sizeof(path), "%s/best", r.run_root);
+    n = readlink(path, link, sizeof(link) - 1);
+    ck_assert_int_gt(n, 0);
+    link[n] = '\0';
+    ck_assert_str_eq(link, "W1_6_J6"); /* relative, the 0.96 job */
+    /* kept: the two best ok jobs (0.96, 0.4); the failed one is gone (keep_bad_mmars off) */
+#define EXISTS(job) (snprintf(path, sizeof(path), "%s/" job, r.run_root), access(path, F_OK) == 0)
+    ck_assert(EXISTS("W1_6_J6"));
+    ck_assert(EXISTS("W1_2_J2"));
+    ck_assert(!EXISTS("W1_1_J1"));
+    ck_assert(!EXISTS("W1_3_J3"));
+    ck_assert(!EXISTS("W1_4_J4"));
+    ck_assert(!EXISTS("W1_5_J5"));
+    ck_assert(!EXISTS("W1_7_J7"));
+#undef EXISTS
+    remove_mmar();
+}
+END_TEST
+
+/* The in-process trainer (Clara's MMARTrainer) instead of the round script. */
+static int train_in_process(int *status, double *score, mmarml_context *job, void *ud)
+{
+    char *root = NULL, path[1024];
+    json_t *config;
+
+    (void)ud;
+    ck_ok(mmarml_context_get_string(job, MMARML_KEY_JOB_MMAR_ROOT, &root));
+    snprintf(path, sizeof(path), "%s/config/config_train.json", root);
+    config = json_load_file(path, 0, NULL);
+    *score = json_real_value(json_object_get(config, "score")) * 2;
+    *status = MMARML_JOB_OK;
+    json_decref(config);
+    mmarml_free(root);
+    return MMARML_OK;
+}
+
+static int trainer_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return mmarml_executor_new_mmar_trainer((mmarml_executor **)out, args, train_in_process,
+                                            NULL);
+}
+
+START_TEST(in_process_trainer)
+{
+    char conf[256];
+    mmarml_registry *reg = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine *e = NULL;
+    json_t *vars = json_pack("{s:s}", "run_id", "inproc"), *stats;
+    char *root = NULL;
+
+    make_mmar();
+    snprintf(conf, sizeof(conf), "%s/config/inproc.json", mmar);
+    write_file(conf, "{\"handlers\": [{\"name\": \"MMARHandler\"}, {\"name\": "
+                     "\"MMARStatsHandler\"}], \"executor\": {\"name\": \"Trainer\", \"args\": "
+                     "{\"remove_search_augs\": true}}, \"controller\": {\"name\": "
+                     "\"DummyController\", \"args\": {\"max_rounds\": 2}}}");
+    ck_ok(mmarml_registry_new(&reg));
+    ck_ok(mmarml_registry_register(reg, MMARML_COMPONENT_EXECUTOR, "Trainer", trainer_factory,
+                                   NULL));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_automl_engine_new(&e, ctx, reg, mmar, "inproc.json", vars));
+    ck_ok(mmarml_engine_run(e, ctx));
+    ck_ok(mmarml_context_get_string(ctx, MMARML_KEY_RUN_ROOT, &root));
+    stats = load_json(root, "automl_stats_log.json");
+    ck_assert_uint_eq(json_array_size(json_object_get(stats, "jobs")), 2);
+    /* DummyController: the midpoint of score [0, 1] is 0.5, doubled by the trainer */
+    ck_assert_double_eq(json_real_value(json_object_get(job_of(stats, 0), "score")), 1.0);
+    json_decref(stats);
+    mmarml_free(root);
+    json_decref(vars);
+    mmarml_engine_unref(e);
+    mmarml_context_unref(ctx);
+    mmarml_registry_unref(reg);
+    remove_mmar();
+}
+END_TEST
+
+/* The corpus AutoML configs load, or are refused saying why. */
+START_TEST(corpus_automl_configs)
+{
+    static const struct {
+        const char *file;
+        int rc;
+        const char *fragment;
+    } cases[] = {
+        {"config_automl.json", MMARML_ENOTFOUND, "unknown controller 'ReinforcementController'"},
+        {"config_automl_BYO_RandomController.json", MMARML_ENOTSUP, "Python"},
+        {"config_automl_BYO_handler.json", MMARML_ENOTSUP, "Python"},
+    };
+    char cmd[512];
+    size_t i;
+
+    make_mmar();
+    snprintf(cmd, sizeof(cmd), "cp '%s'/config_automl*.json '%s/config/'", TEST_DATA_DIR, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mmarml_registry *reg = NULL;
+        mmarml_context *ctx = NULL;
+        mmarml_engine *e = NULL;
+        json_t *vars = json_pack("{s:s}", "trainconf", "config_train.json");
+        ck_ok(mmarml_registry_new(&reg));
+        ck_ok(mmarml_context_new(&ctx, NULL));
+        ck_assert_int_eq(mmarml_automl_engine_new(&e, ctx, reg, mmar, cases[i].file, vars),
+                         cases[i].rc);
+        ck_assert_msg(strstr(mmarml_error_message(), cases[i].fragment) != NULL, "%s: %s",
+                      cases[i].file, mmarml_error_message());
+        ck_assert_ptr_nonnull(strstr(mmarml_error_message(), cases[i].file));
+        json_decref(vars);
+        mmarml_context_unref(ctx);
+        mmarml_registry_unref(reg);
+    }
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(bad_automl_configs)
+{
+    static const struct {
+        const char *text;
+        const char *fragment;
+    } cases[] = {
+        {"{\"controller\": {\"name\": \"RandomController\"}}", "needs \"controller\" and"},
+        {"{\"executor\": {\"name\": \"MMARExecutor\", \"args\": {\"msg_dest\": \"file\"}}, "
+         "\"controller\": {\"name\": \"RandomController\"}}",
+         "unknown arg 'msg_dest'"},
+        {"{\"executor\": {\"name\": \"MMARExecutor\", \"args\": {\"msg_destination\": "
+         "\"printer\"}}, \"controller\": {\"name\": \"RandomController\"}}",
+         "must be file, console, both or none"},
+        {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
+         "\"RandomController\"}, \"handlers\": [{\"name\": \"MMARHandler\", \"args\": "
+         "{\"work_dir\": \"{nowhere}\"}}]}",
+         "'{nowhere}' names no --set variable"},
+        {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
+         "\"RandomController\"}, \"extra\": 1}",
+         "unknown arg 'extra'"},
+        {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
+         "\"RandomController\"}, \"engine\": {\"workers\": \"0::1\"}}",
+         "workers '0::1'"},
+        {"{\"executor\": ", "malformed JSON"},
+    };
+    char conf[256];
+    size_t i;
+
+    make_mmar();
+    snprintf(conf, sizeof(conf), "%s/config/bad.json", mmar);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mmarml_registry *reg = NULL;
+        mmarml_context *ctx = NULL;
+        mmarml_engine *e = NULL;
+        write_file(conf, cases[i].text);
+        ck_ok(mmarml_registry_new(&reg));
+        ck_ok(mmarml_context_new(&ctx, NULL));
+        ck_assert_int_lt(mmarml_automl_engine_new(&e, ctx, reg, mmar, "bad.json", NULL), 0);
+        ck_assert_ptr_null(e);
+        ck_assert_msg(strstr(mmarml_error_message(), cases[i].fragment) != NULL, "case %zu: %s",
+                      i, mmarml_error_message());
+        mmarml_context_unref(ctx);
+        mmarml_registry_unref(reg);
+    }
+    {
+        mmarml_registry *reg = NULL;
+        mmarml_context *ctx = NULL;
+        mmarml_engine *e = NULL;
+        ck_ok(mmarml_registry_new(&reg));
+        ck_ok(mmarml_context_new(&ctx, NULL));
+        ck_assert_int_eq(mmarml_automl_engine_new(&e, ctx, reg, mmar, "missing.json", NULL),
+                         MMARML_ENOTFOUND);
+        ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "missing.json"));
+        ck_assert_int_eq(mmarml_automl_engine_new(&e, ctx, reg, "/nonexistent", NULL, NULL),
+                         MMARML_ENOTFOUND);
+        mmarml_context_unref(ctx);
+        mmarml_registry_unref(reg);
+    }
+    remove_mmar();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("mmar");
+    TCase *tc = tcase_create("core");
+    TCase *te = tcase_create("errors");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, every_fault_gets_its_status);
+    tcase_add_test(tc, hostile_values_and_no_descriptor_leaks);
+    tcase_add_test(tc, keep_policy_best_link_and_stop_threshold);
+    tcase_add_test(tc, in_process_trainer);
+    tcase_add_test(te, existing_run_root_refuses_and_loses_nothing);
+    tcase_add_test(te, hostile_run_ids);
+    tcase_add_test(te, corpus_automl_configs);
+    tcase_add_test(te, bad_automl_configs);
+    suite_add_tcase(s, tc);
+    suite_add_tcase(s, te);
+    return tu_run(s);
+}

@@ -1,0 +1,259 @@
+/* mmarml run and mmarml admin as a user drives them: signals stop everything cleanly, the
+ * admin socket works against a live run, and a run that cannot start exits 1. */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char mmar[128];
+static char run_root[256];
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void make_mmar(void)
+{
+    char cmd[512];
+
+    snprintf(mmar, sizeof(mmar), "/tmp/mmarml-run-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(mmar));
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/mmar-sleep/.' '%s/'", TEST_DATA_DIR, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(run_root, sizeof(run_root), "%s/automl/r", mmar);
+}
+
+static void remove_mmar(void)
+{
+    char cmd[256];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mmar);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int processes_with(const char *marker)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[300], cmd[512] = {0};
+        FILE *f;
+        size_t len, i;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+        if ((f = fopen(path, "r")) == NULL)
+            continue;
+        len = fread(cmd, 1, sizeof(cmd) - 1, f);
+        fclose(f);
+        for (i = 0; i + 1 < len; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        n += strstr(cmd, marker) != NULL;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
+}
+
+/* Start `mmarml run` on the fixture with trainers sleeping `sleep` seconds. */
+static pid_t start_run(const char *sleep_s, const char *out_path)
+{
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        setenv("MMARML_TEST_SLEEP", sleep_s, 1);
+        execl(MMARML_BIN, MMARML_BIN, "run", "-m", mmar, "--set", "run_id=r", (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Wait until `n` trainers with `marker` run (up to 20 s). */
+static void wait_for_trainers(const char *marker, int n)
+{
+    double until = now_s() + 20;
+
+    while (processes_with(marker) < n && now_s() < until)
+        usleep(20000);
+    ck_assert_int_ge(processes_with(marker), n);
+}
+
+static int wait_exit(pid_t pid, double *took)
+{
+    double t0 = now_s();
+    int status;
+
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    *took = now_s() - t0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void check_stats_all(const char *status)
+{
+    char path[512];
+    json_error_t err;
+    json_t *stats, *job;
+    size_t i;
+
+    snprintf(path, sizeof(path), "%s/automl_stats_log.json", run_root);
+    stats = json_load_file(path, 0, &err);
+    ck_assert_msg(stats != NULL, "stats file is not valid JSON: %s", err.text);
+    ck_assert_uint_eq(json_array_size(json_object_get(stats, "jobs")), 2);
+    json_array_foreach(json_object_get(stats, "jobs"), i, job)
+        ck_assert_str_eq(json_string_value(json_object_get(job, "status")), status);
+    json_decref(stats);
+}
+
+static void signal_test(int sig, int want_status)
+{
+    char out[256];
+    double took;
+    pid_t pid;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    pid = start_run("777.25", out);
+    wait_for_trainers("777.25", 2);
+    kill(pid, sig);
+    ck_assert_int_eq(wait_exit(pid, &took), want_status);
+    /* within the grace period (1 s here) plus one second */
+    ck_assert_msg(took < 2.0, "took %.2f s to exit", took);
+    ck_assert_int_eq(processes_with("777.25"), 0);
+    check_stats_all("aborted");
+    remove_mmar();
+}
+
+START_TEST(sigint_stops_every_job)
+{
+    signal_test(SIGINT, 130);
+}
+END_TEST
+
+START_TEST(sigterm_stops_every_job)
+{
+    signal_test(SIGTERM, 143);
+}
+END_TEST
+
+/* Run `mmarml admin <run_root> <args>`; returns the exit status, output in buf. */
+static int admin(char *buf, size_t n, const char *cmd, const char *worker)
+{
+    char line[1024];
+    FILE *p;
+    size_t len = 0;
+
+    snprintf(line, sizeof(line), "'%s' admin '%s' %s %s 2>&1", MMARML_BIN, run_root, cmd,
+             worker ? worker : "");
+    p = popen(line, "r");
+    ck_assert_ptr_nonnull(p);
+    buf[0] = '\0';
+    while (len < n - 1 && fgets(buf + len, (int)(n - len), p) != NULL)
+        len = strlen(buf);
+    return WEXITSTATUS(pclose(p));
+}
+
+START_TEST(admin_against_a_live_run)
+{
+    char out[256], buf[8192], sock[300];
+    struct stat st;
+    double took, until;
+    pid_t pid;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    pid = start_run("888.25", out);
+    wait_for_trainers("888.25", 2);
+    snprintf(sock, sizeof(sock), "%s/admin.sock", run_root);
+    ck_assert_int_eq(stat(sock, &st), 0);
+    ck_assert(S_ISSOCK(st.st_mode));
+    ck_assert_int_eq(st.st_mode & 0777, 0600);
+
+    ck_assert_int_eq(admin(buf, sizeof(buf), "list_workers", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "\"W2\""));
+    ck_assert_ptr_nonnull(strstr(buf, "\"busy\""));
+    ck_assert_int_eq(admin(buf, sizeof(buf), "suspend_worker", "W2"), 0);
+    ck_assert_int_eq(admin(buf, sizeof(buf), "abort_worker", "W2"), 0);
+    /* W2's job ends aborted; suspended, W2 takes nothing new */
+    until = now_s() + 10;
+    do {
+        usleep(20000);
+        admin(buf, sizeof(buf), "show_worker", "W2");
+    } while (strstr(buf, "\"suspended\"") == NULL && now_s() < until);
+    ck_assert_msg(strstr(buf, "\"state\": \"suspended\"") != NULL, "%s", buf);
+    ck_assert_int_eq(processes_with("888.25"), 1);
+    ck_assert_int_eq(admin(buf, sizeof(buf), "summary", NULL), 0);
+    ck_assert_ptr_nonnull(strstr(buf, "AutoML summary"));
+    ck_assert_ptr_nonnull(strstr(buf, "| aborted |"));
+    ck_assert_int_eq(admin(buf, sizeof(buf), "frobnicate", NULL), 1);
+    ck_assert_ptr_nonnull(strstr(buf, "unknown command 'frobnicate'"));
+    ck_assert_int_eq(admin(buf, sizeof(buf), "show_worker", "W7"), 1);
+    ck_assert_ptr_nonnull(strstr(buf, "no worker named 'W7'"));
+    ck_assert_int_eq(admin(buf, sizeof(buf), "stop", NULL), 0);
+    ck_assert_int_eq(wait_exit(pid, &took), 0);
+    ck_assert_int_eq(processes_with("888.25"), 0);
+    ck_assert_int_ne(stat(sock, &st), 0); /* gone with the run */
+    check_stats_all("aborted");
+    ck_assert_int_eq(admin(buf, sizeof(buf), "list_workers", NULL), 2); /* nobody listens */
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(a_run_that_cannot_start_exits_1)
+{
+    char out[256], text[2048] = {0};
+    double took;
+    FILE *f;
+    pid_t pid;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    pid = start_run("0", out);
+    ck_assert_int_eq(wait_exit(pid, &took), 0); /* 6 quick jobs */
+    f = fopen(out, "r");
+    ck_assert_uint_gt(fread(text, 1, sizeof(text) - 1, f), 0);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "W1_1_J1 ok score")); /* a line per job */
+    ck_assert_ptr_nonnull(strstr(text, "AutoML summary"));
+    pid = start_run("0", out); /* the same run_id again */
+    ck_assert_int_eq(wait_exit(pid, &took), 1);
+    f = fopen(out, "r");
+    memset(text, 0, sizeof(text));
+    ck_assert_uint_gt(fread(text, 1, sizeof(text) - 1, f), 0);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(text, "already exists"));
+    remove_mmar();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("run_cli");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, sigint_stops_every_job);
+    tcase_add_test(tc, sigterm_stops_every_job);
+    tcase_add_test(tc, admin_against_a_live_run);
+    tcase_add_test(tc, a_run_that_cannot_start_exits_1);
+    suite_add_tcase(s, tc);
+    return tu_run(s);
+}
