@@ -94,7 +94,7 @@ static int prepare_job(mmar_executor *x, const mmarml_recommendation *rec, mmarm
     if (rc == MMARML_OK)
         rc = mmarml_context_set_json(job, MMARML_KEY_CONCRETE_SEARCH_VALUE, concrete);
     if (rc == MMARML_OK)
-        rc = mmar_write_json_atomic(config_path, config);
+        rc = mmar_write_json_atomic(config_path, config, 0);
 done:
     json_decref(config);
     json_decref(concrete);

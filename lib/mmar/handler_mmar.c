@@ -34,7 +34,13 @@ typedef struct {
     char *run_root;
     job_record *jobs;
     size_t njobs, cap;
+    double summary_written; /* when summary.txt was last rewritten (wall clock) */
+    char best_link[80];     /* where <run_root>/best points now */
 } mmar_handler;
+
+/* The live summary is rewritten at most this often (it lists every job, so rewriting it
+ * after each would cost O(jobs) per job); end_automl always writes the final one. */
+#define SUMMARY_PERIOD_S 1.0
 
 static const char *const me = "MMARHandler";
 
@@ -105,7 +111,7 @@ static int copy_base_config(mmar_handler *h, mmarml_context *ctx)
     else if (asprintf(&dst, "%s/%s", h->run_root, base) < 0)
         rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     else
-        rc = mmar_write_json_atomic(dst, config);
+        rc = mmar_write_json_atomic(dst, config, 1);
     json_decref(config);
     free(src);
     free(dst);
@@ -243,13 +249,16 @@ static void apply_keep_policy(mmar_handler *h, mmarml_context *ctx, job_record *
         if (worst == best)
             best = NULL;
     }
-    if (best != NULL) { /* <run_root>/best -> <job>, replaced atomically */
+    if (best != NULL && strcmp(best->name, h->best_link) != 0) {
+        /* <run_root>/best -> <job>, replaced atomically, only when the best changed */
         char *link = NULL, *tmp = NULL;
         if (asprintf(&link, "%s/best", h->run_root) >= 0 &&
             asprintf(&tmp, "%s/.best.tmp", h->run_root) >= 0) {
             unlink(tmp);
             if (symlink(best->name, tmp) != 0 || rename(tmp, link) != 0)
                 mmarml_context_exception_occurred(ctx, me, "cannot update the best symlink");
+            else
+                snprintf(h->best_link, sizeof(h->best_link), "%s", best->name);
         }
         free(link);
         free(tmp);
@@ -296,9 +305,13 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     }
     h->jobs[h->njobs++] = job; /* counted before the policy looks at the jobs */
     apply_keep_policy(h, ctx, &h->jobs[h->njobs - 1]);
-    summary = summary_text(h);
+    summary = NULL;
+    if (job.end - h->summary_written >= SUMMARY_PERIOD_S) {
+        h->summary_written = job.end;
+        summary = summary_text(h);
+    }
     if (summary != NULL && asprintf(&path, "%s/summary.txt", h->run_root) >= 0)
-        rc = mmar_write_text_atomic(path, summary);
+        rc = mmar_write_text_atomic(path, summary, 1);
     pthread_mutex_unlock(&h->lock);
     free(summary);
     free(path);
@@ -327,7 +340,7 @@ static int end_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
     summary = summary_text(h);
     pthread_mutex_unlock(&h->lock);
     if (summary != NULL && asprintf(&path, "%s/summary.txt", h->run_root) >= 0)
-        rc = mmar_write_text_atomic(path, summary);
+        rc = mmar_write_text_atomic(path, summary, 1);
     mmarml_context_trace(ctx, me, "AutoML ended after %zu jobs", h->njobs);
     free(summary);
     free(path);

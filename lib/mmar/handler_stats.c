@@ -23,7 +23,7 @@ static const char *const me = "MMARStatsHandler";
 /* Lock held. */
 static int rewrite(stats_handler *s)
 {
-    return s->path != NULL ? mmar_write_json_atomic(s->path, s->stats) : MMARML_OK;
+    return s->path != NULL ? mmar_write_json_atomic(s->path, s->stats, 1) : MMARML_OK;
 }
 
 static int stats_start(mmarml_handler *self, mmarml_context *ctx, void *ud)

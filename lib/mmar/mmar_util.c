@@ -61,7 +61,7 @@ int mmar_train_config_path(char **out, const mmarml_context *ctx)
     return rc;
 }
 
-int mmar_write_text_atomic(const char *path, const char *text)
+int mmar_write_text_atomic(const char *path, const char *text, int durable)
 {
     char *tmp = NULL;
     size_t len = strlen(text);
@@ -73,7 +73,7 @@ int mmar_write_text_atomic(const char *path, const char *text)
     if (fd < 0) {
         rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
     } else {
-        if (write(fd, text, len) != (ssize_t)len || fsync(fd) != 0)
+        if (write(fd, text, len) != (ssize_t)len || (durable && fsync(fd) != 0))
             rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
         if (close(fd) != 0 && rc == MMARML_OK)
             rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
@@ -87,14 +87,14 @@ int mmar_write_text_atomic(const char *path, const char *text)
     return rc;
 }
 
-int mmar_write_json_atomic(const char *path, const json_t *json)
+int mmar_write_json_atomic(const char *path, const json_t *json, int durable)
 {
     char *text = json_dumps(json, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
     int rc;
 
     if (text == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "cannot serialise '%s'", path);
-    rc = mmar_write_text_atomic(path, text);
+    rc = mmar_write_text_atomic(path, text, durable);
     free(text);
     return rc;
 }

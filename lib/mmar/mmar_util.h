@@ -8,11 +8,13 @@
 int mmar_get_string(const mmarml_context *ctx, const char *key, const char *who, char **out);
 /* <mmar>/config/<_trainConfigFile> (default config_train.json), or the file if absolute. */
 int mmar_train_config_path(char **out, const mmarml_context *ctx);
-/* Write JSON to a temporary file beside `path`, fsync, rename: readers never see a torn
- * file. Reals with 15 significant digits. */
-int mmar_write_json_atomic(const char *path, const json_t *json);
+/* Write JSON to a temporary file beside `path` and rename it over `path`: readers never see
+ * a torn file. With `durable`, fsync before the rename, so the new content survives a crash
+ * (the stats and summary files); a job's config needs no such promise. Reals with 15
+ * significant digits. */
+int mmar_write_json_atomic(const char *path, const json_t *json, int durable);
 /* Write text the same way. */
-int mmar_write_text_atomic(const char *path, const char *text);
+int mmar_write_text_atomic(const char *path, const char *text, int durable);
 /* best_validation_metric of <job>/models/train_stats.json, else <job>/train_stats.json;
  * MMARML_ENOTFOUND when missing, malformed, without the key, or not finite. */
 int mmar_read_score(const char *job_root, double *score);
