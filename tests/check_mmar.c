@@ -106,6 +106,10 @@ static void make_mmar(void)
     ck_assert_ptr_nonnull(mkdtemp(mmar));
     snprintf(cmd, sizeof(cmd), "cp -r '%s/mmar-faults/.' '%s/'", TEST_DATA_DIR, mmar);
     ck_assert_int_eq(system(cmd), 0);
+    /* made here, not committed: make dist would turn it into a file */
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s/resources' && ln -s ../config/config_train.json "
+             "'%s/resources/train_link.json'", mmar, mmar);
+    ck_assert_int_eq(system(cmd), 0);
 }
 
 static void remove_mmar(void)
@@ -273,6 +277,37 @@ START_TEST(every_fault_gets_its_status)
         ck_assert_str_eq(gpus, strcmp(worker, "W1") == 0 ? "0,1\n" : "2\n");
     }
     ck_assert_int_eq(processes_with("1234.5"), 0);
+    /* the trainer's environment names its job MMAR, job and run root */
+    {
+        const char *name = json_string_value(json_object_get(job_of(stats, 0), "job"));
+        char want[2048], got[2048] = {0};
+        snprintf(path, sizeof(path), "%s/%s/env.txt", r.run_root, name);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_gt(fread(got, 1, sizeof(got) - 1, f), 0);
+        fclose(f);
+        snprintf(want, sizeof(want), "%s/%s\n%s\n%s\n", r.run_root, name, name, r.run_root);
+        ck_assert_str_eq(got, want);
+        /* symlinks stay symlinks in the clone */
+        snprintf(path, sizeof(path), "%s/%s/resources/train_link.json", r.run_root, name);
+        {
+            struct stat st;
+            char target[256];
+            ssize_t n;
+            ck_assert_int_eq(lstat(path, &st), 0);
+            ck_assert(S_ISLNK(st.st_mode));
+            n = readlink(path, target, sizeof(target) - 1);
+            ck_assert_int_gt(n, 0);
+            target[n] = '\0';
+            ck_assert_str_eq(target, "../config/config_train.json");
+        }
+    }
+    /* the trace went to <run_root>/trace.txt (traceout defaults to file) */
+    snprintf(path, sizeof(path), "%s/trace.txt", r.run_root);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    /* the base training config was copied into the run root */
+    snprintf(path, sizeof(path), "%s/config_train.json", r.run_root);
+    ck_assert_int_eq(access(path, R_OK), 0);
     json_decref(stats);
     remove_mmar();
 }

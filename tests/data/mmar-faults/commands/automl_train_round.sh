@@ -5,6 +5,7 @@ mode=$(sed -n 's/^  "mode": "\(.*\)",$/\1/p' config/config_train.json)
 score=$(sed -n 's/^  "score": \(.*\),$/\1/p' config/config_train.json)
 mkdir -p models
 printf '%s\n' "$CUDA_VISIBLE_DEVICES" > gpus.txt
+printf '%s\n%s\n%s\n' "$MMAR_ROOT" "$MMARML_JOB_NAME" "$MMARML_RUN_ROOT" > env.txt
 case "$mode" in
 ok) printf '{"best_validation_metric": %s}\n' "$score" > models/train_stats.json ;;
 fail) echo "failing on purpose" >&2; exit 3 ;;
