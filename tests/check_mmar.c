@@ -198,33 +198,6 @@ static const char *status_of(json_t *stats, int64_t id)
     return json_string_value(json_object_get(job_of(stats, id), "status"));
 }
 
-/* No process whose command line has `marker` is left. */
-static int processes_with(const char *marker)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    int n = 0;
-
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        char path[300], cmd[512] = {0};
-        FILE *f;
-        size_t len, i;
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-        if ((f = fopen(path, "r")) == NULL)
-            continue;
-        len = fread(cmd, 1, sizeof(cmd) - 1, f);
-        fclose(f);
-        for (i = 0; i + 1 < len; i++)
-            if (cmd[i] == '\0')
-                cmd[i] = ' ';
-        n += strstr(cmd, marker) != NULL;
-    }
-    if (d != NULL)
-        closedir(d);
-    return n;
-}
 
 START_TEST(every_fault_gets_its_status)
 {
@@ -276,7 +249,7 @@ START_TEST(every_fault_gets_its_status)
         fclose(f);
         ck_assert_str_eq(gpus, strcmp(worker, "W1") == 0 ? "0,1\n" : "2\n");
     }
-    ck_assert_int_eq(processes_with("1234.5"), 0);
+    ck_assert_int_eq(tu_processes_with("1234.5"), 0);
     /* the trainer's environment names its job MMAR, job and run root */
     {
         const char *name = json_string_value(json_object_get(job_of(stats, 0), "job"));
@@ -391,7 +364,6 @@ END_TEST
 START_TEST(hostile_run_ids)
 {
     const char *bad[] = {"../evil", "a/b", "..", "bad\nname", ""};
-    char sets[64];
     size_t i;
 
     make_mmar();
@@ -413,7 +385,6 @@ START_TEST(hostile_run_ids)
     ck_assert(!mmarml_mmar_name_ok("W1/J1"));
     ck_assert(!mmarml_mmar_name_ok("x\x7f"));
     ck_assert(mmarml_mmar_name_ok("W1_1_J1"));
-    (void)sets;
     remove_mmar();
 }
 END_TEST

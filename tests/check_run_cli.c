@@ -43,32 +43,6 @@ static void remove_mmar(void)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-static int processes_with(const char *marker)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    int n = 0;
-
-    while (d != NULL && (e = readdir(d)) != NULL) {
-        char path[300], cmd[512] = {0};
-        FILE *f;
-        size_t len, i;
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-        if ((f = fopen(path, "r")) == NULL)
-            continue;
-        len = fread(cmd, 1, sizeof(cmd) - 1, f);
-        fclose(f);
-        for (i = 0; i + 1 < len; i++)
-            if (cmd[i] == '\0')
-                cmd[i] = ' ';
-        n += strstr(cmd, marker) != NULL;
-    }
-    if (d != NULL)
-        closedir(d);
-    return n;
-}
 
 /* Start `mmarml run` on the fixture with trainers sleeping `sleep` seconds. */
 static pid_t start_run(const char *sleep_s, const char *out_path)
@@ -92,9 +66,9 @@ static void wait_for_trainers(const char *marker, int n)
 {
     double until = now_s() + 20;
 
-    while (processes_with(marker) < n && now_s() < until)
+    while (tu_processes_with(marker) < n && now_s() < until)
         usleep(20000);
-    ck_assert_int_ge(processes_with(marker), n);
+    ck_assert_int_ge(tu_processes_with(marker), n);
 }
 
 static int wait_exit(pid_t pid, double *took)
@@ -137,7 +111,7 @@ static void signal_test(int sig, int want_status)
     ck_assert_int_eq(wait_exit(pid, &took), want_status);
     /* within the grace period (1 s here) plus one second */
     ck_assert_msg(took < 2.0, "took %.2f s to exit", took);
-    ck_assert_int_eq(processes_with("777.25"), 0);
+    ck_assert_int_eq(tu_processes_with("777.25"), 0);
     check_stats_all("aborted");
     remove_mmar();
 }
@@ -199,7 +173,7 @@ START_TEST(admin_against_a_live_run)
         admin(buf, sizeof(buf), "show_worker", "W2");
     } while (strstr(buf, "\"suspended\"") == NULL && now_s() < until);
     ck_assert_msg(strstr(buf, "\"state\": \"suspended\"") != NULL, "%s", buf);
-    ck_assert_int_eq(processes_with("888.25"), 1);
+    ck_assert_int_eq(tu_processes_with("888.25"), 1);
     ck_assert_int_eq(admin(buf, sizeof(buf), "summary", NULL), 0);
     ck_assert_ptr_nonnull(strstr(buf, "AutoML summary"));
     ck_assert_ptr_nonnull(strstr(buf, "| aborted |"));
@@ -209,7 +183,7 @@ START_TEST(admin_against_a_live_run)
     ck_assert_ptr_nonnull(strstr(buf, "no worker named 'W7'"));
     ck_assert_int_eq(admin(buf, sizeof(buf), "stop", NULL), 0);
     ck_assert_int_eq(wait_exit(pid, &took), 0);
-    ck_assert_int_eq(processes_with("888.25"), 0);
+    ck_assert_int_eq(tu_processes_with("888.25"), 0);
     ck_assert_int_ne(stat(sock, &st), 0); /* gone with the run */
     check_stats_all("aborted");
     ck_assert_int_eq(admin(buf, sizeof(buf), "list_workers", NULL), 2); /* nobody listens */

@@ -1,4 +1,6 @@
+#include <dirent.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -277,4 +279,31 @@ int tu_run(Suite *s)
     failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed == 0 ? 0 : 1;
+}
+
+int tu_processes_with(const char *marker)
+{
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    int n = 0;
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        char path[300], cmd[512] = {0};
+        FILE *f;
+        size_t len, i;
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+        if ((f = fopen(path, "r")) == NULL)
+            continue;
+        len = fread(cmd, 1, sizeof(cmd) - 1, f);
+        fclose(f);
+        for (i = 0; i + 1 < len; i++)
+            if (cmd[i] == '\0')
+                cmd[i] = ' ';
+        n += strstr(cmd, marker) != NULL;
+    }
+    if (d != NULL)
+        closedir(d);
+    return n;
 }

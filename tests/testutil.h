@@ -71,6 +71,9 @@ mmarml_executor *tu_executor(tu_executor_state *st);
 /* Wait until `n` executes are running at once (up to 5 s). Returns 1 on success. */
 int tu_wait_executing(tu_executor_state *st, unsigned n);
 
+/* How many processes have `marker` in their command line (scans /proc). */
+int tu_processes_with(const char *marker);
+
 /* Run a suite with Check's normal output; returns the process exit status. */
 int tu_run(Suite *s);
 
