@@ -218,6 +218,93 @@ START_TEST(a_run_that_cannot_start_exits_1)
 }
 END_TEST
 
+static char *slurp_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *text = calloc(1, 1 << 16);
+
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_gt(fread(text, 1, (1 << 16) - 1, f), 0);
+    fclose(f);
+    return text;
+}
+
+/* On a terminal (a pty from script(1)) the command shows a live status line. */
+START_TEST(live_status_line_on_a_terminal)
+{
+    char cmd[1024], out[256], *text;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/tty.txt", mmar);
+    snprintf(cmd, sizeof(cmd),
+             "MMARML_TEST_SLEEP=0 script -qec \"'%s' run -m '%s' --set run_id=r\" '%s' "
+             ">/dev/null 2>&1",
+             MMARML_BIN, mmar, out);
+    ck_assert_int_eq(system(cmd), 0);
+    text = slurp_file(out);
+    ck_assert_ptr_nonnull(strstr(text, "\033[Kjobs done 6, running 0, failed 0, best "));
+    ck_assert_ptr_null(strstr(text, "W1_1_J1 ok score")); /* no per-job lines there */
+    ck_assert_ptr_nonnull(strstr(text, "AutoML summary"));
+    free(text);
+    remove_mmar();
+}
+END_TEST
+
+/* msg_destination: console prefixes each trainer line with the job name; none writes no
+ * log; file (the default) writes <job>/log.txt. */
+START_TEST(trainer_output_destinations)
+{
+    static const char *const conf =
+        "{\"engine\": {\"workers\": \"0\"}, \"handlers\": [{\"name\": \"MMARHandler\"}],"
+        " \"executor\": {\"name\": \"MMARExecutor\", \"args\": {\"msg_destination\": "
+        "\"%s\"}}, \"controller\": {\"name\": \"RandomController\", \"args\": "
+        "{\"max_rounds\": 1}}}";
+    const char *dests[] = {"console", "none", "file"};
+    char path[512], out[256], *text;
+    size_t i;
+
+    make_mmar();
+    for (i = 0; i < 3; i++) {
+        FILE *f;
+        pid_t pid;
+        double took;
+        char run_id[32];
+        snprintf(path, sizeof(path), "%s/config/%s.json", mmar, dests[i]);
+        f = fopen(path, "w");
+        fprintf(f, conf, dests[i]);
+        fclose(f);
+        snprintf(out, sizeof(out), "%s/out-%s.txt", mmar, dests[i]);
+        snprintf(run_id, sizeof(run_id), "run_id=%s", dests[i]);
+        pid = fork();
+        if (pid == 0) {
+            int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            snprintf(path, sizeof(path), "%s.json", dests[i]);
+            execl(MMARML_BIN, MMARML_BIN, "run", "-m", mmar, "--automlconf", path, "--set",
+                  run_id, (char *)NULL);
+            _exit(127);
+        }
+        ck_assert_int_eq(wait_exit(pid, &took), 0);
+        text = slurp_file(out);
+        snprintf(path, sizeof(path), "%s/automl/%s/W1_1_J1/log.txt", mmar, dests[i]);
+        if (i == 0) {
+            ck_assert_ptr_nonnull(strstr(text, "[W1_1_J1] training W1_1_J1\n"));
+            ck_assert_int_ne(access(path, F_OK), 0);
+        } else if (i == 1) {
+            ck_assert_ptr_null(strstr(text, "training"));
+            ck_assert_int_ne(access(path, F_OK), 0);
+        } else {
+            char *log = slurp_file(path);
+            ck_assert_str_eq(log, "training W1_1_J1\n");
+            free(log);
+        }
+        free(text);
+    }
+    remove_mmar();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("run_cli");
@@ -228,6 +315,8 @@ int main(void)
     tcase_add_test(tc, sigterm_stops_every_job);
     tcase_add_test(tc, admin_against_a_live_run);
     tcase_add_test(tc, a_run_that_cannot_start_exits_1);
+    tcase_add_test(tc, live_status_line_on_a_terminal);
+    tcase_add_test(tc, trainer_output_destinations);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -156,7 +156,10 @@ static int on_end_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
     (void)ctx;
     mmarml_admin_server_stop(r->admin);
     r->admin = NULL;
-    if (r->tty) {
+    if (r->tty) { /* the final line: no job is running any more */
+        pthread_mutex_lock(&r->lock);
+        status_line(r);
+        pthread_mutex_unlock(&r->lock);
         fputc('\n', stdout);
         fflush(stdout);
     }
