@@ -203,6 +203,246 @@ START_TEST(controllers_through_the_engine)
 }
 END_TEST
 
+/* ---- driving a controller over any space with an objective, one job at a time ---- */
+typedef double (*objective_fn)(const double *v); /* NAN = a failed job */
+
+/* Run `rounds` outcomes (or until the controller has nothing more) and keep every value. */
+static size_t drive(mmarml_controller *c, mmarml_search_space *space, int64_t workers,
+                    objective_fn f, size_t rounds, double *kept)
+{
+    mmarml_recommendation_list *list = NULL, *more = NULL;
+    mmarml_context *ctx = NULL;
+    size_t n = mmarml_search_space_count(space), got = 0, next = 0;
+
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, workers));
+    ck_ok(mmarml_controller_set_search_space(c, space, ctx));
+    ck_ok(mmarml_recommendation_list_new(&list));
+    ck_ok(mmarml_recommendation_list_new(&more));
+    ck_ok(mmarml_controller_initial_recommendation(list, c, ctx));
+    /* pending recommendations in FIFO order, as the engine keeps them */
+    while (next < mmarml_recommendation_list_count(list) && got < rounds) {
+        mmarml_recommendation *r = mmarml_recommendation_list_get(list, next++);
+        const double *v = mmarml_recommendation_values(r);
+        mmarml_outcome *o = NULL;
+        double score = f(v);
+        size_t i;
+        for (i = 0; i < n; i++) {
+            ck_ok(mmarml_param_check_value(mmarml_search_space_param(space, i), v[i]));
+            kept[got * n + i] = v[i];
+        }
+        got++;
+        ck_ok(mmarml_outcome_new(&o, r, isnan(score) ? MMARML_JOB_FAILED : MMARML_JOB_OK,
+                                 score, "J"));
+        mmarml_recommendation_list_clear(more);
+        ck_ok(mmarml_controller_refine_recommendation(more, c, o, ctx));
+        mmarml_outcome_unref(o);
+        for (i = 0; i < mmarml_recommendation_list_count(more); i++)
+            ck_ok(mmarml_recommendation_list_append(list,
+                                                    mmarml_recommendation_list_get(more, i)));
+    }
+    mmarml_recommendation_list_free(list);
+    mmarml_recommendation_list_free(more);
+    mmarml_context_unref(ctx);
+    return got;
+}
+
+static double zero(const double *v)
+{
+    (void)v;
+    return 0;
+}
+
+START_TEST(grid_enumerates_the_product)
+{
+    mmarml_search_space *s = tu_space(); /* enum of 3, float [0.001, 0.1], int [1, 8] */
+    mmarml_controller *c = NULL;
+    double kept[64 * 3];
+    size_t i, j, n;
+
+    ck_ok(mmarml_controller_new_grid(&c, 3, 0));
+    n = drive(c, s, 4, zero, 64, kept);
+    ck_assert_uint_eq(n, 27); /* 3 choices x 3 floats x 3 ints, then nothing more */
+    ck_assert_double_eq(kept[0], 0.001);  /* first: every param at its first point */
+    ck_assert_double_eq(kept[1], 0);
+    ck_assert_double_eq(kept[2], 1);
+    ck_assert_double_eq(kept[5], 5);      /* the int's middle point: 4.5 rounded */
+    ck_assert_double_eq(kept[8], 8);
+    ck_assert_double_eq(kept[26 * 3 + 0], 0.1); /* last: every param at its last point */
+    ck_assert_double_eq(kept[26 * 3 + 1], 2);
+    for (i = 0; i < n; i++) /* all distinct */
+        for (j = i + 1; j < n; j++)
+            ck_assert(memcmp(&kept[i * 3], &kept[j * 3], 3 * sizeof(double)) != 0);
+    mmarml_controller_unref(c);
+    mmarml_search_space_unref(s);
+
+    /* ints are not repeated; log-scale floats are log-spaced; max_rounds caps */
+    ck_ok(mmarml_search_space_new(&s, "g"));
+    ck_ok(mmarml_search_space_add_int(s, "a.int.$0:a", "a", 1, 2, 0));
+    ck_ok(mmarml_search_space_add_float(s, "b.float.$0:b", "b", 1e-4, 1e-2, MMARML_PARAM_F_LOG));
+    ck_ok(mmarml_controller_new_grid(&c, 3, 0));
+    n = drive(c, s, 1, zero, 64, kept);
+    ck_assert_uint_eq(n, 6);
+    ck_assert_double_eq_tol(kept[3], 1e-3, 1e-12);
+    mmarml_controller_unref(c);
+    ck_ok(mmarml_controller_new_grid(&c, 3, 4));
+    ck_assert_uint_eq(drive(c, s, 1, zero, 64, kept), 4);
+    mmarml_controller_unref(c);
+    mmarml_search_space_unref(s);
+    ck_assert_int_eq(mmarml_controller_new_grid(&c, 0, 0), MMARML_EINVAL);
+}
+END_TEST
+
+/* A tiny space through the engine: the grid and the enumeration end cleanly. */
+START_TEST(tiny_spaces_exhaust_and_stop)
+{
+    tu_executor_state st;
+    mmarml_executor *exe;
+    mmarml_controller *c = NULL;
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine_options o = tu_options("0:1");
+    int which;
+
+    for (which = 0; which < 2; which++) {
+        tu_executor_init(&st, TU_EXEC_SCORE);
+        exe = tu_executor(&st);
+        if (which == 0)
+            ck_ok(mmarml_controller_new_grid(&c, 2, 0));
+        else
+            ck_ok(mmarml_controller_new_reinforce(&c, 1000, 1, 0.1));
+        ck_ok(mmarml_engine_new(&e, c, exe, &o));
+        ck_ok(mmarml_context_new(&ctx, NULL));
+        ck_ok(mmarml_engine_run(e, ctx));
+        /* tu_space: grid 2 x 3 x 2; reinforce enumerates only enum-only spaces, so it runs
+         * its policy until max_rounds outcomes */
+        ck_assert_uint_eq(st.executed, which == 0 ? 12 : 1000);
+        ck_assert_int_eq(mmarml_engine_end_reason(e),
+                         which == 0 ? MMARML_END_EXHAUSTED : MMARML_END_STOP_ASKED);
+        mmarml_context_unref(ctx);
+        mmarml_engine_unref(e);
+        mmarml_controller_unref(c);
+        mmarml_executor_unref(exe);
+        tu_executor_free(&st);
+    }
+}
+END_TEST
+
+static mmarml_search_space *enum_space(int nparams, int choices)
+{
+    mmarml_search_space *s = NULL;
+    json_t *targets = json_array();
+    char prl[32];
+    int i;
+
+    for (i = 0; i < choices; i++)
+        json_array_append_new(targets, json_pack("[i]", i));
+    ck_ok(mmarml_search_space_new(&s, "enums"));
+    for (i = 0; i < nparams; i++) {
+        snprintf(prl, sizeof(prl), "net.enum.m$%d:a%d", i, i);
+        ck_ok(mmarml_search_space_add_enum(s, prl, "net", targets));
+    }
+    json_decref(targets);
+    return s;
+}
+
+START_TEST(reinforce_runs_small_enum_spaces_at_once)
+{
+    mmarml_search_space *s = enum_space(3, 2);
+    mmarml_recommendation_list *l = NULL;
+    mmarml_controller *c = NULL;
+    mmarml_context *ctx = NULL;
+    size_t i, j;
+
+    ck_ok(mmarml_controller_new_reinforce(&c, 8, 0, 0.1));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_controller_set_search_space(c, s, ctx));
+    ck_ok(mmarml_recommendation_list_new(&l));
+    ck_ok(mmarml_controller_initial_recommendation(l, c, ctx));
+    ck_assert_uint_eq(mmarml_recommendation_list_count(l), 8); /* 2 x 2 x 2, all at once */
+    for (i = 0; i < 8; i++)
+        for (j = i + 1; j < 8; j++)
+            ck_assert(memcmp(mmarml_recommendation_values(mmarml_recommendation_list_get(l, i)),
+                             mmarml_recommendation_values(mmarml_recommendation_list_get(l, j)),
+                             3 * sizeof(double)) != 0);
+    mmarml_recommendation_list_free(l);
+    mmarml_controller_unref(c);
+    /* one combination more than max_rounds: the policy, one per worker */
+    ck_ok(mmarml_controller_new_reinforce(&c, 7, 0, 0.1));
+    ck_ok(mmarml_controller_set_search_space(c, s, ctx));
+    ck_ok(mmarml_recommendation_list_new(&l));
+    ck_ok(mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, 2));
+    ck_ok(mmarml_controller_initial_recommendation(l, c, ctx));
+    ck_assert_uint_eq(mmarml_recommendation_list_count(l), 2);
+    mmarml_recommendation_list_free(l);
+    mmarml_controller_unref(c);
+    mmarml_context_unref(ctx);
+    mmarml_search_space_unref(s);
+}
+END_TEST
+
+static double peak_at_085(const double *v)
+{
+    return -(v[0] - 0.85) * (v[0] - 0.85) + (v[1] == 2 ? 0.3 : 0);
+}
+
+static double fail_every_third(const double *v)
+{
+    static int calls;
+    return ++calls % 3 == 0 ? NAN : peak_at_085(v);
+}
+
+static mmarml_search_space *float_enum_space(void)
+{
+    mmarml_search_space *s = NULL;
+    json_t *four = json_loads("[[0], [1], [2], [3]]", 0, NULL);
+
+    ck_ok(mmarml_search_space_new(&s, "fe"));
+    ck_ok(mmarml_search_space_add_float(s, "lr.float.$0:x", "lr", 0, 1, 0));
+    ck_ok(mmarml_search_space_add_enum(s, "net.enum.m$0:k", "net", four));
+    json_decref(four);
+    return s;
+}
+
+START_TEST(reinforce_is_seeded_and_learns)
+{
+    enum { N = 300 };
+    static double a[N * 2], b[N * 2], c2[N * 2];
+    mmarml_search_space *s = float_enum_space();
+    mmarml_controller *c = NULL;
+    double mean_early = 0, mean_late = 0;
+    int best_choice = 0, i;
+
+    ck_ok(mmarml_controller_new_reinforce(&c, N, 5, 0.1));
+    ck_assert_uint_eq(drive(c, s, 1, peak_at_085, N, a), N);
+    mmarml_controller_unref(c);
+    ck_ok(mmarml_controller_new_reinforce(&c, N, 5, 0.1));
+    ck_assert_uint_eq(drive(c, s, 1, peak_at_085, N, b), N);
+    mmarml_controller_unref(c);
+    ck_assert(memcmp(a, b, sizeof(a)) == 0); /* same seed, same outcomes */
+    ck_ok(mmarml_controller_new_reinforce(&c, N, 6, 0.1));
+    ck_assert_uint_eq(drive(c, s, 1, peak_at_085, N, b), N);
+    mmarml_controller_unref(c);
+    ck_assert(memcmp(a, b, sizeof(a)) != 0);
+    /* it learns: the last 50 draws sit near x = 0.85 and mostly pick choice 2 */
+    for (i = 0; i < 50; i++) {
+        mean_early += a[i * 2] / 50;
+        mean_late += a[(N - 50 + i) * 2] / 50;
+        best_choice += a[(N - 50 + i) * 2 + 1] == 2;
+    }
+    ck_assert_msg(mean_late > 0.7 && fabs(mean_late - 0.85) < fabs(mean_early - 0.85),
+                  "mean x early %.3f, late %.3f", mean_early, mean_late);
+    ck_assert_msg(best_choice > 30, "choice 2 in %d of the last 50", best_choice);
+    /* failed jobs (no score) neither crash nor stop the search */
+    ck_ok(mmarml_controller_new_reinforce(&c, N, 5, 0.1));
+    ck_assert_uint_eq(drive(c, s, 1, fail_every_third, N, c2), N);
+    mmarml_controller_unref(c);
+    mmarml_search_space_unref(s);
+    ck_assert_int_eq(mmarml_controller_new_reinforce(&c, 0, 0, 0.1), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_controller_new_reinforce(&c, 5, 0, -1), MMARML_EINVAL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("controllers");
@@ -213,6 +453,10 @@ int main(void)
     tcase_add_test(tc, random_is_seeded_and_in_range);
     tcase_add_test(tc, random_keeps_every_worker_busy);
     tcase_add_test(tc, controllers_through_the_engine);
+    tcase_add_test(tc, grid_enumerates_the_product);
+    tcase_add_test(tc, tiny_spaces_exhaust_and_stop);
+    tcase_add_test(tc, reinforce_runs_small_enum_spaces_at_once);
+    tcase_add_test(tc, reinforce_is_seeded_and_learns);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -495,7 +495,8 @@ START_TEST(in_process_trainer)
 }
 END_TEST
 
-/* The corpus AutoML configs load, or are refused saying why. */
+/* The bring-your-own corpus configs are refused saying why (the third, Clara's own
+ * config_automl.json, runs in clara_config_runs_the_demo). */
 START_TEST(corpus_automl_configs)
 {
     static const struct {
@@ -503,7 +504,6 @@ START_TEST(corpus_automl_configs)
         int rc;
         const char *fragment;
     } cases[] = {
-        {"config_automl.json", MMARML_ENOTFOUND, "unknown controller 'ReinforcementController'"},
         {"config_automl_BYO_RandomController.json", MMARML_ENOTSUP, "Python"},
         {"config_automl_BYO_handler.json", MMARML_ENOTSUP, "Python"},
     };
@@ -530,6 +530,77 @@ START_TEST(corpus_automl_configs)
         mmarml_registry_unref(reg);
     }
     remove_mmar();
+}
+END_TEST
+
+/* A read-only MMAR still gives writable job MMARs (the mode bits are checked: as root,
+ * which CI is, permissions would not stop a write). */
+START_TEST(read_only_mmar)
+{
+    char cmd[512], path[1024];
+    struct stat st;
+    run_result r;
+    json_t *stats;
+
+    make_mmar();
+    snprintf(cmd, sizeof(cmd), "chmod -R a-w '%s' && chmod u+w '%s'", mmar, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    r = run_plan("ok:0.5", NULL, NULL);
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    stats = load_json(r.run_root, "automl_stats_log.json");
+    ck_assert_str_eq(status_of(stats, 0), "ok");
+    snprintf(path, sizeof(path), "%s/%s/config", r.run_root,
+             json_string_value(json_object_get(job_of(stats, 0), "job")));
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert(st.st_mode & S_IWUSR);
+    snprintf(path, sizeof(path), "%s/config/config_train.json", mmar);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert(!(st.st_mode & S_IWUSR)); /* the source stays as it was */
+    json_decref(stats);
+    snprintf(cmd, sizeof(cmd), "chmod -R u+w '%s'", mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    remove_mmar();
+}
+END_TEST
+
+/* Clara's own config_automl.json (ReinforcementController, max_rounds 8) on the demo MMAR
+ * with its real trainer: eight jobs, scores, stats. */
+START_TEST(clara_config_runs_the_demo)
+{
+    char cmd[1024], dir[128];
+    mmarml_registry *reg = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine *e = NULL;
+    json_t *vars = json_pack("{s:s, s:s}", "run_id", "clara", "trainconf", "config_train.json");
+    json_t *stats, *job;
+    char *root = NULL;
+    size_t i;
+
+    snprintf(dir, sizeof(dir), "/tmp/mmarml-clara-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/.' '%s/' && cp '%s/config_automl.json' '%s/config/'",
+             DEMO_MMAR, dir, TEST_DATA_DIR, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    setenv("MMARML_DEMO_TRAINER", DEMO_TRAINER, 1);
+    ck_ok(mmarml_registry_new(&reg));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_automl_engine_new(&e, ctx, reg, dir, NULL, vars));
+    ck_ok(mmarml_engine_run(e, ctx));
+    ck_ok(mmarml_context_get_string(ctx, MMARML_KEY_RUN_ROOT, &root));
+    stats = load_json(root, "automl_stats_log.json");
+    ck_assert_uint_eq(json_array_size(json_object_get(stats, "jobs")), 8);
+    json_array_foreach(json_object_get(stats, "jobs"), i, job) {
+        ck_assert_str_eq(json_string_value(json_object_get(job, "status")), "ok");
+        ck_assert(json_real_value(json_object_get(job, "score")) > 0.3);
+    }
+    json_decref(stats);
+    mmarml_free(root);
+    json_decref(vars);
+    mmarml_engine_unref(e);
+    mmarml_context_unref(ctx);
+    mmarml_registry_unref(reg);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
 }
 END_TEST
 
@@ -606,6 +677,8 @@ int main(void)
     tcase_add_test(tc, hostile_values_and_no_descriptor_leaks);
     tcase_add_test(tc, keep_policy_best_link_and_stop_threshold);
     tcase_add_test(tc, in_process_trainer);
+    tcase_add_test(tc, clara_config_runs_the_demo);
+    tcase_add_test(tc, read_only_mmar);
     tcase_add_test(te, existing_run_root_refuses_and_loses_nothing);
     tcase_add_test(te, hostile_run_ids);
     tcase_add_test(te, corpus_automl_configs);

@@ -31,6 +31,22 @@ MMARML_API int mmarml_controller_new_test(mmarml_controller **out, uint64_t tota
  */
 MMARML_API int mmarml_controller_new_random(mmarml_controller **out, uint64_t max_rounds,
                                             uint64_t seed);
+/**
+ * GridController(points_per_float=5, max_rounds=0): the Cartesian product of every enum's
+ * choices and `points_per_float` evenly spaced points of every float and int (log-spaced on
+ * a log scale; ints without repeats), last param fastest; one per free worker until the grid
+ * (or max_rounds, when not 0) is exhausted. More than 2^64 points is MMARML_EINVAL.
+ */
+MMARML_API int mmarml_controller_new_grid(mmarml_controller **out, int64_t points_per_float,
+                                          uint64_t max_rounds);
+/**
+ * ReinforcementController(max_rounds=1000, seed=0, learning_rate=0.1): Clara's default. An
+ * enum-only space whose combinations fit in max_rounds gets every combination at once;
+ * otherwise a REINFORCE policy (docs/controllers.md), one recommendation per free worker,
+ * asking to stop after max_rounds outcomes. Not bit-compatible with Clara.
+ */
+MMARML_API int mmarml_controller_new_reinforce(mmarml_controller **out, uint64_t max_rounds,
+                                               uint64_t seed, double learning_rate);
 /** DummyHandler: writes one trace line per event (issuer "DummyHandler"). */
 MMARML_API int mmarml_handler_new_dummy(mmarml_handler **out);
 

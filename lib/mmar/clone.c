@@ -27,7 +27,8 @@ static int copy_file(const char *src, const char *dst, mode_t mode)
 
     if (in < 0)
         return io_error("read", src);
-    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+    mode = (mode & 07777) | S_IWUSR; /* the job writes into its MMAR, read-only source or not */
+    out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
     if (out < 0) {
         rc = io_error("create", dst);
         close(in);
@@ -48,7 +49,7 @@ static int copy_file(const char *src, const char *dst, mode_t mode)
         if (n < 0)
             rc = io_error("copy to", dst);
     }
-    if (fchmod(out, mode & 07777) != 0 && rc == MMARML_OK)
+    if (fchmod(out, mode) != 0 && rc == MMARML_OK)
         rc = io_error("set the mode of", dst);
     if (close(out) != 0 && rc == MMARML_OK)
         rc = io_error("write", dst);
@@ -76,7 +77,7 @@ static int copy_entry(const char *src, const char *dst, const char *exclude)
         return symlink(target, dst) == 0 ? MMARML_OK : io_error("create the link", dst);
     }
     if (S_ISDIR(st.st_mode)) {
-        if (mkdir(dst, st.st_mode & 07777) != 0)
+        if (mkdir(dst, (st.st_mode & 07777) | S_IRWXU) != 0)
             return io_error("create", dst);
         return copy_tree(src, dst, exclude);
     }
@@ -138,13 +139,10 @@ int mmar_clone(const char *src, const char *dst, const char *exclude, int conten
 
     if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode))
         return mmarml_error_set(MMARML_ENOTFOUND, "clone: MMAR '%s' is not a directory", src);
-    if (!content_only) {
-        if (mkdir(dst, st.st_mode & 07777) != 0)
-            return io_error("create", dst);
-        return copy_tree(src, dst, exclude);
-    }
-    if (mkdir(dst, st.st_mode & 07777) != 0)
+    if (mkdir(dst, (st.st_mode & 07777) | S_IRWXU) != 0)
         return io_error("create", dst);
+    if (!content_only)
+        return copy_tree(src, dst, exclude);
     for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
         char s[PATH_MAX], t[PATH_MAX];
         snprintf(s, sizeof(s), "%s/%s", src, kept[i]);

@@ -5,7 +5,8 @@
 /*
  * Copy the MMAR at `src` to the new directory `dst`. Symlinks stay symlinks; regular files are
  * reflinked where the file system allows (FICLONE), else copied (copy_file_range), never
- * hard-linked, modes kept. `exclude` (an absolute path, may be NULL) is skipped: the AutoML
+ * hard-linked, modes kept plus owner write (the job writes into its MMAR even when the
+ * source is read-only). `exclude` (an absolute path, may be NULL) is skipped: the AutoML
  * work dir inside the MMAR. With `content_only`, only config/, commands/, resources/ and
  * `data_list` (a path relative to the MMAR, may be NULL) are copied.
  * Returns MMARML_OK or a negative code with a message naming the path.

@@ -64,6 +64,43 @@ static int random_controller_factory(void **out, const json_t *args, void *ud)
                                         (uint64_t)seed);
 }
 
+static int grid_controller_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"points_per_float", "max_rounds", NULL};
+    const char *me = "GridController";
+    int64_t points, max_rounds;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "points_per_float", 5, &points)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "max_rounds", 0, &max_rounds)) != MMARML_OK ||
+        (rc = check_count(me, "points_per_float", points, 1)) != MMARML_OK ||
+        (rc = check_count(me, "max_rounds", max_rounds, 0)) != MMARML_OK)
+        return rc;
+    return mmarml_controller_new_grid((mmarml_controller **)out, points, (uint64_t)max_rounds);
+}
+
+static int reinforce_controller_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"max_rounds", "seed", "learning_rate", NULL};
+    const char *me = "ReinforcementController";
+    int64_t max_rounds, seed;
+    double lr;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "max_rounds", 1000, &max_rounds)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "seed", 0, &seed)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "learning_rate", 0.1, &lr)) != MMARML_OK ||
+        (rc = check_count(me, "max_rounds", max_rounds, 1)) != MMARML_OK ||
+        (rc = check_count(me, "seed", seed, 0)) != MMARML_OK)
+        return rc;
+    return mmarml_controller_new_reinforce((mmarml_controller **)out, (uint64_t)max_rounds,
+                                           (uint64_t)seed, lr);
+}
+
 static int dummy_handler_factory(void **out, const json_t *args, void *ud)
 {
     static const char *const allowed[] = {NULL};
@@ -110,6 +147,11 @@ int mmarml__register_builtins(mmarml_registry *reg)
                                        test_controller_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "RandomController",
                                        random_controller_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "GridController",
+                                       grid_controller_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER,
+                                       "ReinforcementController", reinforce_controller_factory,
+                                       NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "DummyHandler",
                                        dummy_handler_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_EXECUTOR, "MMARExecutor",
