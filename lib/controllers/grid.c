@@ -99,13 +99,8 @@ static int grid_issue(mmarml_recommendation_list *out, grid *g, uint64_t count)
 static int grid_initial(mmarml_recommendation_list *out, mmarml_controller *self,
                         mmarml_context *ctx, void *ud)
 {
-    int64_t workers = 1;
-
     (void)self;
-    if (mmarml_context_get_int(ctx, MMARML_KEY_NUM_WORKERS, &workers) != MMARML_OK ||
-        workers < 1)
-        workers = 1;
-    return grid_issue(out, ud, (uint64_t)workers);
+    return grid_issue(out, ud, ctl_num_workers(ctx));
 }
 
 static int grid_refine(mmarml_recommendation_list *out, mmarml_controller *self,

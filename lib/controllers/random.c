@@ -41,13 +41,8 @@ static int random_issue(mmarml_recommendation_list *out, randomctl *r, uint64_t 
 static int random_initial(mmarml_recommendation_list *out, mmarml_controller *self,
                           mmarml_context *ctx, void *ud)
 {
-    int64_t workers = 1;
-
     (void)self;
-    if (mmarml_context_get_int(ctx, MMARML_KEY_NUM_WORKERS, &workers) != MMARML_OK ||
-        workers < 1)
-        workers = 1;
-    return random_issue(out, ud, (uint64_t)workers);
+    return random_issue(out, ud, ctl_num_workers(ctx));
 }
 
 static int random_refine(mmarml_recommendation_list *out, mmarml_controller *self,

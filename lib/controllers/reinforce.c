@@ -192,15 +192,11 @@ static int rl_initial(mmarml_recommendation_list *out, mmarml_controller *self,
                       mmarml_context *ctx, void *ud)
 {
     reinforce *r = ud;
-    int64_t workers = 1;
 
     (void)self;
     if (r->enumerate)
         return rl_enumerate(out, r);
-    if (mmarml_context_get_int(ctx, MMARML_KEY_NUM_WORKERS, &workers) != MMARML_OK ||
-        workers < 1)
-        workers = 1;
-    return rl_issue(out, r, (uint64_t)workers);
+    return rl_issue(out, r, ctl_num_workers(ctx));
 }
 
 /* One REINFORCE step with the outcome's recommendation as the action taken. */

@@ -84,6 +84,16 @@ double ctl_midpoint(const mmarml_param *p)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+uint64_t ctl_num_workers(const mmarml_context *ctx)
+{
+    int64_t workers = 1;
+
+    if (mmarml_context_get_int(ctx, MMARML_KEY_NUM_WORKERS, &workers) != MMARML_OK ||
+        workers < 1)
+        workers = 1;
+    return (uint64_t)workers;
+}
+
 int ctl_keep_space(mmarml_search_space **kept, double **values, mmarml_search_space *space,
                    const char *who)
 {

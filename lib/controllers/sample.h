@@ -18,6 +18,9 @@ double ctl_rng_uniform(ctl_rng *rng);
 double ctl_sample_param(const mmarml_param *param, ctl_rng *rng);
 /* The middle of the range: floats and ints at the (geometric, for log) midpoint, enums 0. */
 double ctl_midpoint(const mmarml_param *param);
+/* How many workers the run has (`_numWorkers`), at least 1: the size of a first batch that
+ * keeps every worker busy. */
+uint64_t ctl_num_workers(const mmarml_context *ctx);
 /* set_search_space's common part: keep a reference to `space` in *kept (dropping any
  * previous one) and give *values room for one value per param. `who` names the controller
  * in messages. */
