@@ -209,7 +209,7 @@ static int save(const char *mmar, const mlp *m, const settings *s, double best, 
                 double loss)
 {
     char dir[4096], path[4200];
-    json_t *stats, *w = json_array();
+    json_t *stats, *model, *w = json_array();
     const char *gpus = getenv("CUDA_VISIBLE_DEVICES");
     int j, rc = 0;
 
@@ -222,9 +222,9 @@ static int save(const char *mmar, const mlp *m, const settings *s, double best, 
         json_array_append_new(w, json_pack("[f, f, f, f]", m->w1[j][0], m->w1[j][1], m->b1[j],
                                            m->w2[j]));
     snprintf(path, sizeof(path), "%s/model.json", dir);
-    rc |= json_dump_file(json_pack("{s:i, s:o, s:f}", "hidden", m->h, "units", w, "bias",
-                                   m->b2),
-                         path, JSON_COMPACT);
+    model = json_pack("{s:i, s:o, s:f}", "hidden", m->h, "units", w, "bias", m->b2);
+    rc |= json_dump_file(model, path, JSON_COMPACT);
+    json_decref(model);
     stats = json_pack("{s:f, s:i, s:i, s:f, s:i, s:f, s:f, s:s}", "best_validation_metric",
                       best, "best_epoch", best_epoch, "epochs", s->epochs, "train_loss", loss,
                       "hidden", s->hidden, "learning_rate", s->lr, "weight_decay",
