@@ -47,6 +47,15 @@ MMARML_API int mmarml_controller_new_grid(mmarml_controller **out, int64_t point
  */
 MMARML_API int mmarml_controller_new_reinforce(mmarml_controller **out, uint64_t max_rounds,
                                                uint64_t seed, double learning_rate);
+/**
+ * TPEController(max_rounds=1000, seed=0, n_startup=10): model-based search, a multivariate
+ * Tree-structured Parzen Estimator (docs/controllers.md). n_startup random points, then the
+ * best of 64 candidates by l(x)/g(x); one per free worker; pending recommendations count as
+ * bad points so parallel proposals differ; asks to stop after max_rounds outcomes. The cost of
+ * a suggestion is bounded whatever the history (25 good points, a 256-point reservoir).
+ */
+MMARML_API int mmarml_controller_new_tpe(mmarml_controller **out, uint64_t max_rounds,
+                                         uint64_t seed, uint64_t n_startup);
 /** DummyHandler: writes one trace line per event (issuer "DummyHandler"). */
 MMARML_API int mmarml_handler_new_dummy(mmarml_handler **out);
 

@@ -101,6 +101,26 @@ static int reinforce_controller_factory(void **out, const json_t *args, void *ud
                                            (uint64_t)seed, lr);
 }
 
+static int tpe_controller_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"max_rounds", "seed", "n_startup", NULL};
+    const char *me = "TPEController";
+    int64_t max_rounds, seed, startup;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "max_rounds", 1000, &max_rounds)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "seed", 0, &seed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "n_startup", 10, &startup)) != MMARML_OK ||
+        (rc = check_count(me, "max_rounds", max_rounds, 1)) != MMARML_OK ||
+        (rc = check_count(me, "seed", seed, 0)) != MMARML_OK ||
+        (rc = check_count(me, "n_startup", startup, 0)) != MMARML_OK)
+        return rc;
+    return mmarml_controller_new_tpe((mmarml_controller **)out, (uint64_t)max_rounds,
+                                     (uint64_t)seed, (uint64_t)startup);
+}
+
 static int dummy_handler_factory(void **out, const json_t *args, void *ud)
 {
     static const char *const allowed[] = {NULL};
@@ -152,6 +172,8 @@ int mmarml__register_builtins(mmarml_registry *reg)
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER,
                                        "ReinforcementController", reinforce_controller_factory,
                                        NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "TPEController",
+                                       tpe_controller_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "DummyHandler",
                                        dummy_handler_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_EXECUTOR, "MMARExecutor",

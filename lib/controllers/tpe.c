@@ -1,0 +1,507 @@
+/*
+ * TPEController: a multivariate Tree-structured Parzen Estimator (docs/controllers.md).
+ *
+ * Points live in [0, 1]^d: floats and ints normalised over their range (logarithmically on a
+ * log scale), enums as choice indices. After n_startup random points, the best `good_max`
+ * scores form the good set and the others the bad set; l(x) and g(x) are Parzen mixtures
+ * (product Gaussian kernels over continuous dims, an Aitchison-Aitken kernel over enum dims,
+ * plus a uniform prior). Candidates are drawn around good points and the one with the
+ * highest l(x)/g(x) is proposed. Pending recommendations count as bad points (a constant
+ * liar), so parallel proposals spread out.
+ *
+ * Cost per suggestion is bounded: the good set is at most `good_max` points kept sorted,
+ * and the bad set a reservoir sample of at most `bad_max` points, both updated as outcomes
+ * arrive; nothing rescans the history.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sample.h"
+
+#define GOOD_MAX 25
+#define BAD_MAX 256
+#define CANDIDATES 64
+#define BW_MIN 0.03       /* bandwidth floor, in units of the normalised range */
+#define SAMPLE_WIDEN 3.0  /* candidates are drawn with a kernel this much wider (BOHB) */
+
+typedef struct {
+    double *x; /* d values in [0, 1] (enum dims: the choice index) */
+    double y;  /* score, higher is better */
+    int64_t id;
+} point;
+
+typedef struct {
+    uint64_t max_rounds, issued, outcomes, startup;
+    ctl_rng rng;
+    mmarml_search_space *space;
+    double *values;
+    size_t d;
+    int *is_enum;
+    size_t *choices;
+    /* the model */
+    point good[GOOD_MAX]; /* sorted, best first */
+    size_t ngood;
+    point bad[BAD_MAX]; /* reservoir */
+    size_t nbad;
+    uint64_t seen_bad; /* points that ever went to the bad set (for the reservoir) */
+    uint64_t scored;   /* outcomes with a score */
+    /* pending: issued, no outcome yet (constant liar) */
+    point *pending;
+    size_t npending, cap_pending;
+    /* a small, fully discrete space: which combinations were issued (a bitmap), so none is
+     * repeated and the controller stops when all were tried */
+    uint8_t *tried;
+    uint64_t combinations, ntried;
+    double *cand, *scratch;
+} tpe;
+
+static const char *const me = "TPEController";
+
+static double gaussian(ctl_rng *rng)
+{
+    double u = ctl_rng_uniform(rng) + 1e-12, v = ctl_rng_uniform(rng);
+
+    return sqrt(-2 * log(u)) * cos(2 * 3.14159265358979323846 * v);
+}
+
+/* ---- value <-> unit cube ---- */
+
+static double to_unit(const mmarml_param *p, double v)
+{
+    double lo = mmarml_param_min(p), hi = mmarml_param_max(p);
+
+    if (mmarml_param_type(p) == MMARML_PARAM_ENUM)
+        return v;
+    if (hi <= lo)
+        return 0.5;
+    if (mmarml_param_flags(p) & MMARML_PARAM_F_LOG)
+        return (log(v) - log(lo)) / (log(hi) - log(lo));
+    return (v - lo) / (hi - lo);
+}
+
+static double from_unit(const mmarml_param *p, double u)
+{
+    double lo = mmarml_param_min(p), hi = mmarml_param_max(p), v;
+
+    if (mmarml_param_type(p) == MMARML_PARAM_ENUM)
+        return u;
+    u = u < 0 ? 0 : u > 1 ? 1 : u;
+    v = mmarml_param_flags(p) & MMARML_PARAM_F_LOG ? exp(log(lo) + u * (log(hi) - log(lo)))
+                                                    : lo + u * (hi - lo);
+    if (mmarml_param_type(p) == MMARML_PARAM_INT)
+        v = floor(v + 0.5);
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* ---- the model's sets ---- */
+
+static double *copy_x(const tpe *t, const double *x)
+{
+    double *c = malloc(t->d ? t->d * sizeof(double) : sizeof(double));
+
+    if (c != NULL && t->d > 0)
+        memcpy(c, x, t->d * sizeof(double));
+    return c;
+}
+
+/* Put `p` (owning its x) into the bad reservoir, or drop it. */
+static void add_bad(tpe *t, point p)
+{
+    uint64_t k;
+
+    t->seen_bad++;
+    if (t->nbad < BAD_MAX) {
+        t->bad[t->nbad++] = p;
+        return;
+    }
+    k = (uint64_t)(ctl_rng_uniform(&t->rng) * (double)t->seen_bad);
+    if (k < BAD_MAX) {
+        free(t->bad[k].x);
+        t->bad[k] = p;
+    } else {
+        free(p.x);
+    }
+}
+
+/* Insert a scored point: into the sorted good set, pushing its worst out to the bad set. */
+static void add_scored(tpe *t, point p)
+{
+    size_t i;
+
+    if (t->ngood == GOOD_MAX && p.y <= t->good[GOOD_MAX - 1].y) {
+        add_bad(t, p);
+        return;
+    }
+    if (t->ngood == GOOD_MAX)
+        add_bad(t, t->good[--t->ngood]);
+    for (i = t->ngood; i > 0 && t->good[i - 1].y < p.y; i--)
+        t->good[i] = t->good[i - 1];
+    t->good[i] = p;
+    t->ngood++;
+}
+
+/* How many of the good set model l(x): the top 15% of the scored points (at least 2). */
+static size_t good_count(const tpe *t)
+{
+    size_t n = (size_t)ceil(0.15 * (double)t->scored);
+
+    if (n < 2)
+        n = 2;
+    return n < t->ngood ? n : t->ngood;
+}
+
+/* ---- densities ---- */
+
+/* Per-dimension bandwidths of a set (Scott's rule on its spread, bounded). */
+static void bandwidths(const tpe *t, const point *set, size_t n, const point *extra,
+                       size_t nextra, double *bw)
+{
+    size_t j, i, total = n + nextra;
+    double factor = pow((double)(total > 1 ? total : 1), -1.0 / ((double)t->d + 4));
+
+    for (j = 0; j < t->d; j++) {
+        double mean = 0, var = 0, s;
+        if (t->is_enum[j] || total < 2) {
+            bw[j] = t->is_enum[j] ? 0 : 0.3;
+            continue;
+        }
+        for (i = 0; i < n; i++)
+            mean += set[i].x[j];
+        for (i = 0; i < nextra; i++)
+            mean += extra[i].x[j];
+        mean /= (double)total;
+        for (i = 0; i < n; i++)
+            var += (set[i].x[j] - mean) * (set[i].x[j] - mean);
+        for (i = 0; i < nextra; i++)
+            var += (extra[i].x[j] - mean) * (extra[i].x[j] - mean);
+        s = sqrt(var / (double)(total - 1));
+        bw[j] = s * factor;
+        if (bw[j] < BW_MIN)
+            bw[j] = BW_MIN;
+        if (bw[j] > 0.5)
+            bw[j] = 0.5;
+    }
+}
+
+/* log of the mixture density at x: kernels at the set's points plus a uniform prior. */
+static double log_density(const tpe *t, const double *x, const point *set, size_t n,
+                          const point *extra, size_t nextra, const double *bw)
+{
+    double sum = 1.0, log_norm = 0; /* the prior: density 1 on the unit cube */
+    size_t i, j, total = n + nextra;
+
+    for (j = 0; j < t->d; j++)
+        if (!t->is_enum[j])
+            log_norm += log(bw[j] * 2.5066282746310002);
+    for (i = 0; i < total; i++) {
+        const double *c = i < n ? set[i].x : extra[i - n].x;
+        double e = 0, lp = 0;
+        for (j = 0; j < t->d; j++) {
+            if (t->is_enum[j]) {
+                double k = (double)t->choices[j], eps = k > 1 ? 0.2 / k : 0;
+                lp += log(c[j] == x[j] ? 1 - eps * (k - 1) : eps);
+            } else {
+                double z = (x[j] - c[j]) / bw[j];
+                e += z * z;
+            }
+        }
+        sum += exp(lp - 0.5 * e - log_norm);
+    }
+    return log(sum / (double)(total + 1));
+}
+
+/* ---- proposing ---- */
+
+static void random_point(tpe *t, double *x)
+{
+    size_t j;
+
+    for (j = 0; j < t->d; j++)
+        x[j] = t->is_enum[j] ? floor(ctl_rng_uniform(&t->rng) * (double)t->choices[j])
+                             : ctl_rng_uniform(&t->rng);
+    for (j = 0; j < t->d; j++)
+        if (t->is_enum[j] && x[j] >= (double)t->choices[j])
+            x[j] = (double)t->choices[j] - 1;
+}
+
+/* The best of CANDIDATES draws around good points by l(x)/g(x). */
+static void model_point(tpe *t, double *best_x)
+{
+    size_t ng = good_count(t), c, j;
+    double bw_l[64], bw_g[64], best = -INFINITY;
+    double *bwl = t->d <= 64 ? bw_l : t->scratch, *bwg = t->d <= 64 ? bw_g : t->scratch + t->d;
+
+    bandwidths(t, t->good, ng, NULL, 0, bwl);
+    bandwidths(t, t->good + ng, t->ngood - ng, t->bad, t->nbad, bwg);
+    for (c = 0; c < CANDIDATES; c++) {
+        const point *centre = &t->good[(size_t)(ctl_rng_uniform(&t->rng) * (double)ng) % ng];
+        double *x = t->cand, score;
+        /* l(x) has a uniform prior component: some candidates come from it */
+        if (ctl_rng_uniform(&t->rng) < 1.0 / (double)(ng + 1)) {
+            random_point(t, x);
+            goto rank;
+        }
+        for (j = 0; j < t->d; j++) {
+            if (t->is_enum[j]) {
+                /* keep the centre's choice, or any other now and then */
+                x[j] = ctl_rng_uniform(&t->rng) < 0.8
+                           ? centre->x[j]
+                           : floor(ctl_rng_uniform(&t->rng) * (double)t->choices[j]);
+                if (x[j] >= (double)t->choices[j])
+                    x[j] = (double)t->choices[j] - 1;
+            } else {
+                double v;
+                do /* truncated to the cube by redrawing */
+                    v = centre->x[j] + SAMPLE_WIDEN * bwl[j] * gaussian(&t->rng);
+                while (v < 0 || v > 1);
+                x[j] = v;
+            }
+        }
+    rank:
+        /* pending points count as bad: a parallel proposal avoids them */
+        score = log_density(t, x, t->good, ng, NULL, 0, bwl) -
+                log_density(t, x, t->good + ng, t->ngood - ng, t->bad, t->nbad, bwg);
+        if (t->npending > 0)
+            score -= log_density(t, x, t->pending, t->npending, NULL, 0, bwl) -
+                     log_density(t, x, NULL, 0, NULL, 0, bwl);
+        if (score > best) {
+            best = score;
+            memcpy(best_x, x, t->d * sizeof(double));
+        }
+    }
+}
+
+/* Index of the values' combination in a fully discrete space. */
+static uint64_t combination(const tpe *t)
+{
+    uint64_t k = 0;
+    size_t j;
+
+    for (j = 0; j < t->d; j++) {
+        const mmarml_param *p = mmarml_search_space_param(t->space, j);
+        uint64_t count = (uint64_t)(mmarml_param_max(p) - mmarml_param_min(p)) + 1;
+        k = k * count + (uint64_t)(t->values[j] - mmarml_param_min(p));
+    }
+    return k;
+}
+
+static int propose(mmarml_recommendation_list *out, tpe *t)
+{
+    size_t j;
+    double *x = t->scratch + 2 * t->d;
+    int rc, attempt;
+
+    for (attempt = 0;; attempt++) {
+        if (t->scored < t->startup || t->ngood < 2 || attempt > 0)
+            random_point(t, x); /* a repeat is redrawn at random */
+        else
+            model_point(t, x);
+        for (j = 0; j < t->d; j++)
+            t->values[j] = from_unit(mmarml_search_space_param(t->space, j), x[j]);
+        if (t->tried == NULL)
+            break;
+        if (!(t->tried[combination(t) / 8] & (1u << (combination(t) % 8))))
+            break;
+        if (attempt > 1000) { /* find the first untried combination */
+            uint64_t k = 0, rest;
+            while (t->tried[k / 8] & (1u << (k % 8)))
+                k++;
+            for (j = t->d, rest = k; j-- > 0;) {
+                const mmarml_param *p = mmarml_search_space_param(t->space, j);
+                uint64_t count = (uint64_t)(mmarml_param_max(p) - mmarml_param_min(p)) + 1;
+                t->values[j] = mmarml_param_min(p) + (double)(rest % count);
+                rest /= count;
+            }
+            break;
+        }
+    }
+    if (t->tried != NULL) {
+        uint64_t k = combination(t);
+        t->tried[k / 8] |= (uint8_t)(1u << (k % 8));
+        t->ntried++;
+    }
+    rc = ctl_append(out, (int64_t)t->issued, t->space, t->values);
+    if (rc != MMARML_OK)
+        return rc;
+    if (t->npending == t->cap_pending) {
+        size_t cap = t->cap_pending ? t->cap_pending * 2 : 16;
+        point *p = realloc(t->pending, cap * sizeof(*p));
+        if (p == NULL)
+            return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+        t->pending = p;
+        t->cap_pending = cap;
+    }
+    /* the pending point is where the recommendation really is (ints rounded) */
+    for (j = 0; j < t->d; j++)
+        x[j] = to_unit(mmarml_search_space_param(t->space, j), t->values[j]);
+    t->pending[t->npending].x = copy_x(t, x);
+    t->pending[t->npending].y = 0;
+    t->pending[t->npending].id = (int64_t)t->issued;
+    if (t->pending[t->npending].x == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    t->npending++;
+    t->issued++;
+    return MMARML_OK;
+}
+
+static int issue(mmarml_recommendation_list *out, tpe *t, uint64_t count)
+{
+    int rc = MMARML_OK;
+
+    if (t->space == NULL)
+        return mmarml_error_set(MMARML_EMISUSE, "%s: no search space was set", me);
+    for (; rc == MMARML_OK && count > 0 && t->issued < t->max_rounds &&
+           (t->tried == NULL || t->ntried < t->combinations);
+         count--)
+        rc = propose(out, t);
+    return rc;
+}
+
+/* ---- vtable ---- */
+
+static void free_points(tpe *t)
+{
+    size_t i;
+
+    for (i = 0; i < t->ngood; i++)
+        free(t->good[i].x);
+    for (i = 0; i < t->nbad; i++)
+        free(t->bad[i].x);
+    for (i = 0; i < t->npending; i++)
+        free(t->pending[i].x);
+    t->ngood = t->nbad = t->npending = 0;
+}
+
+static int tpe_set(mmarml_controller *self, mmarml_search_space *space, mmarml_context *ctx,
+                   void *ud)
+{
+    tpe *t = ud;
+    size_t j;
+    int rc;
+
+    (void)self;
+    (void)ctx;
+    free_points(t);
+    if ((rc = ctl_keep_space(&t->space, &t->values, space, me)) != MMARML_OK)
+        return rc;
+    t->d = mmarml_search_space_count(space);
+    free(t->is_enum);
+    free(t->choices);
+    free(t->cand);
+    free(t->scratch);
+    t->is_enum = calloc(t->d + 1, sizeof(int));
+    t->choices = calloc(t->d + 1, sizeof(size_t));
+    t->cand = calloc(t->d + 1, sizeof(double));
+    t->scratch = calloc(3 * t->d + 1, sizeof(double));
+    if (t->is_enum == NULL || t->choices == NULL || t->cand == NULL || t->scratch == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    t->combinations = 1;
+    for (j = 0; j < t->d; j++) {
+        const mmarml_param *p = mmarml_search_space_param(space, j);
+        t->is_enum[j] = mmarml_param_type(p) == MMARML_PARAM_ENUM;
+        t->choices[j] = mmarml_param_range_count(p);
+        if (mmarml_param_type(p) == MMARML_PARAM_FLOAT ||
+            mmarml_param_max(p) - mmarml_param_min(p) + 1 > (double)(1u << 20) / t->combinations)
+            t->combinations = 0; /* continuous or large: no bookkeeping */
+        else if (t->combinations > 0)
+            t->combinations *= (uint64_t)(mmarml_param_max(p) - mmarml_param_min(p)) + 1;
+    }
+    free(t->tried);
+    t->tried = NULL;
+    t->ntried = 0;
+    if (t->combinations > 0 && (t->tried = calloc(t->combinations / 8 + 1, 1)) == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    return MMARML_OK;
+}
+
+static int tpe_initial(mmarml_recommendation_list *out, mmarml_controller *self,
+                       mmarml_context *ctx, void *ud)
+{
+    (void)self;
+    return issue(out, ud, ctl_num_workers(ctx));
+}
+
+static int tpe_refine(mmarml_recommendation_list *out, mmarml_controller *self,
+                      const mmarml_outcome *outcome, mmarml_context *ctx, void *ud)
+{
+    tpe *t = ud;
+    int64_t id = mmarml_recommendation_id(mmarml_outcome_recommendation(outcome));
+    double score;
+    size_t i;
+
+    (void)self;
+    for (i = 0; i < t->npending && t->pending[i].id != id; i++)
+        ;
+    if (i < t->npending) {
+        point p = t->pending[i];
+        t->pending[i] = t->pending[--t->npending];
+        /* A job without a score (failed, out of time, no metric) goes to the bad set: the
+         * search moves away from configurations that fail, yet no invented score ever
+         * enters the good set or the ranking of real scores. */
+        if (mmarml_outcome_score(outcome, &score) == MMARML_OK && isfinite(score)) {
+            p.y = score;
+            t->scored++;
+            add_scored(t, p);
+        } else {
+            add_bad(t, p);
+        }
+    }
+    if (++t->outcomes >= t->max_rounds) {
+        char msg[80];
+        snprintf(msg, sizeof(msg), "Number of runs reached %llu. Requesting stop.",
+                 (unsigned long long)t->max_rounds);
+        mmarml_context_stop_work(ctx, me, msg);
+        return MMARML_OK;
+    }
+    return issue(out, t, 1);
+}
+
+static void tpe_destroy(void *ud)
+{
+    tpe *t = ud;
+
+    free_points(t);
+    free(t->pending);
+    free(t->tried);
+    free(t->is_enum);
+    free(t->choices);
+    free(t->cand);
+    free(t->scratch);
+    mmarml_search_space_unref(t->space);
+    free(t->values);
+    free(t);
+}
+
+int mmarml_controller_new_tpe(mmarml_controller **out, uint64_t max_rounds, uint64_t seed,
+                              uint64_t n_startup)
+{
+    static const mmarml_controller_vtable vt = {
+        .struct_size = sizeof(mmarml_controller_vtable),
+        .version = MMARML_CONTROLLER_VTABLE_VERSION,
+        .set_search_space = tpe_set,
+        .initial_recommendation = tpe_initial,
+        .refine_recommendation = tpe_refine,
+        .destroy = tpe_destroy,
+    };
+    tpe *t;
+    int rc;
+
+    if (out != NULL)
+        *out = NULL;
+    if (max_rounds < 1)
+        return mmarml_error_set(MMARML_EINVAL, "%s: max_rounds must be >= 1", me);
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    t->max_rounds = max_rounds;
+    t->startup = n_startup;
+    ctl_rng_seed(&t->rng, seed);
+    rc = mmarml_controller_new(out, &vt, t);
+    if (rc != MMARML_OK)
+        free(t);
+    return rc;
+}
