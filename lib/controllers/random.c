@@ -1,7 +1,6 @@
 /* RandomController: uniform random search that keeps every worker busy. */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "sample.h"
@@ -52,13 +51,8 @@ static int random_refine(mmarml_recommendation_list *out, mmarml_controller *sel
 
     (void)self;
     (void)outcome;
-    if (++r->outcomes >= r->max_rounds) {
-        char msg[80];
-        snprintf(msg, sizeof(msg), "Number of runs reached %llu. Requesting stop.",
-                 (unsigned long long)r->max_rounds);
-        mmarml_context_stop_work(ctx, "RandomController", msg);
+    if (ctl_count_outcome(&r->outcomes, r->max_rounds, ctx, "RandomController"))
         return MMARML_OK;
-    }
     return random_issue(out, r, 1);
 }
 

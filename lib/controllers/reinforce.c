@@ -11,7 +11,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,37 +33,6 @@ static const char *const me = "ReinforcementController";
 
 #define SIGMA_MIN 0.02
 #define SIGMA_MAX 0.5
-
-static double gaussian(ctl_rng *rng)
-{
-    double u = ctl_rng_uniform(rng) + 1e-12, v = ctl_rng_uniform(rng);
-
-    return sqrt(-2 * log(u)) * cos(2 * 3.14159265358979323846 * v);
-}
-
-/* Value <-> position in [0, 1] of a float or int param. */
-static double to_unit(const mmarml_param *p, double v)
-{
-    double lo = mmarml_param_min(p), hi = mmarml_param_max(p);
-
-    if (hi <= lo)
-        return 0.5;
-    if (mmarml_param_flags(p) & MMARML_PARAM_F_LOG)
-        return (log(v) - log(lo)) / (log(hi) - log(lo));
-    return (v - lo) / (hi - lo);
-}
-
-static double from_unit(const mmarml_param *p, double u)
-{
-    double lo = mmarml_param_min(p), hi = mmarml_param_max(p), v;
-
-    u = u < 0 ? 0 : u > 1 ? 1 : u;
-    v = mmarml_param_flags(p) & MMARML_PARAM_F_LOG ? exp(log(lo) + u * (log(hi) - log(lo)))
-                                                    : lo + u * (hi - lo);
-    if (mmarml_param_type(p) == MMARML_PARAM_INT)
-        v = floor(v + 0.5);
-    return v < lo ? lo : v > hi ? hi : v;
-}
 
 static void softmax(const double *logits, size_t n, double *p)
 {
@@ -170,8 +138,8 @@ static int rl_sample(mmarml_recommendation_list *out, reinforce *r)
             if (probs != p)
                 free(probs);
         } else {
-            double u = r->mu[i] + exp(r->log_sigma[i]) * gaussian(&r->rng);
-            r->values[i] = from_unit(param, u);
+            double u = r->mu[i] + exp(r->log_sigma[i]) * ctl_rng_gaussian(&r->rng);
+            r->values[i] = ctl_from_unit(param, u);
         }
     }
     return ctl_append(out, (int64_t)r->issued++, r->space, r->values);
@@ -236,7 +204,7 @@ static void rl_update(reinforce *r, const mmarml_recommendation *rec, double sco
             for (k = 0; k < count; k++) /* d log pi / d logit_k = [k chosen] - p_k */
                 r->logits[i][k] += r->lr * advantage * ((k == (size_t)v[i]) - p[k]);
         } else {
-            double sigma = exp(r->log_sigma[i]), z = (to_unit(param, v[i]) - r->mu[i]) / sigma;
+            double sigma = exp(r->log_sigma[i]), z = (ctl_to_unit(param, v[i]) - r->mu[i]) / sigma;
             /* d log pi / d mu = z / sigma; d log pi / d log sigma = z^2 - 1. The mean step
              * is scaled by sigma^2 (a natural-gradient step) so it stays inside [0, 1]. */
             r->mu[i] += r->lr * advantage * z * sigma;
@@ -261,13 +229,8 @@ static int rl_refine(mmarml_recommendation_list *out, mmarml_controller *self,
         return MMARML_OK; /* all combinations were issued; the run ends when they are back */
     if (mmarml_outcome_score(outcome, &score) == MMARML_OK)
         rl_update(r, mmarml_outcome_recommendation(outcome), score);
-    if (++r->outcomes >= r->max_rounds) {
-        char msg[80];
-        snprintf(msg, sizeof(msg), "Number of runs reached %llu. Requesting stop.",
-                 (unsigned long long)r->max_rounds);
-        mmarml_context_stop_work(ctx, me, msg);
+    if (ctl_count_outcome(&r->outcomes, r->max_rounds, ctx, me))
         return MMARML_OK;
-    }
     return rl_issue(out, r, 1);
 }
 

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "sample.h"
@@ -82,6 +83,53 @@ double ctl_midpoint(const mmarml_param *p)
     if (mmarml_param_type(p) == MMARML_PARAM_INT)
         v = floor(v + 0.5);
     return v < lo ? lo : v > hi ? hi : v;
+}
+
+double ctl_rng_gaussian(ctl_rng *rng)
+{
+    double u = ctl_rng_uniform(rng) + 1e-12, v = ctl_rng_uniform(rng);
+
+    return sqrt(-2 * log(u)) * cos(2 * 3.14159265358979323846 * v);
+}
+
+double ctl_to_unit(const mmarml_param *p, double v)
+{
+    double lo = mmarml_param_min(p), hi = mmarml_param_max(p);
+
+    if (mmarml_param_type(p) == MMARML_PARAM_ENUM)
+        return v;
+    if (hi <= lo)
+        return 0.5;
+    if (mmarml_param_flags(p) & MMARML_PARAM_F_LOG)
+        return (log(v) - log(lo)) / (log(hi) - log(lo));
+    return (v - lo) / (hi - lo);
+}
+
+double ctl_from_unit(const mmarml_param *p, double u)
+{
+    double lo = mmarml_param_min(p), hi = mmarml_param_max(p), v;
+
+    if (mmarml_param_type(p) == MMARML_PARAM_ENUM)
+        return u;
+    u = u < 0 ? 0 : u > 1 ? 1 : u;
+    v = mmarml_param_flags(p) & MMARML_PARAM_F_LOG ? exp(log(lo) + u * (log(hi) - log(lo)))
+                                                    : lo + u * (hi - lo);
+    if (mmarml_param_type(p) == MMARML_PARAM_INT)
+        v = floor(v + 0.5);
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+int ctl_count_outcome(uint64_t *outcomes, uint64_t max_rounds, mmarml_context *ctx,
+                      const char *who)
+{
+    char msg[80];
+
+    if (++*outcomes < max_rounds)
+        return 0;
+    snprintf(msg, sizeof(msg), "Number of runs reached %llu. Requesting stop.",
+             (unsigned long long)max_rounds);
+    mmarml_context_stop_work(ctx, who, msg);
+    return 1;
 }
 
 uint64_t ctl_num_workers(const mmarml_context *ctx)

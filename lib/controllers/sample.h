@@ -18,6 +18,16 @@ double ctl_rng_uniform(ctl_rng *rng);
 double ctl_sample_param(const mmarml_param *param, ctl_rng *rng);
 /* The middle of the range: floats and ints at the (geometric, for log) midpoint, enums 0. */
 double ctl_midpoint(const mmarml_param *param);
+/* A standard normal draw (Box-Muller). */
+double ctl_rng_gaussian(ctl_rng *rng);
+/* A float or int value <-> its position in [0, 1] (logarithmic on a log scale); enum values
+ * (choice indices) pass through unchanged. ctl_from_unit clips to [0, 1] and rounds ints. */
+double ctl_to_unit(const mmarml_param *param, double value);
+double ctl_from_unit(const mmarml_param *param, double u);
+/* Count one more outcome; after `max_rounds` of them ask the run to stop with Clara's
+ * message ("Number of runs reached N. Requesting stop.") and return 1. */
+int ctl_count_outcome(uint64_t *outcomes, uint64_t max_rounds, mmarml_context *ctx,
+                      const char *who);
 /* How many workers the run has (`_numWorkers`), at least 1: the size of a first batch that
  * keeps every worker busy. */
 uint64_t ctl_num_workers(const mmarml_context *ctx);

@@ -16,7 +16,6 @@
 #include "config.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,42 +59,6 @@ typedef struct {
 } tpe;
 
 static const char *const me = "TPEController";
-
-static double gaussian(ctl_rng *rng)
-{
-    double u = ctl_rng_uniform(rng) + 1e-12, v = ctl_rng_uniform(rng);
-
-    return sqrt(-2 * log(u)) * cos(2 * 3.14159265358979323846 * v);
-}
-
-/* ---- value <-> unit cube ---- */
-
-static double to_unit(const mmarml_param *p, double v)
-{
-    double lo = mmarml_param_min(p), hi = mmarml_param_max(p);
-
-    if (mmarml_param_type(p) == MMARML_PARAM_ENUM)
-        return v;
-    if (hi <= lo)
-        return 0.5;
-    if (mmarml_param_flags(p) & MMARML_PARAM_F_LOG)
-        return (log(v) - log(lo)) / (log(hi) - log(lo));
-    return (v - lo) / (hi - lo);
-}
-
-static double from_unit(const mmarml_param *p, double u)
-{
-    double lo = mmarml_param_min(p), hi = mmarml_param_max(p), v;
-
-    if (mmarml_param_type(p) == MMARML_PARAM_ENUM)
-        return u;
-    u = u < 0 ? 0 : u > 1 ? 1 : u;
-    v = mmarml_param_flags(p) & MMARML_PARAM_F_LOG ? exp(log(lo) + u * (log(hi) - log(lo)))
-                                                    : lo + u * (hi - lo);
-    if (mmarml_param_type(p) == MMARML_PARAM_INT)
-        v = floor(v + 0.5);
-    return v < lo ? lo : v > hi ? hi : v;
-}
 
 /* ---- the model's sets ---- */
 
@@ -256,7 +219,7 @@ static void model_point(tpe *t, double *best_x)
             } else {
                 double v;
                 do /* truncated to the cube by redrawing */
-                    v = centre->x[j] + SAMPLE_WIDEN * bwl[j] * gaussian(&t->rng);
+                    v = centre->x[j] + SAMPLE_WIDEN * bwl[j] * ctl_rng_gaussian(&t->rng);
                 while (v < 0 || v > 1);
                 x[j] = v;
             }
@@ -301,7 +264,7 @@ static int propose(mmarml_recommendation_list *out, tpe *t)
         else
             model_point(t, x);
         for (j = 0; j < t->d; j++)
-            t->values[j] = from_unit(mmarml_search_space_param(t->space, j), x[j]);
+            t->values[j] = ctl_from_unit(mmarml_search_space_param(t->space, j), x[j]);
         if (t->tried == NULL)
             break;
         if (!(t->tried[combination(t) / 8] & (1u << (combination(t) % 8))))
@@ -337,7 +300,7 @@ static int propose(mmarml_recommendation_list *out, tpe *t)
     }
     /* the pending point is where the recommendation really is (ints rounded) */
     for (j = 0; j < t->d; j++)
-        x[j] = to_unit(mmarml_search_space_param(t->space, j), t->values[j]);
+        x[j] = ctl_to_unit(mmarml_search_space_param(t->space, j), t->values[j]);
     t->pending[t->npending].x = copy_x(t, x);
     t->pending[t->npending].y = 0;
     t->pending[t->npending].id = (int64_t)t->issued;
@@ -450,13 +413,8 @@ static int tpe_refine(mmarml_recommendation_list *out, mmarml_controller *self,
             add_bad(t, p);
         }
     }
-    if (++t->outcomes >= t->max_rounds) {
-        char msg[80];
-        snprintf(msg, sizeof(msg), "Number of runs reached %llu. Requesting stop.",
-                 (unsigned long long)t->max_rounds);
-        mmarml_context_stop_work(ctx, me, msg);
+    if (ctl_count_outcome(&t->outcomes, t->max_rounds, ctx, me))
         return MMARML_OK;
-    }
     return issue(out, t, 1);
 }
 
