@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -20,11 +19,12 @@
 struct mmar_process {
     pid_t pid;
     int pidfd;    /* -1 when the kernel has none: then waitpid is polled */
-    int abort_fd; /* eventfd */
     int out_fd;   /* read end of the output pipe, or -1 */
     int output;
     int log_fd;   /* MMAR_OUT_FILE/BOTH with a pipe: where lines go */
-    int aborted;
+    double kill_at; /* after stop: when SIGKILL goes to the group; <0 when none pending */
+    int status;     /* wait status once reaped */
+    int reaped;
     char prefix[96];
     char line[4096];
     size_t line_len;
@@ -53,10 +53,13 @@ void mmar_process_free(mmar_process *p)
 {
     if (p == NULL)
         return;
+    if (p->pid > 0 && !p->reaped) { /* never leave a trainer or a zombie behind */
+        kill(-p->pid, SIGKILL);
+        while (waitpid(p->pid, &p->status, 0) < 0 && errno == EINTR)
+            ;
+    }
     if (p->pidfd >= 0)
         close(p->pidfd);
-    if (p->abort_fd >= 0)
-        close(p->abort_fd);
     if (p->out_fd >= 0)
         close(p->out_fd);
     if (p->log_fd >= 0)
@@ -80,12 +83,7 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     p->pidfd = p->out_fd = p->log_fd = -1;
     p->output = output;
     snprintf(p->prefix, sizeof(p->prefix), "%s", prefix != NULL ? prefix : "");
-    p->abort_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (p->abort_fd < 0) {
-        rc = mmarml_error_set(MMARML_EIO, "eventfd: %s", strerror(errno));
-        mmar_process_free(p);
-        return rc;
-    }
+    p->kill_at = -1;
     if (output & MMAR_OUT_FILE) {
         log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) {
@@ -132,6 +130,7 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     if (pipefd[1] >= 0)
         close(pipefd[1]);
     if (rc != 0) {
+        p->pid = 0;
         if (pipefd[0] >= 0)
             close(pipefd[0]);
         if (log_fd >= 0)
@@ -149,19 +148,12 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     return MMARML_OK;
 }
 
-void mmar_process_abort(mmar_process *p)
+void mmar_process_stop(mmar_process *p, double grace_s)
 {
-    uint64_t one = 1;
-
-    __atomic_store_n(&p->aborted, 1, __ATOMIC_SEQ_CST);
-    if (write(p->abort_fd, &one, sizeof(one)) < 0) {
-        /* the counter is full only after 2^64 aborts: nothing to do */
-    }
-}
-
-int mmar_process_aborted(const mmar_process *p)
-{
-    return __atomic_load_n(&p->aborted, __ATOMIC_SEQ_CST);
+    if (p->reaped || p->kill_at >= 0)
+        return;
+    kill(-p->pid, SIGTERM);
+    p->kill_at = now_s() + grace_s;
 }
 
 pid_t mmar_process_pid(const mmar_process *p)
@@ -210,68 +202,76 @@ static void drain(mmar_process *p, int final)
     }
 }
 
-void mmar_process_wait(mmar_process *p, double grace_s, int *exit_code, int *signal)
+/* Has the leader ended? Look without reaping: as a zombie it still holds the group id, so
+ * the rest of the group can be killed first and no trainer survives. */
+static int leader_ended(mmar_process *p)
 {
-    double kill_at = -1;
-    int status = 0, done = 0, termed = 0;
+    siginfo_t info;
 
-    while (!done) {
+    memset(&info, 0, sizeof(info));
+    if (waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0 ||
+        info.si_pid != p->pid)
+        return 0;
+    kill(-p->pid, SIGKILL);
+    while (waitpid(p->pid, &p->status, 0) < 0 && errno == EINTR)
+        ;
+    p->reaped = 1;
+    return 1;
+}
+
+int mmar_process_check(mmar_process *p, int wake_fd, double timeout_s, int *exit_code,
+                       int *signal)
+{
+    double deadline = timeout_s >= 0 ? now_s() + timeout_s : -1;
+
+    while (!p->reaped) {
         struct pollfd fds[3];
         nfds_t n = 0;
-        int timeout = -1, i;
+        double until = deadline;
+        int timeout = -1, woken = 0;
+        nfds_t i;
 
         if (p->pidfd >= 0) {
             fds[n].fd = p->pidfd;
             fds[n++].events = POLLIN;
         }
-        fds[n].fd = p->abort_fd;
-        fds[n++].events = POLLIN;
+        if (wake_fd >= 0) {
+            fds[n].fd = wake_fd;
+            fds[n++].events = POLLIN;
+        }
         if (p->out_fd >= 0) {
             fds[n].fd = p->out_fd;
             fds[n++].events = POLLIN;
         }
-        if (kill_at >= 0)
-            timeout = (int)((kill_at - now_s()) * 1000) + 1;
+        if (p->kill_at >= 0 && (until < 0 || p->kill_at < until))
+            until = p->kill_at;
+        if (until >= 0) {
+            double left = until - now_s();
+            timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
+        }
         if (p->pidfd < 0 && (timeout < 0 || timeout > 50))
             timeout = 50; /* no pidfd on this kernel: look with waitpid */
-        if (timeout < 0 && kill_at >= 0)
-            timeout = 0;
         if (poll(fds, n, timeout) < 0 && errno != EINTR)
             break;
-        for (i = 0; i < (int)n; i++) {
+        for (i = 0; i < n; i++) {
             if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
                 continue;
-            if (fds[i].fd == p->abort_fd && !termed) {
-                uint64_t v;
-                if (read(p->abort_fd, &v, sizeof(v)) < 0) {
-                    /* nothing to read: already consumed */
-                }
-                kill(-p->pid, SIGTERM);
-                termed = 1;
-                kill_at = now_s() + grace_s;
-            } else if (fds[i].fd == p->out_fd) {
+            if (fds[i].fd == wake_fd)
+                woken = 1;
+            else if (fds[i].fd == p->out_fd)
                 drain(p, 0);
-            }
         }
-        if (termed && kill_at >= 0 && now_s() >= kill_at) {
+        if (p->kill_at >= 0 && now_s() >= p->kill_at) {
             kill(-p->pid, SIGKILL);
-            kill_at = -1;
+            p->kill_at = -1;
         }
-        /* Has the leader ended? Look without reaping: as a zombie it still holds the group
-         * id, so the rest of the group can be killed first and no trainer survives. */
-        {
-            siginfo_t info;
-            memset(&info, 0, sizeof(info));
-            if (waitid(P_PID, (id_t)p->pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-                info.si_pid == p->pid) {
-                kill(-p->pid, SIGKILL);
-                while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
-                    ;
-                done = 1;
-            }
-        }
+        if (leader_ended(p))
+            break;
+        if (woken || (deadline >= 0 && now_s() >= deadline))
+            return 0;
     }
     drain(p, 1);
-    *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    *signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    *exit_code = WIFEXITED(p->status) ? WEXITSTATUS(p->status) : -1;
+    *signal = WIFSIGNALED(p->status) ? WTERMSIG(p->status) : 0;
+    return 1;
 }

@@ -1,5 +1,6 @@
-/* Trainer processes: spawn in an own process group, wait event-driven (pidfd + abort eventfd
- * + output pipe), abort with SIGTERM then SIGKILL after a grace period, always reap. */
+/* Trainer processes: spawn in an own process group, wait event-driven (pidfd + a wake
+ * descriptor + output pipe), stop with SIGTERM then SIGKILL after a grace period, always
+ * reap. */
 #ifndef MMARML_MMAR_PROCESS_H
 #define MMARML_MMAR_PROCESS_H
 
@@ -22,14 +23,16 @@ enum {
  */
 int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[],
                        const char *cwd, int output, const char *log_path, const char *prefix);
-/* Wait for the end, handling an abort (SIGTERM to the group, SIGKILL after grace_s) and
- * forwarding output. Afterwards the whole group is killed and the leader reaped.
- * exit_code is the exit status or -1; signal the terminating signal or 0. */
-void mmar_process_wait(mmar_process *p, double grace_s, int *exit_code, int *signal);
-/* Ask the waiter to abort; any thread, any time (also before or after the wait). */
-void mmar_process_abort(mmar_process *p);
-/* 1 when mmar_process_abort was called. */
-int mmar_process_aborted(const mmar_process *p);
+/* Wait until the process ends, `timeout_s` passes (< 0: no limit) or `wake_fd` (-1: none)
+ * becomes readable (it is not read). Forwards output and sends the SIGKILL that
+ * mmar_process_stop() scheduled. Returns 1 when it ended: the whole group is then killed,
+ * the leader reaped, exit_code is the exit status or -1, signal the terminating signal or 0.
+ * Returns 0 otherwise. Only one thread may call it. */
+int mmar_process_check(mmar_process *p, int wake_fd, double timeout_s, int *exit_code,
+                       int *signal);
+/* SIGTERM to the group now, SIGKILL `grace_s` later (sent from mmar_process_check). Same
+ * thread as mmar_process_check. */
+void mmar_process_stop(mmar_process *p, double grace_s);
 pid_t mmar_process_pid(const mmar_process *p);
 void mmar_process_free(mmar_process *p);
 
