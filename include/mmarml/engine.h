@@ -41,7 +41,8 @@ typedef struct mmarml_engine_options {
     uint32_t struct_size;
     uint32_t version; /**< MMARML_ENGINE_OPTIONS_VERSION */
     /* --- version 1 --- */
-    /** Clara's workers string: `0:0:1:1`, `0,1:2,3`; NULL or "" gives one worker without GPUs.
+    /** Clara's workers string: `0:0:1:1`, `0,1:2,3`; `-` is a worker without GPUs (`-:-:-`
+     *  is three, e.g. for a cluster executor); NULL or "" gives one worker without GPUs.
      *  Copied. */
     const char *workers;
     /** Stop dispatching after this many jobs; the run ends when they have finished. */

@@ -30,6 +30,10 @@
 /** libmmarml additions to Clara's MMARPropKey, published by MMARHandler. @{ */
 #define MMARML_KEY_KEY_MMAR_CONTENT_ONLY "_keyMmarContentOnly"
 #define MMARML_KEY_DATA_LIST_FILE_NAME "_dataListFileName"
+/** Job context: the id a cluster executor's scheduler gave the job (Slurm job id, NGC
+ *  job id), and its latest state in the scheduler's words (RUNNING, FINISHED_SUCCESS...). */
+#define MMARML_KEY_CLUSTER_JOB_ID "_clusterJobId"
+#define MMARML_KEY_CLUSTER_JOB_STATE "_clusterJobState"
 /** @} */
 
 /**
@@ -54,6 +58,30 @@ MMARML_API int mmarml_executor_new_mmar(mmarml_executor **out, const json_t *arg
 /** MMARExecutor that calls `train` in process instead of the round script. */
 MMARML_API int mmarml_executor_new_mmar_trainer(mmarml_executor **out, const json_t *args,
                                                 mmarml_train_fn train, void *user_data);
+/**
+ * SlurmExecutor: each job's round script is submitted with `sbatch` (argv only: job name
+ * `mmarml.<run_id>.<job>`, output `<job>/log.txt`, working directory `<job>`), followed with
+ * `scontrol show job` every `poll_interval` (5 s), then with `sacct` or the job MMAR once
+ * Slurm has forgotten it, and cancelled with `scancel`. The run root must be on a file
+ * system the compute nodes share. Args (all optional): `partition`, `account`,
+ * `time_limit` (minutes, or a Slurm time string), `gpus_per_job` (`--gpus`),
+ * `cpus_per_job` (`--cpus-per-task`), `mem`, `extra_args` (a list of sbatch options),
+ * `poll_interval`, `max_concurrent` (jobs queued or running at once; 0: one per worker),
+ * `remove_search_augs`, `key_mmar_content_only`, `data_list_file_name`. The client
+ * commands are found on PATH and inherit the environment (SLURM_CONF).
+ */
+MMARML_API int mmarml_executor_new_slurm(mmarml_executor **out, const json_t *args);
+/**
+ * NGCExecutor (D10): each job is `ngc batch run ... --commandline <round script>
+ * --format_type json`, polled with `ngc batch get` every `poll_interval` (30 s), killed
+ * with `ngc batch kill`. Required args: `image`, `workspace_id`, `workspace_path` (where
+ * the workspace is mounted in the container), `org`, `ace`, `instance`, `result_dir`;
+ * optional: `team`, `dataset_id` with `dataset_path`, `poll_interval`,
+ * `remove_search_augs`. MMARHandler's work_dir must be the local mount of the same
+ * workspace: the job MMAR is written there and its score read there. Tested only against a
+ * stand-in `ngc` program.
+ */
+MMARML_API int mmarml_executor_new_ngc(mmarml_executor **out, const json_t *args);
 /**
  * MMARHandler. Args: `work_dir`, `train_config_file`, `num_mmars_to_keep` (all),
  * `keep_bad_mmars` (false), `stop_threshold` (none), `key_mmar_content_only` (false),

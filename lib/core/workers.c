@@ -1,4 +1,5 @@
-/* Clara's workers string: specs separated by ':', each a comma list of GPU ids. */
+/* Clara's workers string: specs separated by ':', each a comma list of GPU ids, or "-" for a
+ * worker without GPUs (a slot for a cluster executor: "-:-:-:-" is four). */
 #include "config.h"
 
 #include <ctype.h>
@@ -21,6 +22,8 @@ static int check_spec(const char *spec, size_t start, size_t end)
     size_t i;
     int need_digit = 1;
 
+    if (end == start + 1 && spec[start] == '-')
+        return MMARML_OK;
     if (start == end)
         return mmarml_error_set(MMARML_EINVAL,
                                 "workers '%s': empty worker spec at position %zu", spec,
@@ -79,6 +82,8 @@ int mmarml__parse_workers(char ***gpus_out, size_t *count_out, const char *spec)
         }
         memcpy(gpus[w], spec + start, i - start);
         gpus[w][i - start] = '\0';
+        if (strcmp(gpus[w], "-") == 0)
+            gpus[w][0] = '\0';
         w++;
         start = i + 1;
     }

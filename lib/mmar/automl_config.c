@@ -174,6 +174,26 @@ static int set_context(mmarml_context *ctx, const char *mmar, const json_t *vars
     return rc;
 }
 
+/* With no workers given, an executor's max_concurrent (SlurmExecutor) decides how many jobs
+ * run at once: that many workers without GPUs ("-:-:-"). NULL when it does not say. */
+static char *cluster_slots(const json_t *executor)
+{
+    json_t *n = json_object_get(json_object_get(executor, "args"), "max_concurrent");
+    json_int_t i, count = json_is_integer(n) ? json_integer_value(n) : 0;
+    char *spec;
+
+    if (count <= 0 || count > 4096)
+        return NULL;
+    spec = malloc((size_t)count * 2);
+    if (spec == NULL)
+        return NULL;
+    for (i = 0; i < count; i++) {
+        spec[2 * i] = '-';
+        spec[2 * i + 1] = i + 1 < count ? ':' : '\0';
+    }
+    return spec;
+}
+
 static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, const json_t *vars,
                  const char *file)
 {
@@ -182,6 +202,7 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
     mmarml_controller *ctl = NULL;
     mmarml_executor *exe = NULL;
     mmarml_handler **hs;
+    char *slots = NULL;
     mmarml_engine_options o;
     char where[PATH_MAX + 32];
     size_t i;
@@ -213,8 +234,12 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
     if (rc == MMARML_OK)
         rc = mmarml_registry_create_controller(&ctl, reg, json_object_get(conf, "controller"),
                                                where);
+    if (rc == MMARML_OK && o.workers == NULL &&
+        (slots = cluster_slots(json_object_get(conf, "executor"))) != NULL)
+        o.workers = slots;
     if (rc == MMARML_OK)
         rc = mmarml_engine_new(out, ctl, exe, &o);
+    free(slots);
     for (i = 0; rc == MMARML_OK && i < json_array_size(handlers); i++)
         rc = mmarml_engine_add_handler(*out, hs[i]);
     for (i = 0; i < json_array_size(handlers); i++)

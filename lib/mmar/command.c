@@ -180,3 +180,21 @@ int mmar_command_run(mmar_command_result *res, char *const argv[], char *const e
     }
     return MMARML_OK;
 }
+
+int mmar_command_error(const char *who, char *const argv[], const mmar_command_result *res)
+{
+    char line[512], how[64];
+    const char *said = res->err != NULL && res->err[0] != '\0' ? res->err : res->out;
+    size_t len = said != NULL ? strcspn(said, "\n") : 0;
+
+    mmar_command_describe(line, sizeof(line), argv);
+    if (res->timed_out)
+        snprintf(how, sizeof(how), "timed out");
+    else if (res->signal != 0)
+        snprintf(how, sizeof(how), "killed by signal %d", res->signal);
+    else
+        snprintf(how, sizeof(how), "exit %d", res->exit_code);
+    return mmarml_error_set(MMARML_EIO, "%s: '%s' failed (%s)%s%.*s", who, line, how,
+                            len > 0 ? ": " : "", (int)(len > 300 ? 300 : len),
+                            said != NULL ? said : "");
+}

@@ -22,4 +22,8 @@ void mmar_command_result_free(mmar_command_result *res);
 /* "sbatch --parsable ...": the command line for messages, quoted where needed, truncated. */
 void mmar_command_describe(char *buf, size_t n, char *const argv[]);
 
+/* Set (and return) an MMARML_EIO error for a command that ran but failed: names `who`, the
+ * command line and how it ended, with the first line of what it said on stderr. */
+int mmar_command_error(const char *who, char *const argv[], const mmar_command_result *res);
+
 #endif

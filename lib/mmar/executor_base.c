@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mmarml.h"
@@ -42,14 +41,6 @@ typedef struct {
 static const char *const shared_args[] = {"remove_search_augs", "key_mmar_content_only",
                                           "data_list_file_name", "poll_interval",
                                           "abort_grace_period", NULL};
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 int mmar_executor_args_check(const json_t *args, const char *who, const char *const own[])
 {
@@ -268,10 +259,13 @@ static int submit_and_follow(base_executor *x, mmarml_context *job, const char *
             /* a failed stop is tried again at the next check */
             if (x->be.stop(x->be.data, run, job, x->grace) == MMARML_OK) {
                 *stopped = 1;
-                stop_at = now_s();
+                stop_at = mmar_monotonic_time();
+                /* a stopped job ends soon: look more often than the poll interval */
+                if (timeout > 1.0)
+                    timeout = 1.0;
             }
         }
-        if (*stopped && !x->be.event_driven && now_s() - stop_at > x->grace + STOP_WAIT_S) {
+        if (*stopped && !x->be.event_driven && mmar_monotonic_time() - stop_at > x->grace + STOP_WAIT_S) {
             mmarml_context_trace(job, x->be.name, "the job did not show its end %.0f s after "
                                  "it was stopped; reported aborted", x->grace + STOP_WAIT_S);
             end->status = MMARML_JOB_ABORTED;

@@ -93,6 +93,7 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     void *rec = NULL;
     json_t *concrete = NULL, *job;
     double score = MMARML_NO_SCORE_SENTINEL, t0 = 0;
+    char *cluster = NULL;
     int64_t exit_status = 0;
     int have_exit, rc;
 
@@ -119,6 +120,15 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         json_object_set_new(job, "signal",
                             have_exit && exit_status < 0 ? json_integer(-exit_status)
                                                          : json_null());
+        /* cluster executors: the scheduler's id and last state, to find the job there */
+        if (mmarml_context_get_string(ctx, MMARML_KEY_CLUSTER_JOB_ID, &cluster) == MMARML_OK)
+            json_object_set_new(job, "cluster_job_id", json_string(cluster));
+        mmarml_free(cluster);
+        cluster = NULL;
+        if (mmarml_context_get_string(ctx, MMARML_KEY_CLUSTER_JOB_STATE, &cluster) ==
+            MMARML_OK)
+            json_object_set_new(job, "cluster_state", json_string(cluster));
+        mmarml_free(cluster);
     }
     json_decref(concrete);
     mmarml_free(name);

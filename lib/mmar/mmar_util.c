@@ -132,6 +132,14 @@ double mmar_wall_time(void)
     return (double)tv.tv_sec + (double)tv.tv_usec * 1e-6;
 }
 
+double mmar_monotonic_time(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 void mmar_format_time(char *buf, size_t n, double t)
 {
     time_t secs = (time_t)t;

@@ -21,6 +21,8 @@ int mmar_read_score(const char *job_root, double *score);
 /* "2026-11-28 00:51:02.123456" for a CLOCK_REALTIME time in seconds. */
 void mmar_format_time(char *buf, size_t n, double t);
 double mmar_wall_time(void);
+/* CLOCK_MONOTONIC in seconds, for intervals. */
+double mmar_monotonic_time(void);
 /* rm -rf of a job MMAR (never follows symlinks out of it). */
 int mmar_remove_tree(const char *path);
 

@@ -139,6 +139,18 @@ static int mmar_executor_factory(void **out, const json_t *args, void *ud)
     return mmarml_executor_new_mmar((mmarml_executor **)out, args);
 }
 
+static int slurm_executor_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return mmarml_executor_new_slurm((mmarml_executor **)out, args);
+}
+
+static int ngc_executor_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return mmarml_executor_new_ngc((mmarml_executor **)out, args);
+}
+
 static int mmar_handler_factory(void **out, const json_t *args, void *ud)
 {
     (void)ud;
@@ -178,6 +190,10 @@ int mmarml__register_builtins(mmarml_registry *reg)
                                        dummy_handler_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_EXECUTOR, "MMARExecutor",
                                        mmar_executor_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_EXECUTOR, "SlurmExecutor",
+                                       slurm_executor_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_EXECUTOR, "NGCExecutor",
+                                       ngc_executor_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "MMARHandler",
                                        mmar_handler_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "MMARStatsHandler",
