@@ -102,6 +102,7 @@ static int prepare_job(base_executor *x, const mmarml_recommendation *rec, mmarm
         rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
         goto done;
     }
+    /* without MMARHandler's `_automlRoot`, at least never copy the run root into itself */
     mmarml_context_get_string(job, MMARML_KEY_AUTOML_ROOT, &automl);
     if (x->content_only >= 0)
         content_only = x->content_only;
@@ -110,7 +111,7 @@ static int prepare_job(base_executor *x, const mmarml_recommendation *rec, mmarm
     if (x->data_list == NULL)
         mmarml_context_get_string(job, MMARML_KEY_DATA_LIST_FILE_NAME, &data_list);
     if ((rc = mmarml_context_set_string(job, MMARML_KEY_JOB_MMAR_ROOT, job_root)) != MMARML_OK ||
-        (rc = mmar_clone(mmar, job_root, automl, content_only,
+        (rc = mmar_clone(mmar, job_root, automl != NULL ? automl : run_root, content_only,
                          x->data_list != NULL ? x->data_list : data_list)) != MMARML_OK)
         goto done;
     rc = mmarml_space_manager_apply(&config, &concrete, x->manager, rec,
@@ -282,7 +283,7 @@ static int run_job(base_executor *x, mmarml_context *job, const char *job_root,
                    mmar_job_end *end, int *aborted)
 {
     job_handle h;
-    char **env;
+    char **env, message[1024];
     int stopped = 0, rc;
 
     env = job_environment(job, job_root, x->be.gpus_in_env);
@@ -306,6 +307,8 @@ static int run_job(base_executor *x, mmarml_context *job, const char *job_root,
     pthread_mutex_unlock(&x->lock);
     if (rc == MMARML_OK)
         rc = submit_and_follow(x, job, job_root, env, &h, end, &stopped);
+    if (rc != MMARML_OK) /* keep the message: the lookups below may set their own */
+        snprintf(message, sizeof(message), "%s", mmarml_error_message());
     pthread_mutex_lock(&x->lock);
     mmarml_context_remove(job, MMARML_KEY_EXEC_SUBPROCESS);
     pthread_mutex_unlock(&x->lock);
@@ -313,7 +316,7 @@ static int run_job(base_executor *x, mmarml_context *job, const char *job_root,
     *aborted = stopped || job_aborted(job);
     close(h.wake_fd);
     free_environment(env);
-    return rc;
+    return rc == MMARML_OK ? rc : mmarml_error_set(rc, "%s", message);
 }
 
 static int execute(int *status, double *score, mmarml_executor *self,
