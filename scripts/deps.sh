@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Install what building and testing libmmarml needs, from Debian 12's archive, if missing.
 # Needs root (apt-get). Quiet when everything is already there.
+# With --slurm, also what the live Slurm test and bench/slurm need: a single-node Slurm
+# (slurmctld, slurmd, slurm-client, munge) and jq for the test's JSON checks.
 set -euo pipefail
 packages=(build-essential g++ autoconf automake autoconf-archive libtool pkg-config
           libjansson-dev check valgrind)
+if [ "${1:-}" = --slurm ]; then
+    packages=(slurmctld slurmd slurm-client munge jq)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -13,5 +18,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "deps: installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    # DPkg lock timeout: another apt-get may still hold the lock on a fresh machine
+    apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+        "${missing[@]}" >/dev/null
 fi

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# A whole AutoML through `mmarml run` with the SlurmExecutor on a real single-node Slurm
+# started here (tests/slurm/cluster.sh): a job that scores, one that exits 3, one killed by
+# a signal, and one that hangs until the admin's abort_worker cancels it. Checks statuses,
+# scores and stats against what Slurm itself says, and that nothing is left running.
+# Exit 77 (skipped) when Slurm is not installed or cannot be started; never "passed" then.
+# Needs root and jq. Run: make check-slurm, or top_builddir=build bash tests/slurm-live.sh
+set -uo pipefail
+src=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+bld=${top_builddir:-$src/build}
+src=$(cd "$src" && pwd)
+bld=$(cd "$bld" && pwd)
+mmarml=$bld/tools/mmarml
+W=
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() {
+    echo "FAIL: $*"
+    if [ -n "$W" ]; then
+        echo "--- mmarml run output"; tail -n 30 "$W/run.log" 2>/dev/null
+        echo "--- squeue"; squeue -t all 2>/dev/null
+    fi
+    exit 1
+}
+
+[ -x "$mmarml" ] || fail "no $mmarml: build first"
+[ "$(id -u)" = 0 ] || skip "needs root (slurmd runs jobs as their owner)"
+command -v jq >/dev/null || skip "jq is not installed"
+for c in munged slurmctld slurmd sbatch scontrol scancel; do
+    command -v $c >/dev/null ||
+        skip "$c is not installed (apt-get install slurmctld slurmd slurm-client munge)"
+done
+# shellcheck source=tests/slurm/cluster.sh
+. "$src/tests/slurm/cluster.sh"
+W=$(mktemp -d /tmp/mmarml-slurm-live.XXXXXX)
+chmod 755 "$W"
+cleanup() {
+    [ -n "${run:-}" ] && kill "$run" 2>/dev/null
+    slurm_cluster_stop "$W/cluster"
+    rm -rf "$W"
+}
+trap cleanup EXIT
+slurm_cluster_start "$W/cluster" || skip "Slurm could not be started here"
+
+cp -r "$src/tests/data/mmar-faults" "$W/mmar"
+cp "$src/tests/slurm/config_automl_slurm.json" "$src/tests/slurm/config_train_slurm.json" \
+    "$W/mmar/config/"
+root=$W/mmar/automl/live
+stats=$root/automl_stats_log.json
+"$mmarml" run -m "$W/mmar" --automlconf config_automl_slurm.json \
+    --set run_id=live trainconf=config_train_slurm.json >"$W/run.log" 2>&1 &
+run=$!
+
+ended() { jq '.jobs | length' "$stats" 2>/dev/null || echo 0; }
+# ok, fail and signal end by themselves; then only the hanging job is left
+for _ in $(seq 1200); do [ "$(ended)" -ge 3 ] && break; sleep 0.1; done
+[ "$(ended)" -eq 3 ] || fail "expected 3 ended jobs, stats has $(ended)"
+busy=
+for _ in $(seq 300); do
+    for w in W1 W2; do
+        "$mmarml" admin "$root" show_worker $w 2>/dev/null | grep -q '"busy' && busy=$w
+    done
+    [ -n "$busy" ] && break
+    sleep 0.1
+done
+[ -n "$busy" ] || fail "no busy worker for the hanging job"
+hang_id=$(cat "$root"/*/slurm_job_id | sort -n | tail -n 1)
+for _ in $(seq 300); do
+    [ "$(squeue -h -t all -j "$hang_id" -o %T)" = RUNNING ] && break
+    sleep 0.1
+done
+"$mmarml" admin "$root" abort_worker "$busy" >/dev/null || fail "abort_worker $busy refused"
+for _ in $(seq 600); do kill -0 "$run" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$run" 2>/dev/null && fail "the run did not end after the abort"
+wait "$run"
+rc=$?
+run=
+[ $rc -eq 0 ] || fail "mmarml run exited $rc"
+
+# every job: the status we report and the state Slurm itself reports
+declare -A want_status=([ok]=ok [fail]=failed [signal]=failed [hang]=aborted)
+declare -A want_slurm=([ok]=COMPLETED [fail]=FAILED [signal]=FAILED [hang]=CANCELLED)
+[ "$(jq '.jobs | length' "$stats")" -eq 4 ] || fail "expected 4 jobs in the stats"
+for i in 0 1 2 3; do
+    job=$(jq -r ".jobs[$i].job" "$stats")
+    mode=$(jq -r .mode "$root/$job/config/config_train.json")
+    status=$(jq -r ".jobs[$i].status" "$stats")
+    id=$(jq -r ".jobs[$i].cluster_job_id" "$stats")
+    ours=$(jq -r ".jobs[$i].cluster_state" "$stats")
+    theirs=$(squeue -h -t all -j "$id" -o %T)
+    echo "job $job ($mode): status $status, Slurm job $id $theirs (seen as $ours)"
+    [ "$status" = "${want_status[$mode]}" ] || fail "$mode: status $status"
+    [ "$theirs" = "${want_slurm[$mode]}" ] || fail "$mode: Slurm says $theirs"
+    [ "$ours" = "$theirs" ] || fail "$mode: we saw $ours, Slurm says $theirs"
+    [ "$(cat "$root/$job/slurm_job_id")" = "$id" ] || fail "$mode: slurm_job_id file"
+    case $mode in
+    ok)
+        [ "$(jq ".jobs[$i].score" "$stats")" = 0.5 ] || fail "ok: score"
+        [ "$(jq ".jobs[$i].exit_code" "$stats")" = 0 ] || fail "ok: exit code"
+        # the job ran in its MMAR with our environment, its output in log.txt, and no GPUs
+        # of ours: CUDA_VISIBLE_DEVICES is the cluster's business
+        [ "$(sed -n 2p "$root/$job/env.txt")" = "$job" ] || fail "ok: MMARML_JOB_NAME"
+        [ "$(cat "$root/$job/gpus.txt")" = "" ] || fail "ok: CUDA_VISIBLE_DEVICES leaked"
+        [ -f "$root/$job/log.txt" ] || fail "ok: no log.txt"
+        ;;
+    fail)
+        [ "$(jq ".jobs[$i].exit_code" "$stats")" = 3 ] || fail "fail: exit code"
+        grep -q "failing on purpose" "$root/$job/log.txt" || fail "fail: output not in log.txt"
+        ;;
+    signal) [ "$(jq ".jobs[$i].signal" "$stats")" = 9 ] || fail "signal: signal" ;;
+    esac
+done
+# the sbatch options reached Slurm
+scontrol -o show job "$hang_id" | grep -q "Partition=debug" || fail "partition not passed"
+scontrol -o show job "$hang_id" | grep -q "TimeLimit=00:05:00" || fail "time_limit not passed"
+scontrol -o show job "$hang_id" | grep -q "Comment=mmarml live test" ||
+    fail "extra_args not passed"
+[ -s "$root/summary.txt" ] || fail "no summary.txt"
+# nothing of the cancelled job survives
+if pgrep -f "sleep 1234.5" >/dev/null; then fail "the cancelled job's sleep survived"; fi
+echo "PASS: AutoML on a live Slurm: ok, failed (exit 3), failed (signal 9), aborted (scancel)"
