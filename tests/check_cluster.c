@@ -12,7 +12,7 @@
 #include "testutil.h"
 
 static char dir[128];  /* scratch: the fixture MMAR, the fake's state, its bin dir */
-static char mmar[256], state[256], run_root[256];
+static char mmar[256], state[256], run_root[512];
 static char *orig_path; /* PATH before the first setup: tests may run in one process */
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -38,7 +38,7 @@ static void sh(const char *what, const char *a, const char *b)
  * score of 0.75 already in models/ (what a Slurm job that the fake "ran" leaves). */
 static void setup(void)
 {
-    char path[512], bin[256], *newpath = NULL;
+    char path[1024], bin[512], *newpath = NULL;
     static const char *const slurm_cmds[] = {"sbatch", "scontrol", "sacct", "scancel", NULL};
     size_t i;
 
@@ -47,13 +47,13 @@ static void setup(void)
     snprintf(mmar, sizeof(mmar), "%s/mmar", dir);
     snprintf(state, sizeof(state), "%s/state", dir);
     snprintf(run_root, sizeof(run_root), "%s/mmar/automl/r1", dir);
-    snprintf(bin, sizeof(bin), "%s/bin", dir);
+    snprintf(bin, sizeof(bin), "%.128s/bin", dir);
     snprintf(path, sizeof(path), "%s/config", mmar);
-    snprintf(bin, sizeof(bin), "%s/commands", mmar);
+    snprintf(bin, sizeof(bin), "%.256s/commands", mmar);
     sh("mkdir -p", path, bin);
     snprintf(path, sizeof(path), "%s/models", mmar);
     sh("mkdir -p", path, state);
-    snprintf(bin, sizeof(bin), "%s/bin", dir);
+    snprintf(bin, sizeof(bin), "%.128s/bin", dir);
     sh("mkdir -p", run_root, bin);
     snprintf(path, sizeof(path), "%s/config/config_train.json", mmar);
     write_file(path, "{\"lr\": 0.1, \"search\": [{\"domain\": \"lr\", \"type\": \"float\", "
@@ -160,7 +160,7 @@ static job_result run_one(mmarml_executor *exe, const char *job)
 /* The words a stand-in logged for its n-th call (0-based), joined by '\n'. */
 static char *logged_call(const char *file, int n)
 {
-    char path[512], line[4096], *out = calloc(1, 65536);
+    char path[1024], line[4096], *out = calloc(1, 65536);
     FILE *f;
     int call = 0;
 
@@ -182,7 +182,7 @@ static char *logged_call(const char *file, int n)
 
 static int file_has(const char *file, const char *text)
 {
-    char path[512], buf[65536] = {0};
+    char path[1024], buf[65536] = {0};
     FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", state, file);
@@ -220,7 +220,7 @@ START_TEST(slurm_states_map_onto_statuses)
 {
     mmarml_executor *exe;
     job_result r;
-    char path[512];
+    char path[1024];
 
     setup();
     exe = make_executor("SlurmExecutor", "{\"poll_interval\": 0.01}");
@@ -252,7 +252,7 @@ START_TEST(slurm_forgotten_job_without_score_is_no_score)
 {
     mmarml_executor *exe;
     job_result r;
-    char path[512];
+    char path[1024];
 
     setup();
     snprintf(path, sizeof(path), "%s/models/train_stats.json", mmar);
@@ -317,7 +317,7 @@ static job_result run_and_abort(mmarml_executor *exe, const char *counter_file, 
     job_call c = {exe, "job_a", {0}, NULL};
     pthread_t t;
     mmarml_context *job;
-    char path[512];
+    char path[1024];
     int i;
 
     ck_assert_int_eq(pthread_create(&t, NULL, run_job_thread, &c), 0);
@@ -410,7 +410,7 @@ START_TEST(slurm_max_concurrent_through_the_engine)
     mmarml_engine *e = NULL;
     json_t *vars, *stats, *job;
     json_error_t err;
-    char path[512], max[16] = {0};
+    char path[1024], max[16] = {0};
     FILE *f;
     size_t i;
 
@@ -504,32 +504,39 @@ END_TEST
 
 /* ---- NGC ---- */
 
-/* The workspace path has a quote, a space and $(...): the command line must still run
- * exactly the job's round script with its MMAR_ROOT. */
-static mmarml_executor *ngc_executor(const char *poll)
+static mmarml_executor *ngc_executor(const char *workspace, const char *poll)
 {
-    char args[2048];
+    json_t *args = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:b}",
+                             "image", "nvcr.io/nvidia/clara-train-sdk:v4.1", "dataset_id",
+                             "1234", "dataset_path", "/data", "workspace_id", "ws-1",
+                             "workspace_path", workspace, "org", "nvidian", "team", "clara",
+                             "ace", "nv-us-west-2", "instance", "dgx1v.16g.1.norm",
+                             "result_dir", "/result", "poll_interval", atof(poll),
+                             "remove_search_augs", 1);
+    mmarml_executor *exe = NULL;
 
-    snprintf(args, sizeof(args),
-             "{\"image\": \"nvcr.io/nvidia/clara-train-sdk:v4.1\", \"dataset_id\": \"1234\", "
-             "\"dataset_path\": \"/data\", \"workspace_id\": \"ws-1\", \"workspace_path\": "
-             "\"%s/mmar/automl\", \"org\": \"nvidian\", \"team\": \"clara\", "
-             "\"ace\": \"nv-us-west-2\", \"instance\": \"dgx1v.16g.1.norm\", "
-             "\"result_dir\": \"/result\", \"poll_interval\": %s, "
-             "\"remove_search_augs\": true}",
-             dir, poll);
-    return make_executor("NGCExecutor", args);
+    ck_assert_ptr_nonnull(args);
+    ck_ok(mmarml_executor_new_ngc(&exe, args));
+    json_decref(args);
+    return exe;
 }
 
+/* The workspace path has a quote, spaces and $(...): the command line NGC runs in the
+ * container (here: sh, as the stand-in plays it) must still run exactly the job's round
+ * script with its MMAR_ROOT, and nothing else. */
 START_TEST(ngc_argv_and_a_job_that_runs)
 {
     mmarml_executor *exe;
     job_result r;
-    char want[4096], path[512], *got;
+    char want[4096], path[1024], ws[256], *got;
     FILE *f;
 
     setup();
-    exe = ngc_executor("0.01");
+    snprintf(ws, sizeof(ws), "%s/ws it's $(touch pwned) `touch pwned2`", dir);
+    ck_assert_int_eq(mkdir(ws, 0755), 0);
+    snprintf(run_root, sizeof(run_root), "%s/r1", ws);
+    ck_assert_int_eq(mkdir(run_root, 0755), 0);
+    exe = ngc_executor(ws, "0.01");
     setenv("FAKE_NGC_PLAY", "QUEUED,STARTING,RUNNING,EXEC", 1);
     r = run_one(exe, "job_a");
     ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
@@ -542,20 +549,26 @@ START_TEST(ngc_argv_and_a_job_that_runs)
              "--name\njob_a\n--image\nnvcr.io/nvidia/clara-train-sdk:v4.1\n--ace\n"
              "nv-us-west-2\n--instance\ndgx1v.16g.1.norm\n--org\nnvidian\n--team\nclara\n"
              "--result\n/result\n--datasetid\n1234:/data\n--workspace\n"
-             "ws-1:%s/mmar/automl:RW\n--commandline\n"
-             "env 'MMAR_ROOT=%s/mmar/automl/r1/job_a' 'MMARML_JOB_NAME=job_a' "
-             "'MMARML_RUN_ROOT=%s/mmar/automl/r1' "
-             "'%s/mmar/automl/r1/job_a/commands/automl_train_round.sh'\n"
+             "ws-1:%s:RW\n--commandline\n"
+             "env 'MMAR_ROOT=%s/ws it'\\''s $(touch pwned) `touch pwned2`/r1/job_a' "
+             "'MMARML_JOB_NAME=job_a' "
+             "'MMARML_RUN_ROOT=%s/ws it'\\''s $(touch pwned) `touch pwned2`/r1' "
+             "'%s/ws it'\\''s $(touch pwned) `touch pwned2`/r1/job_a/commands/"
+             "automl_train_round.sh'\n"
              "--format_type\njson\n",
-             dir, dir, dir, dir);
+             ws, dir, dir, dir);
     ck_assert_str_eq(got, want);
     free(got);
     snprintf(path, sizeof(path), "%s/job_a/ran.txt", run_root);
     f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
+    ck_assert_msg(f != NULL, "the round script did not run: %s", path);
     ck_assert_ptr_nonnull(fgets(want, sizeof(want), f));
     fclose(f);
     ck_assert_str_eq(want, "job_a\n");
+    ck_assert_int_ne(access("pwned", F_OK), 0);
+    ck_assert_int_ne(access("pwned2", F_OK), 0);
+    snprintf(path, sizeof(path), "%s/pwned", state);
+    ck_assert_int_ne(access(path, F_OK), 0);
     mmarml_executor_unref(exe);
     teardown();
 }
@@ -580,7 +593,7 @@ START_TEST(ngc_states_map_onto_statuses)
     job_result r;
 
     setup();
-    exe = ngc_executor("0.01");
+    exe = ngc_executor(dir, "0.01");
     setenv("FAKE_NGC_PLAY", ngc_cases[_i].play, 1);
     r = run_one(exe, "job_a");
     ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
@@ -601,7 +614,7 @@ START_TEST(ngc_abort_is_batch_kill)
     job_result r;
 
     setup();
-    exe = ngc_executor("30");
+    exe = ngc_executor(dir, "30");
     setenv("FAKE_NGC_PLAY", "QUEUED,RUNNING", 1);
     r = run_and_abort(exe, "job.5001.i", 1);
     ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);

@@ -118,4 +118,34 @@ scontrol -o show job "$hang_id" | grep -q "Comment=mmarml live test" ||
 [ -s "$root/summary.txt" ] || fail "no summary.txt"
 # nothing of the cancelled job survives
 if pgrep -f "sleep 1234.5" >/dev/null; then fail "the cancelled job's sleep survived"; fi
-echo "PASS: AutoML on a live Slurm: ok, failed (exit 3), failed (signal 9), aborted (scancel)"
+echo "part 1: ok, failed (exit 3), failed (signal 9), aborted (scancel): as expected"
+
+# Part 2: slurmctld goes away for 3 s while a job runs, and comes back. The job keeps
+# running on the node; the executor keeps asking and sees it complete, with its score.
+cat > "$W/mmar/config/config_train_slow.json" <<'JSON'
+{"mode": "slow", "score": 0.75,
+ "search": [{"domain": "test", "type": "enum", "args": ["mode"], "targets": [["slow"]]}]}
+JSON
+root=$W/mmar/automl/restart
+stats=$root/automl_stats_log.json
+"$mmarml" run -m "$W/mmar" --automlconf config_automl_slurm.json \
+    --set run_id=restart trainconf=config_train_slow.json >"$W/run.log" 2>&1 &
+run=$!
+for _ in $(seq 300); do
+    id=$(cat "$root"/*/slurm_job_id 2>/dev/null)
+    [ -n "$id" ] && [ "$(squeue -h -t all -j "$id" -o %T)" = RUNNING ] && break
+    sleep 0.1
+done
+[ -n "$id" ] || fail "restart: the job was not submitted"
+slurm_cluster_restart_ctld "$W/cluster" 3 || fail "slurmctld did not come back"
+for _ in $(seq 600); do kill -0 "$run" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$run" 2>/dev/null && fail "restart: the run did not end"
+wait "$run"
+rc=$?
+run=
+[ $rc -eq 0 ] || fail "restart: mmarml run exited $rc"
+[ "$(jq -r '.jobs[0].status' "$stats")" = ok ] || fail "restart: status $(jq -r '.jobs[0].status' "$stats")"
+[ "$(jq '.jobs[0].score' "$stats")" = 0.75 ] || fail "restart: score"
+[ "$(squeue -h -t all -j "$id" -o %T)" = COMPLETED ] || fail "restart: Slurm lost the job"
+echo "part 2: job $id survived a slurmctld restart and was seen COMPLETED with its score"
+echo "PASS: AutoML on a live Slurm"

@@ -5,6 +5,7 @@
 #
 #   slurm_cluster_start DIR   -> 0 when the node is idle and a warm-up job completed
 #   slurm_cluster_stop DIR    cancel every job, stop the daemons by their PIDs
+#   slurm_cluster_restart_ctld DIR [SECONDS]   slurmctld down for SECONDS, then back
 #   export SLURM_CONF=DIR/etc/slurm.conf   for every client (the library's too)
 #
 # Knobs: MMARML_SLURM_CTLD_PORT / MMARML_SLURM_SLURMD_PORT (16817 / 16818),
@@ -119,6 +120,21 @@ CONF
     _sc_log "the warm-up job did not complete"
     tail -n 10 "$d/log/slurmd.log" >&2
     return 1
+}
+
+# Stop slurmctld (SIGTERM, as an admin's restart would), wait `$2` seconds, start it again on
+# the same state directory: jobs keep running on the node and keep their ids.
+slurm_cluster_restart_ctld() {
+    local d=$1 pid n
+    export SLURM_CONF="$d/etc/slurm.conf"
+    pid=$(_sc_pid "$d" slurmctld)
+    kill -TERM "$pid" 2>/dev/null
+    for n in $(seq 150); do _sc_alive "$pid" || break; sleep 0.1; done
+    sleep "${2:-2}"
+    sed -i '/^slurmctld /d' "$d/daemons.pids"
+    setsid slurmctld -D -f "$SLURM_CONF" </dev/null >>"$d/log/slurmctld.err" 2>&1 &
+    echo "slurmctld $!" >> "$d/daemons.pids"
+    _sc_until "$d" slurmctld 60 _sc_ctld_up
 }
 
 slurm_cluster_stop() {

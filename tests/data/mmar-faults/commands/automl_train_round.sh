@@ -8,6 +8,7 @@ printf '%s\n' "$CUDA_VISIBLE_DEVICES" > gpus.txt
 printf '%s\n%s\n%s\n' "$MMAR_ROOT" "$MMARML_JOB_NAME" "$MMARML_RUN_ROOT" > env.txt
 case "$mode" in
 ok) printf '{"best_validation_metric": %s}\n' "$score" > models/train_stats.json ;;
+slow) sleep 4; printf '{"best_validation_metric": %s}\n' "$score" > models/train_stats.json ;;
 fail) echo "failing on purpose" >&2; exit 3 ;;
 signal) kill -9 $$ ;;
 hang) sleep 1234.5 ;;
