@@ -14,6 +14,7 @@
 
 #include "mmarml.h"
 #include "command.h"
+#include "process.h"
 
 extern char **environ;
 
@@ -99,7 +100,6 @@ int mmar_command_run(mmar_command_result *res, char *const argv[], char *const e
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    sigset_t none, all;
     int out[2] = {-1, -1}, err[2] = {-1, -1}, status = 0, rc;
     sink sinks[2];
     double deadline = now_s() + timeout_s;
@@ -116,18 +116,11 @@ int mmar_command_run(mmar_command_result *res, char *const argv[], char *const e
         return mmarml_error_set(MMARML_EIO, "pipe for '%s': %s", argv[0], strerror(rc));
     }
     posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
+    mmar_spawnattr_init_clean(&attr);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
     rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp != NULL ? envp : environ);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);

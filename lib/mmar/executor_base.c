@@ -224,6 +224,15 @@ static void give_slot(base_executor *x)
     pthread_mutex_unlock(&x->lock);
 }
 
+void mmar_executor_nap(int wake_fd, double timeout_s)
+{
+    struct pollfd pfd = {wake_fd, POLLIN, 0};
+
+    if (poll(&pfd, 1, timeout_s > 0 ? (int)(timeout_s * 1000) : 0) < 0) {
+        /* EINTR: the caller checks again anyway */
+    }
+}
+
 static void drain_wake(int fd)
 {
     uint64_t v;

@@ -40,6 +40,13 @@ typedef struct mmar_backend {
     void (*destroy)(void *data);
 } mmar_backend;
 
+/* Seconds a polled scheduler may fail to answer about a job before the job is given up as
+ * lost (status `error`): long enough for a controller restart or failover. */
+#define MMAR_UNREACHABLE_LIMIT_S 600.0
+
+/* For polling backends: wait `timeout_s` or until `wake_fd` is readable (not read). */
+void mmar_executor_nap(int wake_fd, double timeout_s);
+
 /* Check `args` against the shared arg names plus `own` (NULL-terminated). */
 int mmar_executor_args_check(const json_t *args, const char *who, const char *const own[]);
 /* Make the executor. Parses the shared args (remove_search_augs, key_mmar_content_only,

@@ -5,7 +5,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +16,6 @@
 #include "mmar_util.h"
 
 #define COMMAND_TIMEOUT_S 120.0
-/* Seconds NGC may fail to report a job before it is given up as lost. */
-#define UNREACHABLE_LIMIT_S 600.0
 
 typedef struct {
     char *image, *dataset_id, *dataset_path, *workspace_id, *workspace_path;
@@ -242,7 +239,6 @@ static int ngc_check(void *data, void *run, mmarml_context *job, int wake_fd,
     ngc_run *r = run;
     char *argv[] = {"ngc", "batch", "get", r->id, "--format_type", "json", NULL};
     mmar_command_result res;
-    struct pollfd pfd = {wake_fd, POLLIN, 0};
     const char *status = NULL;
     json_t *reply = NULL;
     int exit_code = -1, rc;
@@ -260,7 +256,7 @@ static int ngc_check(void *data, void *run, mmarml_context *job, int wake_fd,
             r->unreachable = t;
             mmarml_context_trace(job, me, "no status for NGC job %s (exit %d); asking again",
                                  r->id, res.exit_code);
-        } else if (t - r->unreachable > UNREACHABLE_LIMIT_S) {
+        } else if (t - r->unreachable > MMAR_UNREACHABLE_LIMIT_S) {
             rc = mmar_command_error(me, argv, &res);
             json_decref(reply);
             mmar_command_result_free(&res);
@@ -280,7 +276,7 @@ static int ngc_check(void *data, void *run, mmarml_context *job, int wake_fd,
     }
     json_decref(reply);
     mmar_command_result_free(&res);
-    poll(&pfd, 1, timeout_s > 0 ? (int)(timeout_s * 1000) : 0);
+    mmar_executor_nap(wake_fd, timeout_s);
     return 0;
 }
 

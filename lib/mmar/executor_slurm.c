@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +18,6 @@
 /* Seconds one client command may take (slurmctld down: sbatch gives up after ~9 s, squeue
  * and scontrol after ~18 s). */
 #define COMMAND_TIMEOUT_S 60.0
-/* Seconds Slurm may stay unreachable before a job is given up as lost. */
-#define UNREACHABLE_LIMIT_S 600.0
 
 typedef struct {
     char *partition, *account, *time_limit, *mem;
@@ -275,15 +272,6 @@ static int forgotten(slurm_backend *b, slurm_run *r, mmarml_context *job, mmar_j
     return 1;
 }
 
-static int wait_wake(int wake_fd, double timeout_s)
-{
-    struct pollfd pfd = {wake_fd, POLLIN, 0};
-
-    if (timeout_s < 0)
-        timeout_s = 0;
-    return poll(&pfd, 1, (int)(timeout_s * 1000));
-}
-
 static int slurm_check(void *data, void *run, mmarml_context *job, int wake_fd,
                        double timeout_s, mmar_job_end *end)
 {
@@ -317,14 +305,14 @@ static int slurm_check(void *data, void *run, mmarml_context *job, int wake_fd,
             r->unreachable = t;
             mmarml_context_trace(job, me, "Slurm does not answer about job %s; asking again",
                                  r->id);
-        } else if (t - r->unreachable > UNREACHABLE_LIMIT_S) {
+        } else if (t - r->unreachable > MMAR_UNREACHABLE_LIMIT_S) {
             rc = mmar_command_error(me, argv, &res);
             mmar_command_result_free(&res);
             return rc;
         }
     }
     mmar_command_result_free(&res);
-    wait_wake(wake_fd, timeout_s);
+    mmar_executor_nap(wake_fd, timeout_s);
     return 0;
 }
 

@@ -49,6 +49,20 @@ static int pidfd_for(pid_t pid)
 #endif
 }
 
+void mmar_spawnattr_init_clean(posix_spawnattr_t *attr)
+{
+    sigset_t none, all;
+
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_init(attr);
+    posix_spawnattr_setsigmask(attr, &none);
+    posix_spawnattr_setsigdefault(attr, &all);
+    posix_spawnattr_setpgroup(attr, 0);
+    posix_spawnattr_setflags(attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                       POSIX_SPAWN_SETSIGDEF);
+}
+
 void mmar_process_free(mmar_process *p)
 {
     if (p == NULL)
@@ -72,7 +86,6 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
 {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
-    sigset_t none, all;
     mmar_process *p;
     int pipefd[2] = {-1, -1}, log_fd = -1, rc;
 
@@ -102,7 +115,7 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     }
 
     posix_spawn_file_actions_init(&fa);
-    posix_spawnattr_init(&attr);
+    mmar_spawnattr_init_clean(&attr);
     if (pipefd[1] >= 0) {
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
         posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
@@ -117,13 +130,6 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     /* the trainer sees none of our descriptors, nor any other of the host's */
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    posix_spawnattr_setpgroup(&attr, 0);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                        POSIX_SPAWN_SETSIGDEF);
     rc = posix_spawn(&p->pid, argv[0], &fa, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);

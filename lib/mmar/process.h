@@ -4,6 +4,7 @@
 #ifndef MMARML_MMAR_PROCESS_H
 #define MMARML_MMAR_PROCESS_H
 
+#include <spawn.h>
 #include <sys/types.h>
 
 typedef struct mmar_process mmar_process;
@@ -15,6 +16,10 @@ enum {
     MMAR_OUT_BOTH = 3,
     MMAR_OUT_NONE = 0
 };
+
+/* Spawn attributes for a child of ours: its own process group, no blocked signals, every
+ * disposition back to default (whatever the host had set). Destroy after use. */
+void mmar_spawnattr_init_clean(posix_spawnattr_t *attr);
 
 /*
  * Start argv[0] (a path, run directly: no shell) in `cwd`, in a new process group, with
