@@ -42,6 +42,9 @@ static void setup(void)
     static const char *const slurm_cmds[] = {"sbatch", "scontrol", "sacct", "scancel", NULL};
     size_t i;
 
+    if (orig_path == NULL)
+        orig_path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    setenv("PATH", orig_path, 1); /* a test that failed may have left its own */
     snprintf(dir, sizeof(dir), "/tmp/mmarml-cluster-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(mmar, sizeof(mmar), "%s/mmar", dir);
@@ -71,8 +74,6 @@ static void setup(void)
     }
     snprintf(path, sizeof(path), "%s/ngc", bin);
     ck_assert_int_eq(symlink(FAKE_CLUSTER_DIR "/ngc", path), 0);
-    if (orig_path == NULL)
-        orig_path = strdup(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
     ck_assert_int_ge(asprintf(&newpath, "%s:%s", bin, orig_path), 0);
     setenv("PATH", newpath, 1);
     free(newpath);

@@ -73,6 +73,32 @@ static char *sink_take(sink *s)
     return t;
 }
 
+/* argv[0] looked up on PATH as execvp would, so that a missing command is ENOTFOUND here
+ * rather than an exit 127 from a child (which is what spawning looks like under valgrind).
+ * Returns a malloc'd path, or NULL with errno set. */
+static char *find_command(const char *name)
+{
+    const char *path = getenv("PATH"), *p, *end;
+    char *full;
+
+    if (strchr(name, '/') != NULL)
+        return strdup(name);
+    for (p = path != NULL ? path : "/usr/bin:/bin"; ; p = end + 1) {
+        size_t len;
+        end = strchr(p, ':');
+        len = end != NULL ? (size_t)(end - p) : strlen(p);
+        if (asprintf(&full, "%.*s%s%s", (int)len, p, len > 0 ? "/" : "", name) < 0)
+            return NULL;
+        if (access(full, X_OK) == 0)
+            return full;
+        free(full);
+        if (end == NULL)
+            break;
+    }
+    errno = ENOENT;
+    return NULL;
+}
+
 void mmar_command_result_free(mmar_command_result *res)
 {
     free(res->out);
@@ -102,13 +128,20 @@ int mmar_command_run(mmar_command_result *res, char *const argv[], char *const e
     posix_spawnattr_t attr;
     int out[2] = {-1, -1}, err[2] = {-1, -1}, status = 0, rc;
     sink sinks[2];
+    char *file;
     double deadline = now_s() + timeout_s;
     pid_t pid;
 
     memset(res, 0, sizeof(*res));
     memset(sinks, 0, sizeof(sinks));
+    if ((file = find_command(argv[0])) == NULL)
+        return errno == ENOENT
+                   ? mmarml_error_set(MMARML_ENOTFOUND, "cannot run '%s': not found on PATH "
+                                      "(is it installed?)", argv[0])
+                   : mmarml_error_set(MMARML_ENOMEM, "out of memory running '%s'", argv[0]);
     if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) {
         rc = errno;
+        free(file);
         if (out[0] >= 0) {
             close(out[0]);
             close(out[1]);
@@ -121,7 +154,8 @@ int mmar_command_run(mmar_command_result *res, char *const argv[], char *const e
     posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
     posix_spawn_file_actions_adddup2(&fa, err[1], STDERR_FILENO);
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, envp != NULL ? envp : environ);
+    rc = posix_spawn(&pid, file, &fa, &attr, argv, envp != NULL ? envp : environ);
+    free(file);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     close(out[1]);
@@ -130,8 +164,7 @@ int mmar_command_run(mmar_command_result *res, char *const argv[], char *const e
         close(out[0]);
         close(err[0]);
         return mmarml_error_set(rc == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
-                                "cannot run '%s': %s%s", argv[0], strerror(rc),
-                                rc == ENOENT ? " (is it installed and on PATH?)" : "");
+                                "cannot run '%s': %s", argv[0], strerror(rc));
     }
     sinks[0].fd = out[0];
     sinks[1].fd = err[0];

@@ -12,7 +12,7 @@ typedef struct mmar_command_result {
 } mmar_command_result;
 
 /*
- * Run argv[0] (looked up on PATH) with `envp` (NULL: ours), stdin from /dev/null, in its own
+ * Run argv[0] (looked up on PATH; MMARML_ENOTFOUND when it is not there) with `envp` (NULL: ours), stdin from /dev/null, in its own
  * process group; kill the group after `timeout_s` seconds. Returns MMARML_OK when it ran (look
  * at `res` for how it ended), or an error (it could not start) with the message set.
  */
