@@ -14,7 +14,7 @@
  * Prints one JSON object: {"results": [{"function", "controller", "budget", "median_regret",
  * "q1", "q3"}], "suggest_us": {"100": x, "1000": y, "10000": z}}.
  *
- * Usage: controllers [seeds]        (default 20)
+ * Usage: controllers [seeds] [first_seed]     (default 20 0: seeds 0..19, the anchor's)
  */
 #include <math.h>
 #include <stdio.h>
@@ -250,16 +250,17 @@ int main(int argc, char **argv)
     static const char *const controllers[] = {"random", "tpe"};
     static const int budgets[] = {50, 100};
     int seeds = argc > 1 ? atoi(argv[1]) : 20, f, c, b, s, first = 1, i;
+    int first_seed = argc > 2 ? atoi(argv[2]) : 0;
     double *regret = malloc(sizeof(double) * (size_t)seeds * 2), cost[3];
     run_state r;
 
-    if (seeds < 1 || regret == NULL)
+    if (seeds < 1 || first_seed < 0 || regret == NULL)
         return 2;
     printf("{\"results\": [");
     for (f = 0; f < 4; f++) {
         for (c = 0; c < 2; c++) {
             for (s = 0; s < seeds; s++) {
-                if (run_one(&functions[f], controllers[c], (uint64_t)s, &r) != 0)
+                if (run_one(&functions[f], controllers[c], (uint64_t)(first_seed + s), &r) != 0)
                     return 1;
                 for (b = 0; b < 2; b++) {
                     double best = INFINITY;
