@@ -101,6 +101,7 @@ typedef struct {
     const char *job;
     job_result res;
     mmarml_context *job_ctx; /* set before execute starts */
+    int pre_aborted;         /* `_jobAborted` already set when execute starts */
 } job_call;
 
 static mmarml_executor *make_executor(const char *name, const char *args_json)
@@ -135,6 +136,8 @@ static void run_job(job_call *c)
     ck_ok(mmarml_recommendation_new(&rec, 0, space, &v, 1));
     ck_ok(mmarml_context_new(&job, ctx));
     ck_ok(mmarml_context_set_string(job, MMARML_KEY_JOB_NAME, c->job));
+    if (c->pre_aborted)
+        ck_ok(mmarml_context_set_bool(job, MMARML_KEY_JOB_ABORTED, 1));
     __atomic_store_n(&c->job_ctx, job, __ATOMIC_SEQ_CST);
     c->res.rc = mmarml_executor_execute(&c->res.status, &c->res.score, c->exe, rec, job);
     snprintf(c->res.message, sizeof(c->res.message), "%s", mmarml_error_message());
@@ -152,7 +155,7 @@ static void run_job(job_call *c)
 
 static job_result run_one(mmarml_executor *exe, const char *job)
 {
-    job_call c = {exe, job, {0}, NULL};
+    job_call c = {exe, job, {0}, NULL, 0};
 
     run_job(&c);
     return c.res;
@@ -315,7 +318,7 @@ static void *run_job_thread(void *arg)
  * abort it as the engine does: `_jobAborted` first, then the executor's abort. */
 static job_result run_and_abort(mmarml_executor *exe, const char *counter_file, int polls)
 {
-    job_call c = {exe, "job_a", {0}, NULL};
+    job_call c = {exe, "job_a", {0}, NULL, 0};
     pthread_t t;
     mmarml_context *job;
     char path[1024];
@@ -356,6 +359,38 @@ START_TEST(slurm_abort_is_scancel)
     ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
     ck_assert_int_eq(r.status, MMARML_JOB_ABORTED);
     ck_assert(file_has("scancel.log", "101\n"));
+    mmarml_executor_unref(exe);
+    teardown();
+}
+END_TEST
+
+/* An abort that came before execute published its job (nothing could wake it): the job is
+ * still stopped at once, not followed until it ends by itself. */
+START_TEST(slurm_abort_before_the_job_was_published)
+{
+    mmarml_executor *exe;
+    job_call c = {NULL, "job_a", {0}, NULL, 1};
+
+    setup();
+    /* a poll longer than the test's timeout: only a stop at once can pass */
+    exe = make_executor("SlurmExecutor", "{\"poll_interval\": 600}");
+    c.exe = exe;
+    setenv("FAKE_SLURM_PLAY", "PENDING,HOLD", 1);
+    run_job(&c);
+    ck_assert_msg(c.res.rc == MMARML_OK, "%s", c.res.message);
+    ck_assert_int_eq(c.res.status, MMARML_JOB_ABORTED);
+    ck_assert(file_has("scancel.log", "101\n"));
+    mmarml_executor_unref(exe);
+    /* with max_concurrent the job waits for a slot: aborted there, it is never submitted */
+    exe = make_executor("SlurmExecutor", "{\"poll_interval\": 600, \"max_concurrent\": 1}");
+    c.exe = exe;
+    c.job = "job_b";
+    memset(&c.res, 0, sizeof(c.res));
+    run_job(&c);
+    ck_assert_msg(c.res.rc == MMARML_OK, "%s", c.res.message);
+    ck_assert_int_eq(c.res.status, MMARML_JOB_ABORTED);
+    ck_assert_str_eq(c.res.cluster_id, "");
+    ck_assert(!file_has("sbatch.log", "job_b"));
     mmarml_executor_unref(exe);
     teardown();
 }
@@ -638,6 +673,7 @@ static Suite *cluster_suite(void)
     tcase_add_test(t, slurm_forgotten_job_without_score_is_no_score);
     tcase_add_test(t, slurm_sbatch_argv_and_environment);
     tcase_add_test(t, slurm_abort_is_scancel);
+    tcase_add_test(t, slurm_abort_before_the_job_was_published);
     tcase_add_test(t, slurm_submit_failure_is_an_error_naming_sbatch);
     tcase_add_test(t, slurm_missing_commands_say_so);
     tcase_add_test(t, slurm_max_concurrent_through_the_engine);

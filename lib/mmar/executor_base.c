@@ -254,6 +254,25 @@ static int submit_and_follow(base_executor *x, mmarml_context *job, const char *
     if (rc != MMARML_OK)
         return rc;
     for (;;) {
+        /* also an abort that came before the job was published: nothing woke us for it */
+        if (!*stopped && job_aborted(job) &&
+            x->be.stop(x->be.data, run, job, x->grace) == MMARML_OK) {
+            /* (a failed stop is tried again after the next check) */
+            *stopped = 1;
+            stop_at = mmar_monotonic_time();
+            /* a stopped job ends soon: look more often than the poll interval */
+            if (timeout > 1.0)
+                timeout = 1.0;
+        }
+        if (*stopped && !x->be.event_driven &&
+            mmar_monotonic_time() - stop_at > x->grace + STOP_WAIT_S) {
+            mmarml_context_trace(job, x->be.name, "the job did not show its end %.0f s after "
+                                 "it was stopped; reported aborted", x->grace + STOP_WAIT_S);
+            end->status = MMARML_JOB_ABORTED;
+            end->exit_code = -1;
+            end->signal = 0;
+            break;
+        }
         r = x->be.check(x->be.data, run, job, h->wake_fd, timeout, end);
         if (r < 0) {
             char saved[1024];
@@ -265,24 +284,6 @@ static int submit_and_follow(base_executor *x, mmarml_context *job, const char *
         if (r == 1)
             break;
         drain_wake(h->wake_fd);
-        if (job_aborted(job) && !*stopped) {
-            /* a failed stop is tried again at the next check */
-            if (x->be.stop(x->be.data, run, job, x->grace) == MMARML_OK) {
-                *stopped = 1;
-                stop_at = mmar_monotonic_time();
-                /* a stopped job ends soon: look more often than the poll interval */
-                if (timeout > 1.0)
-                    timeout = 1.0;
-            }
-        }
-        if (*stopped && !x->be.event_driven && mmar_monotonic_time() - stop_at > x->grace + STOP_WAIT_S) {
-            mmarml_context_trace(job, x->be.name, "the job did not show its end %.0f s after "
-                                 "it was stopped; reported aborted", x->grace + STOP_WAIT_S);
-            end->status = MMARML_JOB_ABORTED;
-            end->exit_code = -1;
-            end->signal = 0;
-            break;
-        }
     }
     x->be.release(x->be.data, run);
     return rc;
