@@ -177,29 +177,42 @@ START_TEST(random_keeps_every_worker_busy)
 }
 END_TEST
 
-/* Tiny spaces: an enum of two with max_rounds 2 runs two jobs and ends cleanly. */
-START_TEST(controllers_through_the_engine)
+/* Run `c` through the engine on two workers with an executor over `space` (NULL:
+ * tu_space()) that scores each job by its first value. Returns how many jobs ran. */
+static unsigned run_engine(mmarml_controller *c, mmarml_search_space *space, int *end_reason)
 {
     tu_executor_state st;
     mmarml_executor *exe;
-    mmarml_controller *c = NULL;
     mmarml_engine *e = NULL;
     mmarml_context *ctx = NULL;
     mmarml_engine_options o = tu_options("0:1");
+    unsigned executed;
 
     tu_executor_init(&st, TU_EXEC_SCORE);
+    st.space = space;
     exe = tu_executor(&st);
-    ck_ok(mmarml_controller_new_random(&c, 7, 5));
     ck_ok(mmarml_engine_new(&e, c, exe, &o));
     ck_ok(mmarml_context_new(&ctx, NULL));
     ck_ok(mmarml_engine_run(e, ctx));
-    ck_assert_uint_eq(st.executed, 7);
-    ck_assert_int_eq(mmarml_engine_end_reason(e), MMARML_END_STOP_ASKED);
+    executed = st.executed;
+    *end_reason = mmarml_engine_end_reason(e);
     mmarml_context_unref(ctx);
     mmarml_engine_unref(e);
-    mmarml_controller_unref(c);
     mmarml_executor_unref(exe);
     tu_executor_free(&st);
+    return executed;
+}
+
+/* RandomController stops the run after max_rounds outcomes. */
+START_TEST(controllers_through_the_engine)
+{
+    mmarml_controller *c = NULL;
+    int end;
+
+    ck_ok(mmarml_controller_new_random(&c, 7, 5));
+    ck_assert_uint_eq(run_engine(c, NULL, &end), 7);
+    ck_assert_int_eq(end, MMARML_END_STOP_ASKED);
+    mmarml_controller_unref(c);
 }
 END_TEST
 
@@ -290,41 +303,6 @@ START_TEST(grid_enumerates_the_product)
     mmarml_controller_unref(c);
     mmarml_search_space_unref(s);
     ck_assert_int_eq(mmarml_controller_new_grid(&c, 0, 0), MMARML_EINVAL);
-}
-END_TEST
-
-/* A tiny space through the engine: the grid and the enumeration end cleanly. */
-START_TEST(tiny_spaces_exhaust_and_stop)
-{
-    tu_executor_state st;
-    mmarml_executor *exe;
-    mmarml_controller *c = NULL;
-    mmarml_engine *e = NULL;
-    mmarml_context *ctx = NULL;
-    mmarml_engine_options o = tu_options("0:1");
-    int which;
-
-    for (which = 0; which < 2; which++) {
-        tu_executor_init(&st, TU_EXEC_SCORE);
-        exe = tu_executor(&st);
-        if (which == 0)
-            ck_ok(mmarml_controller_new_grid(&c, 2, 0));
-        else
-            ck_ok(mmarml_controller_new_reinforce(&c, 1000, 1, 0.1));
-        ck_ok(mmarml_engine_new(&e, c, exe, &o));
-        ck_ok(mmarml_context_new(&ctx, NULL));
-        ck_ok(mmarml_engine_run(e, ctx));
-        /* tu_space: grid 2 x 3 x 2; reinforce enumerates only enum-only spaces, so it runs
-         * its policy until max_rounds outcomes */
-        ck_assert_uint_eq(st.executed, which == 0 ? 12 : 1000);
-        ck_assert_int_eq(mmarml_engine_end_reason(e),
-                         which == 0 ? MMARML_END_EXHAUSTED : MMARML_END_STOP_ASKED);
-        mmarml_context_unref(ctx);
-        mmarml_engine_unref(e);
-        mmarml_controller_unref(c);
-        mmarml_executor_unref(exe);
-        tu_executor_free(&st);
-    }
 }
 END_TEST
 
@@ -559,41 +537,42 @@ START_TEST(tpe_discrete_spaces_exhaust_without_repeats)
 }
 END_TEST
 
-/* One enum of two through the engine: two jobs, then the run ends on its own. */
-START_TEST(tpe_tiny_space_through_the_engine)
+/* Through the engine: on tu_space (2 x 3 x 2 grid points) the grid is exhausted after 12
+ * jobs; the REINFORCE policy and TPE (made by name) run to max_rounds. On one enum of two,
+ * every controller runs the two jobs and the run ends on its own. */
+START_TEST(tiny_spaces_exhaust_and_stop)
 {
-    tu_executor_state st;
-    mmarml_executor *exe;
-    mmarml_controller *c = NULL;
-    mmarml_engine *e = NULL;
-    mmarml_context *ctx = NULL;
     mmarml_registry *reg = NULL;
     json_t *spec = json_pack("{s:s, s:{s:i}}", "name", "TPEController", "args", "seed", 1);
+    mmarml_search_space *two = enum_space(1, 2);
+    mmarml_controller *c = NULL;
+    int which, end;
 
-    tu_executor_init(&st, TU_EXEC_SCORE);
-    exe = tu_executor(&st);
     ck_ok(mmarml_registry_new(&reg));
-    ck_ok(mmarml_registry_create_controller(&c, reg, spec, NULL));
-    ck_ok(mmarml_engine_new(&e, c, exe, NULL));
-    ck_ok(mmarml_context_new(&ctx, NULL));
-    ck_ok(mmarml_engine_run(e, ctx)); /* tu_space: enum 3 x int 8 x a float: not finite */
-    ck_assert_uint_eq(st.executed, 1000);
-    mmarml_context_unref(ctx);
-    mmarml_engine_unref(e);
-    mmarml_controller_unref(c);
-    mmarml_executor_unref(exe);
-    tu_executor_free(&st);
+    for (which = 0; which < 3; which++) {
+        unsigned want = which == 0 ? 12 : 1000;
+        if (which == 0)
+            ck_ok(mmarml_controller_new_grid(&c, 2, 0));
+        else if (which == 1)
+            ck_ok(mmarml_controller_new_reinforce(&c, 1000, 1, 0.1));
+        else
+            ck_ok(mmarml_registry_create_controller(&c, reg, spec, NULL));
+        ck_assert_uint_eq(run_engine(c, NULL, &end), want);
+        ck_assert_int_eq(end, which == 0 ? MMARML_END_EXHAUSTED : MMARML_END_STOP_ASKED);
+        mmarml_controller_unref(c);
+        if (which == 0)
+            ck_ok(mmarml_controller_new_grid(&c, 2, 0));
+        else if (which == 1)
+            ck_ok(mmarml_controller_new_reinforce(&c, 1000, 1, 0.1));
+        else
+            ck_ok(mmarml_controller_new_tpe(&c, 100, 0, 10));
+        ck_assert_msg(run_engine(c, two, &end) == 2, "controller %d", which);
+        ck_assert_int_eq(end, MMARML_END_EXHAUSTED);
+        mmarml_controller_unref(c);
+    }
+    mmarml_search_space_unref(two);
     json_decref(spec);
     mmarml_registry_unref(reg);
-    {
-        mmarml_search_space *s = enum_space(1, 2);
-        double kept[16];
-        ck_ok(mmarml_controller_new_tpe(&c, 100, 0, 10));
-        ck_assert_uint_eq(drive(c, s, 2, zero, 16, kept), 2);
-        ck_assert(kept[0] != kept[1]);
-        mmarml_controller_unref(c);
-        mmarml_search_space_unref(s);
-    }
 }
 END_TEST
 
@@ -608,13 +587,12 @@ int main(void)
     tcase_add_test(tc, random_keeps_every_worker_busy);
     tcase_add_test(tc, controllers_through_the_engine);
     tcase_add_test(tc, grid_enumerates_the_product);
-    tcase_add_test(tc, tiny_spaces_exhaust_and_stop);
     tcase_add_test(tc, reinforce_runs_small_enum_spaces_at_once);
     tcase_add_test(tc, reinforce_is_seeded_and_learns);
     tcase_add_test(tc, tpe_is_seeded_and_beats_random);
     tcase_add_test(tc, tpe_moves_away_from_failures);
     tcase_add_test(tc, tpe_discrete_spaces_exhaust_without_repeats);
-    tcase_add_test(tc, tpe_tiny_space_through_the_engine);
+    tcase_add_test(tc, tiny_spaces_exhaust_and_stop);
     suite_add_tcase(s, tc);
     return tu_run(s);
 }

@@ -146,10 +146,11 @@ void tu_executor_free(tu_executor_state *st)
 static int tu_determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
                         void *ud)
 {
+    tu_executor_state *st = ud;
+
     (void)self;
     (void)ctx;
-    (void)ud;
-    *out = tu_space();
+    *out = st->space != NULL ? mmarml_search_space_ref(st->space) : tu_space();
     return MMARML_OK;
 }
 

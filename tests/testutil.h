@@ -59,6 +59,8 @@ typedef struct {
     int destroyed;
     /* which recommendation ids failed etc. can be decided by this hook, if set */
     int (*mode_for)(const mmarml_recommendation *rec, mmarml_context *job_ctx);
+    /* the space the executor determines: NULL for tu_space() (borrowed) */
+    mmarml_search_space *space;
     /* mode BLOCK: abort flags per job context */
     mmarml_context *blocked[64];
     int released[64];
@@ -66,7 +68,7 @@ typedef struct {
 
 void tu_executor_init(tu_executor_state *st, int mode);
 void tu_executor_free(tu_executor_state *st);
-/* An executor over tu_space() run as `st` says (st must outlive it). */
+/* An executor over st->space (default tu_space()) run as `st` says (st must outlive it). */
 mmarml_executor *tu_executor(tu_executor_state *st);
 /* Wait until `n` executes are running at once (up to 5 s). Returns 1 on success. */
 int tu_wait_executing(tu_executor_state *st, unsigned n);
