@@ -233,48 +233,56 @@ static void local_point(tpe *t, double *x)
     }
 }
 
-/* The best candidate by l(x)/g(x): CANDIDATES draws around good points (global), or
- * LOCAL_CANDIDATES steps in the trust region ranked with kernels of its radius (local). */
+/* A global candidate: around a random good point with a kernel SAMPLE_WIDEN times wider, or
+ * now and then from the uniform prior, as l(x) itself has a prior component. */
+static void global_point(tpe *t, double *x, size_t ng, const double *bwl)
+{
+    const point *centre = &t->good[(size_t)(ctl_rng_uniform(&t->rng) * (double)ng) % ng];
+    size_t j;
+
+    if (ctl_rng_uniform(&t->rng) < 1.0 / (double)(ng + 1)) {
+        random_point(t, x);
+        return;
+    }
+    for (j = 0; j < t->d; j++) {
+        if (t->is_enum[j]) {
+            /* keep the centre's choice, or any other now and then */
+            x[j] = ctl_rng_uniform(&t->rng) < 0.8
+                       ? centre->x[j]
+                       : floor(ctl_rng_uniform(&t->rng) * (double)t->choices[j]);
+            if (x[j] >= (double)t->choices[j])
+                x[j] = (double)t->choices[j] - 1;
+        } else {
+            double v;
+            do /* truncated to the cube by redrawing */
+                v = centre->x[j] + SAMPLE_WIDEN * bwl[j] * ctl_rng_gaussian(&t->rng);
+            while (v < 0 || v > 1);
+            x[j] = v;
+        }
+    }
+}
+
+/* The best candidate by l(x)/g(x): CANDIDATES global draws, or LOCAL_CANDIDATES steps in
+ * the trust region ranked with kernels of its radius (local). */
 static void model_point(tpe *t, double *best_x, int local)
 {
     size_t ng = good_count(t), c, j, n = local ? LOCAL_CANDIDATES : CANDIDATES;
     double bw_l[64], bw_g[64], best = -INFINITY;
     double *bwl = t->d <= 64 ? bw_l : t->scratch, *bwg = t->d <= 64 ? bw_g : t->scratch + t->d;
 
-    bandwidths(t, t->good, ng, NULL, 0, bwl);
-    bandwidths(t, t->good + ng, t->ngood - ng, t->bad, t->nbad, bwg);
-    for (j = 0; local && j < t->d; j++)
-        if (!t->is_enum[j])
-            bwl[j] = bwg[j] = t->radius > BW_MIN ? t->radius : BW_MIN;
+    if (local) {
+        for (j = 0; j < t->d; j++)
+            bwl[j] = bwg[j] = t->is_enum[j] ? 0 : t->radius > BW_MIN ? t->radius : BW_MIN;
+    } else {
+        bandwidths(t, t->good, ng, NULL, 0, bwl);
+        bandwidths(t, t->good + ng, t->ngood - ng, t->bad, t->nbad, bwg);
+    }
     for (c = 0; c < n; c++) {
-        const point *centre = &t->good[(size_t)(ctl_rng_uniform(&t->rng) * (double)ng) % ng];
         double *x = t->cand, score;
-        if (local) {
+        if (local)
             local_point(t, x);
-            goto rank;
-        }
-        /* l(x) has a uniform prior component: some candidates come from it */
-        if (ctl_rng_uniform(&t->rng) < 1.0 / (double)(ng + 1)) {
-            random_point(t, x);
-            goto rank;
-        }
-        for (j = 0; j < t->d; j++) {
-            if (t->is_enum[j]) {
-                /* keep the centre's choice, or any other now and then */
-                x[j] = ctl_rng_uniform(&t->rng) < 0.8
-                           ? centre->x[j]
-                           : floor(ctl_rng_uniform(&t->rng) * (double)t->choices[j]);
-                if (x[j] >= (double)t->choices[j])
-                    x[j] = (double)t->choices[j] - 1;
-            } else {
-                double v;
-                do /* truncated to the cube by redrawing */
-                    v = centre->x[j] + SAMPLE_WIDEN * bwl[j] * ctl_rng_gaussian(&t->rng);
-                while (v < 0 || v > 1);
-                x[j] = v;
-            }
-        }
-    rank:
+        else
+            global_point(t, x, ng, bwl);
         /* pending points count as bad: a parallel proposal avoids them */
         score = log_density(t, x, t->good, ng, NULL, 0, bwl) -
                 log_density(t, x, t->good + ng, t->ngood - ng, t->bad, t->nbad, bwg);
