@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,64 +306,69 @@ static void ngc_release(void *data, void *run)
     free(run);
 }
 
+/* The string args, where each lives in ngc_backend, and which may be left out. */
+static const struct {
+    const char *name;
+    size_t offset;
+    int optional;
+} ngc_args[] = {
+    {"image", offsetof(ngc_backend, image), 0},
+    {"dataset_id", offsetof(ngc_backend, dataset_id), 1},
+    {"dataset_path", offsetof(ngc_backend, dataset_path), 1},
+    {"workspace_id", offsetof(ngc_backend, workspace_id), 0},
+    {"workspace_path", offsetof(ngc_backend, workspace_path), 0},
+    {"org", offsetof(ngc_backend, org), 0},
+    {"team", offsetof(ngc_backend, team), 1},
+    {"ace", offsetof(ngc_backend, ace), 0},
+    {"instance", offsetof(ngc_backend, instance), 0},
+    {"result_dir", offsetof(ngc_backend, result_dir), 0},
+};
+#define NGC_ARGS (sizeof(ngc_args) / sizeof(ngc_args[0]))
+
+static char **ngc_field(ngc_backend *b, size_t i)
+{
+    return (char **)(void *)((char *)b + ngc_args[i].offset);
+}
+
 static void ngc_destroy(void *data)
 {
-    ngc_backend *b = data;
+    size_t i;
 
-    if (b == NULL)
+    if (data == NULL)
         return;
-    free(b->image);
-    free(b->dataset_id);
-    free(b->dataset_path);
-    free(b->workspace_id);
-    free(b->workspace_path);
-    free(b->org);
-    free(b->team);
-    free(b->ace);
-    free(b->instance);
-    free(b->result_dir);
-    free(b);
+    for (i = 0; i < NGC_ARGS; i++)
+        free(*ngc_field(data, i));
+    free(data);
 }
 
 int mmarml_executor_new_ngc(mmarml_executor **out, const json_t *args)
 {
-    static const char *const own[] = {"image", "dataset_id", "dataset_path", "workspace_id",
-                                      "workspace_path", "org", "team", "ace", "instance",
-                                      "result_dir", NULL};
+    const char *own[NGC_ARGS + 1];
     mmar_backend be = {0};
     ngc_backend *b;
-    char **fields[10];
     size_t i;
     int rc = MMARML_OK;
 
     if (out == NULL)
         return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", me);
     *out = NULL;
+    for (i = 0; i < NGC_ARGS; i++)
+        own[i] = ngc_args[i].name;
+    own[NGC_ARGS] = NULL;
     if ((rc = mmar_executor_args_check(args, me, own)) != MMARML_OK)
         return rc;
     if ((b = calloc(1, sizeof(*b))) == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    fields[0] = &b->image;
-    fields[1] = &b->dataset_id;
-    fields[2] = &b->dataset_path;
-    fields[3] = &b->workspace_id;
-    fields[4] = &b->workspace_path;
-    fields[5] = &b->org;
-    fields[6] = &b->team;
-    fields[7] = &b->ace;
-    fields[8] = &b->instance;
-    fields[9] = &b->result_dir;
-    for (i = 0; rc == MMARML_OK && i < 10; i++) {
+    for (i = 0; rc == MMARML_OK && i < NGC_ARGS; i++) {
         const char *v = NULL;
-        int optional = fields[i] == &b->team || fields[i] == &b->dataset_id ||
-                       fields[i] == &b->dataset_path;
         rc = mmarml_args_get_string(args, me, own[i], NULL, &v);
-        if (rc == MMARML_OK && v == NULL && optional)
+        if (rc != MMARML_OK || (v == NULL && ngc_args[i].optional))
             continue;
-        if (rc == MMARML_OK && (v == NULL || v[0] == '\0'))
-            rc = mmarml_error_set(MMARML_EINVAL, "%s: arg '%s' is required (a non-empty "
-                                  "string)", me, own[i]);
-        else if (rc == MMARML_OK && (*fields[i] = strdup(v)) == NULL)
+        if (v == NULL)
+            rc = mmarml_error_set(MMARML_EINVAL, "%s: arg '%s' is required", me, own[i]);
+        else if (v[0] == '\0')
+            rc = mmarml_error_set(MMARML_EINVAL, "%s: arg '%s' must not be empty", me, own[i]);
+        else if ((*ngc_field(b, i) = strdup(v)) == NULL)
             rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     }
     if (rc == MMARML_OK && (b->dataset_id == NULL) != (b->dataset_path == NULL))
