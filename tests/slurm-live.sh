@@ -52,6 +52,16 @@ stats=$root/automl_stats_log.json
 run=$!
 
 ended() { jq '.jobs | length' "$stats" 2>/dev/null || echo 0; }
+# wait_run WHAT: the background `mmarml run` must end within 60 s and exit 0
+wait_run() {
+    local rc
+    for _ in $(seq 600); do kill -0 "$run" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$run" 2>/dev/null && fail "$1: the run did not end"
+    wait "$run"
+    rc=$?
+    run=
+    [ $rc -eq 0 ] || fail "$1: mmarml run exited $rc"
+}
 # ok, fail and signal end by themselves; then only the hanging job is left
 for _ in $(seq 1200); do [ "$(ended)" -ge 3 ] && break; sleep 0.1; done
 [ "$(ended)" -eq 3 ] || fail "expected 3 ended jobs, stats has $(ended)"
@@ -70,12 +80,7 @@ for _ in $(seq 300); do
     sleep 0.1
 done
 "$mmarml" admin "$root" abort_worker "$busy" >/dev/null || fail "abort_worker $busy refused"
-for _ in $(seq 600); do kill -0 "$run" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$run" 2>/dev/null && fail "the run did not end after the abort"
-wait "$run"
-rc=$?
-run=
-[ $rc -eq 0 ] || fail "mmarml run exited $rc"
+wait_run "after the abort"
 
 # every job: the status we report and the state Slurm itself reports
 declare -A want_status=([ok]=ok [fail]=failed [signal]=failed [hang]=aborted)
@@ -138,12 +143,7 @@ for _ in $(seq 300); do
 done
 [ -n "$id" ] || fail "restart: the job was not submitted"
 slurm_cluster_restart_ctld "$W/cluster" 3 || fail "slurmctld did not come back"
-for _ in $(seq 600); do kill -0 "$run" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$run" 2>/dev/null && fail "restart: the run did not end"
-wait "$run"
-rc=$?
-run=
-[ $rc -eq 0 ] || fail "restart: mmarml run exited $rc"
+wait_run restart
 [ "$(jq -r '.jobs[0].status' "$stats")" = ok ] || fail "restart: status $(jq -r '.jobs[0].status' "$stats")"
 [ "$(jq '.jobs[0].score' "$stats")" = 0.75 ] || fail "restart: score"
 [ "$(squeue -h -t all -j "$id" -o %T)" = COMPLETED ] || fail "restart: Slurm lost the job"
