@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mmarml.h"
 #include "command.h"
 #include "process.h"
+#include "mmar_util.h"
 
 extern char **environ;
 
@@ -25,14 +25,6 @@ typedef struct {
     char *text;
     size_t len, cap;
 } sink;
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Read what is there; close the descriptor at end of file. Text beyond KEEP_MAX is dropped
  * (but still read, so the command never blocks on a full pipe). */
@@ -129,7 +121,7 @@ int mmar_command_run(mmar_command_result *res, char *const argv[], char *const e
     int out[2] = {-1, -1}, err[2] = {-1, -1}, status = 0, rc;
     sink sinks[2];
     char *file;
-    double deadline = now_s() + timeout_s;
+    double deadline = mmar_monotonic_time() + timeout_s;
     pid_t pid;
 
     memset(res, 0, sizeof(*res));
@@ -171,7 +163,7 @@ int mmar_command_run(mmar_command_result *res, char *const argv[], char *const e
     while (sinks[0].fd >= 0 || sinks[1].fd >= 0) {
         struct pollfd fds[2];
         nfds_t n = 0, i;
-        double left = deadline - now_s();
+        double left = deadline - mmar_monotonic_time();
 
         if (left <= 0) {
             kill(-pid, SIGKILL);

@@ -10,11 +10,11 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mmarml.h"
 #include "process.h"
+#include "mmar_util.h"
 
 struct mmar_process {
     pid_t pid;
@@ -29,14 +29,6 @@ struct mmar_process {
     char line[4096];
     size_t line_len;
 };
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static int pidfd_for(pid_t pid)
 {
@@ -159,7 +151,7 @@ void mmar_process_stop(mmar_process *p, double grace_s)
     if (p->reaped || p->kill_at >= 0)
         return;
     kill(-p->pid, SIGTERM);
-    p->kill_at = now_s() + grace_s;
+    p->kill_at = mmar_monotonic_time() + grace_s;
 }
 
 pid_t mmar_process_pid(const mmar_process *p)
@@ -228,7 +220,7 @@ static int leader_ended(mmar_process *p)
 int mmar_process_check(mmar_process *p, int wake_fd, double timeout_s, int *exit_code,
                        int *signal)
 {
-    double deadline = timeout_s >= 0 ? now_s() + timeout_s : -1;
+    double deadline = timeout_s >= 0 ? mmar_monotonic_time() + timeout_s : -1;
 
     while (!p->reaped) {
         struct pollfd fds[3];
@@ -252,7 +244,7 @@ int mmar_process_check(mmar_process *p, int wake_fd, double timeout_s, int *exit
         if (p->kill_at >= 0 && (until < 0 || p->kill_at < until))
             until = p->kill_at;
         if (until >= 0) {
-            double left = until - now_s();
+            double left = until - mmar_monotonic_time();
             timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
         }
         if (p->pidfd < 0 && (timeout < 0 || timeout > 50))
@@ -267,13 +259,13 @@ int mmar_process_check(mmar_process *p, int wake_fd, double timeout_s, int *exit
             else if (fds[i].fd == p->out_fd)
                 drain(p, 0);
         }
-        if (p->kill_at >= 0 && now_s() >= p->kill_at) {
+        if (p->kill_at >= 0 && mmar_monotonic_time() >= p->kill_at) {
             kill(-p->pid, SIGKILL);
             p->kill_at = -1;
         }
         if (leader_ended(p))
             break;
-        if (woken || (deadline >= 0 && now_s() >= deadline))
+        if (woken || (deadline >= 0 && mmar_monotonic_time() >= deadline))
             return 0;
     }
     drain(p, 1);
