@@ -18,6 +18,7 @@
 #include "mmarml/handler.h"
 #include "mmarml/executor.h"
 #include "mmarml/engine.h"
+#include "mmarml/journal.h"
 #include "mmarml/registry.h"
 #include "mmarml/reference.h"
 #include "mmarml/space_manager.h"

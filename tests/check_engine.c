@@ -1,6 +1,7 @@
 /* The engine: event order, job naming and dispatch, statuses, stop conditions. */
 #include <math.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -436,8 +437,19 @@ START_TEST(bad_worker_strings)
     o.max_job_run_time = -1;
     ck_assert_int_eq(mmarml_engine_new(&e, ctl, exe, &o), MMARML_EINVAL);
     o.max_job_run_time = 0;
-    o.version = 2;
+    o.version = MMARML_ENGINE_OPTIONS_VERSION + 1;
     ck_assert_int_eq(mmarml_engine_new(&e, ctl, exe, &o), MMARML_EVERSION);
+    /* a caller compiled against version 1 (no journal members) still works */
+    o = tu_options("0:1");
+    o.version = 1;
+    o.struct_size = (uint32_t)offsetof(mmarml_engine_options, journal);
+    ck_ok(mmarml_engine_new(&e, ctl, exe, &o));
+    ck_assert_uint_eq(mmarml_engine_worker_count(e), 2);
+    mmarml_engine_unref(e);
+    o = tu_options(NULL);
+    o.resume = 1;
+    ck_assert_int_eq(mmarml_engine_new(&e, ctl, exe, &o), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "resume needs a journal"));
     mmarml_controller_unref(ctl);
     mmarml_executor_unref(exe);
     tu_executor_free(&st);

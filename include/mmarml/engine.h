@@ -19,6 +19,11 @@
  * a stop is asked (context stop_work or mmarml_engine_stop(): running jobs are aborted),
  * when max_jobs jobs have finished, or when max_sys_run_time has passed (running jobs are
  * aborted). A job running longer than max_job_run_time is aborted with status `timeout`.
+ * Every ended job's outcome reaches the controller, also while the run is stopping (what
+ * it recommends then is dropped).
+ *
+ * With a journal (option `journal`) everything the run learns is recorded before it is
+ * acted on, and a run that died can be resumed (option `resume`): <mmarml/journal.h>.
  *
  * @par Thread-safety
  * mmarml_engine_run() blocks the calling thread, which becomes the engine thread. The admin
@@ -51,11 +56,24 @@ typedef struct mmarml_engine_options {
     double max_job_run_time;
     /** Seconds the whole run may take; running jobs are then aborted. */
     double max_sys_run_time;
+    /* --- version 2 --- */
+    /** The run's journal (<mmarml/journal.h>, docs/resume.md); NULL: none. A name without
+     *  '/' is a file in the run root (`_runRoot`, which MMARHandler's start_automl sets),
+     *  opened after start_automl; any other path is used as it is. Copied. */
+    const char *journal;
+    /** Non-zero: continue the run that `journal` records instead of starting one (refused
+     *  when there is none). Ended jobs are replayed to the handlers and the controller, in
+     *  their completion order, before any job starts; jobs that were running run again. */
+    int resume;
+    /** A job that ends failed, error or timeout runs again, with the same recommendation
+     *  and a new job name, up to this many times before its outcome reaches the controller.
+     *  Every attempt gets start_job/end_job (`_jobAttempt`). */
+    uint32_t max_retries;
 } mmarml_engine_options;
 
-#define MMARML_ENGINE_OPTIONS_VERSION 1
+#define MMARML_ENGINE_OPTIONS_VERSION 2
 #define MMARML_ENGINE_OPTIONS_INIT \
-    { sizeof(mmarml_engine_options), MMARML_ENGINE_OPTIONS_VERSION, 0, 0, 0, 0 }
+    { sizeof(mmarml_engine_options), MMARML_ENGINE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
 
 /** Why a run ended (mmarml_engine_end_reason()). */
 enum mmarml_end_reason {
@@ -63,7 +81,9 @@ enum mmarml_end_reason {
     MMARML_END_EXHAUSTED = 1,     /**< the controller had nothing more */
     MMARML_END_STOP_ASKED = 2,    /**< stop_work or mmarml_engine_stop() */
     MMARML_END_MAX_JOBS = 3,
-    MMARML_END_MAX_SYS_RUN_TIME = 4
+    MMARML_END_MAX_SYS_RUN_TIME = 4,
+    /** resuming a run whose journal says it ended (not by a stop): nothing was done */
+    MMARML_END_ALREADY_FINISHED = 5
 };
 
 MMARML_BEGIN_DECLS
@@ -97,8 +117,13 @@ MMARML_API int mmarml_engine_add_handler(mmarml_engine *engine, mmarml_handler *
  * @param ctx  The main context (referenced for the run). Every job context is its child.
  * @return MMARML_OK when the run completed (see mmarml_engine_end_reason()); the negative
  *         code of a startup/start_automl handler, determine_search_space, set_search_space,
- *         or initial_recommendation that failed (nothing was run then); MMARML_EMISUSE on a
- *         second call.
+ *         or initial_recommendation that failed (nothing was run then, and
+ *         `_runStartFailed` is set for end_automl/shutdown); journal errors (a journal that
+ *         exists for a new run: MMARML_EEXISTS; a live writer: MMARML_EBUSY; nothing to
+ *         resume: MMARML_ENOTFOUND; a corrupt journal or one whose config digests or search
+ *         space differ: MMARML_EINVAL, nothing changed); MMARML_EIO when the journal could
+ *         not be written during the run (it was stopped then); MMARML_EMISUSE on a second
+ *         call.
  */
 MMARML_API int mmarml_engine_run(mmarml_engine *engine, mmarml_context *ctx);
 /** Ask a running engine to stop (as stop_work does); `message` copied. Any thread. */
@@ -123,7 +148,7 @@ MMARML_API int mmarml_engine_resume_worker(mmarml_engine *engine, const char *na
 /** Abort the worker's running job (status `aborted`). MMARML_ENOTFOUND if it runs none. */
 MMARML_API int mmarml_engine_abort_worker(mmarml_engine *engine, const char *name);
 /** `*out`: `{"state", "jobs_started", "jobs_finished", "pending", "running", "end_reason",
- *  "max_jobs"}` (max_jobs 0: no limit). */
+ *  "max_jobs"}` (max_jobs 0: no limit). A resumed run counts its earlier parts too. */
 MMARML_API int mmarml_engine_status(json_t **out, mmarml_engine *engine);
 /** @} */
 

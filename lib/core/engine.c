@@ -8,81 +8,14 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sched.h>
 #include <time.h>
 
-#include "internal.h"
-
-typedef struct worker worker;
-typedef struct job job;
-
-struct job {
-    worker *w;
-    mmarml_recommendation *rec;
-    mmarml_context *ctx;
-    char name[80];
-    double start_time;
-    /* Set by the engine (0, MMARML_JOB_ABORTED or MMARML_JOB_TIMEOUT) and `executing`, set
-     * by the job thread around execute(), are both seq_cst atomics: the job thread stores
-     * `executing` then reads `abort_reason`, the aborter stores `abort_reason` then reads
-     * `executing`, so at least one of them sees the other and a job is never left running
-     * unaborted. */
-    int abort_reason;
-    int executing;
-    int status;
-    double score;
-    job *next; /* completion queue */
-};
-
-struct worker {
-    mmarml_engine *engine;
-    int number; /* 1-based */
-    char name[24];
-    char *gpus;
-    pthread_t thread;
-    pthread_cond_t cond;
-    int started;
-    job *job; /* assigned and not yet completed */
-    uint64_t jobs;
-    int suspended;
-    int quit;
-};
-
-enum { ENGINE_NEW, ENGINE_RUNNING, ENGINE_ENDED };
-
-struct mmarml_engine {
-    mmarml__refcount ref;
-    mmarml_controller *controller;
-    mmarml_executor *executor;
-    mmarml_handler **handlers;
-    size_t nhandlers;
-    mmarml_engine_options opts;
-    char *workers_spec;
-
-    worker *workers;
-    size_t nworkers;
-
-    pthread_mutex_t lock;
-    pthread_cond_t cond; /* the engine thread waits here */
-    uint64_t wakeups;    /* bumped (under lock) by everything that signals `cond` */
-    int state;
-    int stop_requested;
-    int stopping;
-    int end_reason;
-    mmarml_context *ctx;
-
-    /* FIFO of pending recommendations (ring buffer) */
-    mmarml_recommendation **pending;
-    size_t pending_head, pending_count, pending_cap;
-
-    job *done_head, *done_tail;
-    mmarml_recommendation_list *refined; /* reused for every refine_recommendation */
-    uint64_t jobs_started, jobs_finished;
-    size_t running;
-};
+#include "engine_internal.h"
 
 /* ---- creation ---- */
 
@@ -107,7 +40,7 @@ static int copy_options(mmarml_engine_options *dst, const mmarml_engine_options 
     mmarml_engine_options_init(dst, MMARML_ENGINE_OPTIONS_VERSION);
     if (src == NULL)
         return MMARML_OK;
-    rc = mmarml__vtable_copy(dst, sizeof(*dst), src, sizeof(*dst),
+    rc = mmarml__vtable_copy(dst, sizeof(*dst), src, offsetof(mmarml_engine_options, journal),
                              MMARML_ENGINE_OPTIONS_VERSION, "engine options");
     if (rc != MMARML_OK)
         return rc;
@@ -140,15 +73,25 @@ int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
     if (rc == MMARML_OK && e->opts.workers != NULL &&
         (e->workers_spec = mmarml__strdup(e->opts.workers)) == NULL)
         rc = MMARML__NOMEM();
+    if (rc == MMARML_OK && e->opts.journal != NULL &&
+        (e->opts.journal[0] == '\0' ||
+         (e->journal_spec = mmarml__strdup(e->opts.journal)) == NULL))
+        rc = e->opts.journal[0] == '\0'
+                 ? mmarml_error_set(MMARML_EINVAL, "engine options: journal is an empty path")
+                 : MMARML__NOMEM();
+    if (rc == MMARML_OK && e->opts.resume && e->opts.journal == NULL)
+        rc = mmarml_error_set(MMARML_EINVAL, "engine options: resume needs a journal");
     if (rc == MMARML_OK && (e->workers = calloc(n, sizeof(*e->workers))) == NULL)
         rc = MMARML__NOMEM();
     if (rc != MMARML_OK) {
         mmarml__free_workers(gpus, n);
         free(e->workers_spec);
+        free(e->journal_spec);
         free(e);
         return rc;
     }
     e->opts.workers = e->workers_spec;
+    e->opts.journal = e->journal_spec;
     e->nworkers = n;
     for (i = 0; i < n; i++) {
         worker *w = &e->workers[i];
@@ -199,10 +142,17 @@ mmarml_engine *mmarml_engine_unref(mmarml_engine *e)
         pthread_cond_destroy(&e->workers[i].cond);
     }
     free(e->workers);
-    for (i = 0; i < e->pending_count; i++)
-        mmarml_recommendation_unref(e->pending[(e->pending_head + i) % e->pending_cap]);
+    for (i = 0; i < e->pending_count; i++) {
+        pending_job *p = &e->pending[(e->pending_head + i) % e->pending_cap];
+        mmarml_recommendation_unref(p->rec);
+        json_decref(p->resumed);
+    }
     free(e->pending);
     mmarml_recommendation_list_free(e->refined);
+    mmarml_recommendation_list_free(e->replayed);
+    mmarml__journal_close(e->journal, 0);
+    free(e->journal_error);
+    free(e->journal_spec);
     mmarml_controller_unref(e->controller);
     mmarml_executor_unref(e->executor);
     free(e->workers_spec);
@@ -249,7 +199,8 @@ int mmarml_engine_end_reason(const mmarml_engine *e)
 
 /* Fire an event on every handler (in chain order, or reverse). Errors are reported as
  * exceptions unless `fatal`, where the first error stops the chain and is returned. */
-static int fire(mmarml_engine *e, int event, mmarml_context *ctx, int reverse, int fatal)
+int mmarml__engine_fire(mmarml_engine *e, int event, mmarml_context *ctx, int reverse,
+                        int fatal)
 {
     size_t i;
 
@@ -266,56 +217,84 @@ static int fire(mmarml_engine *e, int event, mmarml_context *ctx, int reverse, i
     return MMARML_OK;
 }
 
-/* ---- pending FIFO (engine lock held) ---- */
+/* ---- pending jobs (engine lock held) ---- */
 
-static int pending_push(mmarml_engine *e, mmarml_recommendation *rec)
+int mmarml__engine_pending_push(mmarml_engine *e, const pending_job *p, int front)
 {
     if (e->pending_count == e->pending_cap) {
         size_t cap = e->pending_cap ? e->pending_cap * 2 : 16, i;
-        mmarml_recommendation **p = malloc(cap * sizeof(*p));
-        if (p == NULL)
+        pending_job *q = malloc(cap * sizeof(*q));
+        if (q == NULL)
             return MMARML__NOMEM();
         for (i = 0; i < e->pending_count; i++)
-            p[i] = e->pending[(e->pending_head + i) % e->pending_cap];
+            q[i] = e->pending[(e->pending_head + i) % e->pending_cap];
         free(e->pending);
-        e->pending = p;
+        e->pending = q;
         e->pending_cap = cap;
         e->pending_head = 0;
     }
-    e->pending[(e->pending_head + e->pending_count++) % e->pending_cap] =
-        mmarml_recommendation_ref(rec);
+    if (front) {
+        e->pending_head = (e->pending_head + e->pending_cap - 1) % e->pending_cap;
+        e->pending[e->pending_head] = *p;
+    } else {
+        e->pending[(e->pending_head + e->pending_count) % e->pending_cap] = *p;
+    }
+    e->pending_count++;
+    mmarml_recommendation_ref(p->rec);
+    json_incref(p->resumed);
     return MMARML_OK;
 }
 
-static mmarml_recommendation *pending_pop(mmarml_engine *e)
+/* The next job to dispatch, or NULL; a new one only while max_jobs allows it. */
+static pending_job *pending_peek(mmarml_engine *e)
 {
-    mmarml_recommendation *rec;
+    pending_job *p;
 
     if (e->pending_count == 0)
         return NULL;
-    rec = e->pending[e->pending_head];
-    e->pending_head = (e->pending_head + 1) % e->pending_cap;
-    e->pending_count--;
-    return rec;
+    p = &e->pending[e->pending_head];
+    if (p->attempt <= 1 && p->name[0] == '\0' && e->opts.max_jobs > 0 &&
+        e->first_attempts >= e->opts.max_jobs)
+        return NULL;
+    return p;
 }
 
-/* Announce and queue what a controller returned. Engine thread, lock not held. */
-static void accept_recommendations(mmarml_engine *e, mmarml_recommendation_list *list)
+static void pending_drop_head(mmarml_engine *e)
+{
+    e->pending_head = (e->pending_head + 1) % e->pending_cap;
+    e->pending_count--;
+}
+
+void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
 {
     size_t i, n = mmarml_recommendation_list_count(list);
+    pending_job p;
 
     if (n == 0)
         return;
+    if (e->replayed != NULL) /* replaying a journal: remember them in their order */
+        for (i = 0; i < n; i++)
+            mmarml_recommendation_list_append(e->replayed, mmarml_recommendation_list_get(list, i));
+    pthread_mutex_lock(&e->lock);
+    if (e->stopping) { /* a stopping run starts nothing new */
+        pthread_mutex_unlock(&e->lock);
+        return;
+    }
+    pthread_mutex_unlock(&e->lock);
     if (e->nhandlers > 0 &&
         mmarml_context_set_pointer(e->ctx, MMARML_KEY_RECOMMENDATIONS, list, NULL) ==
             MMARML_OK) {
-        fire(e, MMARML__EV_RECOMMENDATIONS_AVAILABLE, e->ctx, 0, 0);
+        mmarml__engine_fire(e, MMARML__EV_RECOMMENDATIONS_AVAILABLE, e->ctx, 0, 0);
         mmarml_context_remove(e->ctx, MMARML_KEY_RECOMMENDATIONS);
     }
+    memset(&p, 0, sizeof(p));
+    p.attempt = 1;
     pthread_mutex_lock(&e->lock);
-    for (i = 0; i < n; i++)
-        if (pending_push(e, mmarml_recommendation_list_get(list, i)) != MMARML_OK)
+    for (i = 0; i < n; i++) {
+        p.rec = mmarml_recommendation_list_get(list, i);
+        if (mmarml__engine_pending_push(e, &p, 0) != MMARML_OK)
             mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
+    }
     pthread_mutex_unlock(&e->lock);
 }
 
@@ -328,10 +307,11 @@ static void accept_recommendations(mmarml_engine *e, mmarml_recommendation_list 
  */
 #define SPIN_ROUNDS 256
 
-static job *worker_job(const worker *w)
+job *mmarml__worker_job(const worker *w)
 {
     return __atomic_load_n(&w->job, __ATOMIC_ACQUIRE);
 }
+#define worker_job mmarml__worker_job
 
 static void set_worker_job(worker *w, job *j)
 {
@@ -339,17 +319,20 @@ static void set_worker_job(worker *w, job *j)
 }
 
 /* Wake the engine thread; engine lock held. */
-static void wake_engine(mmarml_engine *e)
+void mmarml__engine_wake(mmarml_engine *e)
 {
     __atomic_add_fetch(&e->wakeups, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&e->cond);
 }
+#define wake_engine mmarml__engine_wake
 
 /* ---- job threads ---- */
 
-static void destroy_rec(void *p)
+/* Is the status one that a retry may turn around? */
+static int retryable(int status)
 {
-    mmarml_recommendation_unref(p);
+    return status == MMARML_JOB_FAILED || status == MMARML_JOB_ERROR ||
+           status == MMARML_JOB_TIMEOUT;
 }
 
 /* Job thread: the job context is built here, off the engine thread and its lock. It is
@@ -358,25 +341,29 @@ static void destroy_rec(void *p)
 static int make_job_context(mmarml_engine *e, job *j)
 {
     mmarml_context *ctx = NULL;
-    int rc = mmarml_context_new(&ctx, e->ctx);
+    int rc = mmarml__job_context(e, j, &ctx);
 
-    if (rc == MMARML_OK)
-        rc = mmarml_context_set_string(ctx, MMARML_KEY_JOB_NAME, j->name);
-    if (rc == MMARML_OK)
-        rc = mmarml_context_set_string(ctx, MMARML_KEY_WORKER_NAME, j->w->name);
-    if (rc == MMARML_OK)
-        rc = mmarml_context_set_string(ctx, MMARML_KEY_GPUS, j->w->gpus);
-    if (rc == MMARML_OK) {
-        rc = mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATION, j->rec, destroy_rec);
-        if (rc == MMARML_OK)
-            mmarml_recommendation_ref(j->rec);
-    }
-    if (rc != MMARML_OK) {
-        mmarml_context_unref(ctx);
+    if (rc != MMARML_OK)
         return rc;
-    }
     __atomic_store_n(&j->ctx, ctx, __ATOMIC_RELEASE);
     return MMARML_OK;
+}
+
+/* The job's end: status and score on its context, its end record, then end_job. */
+static void end_job(mmarml_engine *e, job *j, int status, double score)
+{
+    j->status = status;
+    j->score = score;
+    j->wall_end = mmarml__wall_now();
+    j->retry = retryable(status) && (uint32_t)(j->attempt - 1) < e->opts.max_retries &&
+               !__atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE);
+    mmarml_context_set_string(j->ctx, MMARML_KEY_JOB_STATUS, mmarml_job_status_name(status));
+    if (status == MMARML_JOB_OK)
+        mmarml_context_set_double(j->ctx, MMARML_KEY_SCORE, score);
+    mmarml_context_set_double(j->ctx, MMARML_KEY_JOB_END_TIME, j->wall_end);
+    /* recorded before anyone is told */
+    mmarml__journal_job_end(e, j);
+    mmarml__engine_fire(e, MMARML__EV_END_JOB, j->ctx, 0, 0);
 }
 
 static void run_job(mmarml_engine *e, job *j)
@@ -384,14 +371,23 @@ static void run_job(mmarml_engine *e, job *j)
     int status = MMARML_JOB_ERROR, abort_reason, rc;
     double score = NAN;
 
+    j->wall_start = mmarml__wall_now();
     if (make_job_context(e, j) != MMARML_OK) {
         /* no context, so no events: start_job was never called */
         mmarml_context_exception_occurred(e->ctx, j->name, mmarml_error_message());
         j->status = MMARML_JOB_ERROR;
         j->score = NAN;
+        j->retry = 0;
+        mmarml__journal_job_end(e, j);
         return;
     }
-    fire(e, MMARML__EV_START_JOB, j->ctx, 0, 0);
+    if (mmarml__journal_job_start(e, j) != MMARML_OK) {
+        /* not recorded, so not run: the journal stops the run */
+        mmarml_context_exception_occurred(j->ctx, j->name, mmarml_error_message());
+        end_job(e, j, MMARML_JOB_ERROR, NAN);
+        return;
+    }
+    mmarml__engine_fire(e, MMARML__EV_START_JOB, j->ctx, 0, 0);
 
     __atomic_store_n(&j->executing, 1, __ATOMIC_SEQ_CST);
     abort_reason = __atomic_load_n(&j->abort_reason, __ATOMIC_SEQ_CST);
@@ -405,12 +401,23 @@ static void run_job(mmarml_engine *e, job *j)
     /* A job that did finish with a score keeps it, even if an abort raced with its end. */
     if (abort_reason != 0 && status != MMARML_JOB_OK)
         status = abort_reason;
-    j->status = status;
-    j->score = score;
-    mmarml_context_set_string(j->ctx, MMARML_KEY_JOB_STATUS, mmarml_job_status_name(status));
-    if (status == MMARML_JOB_OK)
-        mmarml_context_set_double(j->ctx, MMARML_KEY_SCORE, score);
-    fire(e, MMARML__EV_END_JOB, j->ctx, 0, 0);
+    end_job(e, j, status, score);
+}
+
+/* Completions go to the engine thread in the order of their end records. Engine lock held. */
+static void queue_done(mmarml_engine *e, job *j)
+{
+    job **at = &e->done_head, *prev = NULL;
+
+    while (*at != NULL && (*at)->end_seq <= j->end_seq) {
+        prev = *at;
+        at = &(*at)->next;
+    }
+    j->next = *at;
+    *at = j;
+    if (j->next == NULL)
+        e->done_tail = j;
+    (void)prev;
 }
 
 static void *worker_main(void *arg)
@@ -441,11 +448,7 @@ static void *worker_main(void *arg)
 
         pthread_mutex_lock(&e->lock);
         set_worker_job(w, NULL);
-        if (e->done_tail != NULL)
-            e->done_tail->next = j;
-        else
-            e->done_head = j;
-        e->done_tail = j;
+        queue_done(e, j);
         wake_engine(e);
     }
     pthread_mutex_unlock(&e->lock);
@@ -467,24 +470,47 @@ static worker *pick_worker(mmarml_engine *e)
     return best;
 }
 
+/* The worker a pending job goes to: its own (a resumed job's) when that is free. */
+static worker *worker_for(mmarml_engine *e, const pending_job *p)
+{
+    worker *own = p->worker >= 1 && (size_t)p->worker <= e->nworkers
+                      ? &e->workers[p->worker - 1]
+                      : NULL;
+
+    if (own != NULL && worker_job(own) == NULL && !own->suspended)
+        return own;
+    return pick_worker(e);
+}
+
 static void dispatch(mmarml_engine *e)
 {
+    pending_job *p;
     worker *w;
 
-    while (e->pending_count > 0 &&
-           (e->opts.max_jobs == 0 || e->jobs_started < e->opts.max_jobs) &&
-           (w = pick_worker(e)) != NULL) {
+    while ((p = pending_peek(e)) != NULL && (w = worker_for(e, p)) != NULL) {
         job *j = calloc(1, sizeof(*j));
         if (j == NULL) {
             mmarml_context_exception_occurred(e->ctx, "engine", "out of memory for a job");
             return;
         }
         j->w = w;
-        j->rec = pending_pop(e);
-        w->jobs++;
-        e->jobs_started++;
-        snprintf(j->name, sizeof(j->name), "W%d_%llu_J%llu", w->number,
-                 (unsigned long long)w->jobs, (unsigned long long)e->jobs_started);
+        j->rec = p->rec; /* the queue's reference moves to the job */
+        j->resumed = p->resumed;
+        j->attempt = p->attempt > 0 ? p->attempt : 1;
+        if (p->name[0] != '\0') { /* it ran when the run died: same name, same number */
+            snprintf(j->name, sizeof(j->name), "%s", p->name);
+            j->number = p->number;
+            j->first = p->first;
+        } else {
+            w->jobs++;
+            j->number = ++e->jobs_started;
+            j->first = p->first != 0 ? p->first : j->number;
+            if (j->attempt == 1)
+                e->first_attempts++;
+            snprintf(j->name, sizeof(j->name), "W%d_%llu_J%llu", w->number,
+                     (unsigned long long)w->jobs, (unsigned long long)j->number);
+        }
+        pending_drop_head(e);
         j->start_time = mmarml__now();
         set_worker_job(w, j);
         e->running++;
@@ -494,13 +520,9 @@ static void dispatch(mmarml_engine *e)
 
 /* ---- aborting (collect under the lock, call the executor without it) ---- */
 
-typedef struct {
-    mmarml_context **ctxs;
-    size_t count;
-} abort_batch;
-
 /* Mark `j` aborted for `reason`; remember its context if the executor must be told. */
-static void mark_abort(mmarml_engine *e, job *j, int reason, abort_batch *batch)
+void mmarml__engine_mark_abort(mmarml_engine *e, job *j, int reason, mmarml_context **ctxs,
+                               size_t *count)
 {
     mmarml_context *ctx;
 
@@ -512,19 +534,19 @@ static void mark_abort(mmarml_engine *e, job *j, int reason, abort_batch *batch)
         return; /* the job thread will see abort_reason before it calls execute */
     ctx = __atomic_load_n(&j->ctx, __ATOMIC_ACQUIRE);
     mmarml_context_set_bool(ctx, MMARML_KEY_JOB_ABORTED, 1);
-    if (batch->ctxs != NULL)
-        batch->ctxs[batch->count++] = mmarml_context_ref(ctx);
+    if (ctxs != NULL)
+        ctxs[(*count)++] = mmarml_context_ref(ctx);
 }
 
-static void run_aborts(mmarml_engine *e, abort_batch *batch)
+void mmarml__engine_run_aborts(mmarml_engine *e, mmarml_context **ctxs, size_t *count)
 {
     size_t i;
 
-    for (i = 0; i < batch->count; i++) {
-        mmarml_executor_abort(e->executor, batch->ctxs[i]);
-        mmarml_context_unref(batch->ctxs[i]);
+    for (i = 0; i < *count; i++) {
+        mmarml_executor_abort(e->executor, ctxs[i]);
+        mmarml_context_unref(ctxs[i]);
     }
-    batch->count = 0;
+    *count = 0;
 }
 
 /* ---- the engine thread ---- */
@@ -538,14 +560,36 @@ static void stop_hook(void *arg)
     pthread_mutex_unlock(&e->lock);
 }
 
-/* Process one completion: outcome to the controller (unless stopping), round_ended. */
-static void complete_job(mmarml_engine *e, job *j, int refine)
+/* Queue the next attempt of a job that asked for a retry. */
+static void queue_retry(mmarml_engine *e, const job *j)
+{
+    pending_job p;
+
+    memset(&p, 0, sizeof(p));
+    p.rec = j->rec;
+    p.first = j->first;
+    p.attempt = j->attempt + 1;
+    pthread_mutex_lock(&e->lock);
+    if (mmarml__engine_pending_push(e, &p, 1) != MMARML_OK)
+        mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
+    wake_engine(e);
+    pthread_mutex_unlock(&e->lock);
+    mmarml_context_log(e->ctx, MMARML_LOG_INFO, "job %s ended %s: attempt %d of %u follows",
+                       j->name, mmarml_job_status_name(j->status), j->attempt + 1,
+                       e->opts.max_retries + 1);
+}
+
+/* Process one completion: the outcome to the controller (what it recommends is dropped
+ * while the run stops), round_ended; or the job's next attempt. */
+static void complete_job(mmarml_engine *e, job *j)
 {
     mmarml_outcome *outcome = NULL;
     int rc;
 
-    if (refine && mmarml_outcome_new(&outcome, j->rec, j->status, j->score, j->name) ==
-                      MMARML_OK) {
+    if (j->retry && !__atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE)) {
+        queue_retry(e, j);
+    } else if (mmarml_outcome_new(&outcome, j->rec, j->status, j->score, j->name) ==
+               MMARML_OK) {
         mmarml_recommendation_list_clear(e->refined);
         rc = mmarml_controller_refine_recommendation(e->refined, e->controller, outcome,
                                                      e->ctx);
@@ -553,9 +597,9 @@ static void complete_job(mmarml_engine *e, job *j, int refine)
             mmarml_context_exception_occurred(e->ctx, "refine_recommendation",
                                               mmarml_error_message());
         else
-            accept_recommendations(e, e->refined);
+            mmarml__engine_accept(e, e->refined);
         mmarml_recommendation_list_clear(e->refined);
-        fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
+        mmarml__engine_fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
     }
     mmarml_outcome_unref(outcome);
     if (j->status == MMARML_JOB_OK)
@@ -566,6 +610,7 @@ static void complete_job(mmarml_engine *e, job *j, int refine)
                            mmarml_job_status_name(j->status));
     mmarml_context_unref(j->ctx);
     mmarml_recommendation_unref(j->rec);
+    json_decref(j->resumed);
     free(j);
 }
 
@@ -587,24 +632,42 @@ static int engine_spin(mmarml_engine *e)
     return __atomic_load_n(&e->wakeups, __ATOMIC_ACQUIRE) != seen;
 }
 
-static void begin_stop(mmarml_engine *e, int reason, abort_batch *batch)
+static void begin_stop(mmarml_engine *e, int reason, mmarml_context **ctxs, size_t *count)
 {
     size_t i;
 
-    e->stopping = 1;
+    __atomic_store_n(&e->stopping, 1, __ATOMIC_RELEASE);
     if (e->end_reason == MMARML_END_NOT_ENDED)
         e->end_reason = reason;
     for (i = 0; i < e->nworkers; i++)
         if (worker_job(&e->workers[i]) != NULL)
-            mark_abort(e, worker_job(&e->workers[i]), MMARML_JOB_ABORTED, batch);
+            mmarml__engine_mark_abort(e, worker_job(&e->workers[i]), MMARML_JOB_ABORTED, ctxs,
+                                      count);
 }
 
-static void job_loop(mmarml_engine *e, double run_start)
+/* The next completion to process, in end-record order (engine lock held). */
+static job *take_done(mmarml_engine *e)
 {
-    mmarml_context **abort_ctxs = calloc(e->nworkers, sizeof(*abort_ctxs));
-    abort_batch batch = {abort_ctxs, 0};
-    double sys_deadline = e->opts.max_sys_run_time > 0 ? run_start + e->opts.max_sys_run_time
-                                                       : INFINITY;
+    job *done = e->done_head;
+
+    if (done == NULL || (done->end_seq != 0 && done->end_seq != e->next_end_seq))
+        return NULL; /* an earlier end record's job has not queued itself yet */
+    e->done_head = done->next;
+    if (e->done_head == NULL)
+        e->done_tail = NULL;
+    if (done->end_seq != 0)
+        e->next_end_seq++;
+    return done;
+}
+
+static void job_loop(mmarml_engine *e)
+{
+    mmarml_context **ctxs = calloc(e->nworkers, sizeof(*ctxs));
+    size_t count = 0;
+    double sys_deadline = e->opts.max_sys_run_time > 0
+                              ? e->run_start - e->prior_elapsed + e->opts.max_sys_run_time
+                              : INFINITY;
+    int stop_logged = 0;
 
     pthread_mutex_lock(&e->lock);
     for (;;) {
@@ -613,26 +676,30 @@ static void job_loop(mmarml_engine *e, double run_start)
         size_t i;
 
         if (!e->stopping) {
-            if (e->stop_requested || mmarml_context_stop_work_asked(e->ctx))
-                begin_stop(e, MMARML_END_STOP_ASKED, &batch);
+            if (e->stop_requested || e->journal_failed ||
+                mmarml_context_stop_work_asked(e->ctx))
+                begin_stop(e, MMARML_END_STOP_ASKED, ctxs, &count);
             else if (now >= sys_deadline)
-                begin_stop(e, MMARML_END_MAX_SYS_RUN_TIME, &batch);
+                begin_stop(e, MMARML_END_MAX_SYS_RUN_TIME, ctxs, &count);
         }
-        if (batch.count > 0) {
+        if (e->stopping && !stop_logged) {
+            int reason = e->end_reason;
+            stop_logged = 1;
             pthread_mutex_unlock(&e->lock);
-            run_aborts(e, &batch);
+            mmarml__journal_stop(e, reason, NULL);
+            pthread_mutex_lock(&e->lock);
+        }
+        if (count > 0) {
+            pthread_mutex_unlock(&e->lock);
+            mmarml__engine_run_aborts(e, ctxs, &count);
             pthread_mutex_lock(&e->lock);
             continue;
         }
-        if (e->done_head != NULL) {
-            done = e->done_head;
-            e->done_head = done->next;
-            if (e->done_head == NULL)
-                e->done_tail = NULL;
+        if ((done = take_done(e)) != NULL) {
             e->running--;
             e->jobs_finished++;
             pthread_mutex_unlock(&e->lock);
-            complete_job(e, done, !e->stopping);
+            complete_job(e, done);
             pthread_mutex_lock(&e->lock);
             continue;
         }
@@ -645,7 +712,7 @@ static void job_loop(mmarml_engine *e, double run_start)
                 e->end_reason = MMARML_END_EXHAUSTED;
                 break;
             }
-            if (e->opts.max_jobs > 0 && e->jobs_started >= e->opts.max_jobs) {
+            if (pending_peek(e) == NULL) { /* only new jobs wait, and max_jobs says no */
                 e->end_reason = MMARML_END_MAX_JOBS;
                 break;
             }
@@ -658,11 +725,11 @@ static void job_loop(mmarml_engine *e, double run_start)
                 continue;
             deadline = j->start_time + e->opts.max_job_run_time;
             if (now >= deadline)
-                mark_abort(e, j, MMARML_JOB_TIMEOUT, &batch);
+                mmarml__engine_mark_abort(e, j, MMARML_JOB_TIMEOUT, ctxs, &count);
             else if (deadline < wake)
                 wake = deadline;
         }
-        if (batch.count > 0)
+        if (count > 0)
             continue;
         if (engine_spin(e))
             continue;
@@ -677,10 +744,10 @@ static void job_loop(mmarml_engine *e, double run_start)
         }
     }
     pthread_mutex_unlock(&e->lock);
-    free(abort_ctxs);
+    free(ctxs);
 }
 
-static const char *end_reason_name(int reason)
+const char *mmarml__end_reason_name(int reason)
 {
     switch (reason) {
     case MMARML_END_EXHAUSTED:
@@ -691,6 +758,8 @@ static const char *end_reason_name(int reason)
         return "max_jobs";
     case MMARML_END_MAX_SYS_RUN_TIME:
         return "max_sys_run_time";
+    case MMARML_END_ALREADY_FINISHED:
+        return "already_finished";
     default:
         return "not_ended";
     }
@@ -730,9 +799,10 @@ static void destroy_space(void *p)
     mmarml_search_space_unref(p);
 }
 
-/* Everything between start_automl and the job loop. Returns a negative code to abort the
- * run before any job, MMARML_OK to run jobs, or 1 when the run ends at once. */
-static int prepare(mmarml_engine *e)
+/* Everything between start_automl and the job loop; `records`: the journal of a run being
+ * resumed, else NULL. Returns a negative code to abort the run before any job, MMARML_OK
+ * to run jobs, or 1 when the run ends at once. */
+static int prepare(mmarml_engine *e, json_t *records)
 {
     mmarml_recommendation_list *list = NULL;
     mmarml_search_space *space = NULL;
@@ -747,7 +817,10 @@ static int prepare(mmarml_engine *e)
         mmarml_search_space_unref(space);
         return rc;
     }
-    fire(e, MMARML__EV_SEARCH_SPACE_AVAILABLE, e->ctx, 0, 0);
+    /* recorded (or, resuming, checked against the record) before anyone is told */
+    if ((rc = mmarml__journal_space(e, records, space)) != MMARML_OK)
+        return rc;
+    mmarml__engine_fire(e, MMARML__EV_SEARCH_SPACE_AVAILABLE, e->ctx, 0, 0);
     rc = mmarml_controller_set_search_space(e->controller, space, e->ctx);
     if (rc != MMARML_OK)
         return rc;
@@ -758,20 +831,60 @@ static int prepare(mmarml_engine *e)
     rc = mmarml_recommendation_list_new(&list);
     if (rc != MMARML_OK)
         return rc;
+    if (records != NULL && (rc = mmarml_recommendation_list_new(&e->replayed)) != MMARML_OK) {
+        mmarml_recommendation_list_free(list);
+        return rc;
+    }
     rc = mmarml_controller_initial_recommendation(list, e->controller, e->ctx);
-    if (rc == MMARML_OK && mmarml_recommendation_list_count(list) == 0) {
+    if (rc == MMARML_OK && records == NULL && mmarml_recommendation_list_count(list) == 0) {
         e->end_reason = MMARML_END_EXHAUSTED;
         rc = 1;
     }
     if (rc == MMARML_OK)
-        accept_recommendations(e, list);
+        mmarml__engine_accept(e, list);
     mmarml_recommendation_list_free(list);
+    if (rc == MMARML_OK && records != NULL)
+        rc = mmarml__journal_replay(e, records, space);
+    mmarml_recommendation_list_free(e->replayed);
+    e->replayed = NULL;
+    return rc;
+}
+
+/* Start-up up to the first job: events, the journal, the space, the first recommendations.
+ * Returns as prepare() does. */
+static int start_run(mmarml_engine *e, mmarml_context *ctx, int *started_automl)
+{
+    json_t *records = NULL;
+    int rc;
+
+    *started_automl = 0;
+    rc = mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, (int64_t)e->nworkers);
+    if (rc == MMARML_OK && e->opts.resume)
+        rc = mmarml_context_set_bool(ctx, MMARML_KEY_RESUMING, 1);
+    if (rc == MMARML_OK)
+        rc = start_workers(e);
+    if (rc == MMARML_OK)
+        rc = mmarml__engine_fire(e, MMARML__EV_STARTUP, ctx, 0, 1);
+    if (rc == MMARML_OK) {
+        rc = mmarml__engine_fire(e, MMARML__EV_START_AUTOML, ctx, 0, 1);
+        *started_automl = rc == MMARML_OK;
+    }
+    if (rc == MMARML_OK)
+        rc = mmarml__journal_begin(e, &records);
+    if (rc == 1) {
+        e->end_reason = MMARML_END_ALREADY_FINISHED;
+        *started_automl = 0; /* a finished run's files stay as they are: no end_automl */
+        return 1;
+    }
+    e->run_start = mmarml__now();
+    if (rc == MMARML_OK)
+        rc = prepare(e, records);
+    json_decref(records);
     return rc;
 }
 
 int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
 {
-    double run_start = mmarml__now();
     int rc, started_automl = 0;
 
     if (e == NULL || ctx == NULL)
@@ -787,41 +900,42 @@ int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
     mmarml_engine_ref(e); /* an unref from another thread must not free a running engine */
 
     mmarml__context_set_stop_hook(ctx, stop_hook, e);
-    rc = mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, (int64_t)e->nworkers);
+    rc = start_run(e, ctx, &started_automl);
+    if (rc < 0 && !e->opts.resume)
+        mmarml_context_set_bool(ctx, MMARML_KEY_RUN_START_FAILED, 1);
     if (rc == MMARML_OK)
-        rc = start_workers(e);
-    if (rc == MMARML_OK)
-        rc = fire(e, MMARML__EV_STARTUP, ctx, 0, 1);
-    if (rc == MMARML_OK) {
-        rc = fire(e, MMARML__EV_START_AUTOML, ctx, 0, 1);
-        started_automl = rc == MMARML_OK;
-    }
-    if (rc == MMARML_OK)
-        rc = prepare(e);
-    if (rc == MMARML_OK)
-        job_loop(e, run_start);
+        job_loop(e);
     stop_workers(e);
+    if (rc >= 0 && e->end_reason != MMARML_END_ALREADY_FINISHED)
+        mmarml__journal_end_run(e);
+    if (rc >= 0 && e->journal_failed)
+        rc = mmarml_error_set(MMARML_EIO, "the run stopped: %s", e->journal_error);
 
     /* keep the first failure's message across the shutdown calls */
     {
         char *msg = rc < 0 ? mmarml__strdup(mmarml_error_message()) : NULL;
         if (started_automl)
-            fire(e, MMARML__EV_END_AUTOML, ctx, 0, 0);
+            mmarml__engine_fire(e, MMARML__EV_END_AUTOML, ctx, 0, 0);
         mmarml_controller_shutdown(e->controller, ctx);
         mmarml_executor_shutdown(e->executor, ctx);
-        fire(e, MMARML__EV_SHUTDOWN, ctx, 1, 0);
+        mmarml__engine_fire(e, MMARML__EV_SHUTDOWN, ctx, 1, 0);
         if (rc < 0)
             mmarml_error_set(rc, "%s", msg != NULL ? msg : mmarml_strerror(rc));
         free(msg);
     }
     mmarml__context_set_stop_hook(ctx, NULL, NULL);
+    /* a run that never started leaves no journal behind */
+    mmarml__journal_close(e->journal, rc < 0 && mmarml__journal_created(e->journal) &&
+                                          e->jobs_started == 0);
+    e->journal = NULL;
 
     pthread_mutex_lock(&e->lock);
     e->state = ENGINE_ENDED;
     e->ctx = NULL;
     pthread_mutex_unlock(&e->lock);
     mmarml_context_log(ctx, MMARML_LOG_INFO, "run ended (%s) after %llu jobs",
-                       end_reason_name(e->end_reason), (unsigned long long)e->jobs_finished);
+                       mmarml__end_reason_name(e->end_reason),
+                       (unsigned long long)e->jobs_finished);
     mmarml_context_unref(ctx);
     mmarml_engine_unref(e);
     return rc < 0 ? rc : MMARML_OK;
@@ -845,144 +959,3 @@ int mmarml_engine_stop(mmarml_engine *e, const char *message)
     return MMARML_OK;
 }
 
-/* ---- admin ---- */
-
-static worker *find_worker(mmarml_engine *e, const char *name)
-{
-    size_t i;
-
-    for (i = 0; name != NULL && i < e->nworkers; i++)
-        if (strcmp(e->workers[i].name, name) == 0)
-            return &e->workers[i];
-    return NULL;
-}
-
-static const char *worker_state(const worker *w)
-{
-    if (worker_job(w) != NULL)
-        return w->suspended ? "busy,suspended" : "busy";
-    return w->suspended ? "suspended" : "idle";
-}
-
-static json_t *worker_json(const worker *w)
-{
-    return json_pack("{s:s, s:s, s:s, s:I, s:s?}", "name", w->name, "gpus", w->gpus, "state",
-                     worker_state(w), "jobs", (json_int_t)w->jobs, "current_job",
-                     worker_job(w) != NULL ? worker_job(w)->name : NULL);
-}
-
-int mmarml_engine_list_workers(json_t **out, mmarml_engine *e)
-{
-    json_t *arr;
-    size_t i;
-
-    if (out == NULL || e == NULL)
-        return MMARML__NULLARG(out == NULL ? "out" : "engine");
-    *out = NULL;
-    arr = json_array();
-    if (arr == NULL)
-        return MMARML__NOMEM();
-    pthread_mutex_lock(&e->lock);
-    for (i = 0; i < e->nworkers; i++) {
-        if (json_array_append_new(arr, worker_json(&e->workers[i])) != 0) {
-            pthread_mutex_unlock(&e->lock);
-            json_decref(arr);
-            return MMARML__NOMEM();
-        }
-    }
-    pthread_mutex_unlock(&e->lock);
-    *out = arr;
-    return MMARML_OK;
-}
-
-static int unknown_worker(const mmarml_engine *e, const char *name)
-{
-    return mmarml_error_set(MMARML_ENOTFOUND, "no worker named '%s' (workers are W1..W%zu)",
-                            name != NULL ? name : "(null)", e->nworkers);
-}
-
-int mmarml_engine_show_worker(json_t **out, mmarml_engine *e, const char *name)
-{
-    worker *w;
-
-    if (out == NULL || e == NULL)
-        return MMARML__NULLARG(out == NULL ? "out" : "engine");
-    *out = NULL;
-    pthread_mutex_lock(&e->lock);
-    w = find_worker(e, name);
-    if (w != NULL)
-        *out = worker_json(w);
-    pthread_mutex_unlock(&e->lock);
-    if (w == NULL)
-        return unknown_worker(e, name);
-    return *out != NULL ? MMARML_OK : MMARML__NOMEM();
-}
-
-static int set_suspended(mmarml_engine *e, const char *name, int suspended)
-{
-    worker *w;
-
-    if (e == NULL)
-        return MMARML__NULLARG("engine");
-    pthread_mutex_lock(&e->lock);
-    w = find_worker(e, name);
-    if (w != NULL) {
-        w->suspended = suspended;
-        wake_engine(e); /* a resumed worker may take a pending job */
-    }
-    pthread_mutex_unlock(&e->lock);
-    return w != NULL ? MMARML_OK : unknown_worker(e, name);
-}
-
-int mmarml_engine_suspend_worker(mmarml_engine *e, const char *name)
-{
-    return set_suspended(e, name, 1);
-}
-
-int mmarml_engine_resume_worker(mmarml_engine *e, const char *name)
-{
-    return set_suspended(e, name, 0);
-}
-
-int mmarml_engine_abort_worker(mmarml_engine *e, const char *name)
-{
-    mmarml_context *ctx = NULL;
-    abort_batch batch = {&ctx, 0};
-    worker *w;
-    int has_job = 0;
-
-    if (e == NULL)
-        return MMARML__NULLARG("engine");
-    pthread_mutex_lock(&e->lock);
-    w = find_worker(e, name);
-    if (w != NULL && worker_job(w) != NULL) {
-        has_job = 1;
-        mark_abort(e, worker_job(w), MMARML_JOB_ABORTED, &batch);
-    }
-    pthread_mutex_unlock(&e->lock);
-    if (w == NULL)
-        return unknown_worker(e, name);
-    if (!has_job)
-        return mmarml_error_set(MMARML_ENOTFOUND, "worker %s runs no job", name);
-    run_aborts(e, &batch);
-    return MMARML_OK;
-}
-
-static const char *state_name(int state)
-{
-    return state == ENGINE_NEW ? "new" : state == ENGINE_RUNNING ? "running" : "ended";
-}
-
-int mmarml_engine_status(json_t **out, mmarml_engine *e)
-{
-    if (out == NULL || e == NULL)
-        return MMARML__NULLARG(out == NULL ? "out" : "engine");
-    pthread_mutex_lock(&e->lock);
-    *out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:I}", "state", state_name(e->state),
-                     "jobs_started", (json_int_t)e->jobs_started, "jobs_finished",
-                     (json_int_t)e->jobs_finished, "pending", (json_int_t)e->pending_count,
-                     "running", (json_int_t)e->running, "end_reason",
-                     end_reason_name(e->end_reason), "max_jobs", (json_int_t)e->opts.max_jobs);
-    pthread_mutex_unlock(&e->lock);
-    return *out != NULL ? MMARML_OK : MMARML__NOMEM();
-}

@@ -1,0 +1,77 @@
+/**
+ * @file mmarml/journal.h
+ * @brief The run journal: what a run knows, on disk, so that it can be resumed.
+ *
+ * With the engine option `journal`, the engine appends a record to the journal before it
+ * acts on or reports anything that changes what the run knows: the search space and the
+ * run's identity (digests of its config files), each job's start (recommendation, worker,
+ * attempt), facts an executor notes about a running job (a cluster job id), each job's end
+ * (fsynced before the controller or any handler sees it), stops and the end of the run.
+ * With the option `resume`, mmarml_engine_run() continues the run the journal records:
+ * see docs/resume.md for the format, the guarantees and what each executor does.
+ *
+ * Records are single lines `J1 <length> <crc32c> <json>`; a torn last record (the writer
+ * died in it) is ignored, any other damaged record makes the journal refused.
+ */
+#ifndef MMARML_JOURNAL_H
+#define MMARML_JOURNAL_H
+
+#include <jansson.h>
+#include "common.h"
+#include "context.h"
+
+/** The journal format this library writes, and the newest it reads. */
+#define MMARML_JOURNAL_FORMAT_VERSION 1
+
+/** @name Journal-related context keys (libmmarml additions)
+ * @{ */
+/** Main context, bool: the engine is resuming a journaled run (set before `startup`).
+ *  Components that make things at the start (MMARHandler's run root) take what is there. */
+#define MMARML_KEY_RESUMING "_resuming"
+/** Main context, JSON object `{name: digest}`: what identifies the run's inputs (config
+ *  files). Components add to it by `start_automl`; the journal keeps it, and a resume whose
+ *  identity differs is refused naming the entries that changed. */
+#define MMARML_KEY_RUN_IDENTITY "_runIdentity"
+/** Job context, bool: this job ended before the run was resumed; its `end_job` is replayed
+ *  from the journal so handlers rebuild what they knew (nothing is executed again). */
+#define MMARML_KEY_JOB_RESTORED "_jobRestored"
+/** Job context, JSON object: the job was running when the run died and runs again now,
+ *  under its name: `{"attempt", "notes": {key: value}}` with what mmarml_job_note() recorded
+ *  for it. A cluster executor adopts the job its notes name instead of submitting anew. */
+#define MMARML_KEY_RESUMED_JOB "_resumedJob"
+/** Job context, int: the attempt (1 = first run; retries count up, see max_retries). */
+#define MMARML_KEY_JOB_ATTEMPT "_jobAttempt"
+/** Job context, double: wall-clock (CLOCK_REALTIME) seconds when the job started / ended. */
+#define MMARML_KEY_JOB_START_TIME "_jobStartTime"
+#define MMARML_KEY_JOB_END_TIME "_jobEndTime"
+/** Main context, bool: set before `end_automl`/`shutdown` when the run failed before its
+ *  first job; what a component made at the start for this run it may now remove. */
+#define MMARML_KEY_RUN_START_FAILED "_runStartFailed"
+/** @} */
+
+MMARML_BEGIN_DECLS
+
+/**
+ * Read every whole record of a journal, without taking its lock (a live run may be
+ * appending). `*records`: new reference to an array of objects, in file order.
+ * `torn_bytes` (may be NULL): bytes at the end that belong to a torn last record.
+ * @return MMARML_OK; MMARML_ENOTFOUND (no such file), MMARML_EINVAL (not a journal of ours, a
+ *         newer format, or a damaged record followed by whole ones: the byte offset is named),
+ *         MMARML_EIO.
+ */
+MMARML_API int mmarml_journal_read(json_t **records, const char *path, size_t *torn_bytes);
+
+/**
+ * Record a fact about a running job in the run's journal, durably, before returning: e.g.
+ * `cluster_job_id` right after a scheduler accepted the job, so that a resumed run adopts
+ * it. Without a journal it does nothing and returns MMARML_OK.
+ * @param job_ctx  The job context execute() was given.
+ * @return MMARML_OK; MMARML_EINVAL (not a job context, or a NULL key or value); MMARML_EIO
+ *         (the journal cannot be written).
+ * @par Thread-safety Any thread.
+ */
+MMARML_API int mmarml_job_note(mmarml_context *job_ctx, const char *key, const char *value);
+
+MMARML_END_DECLS
+
+#endif

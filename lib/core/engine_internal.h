@@ -1,0 +1,144 @@
+/* The engine's state, shared by engine.c (running jobs), engine_admin.c (the admin calls)
+ * and engine_resume.c (journal records and resuming from them). */
+#ifndef MMARML_CORE_ENGINE_INTERNAL_H
+#define MMARML_CORE_ENGINE_INTERNAL_H
+
+#include <pthread.h>
+
+#include "internal.h"
+#include "journal.h"
+
+typedef struct worker worker;
+typedef struct job job;
+
+struct job {
+    worker *w;
+    mmarml_recommendation *rec;
+    mmarml_context *ctx;
+    char name[80];
+    uint64_t number;  /* J<n> */
+    uint64_t first;   /* the job number of the first attempt (== number for a first one) */
+    int attempt;      /* 1 for a first run */
+    json_t *resumed;  /* `_resumedJob` of a job that runs again after a resume, or NULL */
+    double start_time; /* monotonic, for max_job_run_time */
+    double wall_start, wall_end;
+    /* Set by the engine (0, MMARML_JOB_ABORTED or MMARML_JOB_TIMEOUT) and `executing`, set
+     * by the job thread around execute(), are both seq_cst atomics: the job thread stores
+     * `executing` then reads `abort_reason`, the aborter stores `abort_reason` then reads
+     * `executing`, so at least one of them sees the other and a job is never left running
+     * unaborted. */
+    int abort_reason;
+    int executing;
+    int status;
+    double score;
+    int retry;         /* ended failed/error/timeout with attempts left: run it again */
+    uint64_t end_seq;  /* 1-based order of its end record in the journal (0: no journal) */
+    job *next;         /* completion queue */
+};
+
+struct worker {
+    mmarml_engine *engine;
+    int number; /* 1-based */
+    char name[24];
+    char *gpus;
+    pthread_t thread;
+    pthread_cond_t cond;
+    int started;
+    job *job; /* assigned and not yet completed */
+    uint64_t jobs;
+    int suspended;
+    int quit;
+};
+
+/* A job waiting for a worker: a controller's recommendation (name empty: named at
+ * dispatch), a retry, or a job that was running when the run died (named, `resumed`). */
+typedef struct pending_job {
+    mmarml_recommendation *rec;
+    char name[80];
+    uint64_t number, first;
+    int attempt;
+    int worker; /* preferred worker number, 0: any */
+    json_t *resumed;
+} pending_job;
+
+enum { ENGINE_NEW, ENGINE_RUNNING, ENGINE_ENDED };
+
+struct mmarml_engine {
+    mmarml__refcount ref;
+    mmarml_controller *controller;
+    mmarml_executor *executor;
+    mmarml_handler **handlers;
+    size_t nhandlers;
+    mmarml_engine_options opts;
+    char *workers_spec, *journal_spec;
+
+    worker *workers;
+    size_t nworkers;
+
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* the engine thread waits here */
+    uint64_t wakeups;    /* bumped (under lock) by everything that signals `cond` */
+    int state;
+    int stop_requested;
+    int stopping;
+    int end_reason;
+    mmarml_context *ctx;
+
+    /* pending jobs (ring buffer): retries and resumed jobs go in front */
+    pending_job *pending;
+    size_t pending_head, pending_count, pending_cap;
+
+    job *done_head, *done_tail;
+    mmarml_recommendation_list *refined; /* reused for every refine_recommendation */
+    uint64_t jobs_started;   /* the highest job number given */
+    uint64_t first_attempts; /* recommendations started: what max_jobs counts */
+    uint64_t jobs_finished;
+    size_t running;
+
+    /* the journal (NULL without one) */
+    mmarml__journal *journal;
+    uint64_t end_seq;      /* end records written (under the journal's lock) */
+    uint64_t next_end_seq; /* the next completion the engine thread may process */
+    double prior_elapsed;  /* run time of the earlier parts of a resumed run */
+    double run_start;      /* monotonic start of this part */
+    int journal_failed;
+    char *journal_error;
+    /* while replaying a journal: every recommendation the controller made, in order */
+    mmarml_recommendation_list *replayed;
+};
+
+/* engine.c */
+void mmarml__engine_wake(mmarml_engine *e); /* engine lock held */
+job *mmarml__worker_job(const worker *w);
+void mmarml__engine_mark_abort(mmarml_engine *e, job *j, int reason, mmarml_context **ctxs,
+                               size_t *count);
+void mmarml__engine_run_aborts(mmarml_engine *e, mmarml_context **ctxs, size_t *count);
+int mmarml__engine_pending_push(mmarml_engine *e, const pending_job *p, int front);
+const char *mmarml__end_reason_name(int reason);
+/* Announce and queue what a controller returned (dropped while stopping). */
+void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list);
+/* Fire an event on every handler; see engine.c. */
+int mmarml__engine_fire(mmarml_engine *e, int event, mmarml_context *ctx, int reverse,
+                        int fatal);
+
+/* engine_resume.c: the journal's records */
+/* After start_automl: open (or, resuming, read) the journal. 1 when a resumed run had
+ * finished already (nothing is to be done), MMARML_OK, or a negative code. */
+int mmarml__journal_begin(mmarml_engine *e, json_t **records);
+/* The header (new run) or the identity and space check plus a resume record. */
+int mmarml__journal_space(mmarml_engine *e, json_t *records, mmarml_search_space *space);
+/* Replay the ended jobs of `records` through end_job and the controller, then queue what
+ * was running. After initial_recommendation. */
+int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_space *space);
+int mmarml__journal_job_start(mmarml_engine *e, job *j);
+/* The end record (durable), then j->end_seq; never fails the job (a failed write stops the
+ * run). */
+void mmarml__journal_job_end(mmarml_engine *e, job *j);
+void mmarml__journal_stop(mmarml_engine *e, int reason, const char *message);
+void mmarml__journal_end_run(mmarml_engine *e);
+double mmarml__run_elapsed(const mmarml_engine *e);
+double mmarml__wall_now(void);
+/* Build a job context (job thread, or the engine thread for a restored job). */
+int mmarml__job_context(mmarml_engine *e, job *j, mmarml_context **out);
+
+#endif

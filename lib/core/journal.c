@@ -1,0 +1,488 @@
+/*
+ * The run journal: an append-only file of self-delimiting, checksummed records (format in
+ * docs/resume.md). Each record is one line:
+ *
+ *     J1 <length> <crc32c> <json>\n
+ *
+ * <length> is the decimal byte count of <json>, <crc32c> its CRC-32C in 8 lowercase hex
+ * digits, <json> one compact JSON object (jansson escapes every control character, so it
+ * holds no newline). A record is written with one write() (short writes retried), so a
+ * crash leaves at most one torn record, at the end; the reader recognises it and stops
+ * there. A bad record with a good one after it is corruption, and is refused.
+ *
+ * One writer: an open file description lock (F_OFD_SETLK) on the journal itself. The
+ * kernel (or the NFS server, when the client is gone) drops it with its holder, so a lock
+ * of a dead process is never in the way.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "journal.h"
+
+#define MAGIC "J1 "
+/* A record longer than this is not one of ours (a search space of thousands of params and a
+ * long exception message fit well below). */
+#define MAX_RECORD (64u << 20)
+
+struct mmarml__journal {
+    pthread_mutex_t lock;
+    int fd;
+    int created;
+    int failed; /* errno of the first failed append; every later append is refused */
+    off_t size; /* end of the last whole record */
+    char *path;
+};
+
+/* ---- CRC-32C ---- */
+
+/* Written here rather than taken from a package: zlib's crc32 is the IEEE polynomial, and
+ * the one library with CRC-32C (crc32c) is C++; this is a 256-entry table, built once. */
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+    uint32_t i, k, c;
+
+    for (i = 0; i < 256; i++) {
+        for (c = i, k = 0; k < 8; k++)
+            c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+        crc_table[i] = c;
+    }
+}
+
+uint32_t mmarml__crc32c(uint32_t crc, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+
+    pthread_once(&crc_once, crc_init);
+    crc = ~crc;
+    while (len-- > 0)
+        crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* ---- reading ---- */
+
+/* Parse the record at buf[pos..size). 1: *rec (new reference) and *next; 0: the bytes end
+ * inside it; -1: it is not a valid record. */
+static int parse_record(const char *buf, size_t size, size_t pos, json_t **rec, size_t *next)
+{
+    size_t i = pos + 3, len = 0, body;
+    uint32_t crc = 0;
+    int digits = 0, k;
+
+    if (size - pos < 3)
+        return memcmp(buf + pos, MAGIC, size - pos) == 0 ? 0 : -1;
+    if (memcmp(buf + pos, MAGIC, 3) != 0)
+        return -1;
+    for (; i < size && buf[i] >= '0' && buf[i] <= '9' && digits < 10; i++, digits++)
+        len = len * 10 + (size_t)(buf[i] - '0');
+    if (i >= size)
+        return 0;
+    if (digits == 0 || buf[i] != ' ' || len > MAX_RECORD)
+        return -1;
+    i++;
+    for (k = 0; k < 8; k++, i++) {
+        char c = i < size ? buf[i] : 0;
+        if (i >= size)
+            return 0;
+        if (c >= '0' && c <= '9')
+            crc = crc << 4 | (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            crc = crc << 4 | (uint32_t)(c - 'a' + 10);
+        else
+            return -1;
+    }
+    if (i >= size)
+        return 0;
+    if (buf[i++] != ' ')
+        return -1;
+    body = i;
+    if (size - body < len + 1)
+        return 0;
+    if (buf[body + len] != '\n' || mmarml__crc32c(0, buf + body, len) != crc)
+        return -1;
+    *rec = json_loadb(buf + body, len, JSON_REJECT_DUPLICATES, NULL);
+    if (!json_is_object(*rec)) {
+        json_decref(*rec);
+        *rec = NULL;
+        return -1;
+    }
+    *next = body + len + 1;
+    return 1;
+}
+
+/* Is there a whole valid record anywhere after `pos` (at the start of a line)? */
+static int valid_record_after(const char *buf, size_t size, size_t pos)
+{
+    const char *nl;
+
+    while ((nl = memchr(buf + pos, '\n', size - pos)) != NULL) {
+        json_t *rec = NULL;
+        size_t next;
+        pos = (size_t)(nl - buf) + 1;
+        if (pos < size && parse_record(buf, size, pos, &rec, &next) == 1) {
+            json_decref(rec);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int read_whole(char **out, size_t *size, int fd, const char *path)
+{
+    struct stat st;
+    char *buf;
+    size_t got = 0;
+
+    if (fstat(fd, &st) != 0)
+        return mmarml_error_set(MMARML_EIO, "journal '%s': %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return mmarml_error_set(MMARML_EINVAL, "journal '%s' is not a regular file", path);
+    buf = malloc((size_t)st.st_size + 1);
+    if (buf == NULL)
+        return MMARML__NOMEM();
+    while (got < (size_t)st.st_size) {
+        ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            free(buf);
+            return mmarml_error_set(MMARML_EIO, "journal '%s': read: %s", path, strerror(err));
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    *out = buf;
+    *size = got;
+    return MMARML_OK;
+}
+
+/* Check the first record: ours, and a version we read. */
+static int check_header(const json_t *first, const char *path)
+{
+    const json_t *v = json_object_get(first, "version");
+
+    if (!json_is_string(json_object_get(first, "t")) ||
+        strcmp(json_string_value(json_object_get(first, "t")), "header") != 0 ||
+        !json_is_string(json_object_get(first, "format")) ||
+        strcmp(json_string_value(json_object_get(first, "format")), "mmarml-journal") != 0)
+        return mmarml_error_set(MMARML_EINVAL, "'%s' is not an mmarml journal (its first "
+                                "record is not an mmarml-journal header)", path);
+    if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+        json_integer_value(v) > MMARML_JOURNAL_FORMAT_VERSION)
+        return mmarml_error_set(MMARML_EINVAL, "journal '%s': format version %s is not one "
+                                "this library reads (it reads 1..%d)", path,
+                                json_is_integer(v) ? "newer" : "missing",
+                                MMARML_JOURNAL_FORMAT_VERSION);
+    return MMARML_OK;
+}
+
+/* All records of the file open as `fd`; *good_end: where the whole records end. */
+static int read_records(json_t **out, size_t *good_end, size_t *file_size, int fd,
+                        const char *path)
+{
+    char *buf = NULL;
+    size_t size = 0, pos = 0;
+    json_t *recs;
+    int rc = read_whole(&buf, &size, fd, path);
+
+    *out = NULL;
+    if (rc != MMARML_OK)
+        return rc;
+    if (size > 0 && buf[0] != 'J') { /* not ours at all: say so before anything else */
+        free(buf);
+        return mmarml_error_set(MMARML_EINVAL, "'%s' is not an mmarml journal (it does not "
+                                "start with a journal record)", path);
+    }
+    recs = json_array();
+    if (recs == NULL) {
+        free(buf);
+        return MMARML__NOMEM();
+    }
+    while (pos < size) {
+        json_t *rec = NULL;
+        size_t next = 0;
+        int r = parse_record(buf, size, pos, &rec, &next);
+        if (r == 1) {
+            json_array_append_new(recs, rec);
+            pos = next;
+            continue;
+        }
+        if (r < 0 && valid_record_after(buf, size, pos)) {
+            rc = mmarml_error_set(MMARML_EINVAL, "journal '%s' is corrupt: the record at byte "
+                                  "%zu is damaged and whole records follow it", path, pos);
+            break;
+        }
+        break; /* a torn last record: the run died while writing it */
+    }
+    if (rc == MMARML_OK && json_array_size(recs) > 0)
+        rc = check_header(json_array_get(recs, 0), path);
+    free(buf);
+    if (rc != MMARML_OK) {
+        json_decref(recs);
+        return rc;
+    }
+    *out = recs;
+    *good_end = pos;
+    *file_size = size;
+    return MMARML_OK;
+}
+
+int mmarml_journal_read(json_t **records, const char *path, size_t *torn_bytes)
+{
+    size_t good = 0, size = 0;
+    int fd, rc;
+
+    if (records == NULL || path == NULL)
+        return MMARML__NULLARG(records == NULL ? "records" : "path");
+    *records = NULL;
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
+                                "cannot open the journal '%s': %s", path, strerror(errno));
+    rc = read_records(records, &good, &size, fd, path);
+    close(fd);
+    if (rc == MMARML_OK && torn_bytes != NULL)
+        *torn_bytes = size - good;
+    return rc;
+}
+
+/* ---- the writer ---- */
+
+/* Who holds the lock: the pid and host of the last header or resume record. */
+static void describe_holder(char *buf, size_t n, int fd, const char *path)
+{
+    json_t *recs = NULL;
+    size_t good, size, i;
+    const char *host = NULL;
+    json_int_t pid = 0;
+
+    snprintf(buf, n, "another process");
+    if (read_records(&recs, &good, &size, fd, path) != MMARML_OK) {
+        mmarml_error_clear();
+        return;
+    }
+    for (i = 0; i < json_array_size(recs); i++) {
+        const json_t *r = json_array_get(recs, i);
+        const char *t = json_string_value(json_object_get(r, "t"));
+        if (t != NULL && (strcmp(t, "header") == 0 || strcmp(t, "resume") == 0)) {
+            host = json_string_value(json_object_get(r, "host"));
+            pid = json_integer_value(json_object_get(r, "pid"));
+        }
+    }
+    if (host != NULL)
+        snprintf(buf, n, "pid %lld on host %s", (long long)pid, host);
+    json_decref(recs);
+}
+
+static int take_lock(int fd, const char *path)
+{
+    struct flock fl;
+    char holder[300];
+
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+        return MMARML_OK;
+    if (errno != EAGAIN && errno != EACCES)
+        return mmarml_error_set(MMARML_EIO, "cannot lock the journal '%s': %s", path,
+                                strerror(errno));
+    describe_holder(holder, sizeof(holder), fd, path);
+    return mmarml_error_set(MMARML_EBUSY, "the run of journal '%s' is live: %s holds it "
+                            "(one writer per run root; stop that run first)", path, holder);
+}
+
+static void sync_parent_dir(const char *path)
+{
+    char *dir = mmarml__strdup(path), *slash;
+    int fd;
+
+    if (dir == NULL)
+        return;
+    slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash != NULL)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd); /* the journal's name survives a crash too */
+        close(fd);
+    }
+    free(dir);
+}
+
+int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, json_t **records)
+{
+    mmarml__journal *j;
+    size_t good = 0, size = 0;
+    int rc, flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+
+    *out = NULL;
+    if (records != NULL)
+        *records = NULL;
+    j = calloc(1, sizeof(*j));
+    if (j == NULL || (j->path = mmarml__strdup(path)) == NULL) {
+        free(j);
+        return MMARML__NOMEM();
+    }
+    pthread_mutex_init(&j->lock, NULL);
+    j->fd = open(path, flags | (resume ? 0 : O_CREAT | O_EXCL), 0644);
+    if (j->fd < 0) {
+        int err = errno;
+        if (!resume && err == EEXIST)
+            rc = mmarml_error_set(MMARML_EEXISTS, "the journal '%s' exists: that run can be "
+                                  "resumed (mmarml run --resume, or the engine option "
+                                  "`resume`), or removed", path);
+        else if (resume && err == ENOENT)
+            rc = mmarml_error_set(MMARML_ENOTFOUND, "nothing to resume: there is no journal "
+                                  "'%s'", path);
+        else
+            rc = mmarml_error_set(MMARML_EIO, "cannot open the journal '%s': %s", path,
+                                  strerror(err));
+        mmarml__journal_close(j, 0);
+        return rc;
+    }
+    j->created = !resume;
+    rc = take_lock(j->fd, path);
+    if (rc == MMARML_OK && resume) {
+        rc = read_records(records, &good, &size, j->fd, path);
+        if (rc == MMARML_OK && json_array_size(*records) == 0)
+            rc = mmarml_error_set(MMARML_ENOTFOUND, "nothing to resume: the journal '%s' "
+                                  "records no run", path);
+        /* cut a torn last record, so the next one follows the last whole one */
+        if (rc == MMARML_OK && good < size && ftruncate(j->fd, (off_t)good) != 0)
+            rc = mmarml_error_set(MMARML_EIO, "journal '%s': cannot cut its torn last record: "
+                                  "%s", path, strerror(errno));
+        j->size = (off_t)good;
+    }
+    if (rc == MMARML_OK && !resume)
+        sync_parent_dir(path);
+    /* the descriptor blocks from here on (O_NONBLOCK was for a FIFO posing as a journal) */
+    if (rc == MMARML_OK)
+        fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) & ~O_NONBLOCK);
+    if (rc != MMARML_OK) {
+        if (records != NULL) {
+            json_decref(*records);
+            *records = NULL;
+        }
+        mmarml__journal_close(j, j->created);
+        return rc;
+    }
+    *out = j;
+    return MMARML_OK;
+}
+
+/* Encode `record` as one framed line. */
+static char *frame(const json_t *record, size_t *len_out)
+{
+    char *body = json_dumps(record, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    char *line;
+    size_t n;
+
+    if (body == NULL)
+        return NULL;
+    n = strlen(body);
+    line = malloc(n + 32);
+    if (line != NULL) {
+        int head = snprintf(line, 32, MAGIC "%zu %08x ", n, mmarml__crc32c(0, body, n));
+        memcpy(line + head, body, n);
+        line[head + n] = '\n';
+        *len_out = (size_t)head + n + 1;
+    }
+    free(body);
+    return line;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return EIO;
+        buf += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int mmarml__journal_append_then(mmarml__journal *j, const json_t *record, int durable,
+                                void (*then)(void *arg), void *arg)
+{
+    size_t len = 0;
+    char *line = frame(record, &len);
+    int err = 0, rc = MMARML_OK;
+
+    if (line == NULL)
+        return MMARML__NOMEM();
+    pthread_mutex_lock(&j->lock);
+    if (j->failed) {
+        err = j->failed;
+    } else if ((err = write_all(j->fd, line, len)) != 0) {
+        /* take a partial record back, so what is there stays readable */
+        if (ftruncate(j->fd, j->size) != 0) {
+            /* it stays torn: the reader ignores a torn last record */
+        }
+    } else if (durable && fdatasync(j->fd) != 0) {
+        err = errno;
+    } else {
+        j->size += (off_t)len;
+    }
+    if (err != 0) {
+        j->failed = err;
+        rc = mmarml_error_set(MMARML_EIO, "cannot write the journal '%s': %s", j->path,
+                              strerror(err));
+    } else if (then != NULL) {
+        then(arg);
+    }
+    pthread_mutex_unlock(&j->lock);
+    free(line);
+    return rc;
+}
+
+int mmarml__journal_append(mmarml__journal *j, const json_t *record, int durable)
+{
+    return mmarml__journal_append_then(j, record, durable, NULL, NULL);
+}
+
+int mmarml__journal_created(const mmarml__journal *j)
+{
+    return j != NULL && j->created;
+}
+
+const char *mmarml__journal_path(const mmarml__journal *j)
+{
+    return j != NULL ? j->path : NULL;
+}
+
+void mmarml__journal_close(mmarml__journal *j, int remove_file)
+{
+    if (j == NULL)
+        return;
+    if (remove_file && j->path != NULL)
+        unlink(j->path); /* before the lock goes: no one else opens it half-made */
+    if (j->fd >= 0)
+        close(j->fd);
+    pthread_mutex_destroy(&j->lock);
+    free(j->path);
+    free(j);
+}
