@@ -21,7 +21,7 @@
 #include "cli.h"
 
 static const char *const usage_run =
-    "usage: mmarml run -m <mmar> [--automlconf <file>] [--set key=value ...]\n"
+    "usage: mmarml run -m <mmar> [--automlconf <file>] [--resume] [--set key=value ...]\n"
     "\n"
     "Runs the AutoML that <mmar>/config/config_automl.json describes.\n"
     "\n"
@@ -33,11 +33,16 @@ static const char *const usage_run =
     "                            (config_train.json), workers (\"0:0:1:1\", \"0,1:2,3\"),\n"
     "                            traceout (file, console, both, none), and any {key}\n"
     "                            the AutoML config uses\n"
+    "  -r, --resume              continue the run --set run_id=... names (it died, or\n"
+    "                            was stopped) from its journal: ended jobs are not run\n"
+    "                            again, the controller goes on where it was\n"
     "  -h, --help                this text\n"
     "\n"
-    "Exit status: 0 the run completed, 1 it could not start, 130 after SIGINT, 143 after\n"
-    "SIGTERM. The run root is <mmar>/automl/<run_id> unless MMARHandler's work_dir says\n"
-    "otherwise; its admin socket serves 'mmarml admin <run_root> <command>'.\n";
+    "Exit status: 0 the run completed (or, resuming, had completed already), 1 it could\n"
+    "not start or its journal could not be written, 2 bad usage, 130 after SIGINT, 143\n"
+    "after SIGTERM. The run root is <mmar>/automl/<run_id> unless MMARHandler's work_dir\n"
+    "says otherwise; its journal is journal.mmarml there (docs/resume.md); its admin\n"
+    "socket serves 'mmarml admin <run_root> <command>'.\n";
 
 typedef struct {
     mmarml_engine *engine;
@@ -53,6 +58,7 @@ typedef struct {
     /* signal watcher */
     int sigfd, quitfd;
     int signal; /* the signal that stopped the run, 0 if none */
+    int resuming;
 } run_state;
 
 static double now_s(void)
@@ -91,12 +97,26 @@ static void status_line(run_state *r)
 static int on_start_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
 {
     run_state *r = ud;
-    char *sock = NULL, *summary = NULL;
     int rc;
 
     (void)self;
     if ((rc = mmarml_context_get_string(ctx, MMARML_KEY_RUN_ROOT, &r->run_root)) != MMARML_OK)
         return mmarml_error_set(rc, "no run root: config_automl.json needs MMARHandler");
+    return MMARML_OK;
+}
+
+/* The admin socket opens once the journal is ours (a second run on the same root is
+ * refused by the journal's lock, naming its holder, before it touches the socket). */
+static int on_space(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    run_state *r = ud;
+    char *sock = NULL, *summary = NULL;
+    int rc;
+
+    (void)self;
+    (void)ctx;
+    if (r->admin != NULL || r->run_root == NULL)
+        return MMARML_OK;
     if (asprintf(&sock, "%s/admin.sock", r->run_root) < 0 ||
         asprintf(&summary, "%s/summary.txt", r->run_root) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "out of memory");
@@ -104,7 +124,7 @@ static int on_start_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
     free(sock);
     free(summary);
     if (rc == MMARML_OK)
-        printf("mmarml run: run root %s\n", r->run_root);
+        printf("mmarml run: run root %s%s\n", r->run_root, r->resuming ? " (resumed)" : "");
     fflush(stdout);
     return rc;
 }
@@ -113,17 +133,24 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
 {
     run_state *r = ud;
     char *name = NULL, *status = NULL;
-    double score = 0, start = 0, took = 0;
-    int ok;
+    double score = 0, start = 0, end = 0, took = 0;
+    const char *from = "";
+    int ok, restored = 0;
 
     (void)self;
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
     ok = mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score) == MMARML_OK;
+    if (mmarml_context_get_bool(ctx, MMARML_KEY_JOB_RESTORED, &restored) == MMARML_OK &&
+        restored)
+        from = ", from the journal";
     if (mmarml_context_get_double(ctx, MMARML_KEY_MMAR_JOB_START, &start) == MMARML_OK) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        took = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9 - start;
+        if (mmarml_context_get_double(ctx, MMARML_KEY_JOB_END_TIME, &end) != MMARML_OK) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            end = (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+        }
+        took = end - start;
     }
     pthread_mutex_lock(&r->lock);
     r->done++;
@@ -137,9 +164,11 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         status_line(r);
     } else {
         if (ok)
-            printf("%s %s score %.6g (%.1f s)\n", name ? name : "?", status, score, took);
+            printf("%s %s score %.6g (%.1f s%s)\n", name ? name : "?", status, score, took,
+                   from);
         else
-            printf("%s %s (%.1f s)\n", name ? name : "?", status ? status : "?", took);
+            printf("%s %s (%.1f s%s)\n", name ? name : "?", status ? status : "?", took,
+                   from);
         fflush(stdout);
     }
     pthread_mutex_unlock(&r->lock);
@@ -219,6 +248,8 @@ static int parse_run(int argc, char **argv, const char **mmar, const char **auto
             *mmar = argv[++i];
         } else if ((strcmp(a, "-a") == 0 || strcmp(a, "--automlconf") == 0) && i + 1 < argc) {
             *automlconf = argv[++i];
+        } else if (strcmp(a, "-r") == 0 || strcmp(a, "--resume") == 0) {
+            json_object_set_new(vars, "resume", json_string("1"));
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--set") == 0) {
             int any = 0;
             while (i + 1 < argc && argv[i + 1][0] != '-' && strchr(argv[i + 1], '=') != NULL) {
@@ -239,6 +270,11 @@ static int parse_run(int argc, char **argv, const char **mmar, const char **auto
     }
     if (*mmar == NULL) {
         fprintf(stderr, "mmarml run: -m <mmar> is required\n\n%s", usage_run);
+        return 1;
+    }
+    if (json_object_get(vars, "resume") != NULL && json_object_get(vars, "run_id") == NULL) {
+        fprintf(stderr, "mmarml run: --resume needs the run_id of the run to resume "
+                "(--set run_id=...; it is the last part of the run root)\n");
         return 1;
     }
     return -1;
@@ -266,6 +302,7 @@ int cli_run(int argc, char **argv)
         .struct_size = sizeof(mmarml_handler_vtable),
         .version = MMARML_HANDLER_VTABLE_VERSION,
         .start_automl = on_start_automl,
+        .search_space_available = on_space,
         .end_job = on_end_job,
         .end_automl = on_end_automl,
     };
@@ -288,6 +325,7 @@ int cli_run(int argc, char **argv)
         json_decref(vars);
         return rc == 0 ? 0 : 2;
     }
+    r.resuming = json_object_get(vars, "resume") != NULL;
     /* block the signals in every thread to come; the watcher reads them */
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
@@ -318,9 +356,14 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "mmarml run: %s\n", mmarml_error_message());
         status = 1;
     } else {
+        if (mmarml_engine_end_reason(r.engine) == MMARML_END_ALREADY_FINISHED)
+            printf("mmarml run: the run %s has ended already; nothing to resume\n",
+                   r.run_root ? r.run_root : "");
         print_summary(r.run_root);
         status = r.signal == SIGINT ? 130 : r.signal == SIGTERM ? 143 : 0;
     }
+    mmarml_admin_server_stop(r.admin); /* when end_automl did not come */
+    r.admin = NULL;
     mmarml_handler_unref(h);
     mmarml_engine_unref(r.engine);
     mmarml_context_unref(ctx);

@@ -45,7 +45,8 @@
 #define MMARML_KEY_JOB_START_TIME "_jobStartTime"
 #define MMARML_KEY_JOB_END_TIME "_jobEndTime"
 /** Main context, bool: set before `end_automl`/`shutdown` when the run failed before its
- *  first job; what a component made at the start for this run it may now remove. */
+ *  first job (also a refused resume): a component removes what it made at the start for
+ *  this run, and writes nothing more (a refused resume changes nothing). */
 #define MMARML_KEY_RUN_START_FAILED "_runStartFailed"
 /** @} */
 

@@ -93,6 +93,7 @@ int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
     e->opts.workers = e->workers_spec;
     e->opts.journal = e->journal_spec;
     e->nworkers = n;
+    e->next_end_seq = 1;
     for (i = 0; i < n; i++) {
         worker *w = &e->workers[i];
         w->engine = e;
@@ -901,7 +902,7 @@ int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
 
     mmarml__context_set_stop_hook(ctx, stop_hook, e);
     rc = start_run(e, ctx, &started_automl);
-    if (rc < 0 && !e->opts.resume)
+    if (rc < 0)
         mmarml_context_set_bool(ctx, MMARML_KEY_RUN_START_FAILED, 1);
     if (rc == MMARML_OK)
         job_loop(e);

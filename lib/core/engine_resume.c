@@ -105,7 +105,9 @@ static int journal_path(mmarml_engine *e, char **out)
     return *out != NULL ? MMARML_OK : MMARML__NOMEM();
 }
 
-/* Has the journaled run ended, other than by a stop (which a resume continues)? */
+/* Has the journaled run ended, other than by an operator's stop (SIGINT, `mmarml admin stop`,
+ * mmarml_engine_stop(): a resume continues such a run)? A stop that a component asked for
+ * (a controller out of rounds, stop_threshold) ends the run for good. */
 static const json_t *finished_record(const json_t *records)
 {
     const json_t *last = NULL, *r;
@@ -117,12 +119,8 @@ static const json_t *finished_record(const json_t *records)
         if (strcmp(t, "end_run") == 0 || strcmp(t, "resume") == 0)
             last = r;
     }
-    if (last == NULL || strcmp(rec_type(last), "end_run") != 0)
-        return NULL;
-    if (strcmp(json_string_value(json_object_get(last, "reason")) != NULL
-                   ? json_string_value(json_object_get(last, "reason"))
-                   : "",
-               "stop_asked") == 0)
+    if (last == NULL || strcmp(rec_type(last), "end_run") != 0 ||
+        json_is_true(json_object_get(last, "resumable")))
         return NULL;
     return last;
 }
@@ -344,9 +342,10 @@ void mmarml__journal_stop(mmarml_engine *e, int reason, const char *message)
         return;
     if (message == NULL)
         mmarml_context_get_stop_message(e->ctx, &msg);
-    r = json_pack("{s:s, s:s, s:s?, s:f, s:f}", "t", "stop", "reason",
-                  mmarml__end_reason_name(reason), "message", message ? message : msg, "time",
-                  mmarml__wall_now(), "elapsed", mmarml__run_elapsed(e));
+    r = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:f}", "t", "stop", "reason",
+                  mmarml__end_reason_name(reason), "by",
+                  e->stop_requested ? "operator" : "run", "message", message ? message : msg,
+                  "time", mmarml__wall_now(), "elapsed", mmarml__run_elapsed(e));
     mmarml_free(msg);
     append(e, r, 1);
 }
@@ -355,10 +354,11 @@ void mmarml__journal_end_run(mmarml_engine *e)
 {
     if (e->journal == NULL || e->journal_failed)
         return;
-    append(e, json_pack("{s:s, s:s, s:I, s:f, s:f}", "t", "end_run", "reason",
+    append(e, json_pack("{s:s, s:s, s:I, s:b, s:f, s:f}", "t", "end_run", "reason",
                         mmarml__end_reason_name(e->end_reason), "jobs",
-                        (json_int_t)e->jobs_finished, "time", mmarml__wall_now(), "elapsed",
-                        mmarml__run_elapsed(e)),
+                        (json_int_t)e->jobs_finished, "resumable",
+                        e->end_reason == MMARML_END_STOP_ASKED && e->stop_requested, "time",
+                        mmarml__wall_now(), "elapsed", mmarml__run_elapsed(e)),
            1);
 }
 

@@ -331,7 +331,7 @@ int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, js
 {
     mmarml__journal *j;
     size_t good = 0, size = 0;
-    int rc, flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
+    int rc, flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 
     *out = NULL;
     if (records != NULL)

@@ -167,6 +167,23 @@ void mmarml_admin_server_stop(mmarml_admin_server *s)
     free(s);
 }
 
+/* A socket file no one serves (its run died) is in the way of the run that resumes: remove
+ * it. One that answers belongs to a live run and stays. */
+static void remove_stale_socket(const struct sockaddr_un *addr)
+{
+    struct stat st;
+    int fd;
+
+    if (lstat(addr->sun_path, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return;
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    if (connect(fd, (const struct sockaddr *)addr, sizeof(*addr)) != 0 && errno == ECONNREFUSED)
+        unlink(addr->sun_path);
+    close(fd);
+}
+
 int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
                               const char *socket_path, const char *summary_path)
 {
@@ -192,6 +209,8 @@ int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
     memcpy(addr.sun_path, socket_path, strlen(socket_path));
     s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     s->stop_fd = eventfd(0, EFD_CLOEXEC);
+    if (s->listen_fd >= 0)
+        remove_stale_socket(&addr);
     if (s->socket_path == NULL || s->listen_fd < 0 || s->stop_fd < 0 ||
         bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
         chmod(socket_path, 0600) != 0 || listen(s->listen_fd, 8) != 0) {

@@ -124,9 +124,10 @@ static int engine_options(mmarml_engine_options *o, const json_t *engine, const 
                           const char *file)
 {
     static const char *const allowed[] = {"workers", "max_jobs", "max_job_run_time",
-                                          "max_sys_run_time", NULL};
+                                          "max_sys_run_time", "max_retries", "journal", NULL};
+    const char *resume = json_string_value(json_object_get(vars, "resume"));
     char what[PATH_MAX + 16];
-    int64_t max_jobs;
+    int64_t max_jobs, max_retries;
     int rc;
 
     snprintf(what, sizeof(what), "%s: engine", file);
@@ -137,11 +138,30 @@ static int engine_options(mmarml_engine_options *o, const json_t *engine, const 
         (rc = mmarml_args_get_double(engine, what, "max_job_run_time", 0,
                                      &o->max_job_run_time)) != MMARML_OK ||
         (rc = mmarml_args_get_double(engine, what, "max_sys_run_time", 0,
-                                     &o->max_sys_run_time)) != MMARML_OK)
+                                     &o->max_sys_run_time)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(engine, what, "max_retries", 0, &max_retries)) != MMARML_OK)
         return rc;
     if (max_jobs < 0)
         return mmarml_error_set(MMARML_EINVAL, "%s.max_jobs: must be >= 0", what);
+    if (max_retries < 0 || max_retries > 1000)
+        return mmarml_error_set(MMARML_EINVAL, "%s.max_retries: must be 0..1000", what);
     o->max_jobs = (uint64_t)max_jobs;
+    o->max_retries = (uint32_t)max_retries;
+    /* the journal: a file of the run root unless the config says otherwise or "" (none) */
+    o->journal = "journal.mmarml";
+    if (json_object_get(engine, "journal") != NULL) {
+        if ((rc = mmarml_args_get_string(engine, what, "journal", NULL, &o->journal)) !=
+            MMARML_OK)
+            return rc;
+        if (o->journal != NULL && o->journal[0] == '\0')
+            o->journal = NULL;
+    }
+    if (resume != NULL && strcmp(resume, "0") != 0 && strcmp(resume, "false") != 0) {
+        if (o->journal == NULL)
+            return mmarml_error_set(MMARML_EINVAL, "%s: resume needs a journal (\"journal\" "
+                                    "is off)", what);
+        o->resume = 1;
+    }
     if (json_is_string(json_object_get(vars, "workers")))
         o->workers = json_string_value(json_object_get(vars, "workers"));
     return MMARML_OK;
@@ -172,6 +192,14 @@ static int set_context(mmarml_context *ctx, const char *mmar, const json_t *vars
     if (strcmp(trace, "console") == 0)
         rc = mmarml_context_set_trace(ctx, MMARML_TRACE_CONSOLE, NULL);
     return rc;
+}
+
+/* The AutoML config is part of what the run is: a resume checks that it did not change. */
+static int add_identity(mmarml_context *ctx, const char *path)
+{
+    const char *base = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+
+    return mmar_identity_add(ctx, base, path);
 }
 
 /* With no workers given, an executor's max_concurrent (SlurmExecutor) decides how many jobs
@@ -283,7 +311,8 @@ int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx, mmarml_re
     else if (!json_is_object(conf))
         rc = mmarml_error_set(MMARML_EINVAL, "%s: must be a JSON object", path);
     else if ((rc = fill(conf, all, path, "")) == MMARML_OK &&
-             (rc = set_context(ctx, mmar, all)) == MMARML_OK)
+             (rc = set_context(ctx, mmar, all)) == MMARML_OK &&
+             (rc = add_identity(ctx, path)) == MMARML_OK)
         rc = build(out, reg, conf, all, path);
     json_decref(conf);
     json_decref(all);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mmarml.h"
@@ -76,6 +77,40 @@ static int determine_search_space(mmarml_search_space **out, mmarml_executor *se
     return MMARML_OK;
 }
 
+/* A job that ran when the run died runs again from scratch: its half-made job MMAR goes,
+ * its log stays beside it as <job>.interrupted<k>.log. */
+static int clear_interrupted(const char *me, const char *job_root, mmarml_context *job)
+{
+    char *log = NULL, *kept = NULL;
+    struct stat st;
+    int k, rc = MMARML_OK;
+
+    if (lstat(job_root, &st) != 0)
+        return MMARML_OK; /* it died before the clone */
+    if (asprintf(&log, "%s/log.txt", job_root) < 0)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    for (k = 1; k < 1000; k++) {
+        free(kept);
+        if (asprintf(&kept, "%s.interrupted%d.log", job_root, k) < 0) {
+            kept = NULL;
+            break;
+        }
+        if (lstat(kept, &st) != 0)
+            break;
+    }
+    if (kept != NULL && lstat(log, &st) == 0 && rename(log, kept) != 0)
+        rc = mmarml_error_set(MMARML_EIO, "%s: cannot keep the log of the interrupted job as "
+                              "'%s': %s", me, kept, strerror(errno));
+    if (rc == MMARML_OK)
+        rc = mmar_remove_tree(job_root);
+    if (rc == MMARML_OK)
+        mmarml_context_trace(job, me, "the job ran when the run ended: it runs again from "
+                             "scratch (its earlier log is %s)", kept ? kept : "gone");
+    free(log);
+    free(kept);
+    return rc;
+}
+
 /* Clone the MMAR and write the job config; sets `_jobMmarRoot` and `_concreteSearchValue`. */
 static int prepare_job(base_executor *x, const mmarml_recommendation *rec, mmarml_context *job,
                        char **job_root_out)
@@ -102,6 +137,9 @@ static int prepare_job(base_executor *x, const mmarml_recommendation *rec, mmarm
         rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
         goto done;
     }
+    if (mmarml_context_get_type(job, MMARML_KEY_RESUMED_JOB) != MMARML_PROP_NONE &&
+        (rc = clear_interrupted(me, job_root, job)) != MMARML_OK)
+        goto done;
     /* without MMARHandler's `_automlRoot`, at least never copy the run root into itself */
     mmarml_context_get_string(job, MMARML_KEY_AUTOML_ROOT, &automl);
     if (x->content_only >= 0)
@@ -242,6 +280,48 @@ static void drain_wake(int fd)
     }
 }
 
+/* The cluster job id an earlier part of a resumed run noted for this job, or NULL. */
+static char *noted_cluster_id(mmarml_context *job)
+{
+    json_t *resumed = NULL;
+    const char *id;
+    char *copy = NULL;
+
+    if (mmarml_context_get_json(job, MMARML_KEY_RESUMED_JOB, &resumed) != MMARML_OK)
+        return NULL;
+    id = json_string_value(json_object_get(json_object_get(resumed, "notes"),
+                                           "cluster_job_id"));
+    if (id != NULL)
+        copy = strdup(id);
+    json_decref(resumed);
+    return copy;
+}
+
+/* Submit the job, or follow the one the cluster still has for it; then note its id in the
+ * journal, so that a run that dies from here on adopts it rather than submitting again. */
+static int start_or_adopt(base_executor *x, void **run, mmarml_context *job,
+                          const char *job_root, char *const env[])
+{
+    char *id = x->be.adopt != NULL ? noted_cluster_id(job) : NULL, *now = NULL;
+    int rc;
+
+    if (id != NULL) {
+        rc = x->be.adopt(run, x->be.data, job, job_root, id);
+        if (rc == MMARML_OK)
+            mmarml_context_trace(job, x->be.name, "adopted cluster job %s of the earlier "
+                                 "part of the run", id);
+        free(id);
+        return rc;
+    }
+    rc = x->be.submit(run, x->be.data, job, job_root, env);
+    if (rc == MMARML_OK &&
+        mmarml_context_get_string(job, MMARML_KEY_CLUSTER_JOB_ID, &now) == MMARML_OK &&
+        mmarml_job_note(job, "cluster_job_id", now) != MMARML_OK)
+        mmarml_context_exception_occurred(job, x->be.name, mmarml_error_message());
+    mmarml_free(now);
+    return rc;
+}
+
 /* Submit, then check until the end; stop once when the job is aborted. */
 static int submit_and_follow(base_executor *x, mmarml_context *job, const char *job_root,
                              char *const env[], job_handle *h, mmar_job_end *end, int *stopped)
@@ -250,7 +330,7 @@ static int submit_and_follow(base_executor *x, mmarml_context *job, const char *
     void *run = NULL;
     int rc, r;
 
-    rc = x->be.submit(&run, x->be.data, job, job_root, env);
+    rc = start_or_adopt(x, &run, job, job_root, env);
     if (rc != MMARML_OK)
         return rc;
     for (;;) {
@@ -329,6 +409,34 @@ static int run_job(base_executor *x, mmarml_context *job, const char *job_root,
     return rc == MMARML_OK ? rc : mmarml_error_set(rc, "%s", message);
 }
 
+/* A resumed job the cluster may still run: its job MMAR is in use there, leave it be. */
+static int adoptable(base_executor *x, mmarml_context *job)
+{
+    char *id = x->be.adopt != NULL ? noted_cluster_id(job) : NULL;
+
+    free(id);
+    return id != NULL;
+}
+
+static int adopted_job_root(base_executor *x, mmarml_context *job, char **out)
+{
+    char *run_root = NULL, *name = NULL;
+    int rc;
+
+    *out = NULL;
+    if ((rc = mmar_get_string(job, MMARML_KEY_RUN_ROOT, x->be.name, &run_root)) == MMARML_OK &&
+        (rc = mmar_get_string(job, MMARML_KEY_JOB_NAME, x->be.name, &name)) == MMARML_OK &&
+        asprintf(out, "%s/%s", run_root, name) < 0) {
+        *out = NULL;
+        rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", x->be.name);
+    }
+    if (rc == MMARML_OK)
+        rc = mmarml_context_set_string(job, MMARML_KEY_JOB_MMAR_ROOT, *out);
+    mmarml_free(run_root);
+    mmarml_free(name);
+    return rc;
+}
+
 static int execute(int *status, double *score, mmarml_executor *self,
                    const mmarml_recommendation *rec, mmarml_context *job, void *ud)
 {
@@ -341,7 +449,8 @@ static int execute(int *status, double *score, mmarml_executor *self,
     if (x->manager == NULL)
         return mmarml_error_set(MMARML_EMISUSE, "%s: execute before determine_search_space",
                                 x->be.name);
-    rc = prepare_job(x, rec, job, &job_root);
+    rc = adoptable(x, job) ? adopted_job_root(x, job, &job_root)
+                           : prepare_job(x, rec, job, &job_root);
     if (rc != MMARML_OK)
         return rc;
     if (x->be.run_inline != NULL) {

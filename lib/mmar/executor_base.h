@@ -35,6 +35,10 @@ typedef struct mmar_backend {
      * the job's thread. */
     int (*stop)(void *data, void *run, mmarml_context *job, double grace_s);
     void (*release)(void *data, void *run);
+    /* Optional: follow a job the cluster already runs (`cluster_id`, recorded by an earlier
+     * part of a resumed run) instead of submitting it; *run as submit makes it. */
+    int (*adopt)(void **run, void *data, mmarml_context *job, const char *job_root,
+                 const char *cluster_id);
     /* Optional: run the job in process instead of submit/check (Clara's MMARTrainer). */
     int (*run_inline)(int *status, double *score, void *data, mmarml_context *job);
     void (*destroy)(void *data);

@@ -300,6 +300,28 @@ static int ngc_stop(void *data, void *run, mmarml_context *job, double grace_s)
     return rc;
 }
 
+/* A job an earlier part of the run submitted: follow it as if just submitted. */
+static int ngc_adopt(void **out, void *data, mmarml_context *job, const char *job_root,
+                     const char *cluster_id)
+{
+    ngc_run *r = calloc(1, sizeof(*r));
+
+    (void)data;
+    (void)job_root;
+    *out = NULL;
+    if (r == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    if (strlen(cluster_id) == 0 || strlen(cluster_id) >= sizeof(r->id)) {
+        free(r);
+        return mmarml_error_set(MMARML_EINVAL, "%s: the journal's NGC job id '%s' is not a "
+                                "job id", me, cluster_id);
+    }
+    snprintf(r->id, sizeof(r->id), "%s", cluster_id);
+    mmarml_context_set_string(job, MMARML_KEY_CLUSTER_JOB_ID, r->id);
+    *out = r;
+    return MMARML_OK;
+}
+
 static void ngc_release(void *data, void *run)
 {
     (void)data;
@@ -382,6 +404,7 @@ int mmarml_executor_new_ngc(mmarml_executor **out, const json_t *args)
     be.poll_interval = 30.0;
     be.data = b;
     be.submit = ngc_submit;
+    be.adopt = ngc_adopt;
     be.check = ngc_check;
     be.stop = ngc_stop;
     be.release = ngc_release;

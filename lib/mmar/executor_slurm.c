@@ -192,6 +192,31 @@ static int slurm_submit(void **out, void *data, mmarml_context *job, const char 
     return MMARML_OK;
 }
 
+/* A job an earlier part of the run submitted: follow it as if just submitted. */
+static int slurm_adopt(void **out, void *data, mmarml_context *job, const char *job_root,
+                       const char *cluster_id)
+{
+    slurm_run *r = calloc(1, sizeof(*r));
+
+    (void)data;
+    *out = NULL;
+    if (r == NULL || (r->job_root = strdup(job_root)) == NULL) {
+        free(r);
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    }
+    if (strlen(cluster_id) == 0 || strlen(cluster_id) >= sizeof(r->id) ||
+        strspn(cluster_id, "0123456789") != strlen(cluster_id)) {
+        free(r->job_root);
+        free(r);
+        return mmarml_error_set(MMARML_EINVAL, "%s: the journal's Slurm job id '%s' is not a "
+                                "job id", me, cluster_id);
+    }
+    snprintf(r->id, sizeof(r->id), "%s", cluster_id);
+    mmarml_context_set_string(job, MMARML_KEY_CLUSTER_JOB_ID, r->id);
+    *out = r;
+    return MMARML_OK;
+}
+
 /* Slurm's job state onto our end; 0 while it is not finished (PENDING, RUNNING,
  * COMPLETING, CONFIGURING, SUSPENDED, REQUEUED, ...). `exit` is Slurm's "code:signal". */
 static int map_state(const char *state, const char *exit, mmar_job_end *end)
@@ -456,6 +481,7 @@ int mmarml_executor_new_slurm(mmarml_executor **out, const json_t *args)
     be.max_concurrent = max_concurrent;
     be.data = b;
     be.submit = slurm_submit;
+    be.adopt = slurm_adopt;
     be.check = slurm_check;
     be.stop = slurm_stop;
     be.release = slurm_release;

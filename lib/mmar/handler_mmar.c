@@ -35,6 +35,7 @@ typedef struct {
     job_record *jobs;
     size_t njobs, cap;
     double summary_written; /* when summary.txt was last rewritten (wall clock) */
+    int made_root;          /* this run created run_root (a failed start removes it) */
     char best_link[80];     /* where <run_root>/best points now */
 } mmar_handler;
 
@@ -44,9 +45,11 @@ typedef struct {
 
 static const char *const me = "MMARHandler";
 
-/* Make <work_dir>/<run_id>; refuse an existing one. */
-static int make_run_root(mmar_handler *h, mmarml_context *ctx, char **work_dir_out)
+/* Make <work_dir>/<run_id>; refuse an existing one, unless resuming, which needs it. */
+static int make_run_root(mmar_handler *h, mmarml_context *ctx, int resuming,
+                         char **work_dir_out)
 {
+    struct stat st;
     char *mmar = NULL, *run_id = NULL, *work = NULL;
     int rc;
 
@@ -68,6 +71,19 @@ static int make_run_root(mmar_handler *h, mmarml_context *ctx, char **work_dir_o
         rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
         goto done;
     }
+    if (resuming) {
+        if (stat(h->run_root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            rc = mmarml_error_set(MMARML_ENOTFOUND, "%s: nothing to resume: the run root '%s' "
+                                  "%s", me, h->run_root,
+                                  errno == ENOENT ? "does not exist" : "is not a directory");
+            free(h->run_root);
+            h->run_root = NULL;
+            goto done;
+        }
+        *work_dir_out = work;
+        work = NULL;
+        goto done;
+    }
     if (mkdir(work, 0755) != 0 && errno != EEXIST) {
         rc = mmarml_error_set(MMARML_EIO, "%s: cannot create the work dir '%s': %s", me, work,
                               strerror(errno));
@@ -76,14 +92,16 @@ static int make_run_root(mmar_handler *h, mmarml_context *ctx, char **work_dir_o
     if (mkdir(h->run_root, 0755) != 0) {
         rc = errno == EEXIST
                  ? mmarml_error_set(MMARML_EEXISTS, "%s: the run root '%s' already exists: "
-                                    "choose another run_id (--set run_id=...) or remove it",
-                                    me, h->run_root)
+                                    "resume that run (mmarml run --resume with the same "
+                                    "run_id), choose another run_id (--set run_id=...), or "
+                                    "remove it", me, h->run_root)
                  : mmarml_error_set(MMARML_EIO, "%s: cannot create the run root '%s': %s", me,
                                     h->run_root, strerror(errno));
         free(h->run_root);
         h->run_root = NULL;
         goto done;
     }
+    h->made_root = 1;
     *work_dir_out = work;
     work = NULL;
 done:
@@ -118,30 +136,13 @@ static int copy_base_config(mmar_handler *h, mmarml_context *ctx)
     return rc;
 }
 
-static int start_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
+/* A trace that goes to a file goes to <run_root>/trace.txt. */
+static int open_trace(mmar_handler *h, mmarml_context *ctx, const char *how)
 {
-    mmar_handler *h = ud;
-    char *work = NULL, *dest = NULL, *trace = NULL;
-    int rc;
+    char *dest = NULL, *trace = NULL;
+    int rc = MMARML_OK;
 
-    (void)self;
-    if (h->train_config_file != NULL &&
-        (rc = mmarml_context_set_string(ctx, MMARML_KEY_TRAIN_CONFIG_FILE,
-                                        h->train_config_file)) != MMARML_OK)
-        return rc;
-    if ((rc = make_run_root(h, ctx, &work)) != MMARML_OK)
-        return rc;
-    if ((rc = mmarml_context_set_string(ctx, MMARML_KEY_RUN_ROOT, h->run_root)) == MMARML_OK &&
-        (rc = mmarml_context_set_string(ctx, MMARML_KEY_AUTOML_ROOT, work)) == MMARML_OK &&
-        (rc = mmarml_context_set_bool(ctx, MMARML_KEY_KEY_MMAR_CONTENT_ONLY, h->content_only)) ==
-            MMARML_OK &&
-        (h->data_list == NULL ||
-         (rc = mmarml_context_set_string(ctx, MMARML_KEY_DATA_LIST_FILE_NAME, h->data_list)) ==
-             MMARML_OK))
-        rc = copy_base_config(h, ctx);
-    /* a trace that goes to a file goes to <run_root>/trace.txt, now that it exists */
-    if (rc == MMARML_OK &&
-        mmarml_context_get_string(ctx, MMARML_KEY_TRACE_DEST_TYPE, &dest) == MMARML_OK &&
+    if (mmarml_context_get_string(ctx, MMARML_KEY_TRACE_DEST_TYPE, &dest) == MMARML_OK &&
         (strcmp(dest, "file") == 0 || strcmp(dest, "both") == 0)) {
         if (asprintf(&trace, "%s/trace.txt", h->run_root) < 0)
             trace = NULL;
@@ -152,11 +153,80 @@ static int start_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
                                                       trace);
     }
     if (rc == MMARML_OK)
-        mmarml_context_trace(ctx, me, "AutoML started, run root %s", h->run_root);
-    free(work);
+        mmarml_context_trace(ctx, me, "AutoML %s, run root %s", how, h->run_root);
     free(trace);
     mmarml_free(dest);
     return rc;
+}
+
+/* A start that failed leaves nothing behind: the run root goes if this run made it. */
+static void remove_made_root(mmar_handler *h)
+{
+    if (h->made_root && h->run_root != NULL && mmar_remove_tree(h->run_root) == MMARML_OK)
+        h->made_root = 0;
+}
+
+static int shutdown_handler(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    mmar_handler *h = ud;
+    int failed = 0;
+
+    (void)self;
+    if (mmarml_context_get_bool(ctx, MMARML_KEY_RUN_START_FAILED, &failed) == MMARML_OK &&
+        failed) {
+        mmarml_context_close_trace(ctx); /* its file is in the run root */
+        remove_made_root(h);
+    }
+    return MMARML_OK;
+}
+
+static int start_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    mmar_handler *h = ud;
+    char *work = NULL, *train = NULL;
+    int rc, resuming = 0;
+
+    (void)self;
+    mmarml_context_get_bool(ctx, MMARML_KEY_RESUMING, &resuming);
+    if (h->train_config_file != NULL &&
+        (rc = mmarml_context_set_string(ctx, MMARML_KEY_TRAIN_CONFIG_FILE,
+                                        h->train_config_file)) != MMARML_OK)
+        return rc;
+    /* the training config is part of what the run is: a resume checks it did not change */
+    if ((rc = mmar_train_config_path(&train, ctx)) == MMARML_OK) {
+        const char *base = strrchr(train, '/') != NULL ? strrchr(train, '/') + 1 : train;
+        rc = mmar_identity_add(ctx, base, train);
+        free(train);
+    }
+    if (rc != MMARML_OK || (rc = make_run_root(h, ctx, resuming, &work)) != MMARML_OK)
+        return rc;
+    if ((rc = mmarml_context_set_string(ctx, MMARML_KEY_RUN_ROOT, h->run_root)) == MMARML_OK &&
+        (rc = mmarml_context_set_string(ctx, MMARML_KEY_AUTOML_ROOT, work)) == MMARML_OK &&
+        (rc = mmarml_context_set_bool(ctx, MMARML_KEY_KEY_MMAR_CONTENT_ONLY, h->content_only)) ==
+            MMARML_OK &&
+        (h->data_list == NULL ||
+         (rc = mmarml_context_set_string(ctx, MMARML_KEY_DATA_LIST_FILE_NAME, h->data_list)) ==
+             MMARML_OK) &&
+        !resuming) /* a resumed run keeps the copy it started with */
+        rc = copy_base_config(h, ctx);
+    /* a resumed run opens its trace once the journal accepted it (search_space_available):
+     * a refused resume adds nothing to the run root */
+    if (rc == MMARML_OK && !resuming)
+        rc = open_trace(h, ctx, "started");
+    if (rc != MMARML_OK)
+        remove_made_root(h);
+    free(work);
+    return rc;
+}
+
+static int space_available(mmarml_handler *self, mmarml_context *ctx, void *ud)
+{
+    int resuming = 0;
+
+    (void)self;
+    if (mmarml_context_get_bool(ctx, MMARML_KEY_RESUMING, &resuming) == MMARML_OK && resuming)
+        return open_trace(ud, ctx, "resumed");
+    return MMARML_OK;
 }
 
 static int start_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -284,7 +354,8 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         job.status = MMARML_JOB_ERROR;
     if (mmarml_context_get_double(ctx, MMARML_KEY_MMAR_JOB_START, &job.start) != MMARML_OK)
         job.start = mmar_wall_time();
-    job.end = mmar_wall_time();
+    if (mmarml_context_get_double(ctx, MMARML_KEY_JOB_END_TIME, &job.end) != MMARML_OK)
+        job.end = mmar_wall_time();
     if (mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &job.score) != MMARML_OK)
         job.score = MMARML_NO_SCORE_SENTINEL;
     job.kept = 1;
@@ -306,8 +377,8 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     h->jobs[h->njobs++] = job; /* counted before the policy looks at the jobs */
     apply_keep_policy(h, ctx, &h->jobs[h->njobs - 1]);
     summary = NULL;
-    if (job.end - h->summary_written >= SUMMARY_PERIOD_S) {
-        h->summary_written = job.end;
+    if (mmar_wall_time() - h->summary_written >= SUMMARY_PERIOD_S) {
+        h->summary_written = mmar_wall_time();
         summary = summary_text(h);
     }
     if (summary != NULL && asprintf(&path, "%s/summary.txt", h->run_root) >= 0)
@@ -331,11 +402,13 @@ static int end_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
 {
     mmar_handler *h = ud;
     char *summary, *path = NULL;
-    int rc = MMARML_OK;
+    int rc = MMARML_OK, failed = 0;
 
     (void)self;
-    if (h->run_root == NULL)
-        return MMARML_OK;
+    if (h->run_root == NULL ||
+        (mmarml_context_get_bool(ctx, MMARML_KEY_RUN_START_FAILED, &failed) == MMARML_OK &&
+         failed))
+        return MMARML_OK; /* a refused resume changes nothing */
     pthread_mutex_lock(&h->lock);
     summary = summary_text(h);
     pthread_mutex_unlock(&h->lock);
@@ -379,9 +452,11 @@ int mmarml_handler_new_mmar(mmarml_handler **out, const json_t *args)
         .struct_size = sizeof(mmarml_handler_vtable),
         .version = MMARML_HANDLER_VTABLE_VERSION,
         .start_automl = start_automl,
+        .search_space_available = space_available,
         .start_job = start_job,
         .end_job = end_job,
         .end_automl = end_automl,
+        .shutdown = shutdown_handler,
         .destroy = destroy,
     };
     mmar_handler *h;

@@ -1,10 +1,15 @@
 /* MMARStatsHandler (D9): <run_root>/automl_stats_log.json, the search space, every
- * recommendation and every finished job, rewritten atomically after each event.
+ * recommendation and every finished job, replaced atomically (write, fsync, rename). It is
+ * rewritten at most once a second while the run goes on, by a thread of its own (each
+ * rewrite costs O(jobs), so doing it per job made a run quadratic), and at the end. A
+ * resumed run rebuilds it from the journal's replayed end_job events: every job once.
  * StatsHandler: counts per status, the best job and job times, reported at the end. */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,21 +21,95 @@ typedef struct {
     char *path;
     json_t *stats;
     pthread_mutex_t lock; /* end_job runs on job threads */
+    pthread_cond_t changed;
+    pthread_t writer;
+    int writer_started, quit;
+    uint64_t version, written; /* changes made / the last change on disk */
+    int write_error;           /* reported once */
 } stats_handler;
+
+/* The file is rewritten at most this often while the run goes on. */
+#define STATS_PERIOD_S 1.0
 
 static const char *const me = "MMARStatsHandler";
 
-/* Lock held. */
+/* Write what is there now (lock held on entry and exit; released while writing). */
 static int rewrite(stats_handler *s)
 {
-    return s->path != NULL ? mmar_write_json_atomic(s->path, s->stats, 1) : MMARML_OK;
+    uint64_t version = s->version;
+    char *text;
+    int rc;
+
+    if (s->path == NULL || version == s->written)
+        return MMARML_OK;
+    text = json_dumps(s->stats, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    if (text == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    pthread_mutex_unlock(&s->lock);
+    rc = mmar_write_text_atomic(s->path, text, 1);
+    free(text);
+    pthread_mutex_lock(&s->lock);
+    if (rc == MMARML_OK && version > s->written)
+        s->written = version;
+    return rc;
+}
+
+static void changed(stats_handler *s)
+{
+    s->version++;
+    pthread_cond_signal(&s->changed);
+}
+
+/* The writer: after a change, wait out the period since the last write, then write. */
+static void *writer_main(void *arg)
+{
+    stats_handler *s = arg;
+    struct timespec next;
+
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    pthread_mutex_lock(&s->lock);
+    while (!s->quit) {
+        if (s->version == s->written) {
+            pthread_cond_wait(&s->changed, &s->lock);
+            continue;
+        }
+        if (pthread_cond_timedwait(&s->changed, &s->lock, &next) != ETIMEDOUT && !s->quit)
+            continue;
+        if (s->quit)
+            break;
+        if (rewrite(s) != MMARML_OK && !s->write_error)
+            s->write_error = 1; /* end_automl writes again and reports it */
+        clock_gettime(CLOCK_MONOTONIC, &next);
+        next.tv_sec += (time_t)STATS_PERIOD_S;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+static void stop_writer(stats_handler *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->quit = 1;
+    pthread_cond_signal(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    if (s->writer_started)
+        pthread_join(s->writer, NULL);
+    s->writer_started = 0;
+}
+
+static int start_failed(mmarml_context *ctx)
+{
+    int failed = 0;
+
+    return mmarml_context_get_bool(ctx, MMARML_KEY_RUN_START_FAILED, &failed) == MMARML_OK &&
+           failed;
 }
 
 static int stats_start(mmarml_handler *self, mmarml_context *ctx, void *ud)
 {
     stats_handler *s = ud;
     char *run_root = NULL;
-    int rc;
+    int rc, resuming = 0;
 
     (void)self;
     if ((rc = mmar_get_string(ctx, MMARML_KEY_RUN_ROOT, me, &run_root)) != MMARML_OK)
@@ -40,9 +119,27 @@ static int stats_start(mmarml_handler *self, mmarml_context *ctx, void *ud)
     mmarml_free(run_root);
     if (s->path == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    pthread_mutex_lock(&s->lock);
-    rc = rewrite(s);
-    pthread_mutex_unlock(&s->lock);
+    /* a resumed run's file is rewritten once the journal is replayed, not before: a resume
+     * that is refused leaves it as it was */
+    if (mmarml_context_get_bool(ctx, MMARML_KEY_RESUMING, &resuming) != MMARML_OK ||
+        !resuming) {
+        pthread_mutex_lock(&s->lock);
+        s->version++;
+        rc = rewrite(s);
+        pthread_mutex_unlock(&s->lock);
+    }
+    if (rc == MMARML_OK && !s->writer_started) {
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_destroy(&s->changed);
+        pthread_cond_init(&s->changed, &attr);
+        pthread_condattr_destroy(&attr);
+        s->quit = 0;
+        if (pthread_create(&s->writer, NULL, writer_main, s) != 0)
+            return mmarml_error_set(MMARML_ERROR, "%s: cannot start its writer thread", me);
+        s->writer_started = 1;
+    }
     return rc;
 }
 
@@ -59,9 +156,9 @@ static int stats_space(mmarml_handler *self, mmarml_context *ctx, void *ud)
         return rc;
     pthread_mutex_lock(&s->lock);
     json_object_set_new(s->stats, "search_space", j);
-    rc = rewrite(s);
+    changed(s);
     pthread_mutex_unlock(&s->lock);
-    return rc;
+    return MMARML_OK;
 }
 
 static int stats_recs(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -81,9 +178,9 @@ static int stats_recs(mmarml_handler *self, mmarml_context *ctx, void *ud)
             MMARML_OK)
             json_array_append_new(json_object_get(s->stats, "recommendations"), r);
     }
-    rc = rewrite(s);
+    changed(s);
     pthread_mutex_unlock(&s->lock);
-    return rc;
+    return MMARML_OK;
 }
 
 static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -92,10 +189,10 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     char *name = NULL, *worker = NULL, *status = NULL, start[40], end[40];
     void *rec = NULL;
     json_t *concrete = NULL, *job;
-    double score = MMARML_NO_SCORE_SENTINEL, t0 = 0;
+    double score = MMARML_NO_SCORE_SENTINEL, t0 = 0, t1 = 0;
     char *cluster = NULL;
-    int64_t exit_status = 0;
-    int have_exit, rc;
+    int64_t exit_status = 0, attempt = 1;
+    int have_exit;
 
     (void)self;
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
@@ -109,11 +206,15 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     have_exit = mmarml_context_get_int(ctx, MMARML_KEY_PROCESS_EXIT_STATUS, &exit_status) ==
                 MMARML_OK;
     mmar_format_time(start, sizeof(start), t0);
-    mmar_format_time(end, sizeof(end), mmar_wall_time());
+    if (mmarml_context_get_double(ctx, MMARML_KEY_JOB_END_TIME, &t1) != MMARML_OK)
+        t1 = mmar_wall_time();
+    mmar_format_time(end, sizeof(end), t1);
+    mmarml_context_get_int(ctx, MMARML_KEY_JOB_ATTEMPT, &attempt);
     job = json_pack("{s:s?, s:s?, s:I, s:O?, s:s?, s:f, s:s, s:s}", "job", name, "worker",
                     worker, "rec_id", (json_int_t)mmarml_recommendation_id(rec), "concrete",
                     concrete, "status", status, "score", score, "start", start, "end", end);
     if (job != NULL) {
+        json_object_set_new(job, "attempt", json_integer(attempt));
         json_object_set_new(job, "exit_code",
                             have_exit && exit_status >= 0 ? json_integer(exit_status)
                                                           : json_null());
@@ -138,9 +239,9 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     pthread_mutex_lock(&s->lock);
     json_array_append_new(json_object_get(s->stats, "jobs"), job);
-    rc = rewrite(s);
+    changed(s);
     pthread_mutex_unlock(&s->lock);
-    return rc;
+    return MMARML_OK;
 }
 
 static int stats_end(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -149,8 +250,11 @@ static int stats_end(mmarml_handler *self, mmarml_context *ctx, void *ud)
     int rc;
 
     (void)self;
-    (void)ctx;
+    stop_writer(s);
+    if (start_failed(ctx))
+        return MMARML_OK; /* a refused resume changes nothing; a new run's root goes */
     pthread_mutex_lock(&s->lock);
+    s->version++; /* the final file is written whatever the writer managed */
     rc = rewrite(s);
     pthread_mutex_unlock(&s->lock);
     return rc;
@@ -160,9 +264,11 @@ static void stats_destroy(void *ud)
 {
     stats_handler *s = ud;
 
+    stop_writer(s);
     free(s->file_name);
     free(s->path);
     json_decref(s->stats);
+    pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     free(s);
 }
@@ -191,6 +297,7 @@ int mmarml_handler_new_mmar_stats(mmarml_handler **out, const json_t *args)
     if (s == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->changed, NULL);
     s->stats = json_pack("{s:n, s:[], s:[]}", "search_space", "recommendations", "jobs");
     if ((rc = mmarml_args_check(args, me, allowed)) == MMARML_OK &&
         (rc = mmarml_args_get_string(args, me, "stats_file_name", "automl_stats_log.json",

@@ -183,3 +183,51 @@ int mmar_remove_tree(const char *path)
         rc = mmarml_error_set(MMARML_EIO, "cannot remove '%s': %s", path, strerror(errno));
     return rc;
 }
+
+int mmar_file_digest(char out[32], const char *path)
+{
+    uint64_t h = 1469598103934665603ULL;
+    unsigned char buf[8192];
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+    if (fd < 0)
+        return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
+                                "cannot read '%s': %s", path, strerror(errno));
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+        ssize_t i;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            int err = errno;
+            close(fd);
+            return mmarml_error_set(MMARML_EIO, "cannot read '%s': %s", path, strerror(err));
+        }
+        for (i = 0; i < n; i++) {
+            h ^= buf[i];
+            h *= 1099511628211ULL;
+        }
+    }
+    close(fd);
+    snprintf(out, 32, "fnv1a64:%016llx", (unsigned long long)h);
+    return MMARML_OK;
+}
+
+int mmar_identity_add(mmarml_context *ctx, const char *name, const char *path)
+{
+    json_t *identity = NULL;
+    char digest[32];
+    int rc = mmar_file_digest(digest, path);
+
+    if (rc != MMARML_OK)
+        return rc;
+    if (mmarml_context_get_json(ctx, MMARML_KEY_RUN_IDENTITY, &identity) != MMARML_OK ||
+        !json_is_object(identity)) {
+        json_decref(identity);
+        identity = json_object();
+    }
+    json_object_set_new(identity, name, json_string(digest));
+    rc = mmarml_context_set_json(ctx, MMARML_KEY_RUN_IDENTITY, identity);
+    json_decref(identity);
+    return rc;
+}

@@ -23,6 +23,11 @@ void mmar_format_time(char *buf, size_t n, double t);
 double mmar_wall_time(void);
 /* CLOCK_MONOTONIC in seconds, for intervals. */
 double mmar_monotonic_time(void);
+/* "fnv1a64:<16 hex digits>" of a file's bytes: what tells a resume that a config changed
+ * (not a defence against a forger). MMARML_ENOTFOUND / MMARML_EIO naming the file. */
+int mmar_file_digest(char out[32], const char *path);
+/* Add {name: digest of path} to the run's identity (`_runIdentity`). */
+int mmar_identity_add(mmarml_context *ctx, const char *name, const char *path);
 /* rm -rf of a job MMAR (never follows symlinks out of it). */
 int mmar_remove_tree(const char *path);
 
