@@ -3,12 +3,14 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mmarml.h"
@@ -137,7 +139,10 @@ static int prepare_job(base_executor *x, const mmarml_recommendation *rec, mmarm
         rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
         goto done;
     }
-    if (mmarml_context_get_type(job, MMARML_KEY_RESUMED_JOB) != MMARML_PROP_NONE &&
+    /* a resumed run also meets job MMARs whose start its journal lost (a machine crash
+     * before the start record reached the disk): they are made anew the same way */
+    if ((mmarml_context_get_type(job, MMARML_KEY_RESUMED_JOB) != MMARML_PROP_NONE ||
+         mmarml_context_get_type(job, MMARML_KEY_RESUMING) != MMARML_PROP_NONE) &&
         (rc = clear_interrupted(me, job_root, job)) != MMARML_OK)
         goto done;
     /* without MMARHandler's `_automlRoot`, at least never copy the run root into itself */
@@ -409,6 +414,53 @@ static int run_job(base_executor *x, mmarml_context *job, const char *job_root,
     return rc == MMARML_OK ? rc : mmarml_error_set(rc, "%s", message);
 }
 
+/* A job that ran when the run died, whose round script ended before the run did: the local
+ * guard wrote its wait status into the job MMAR. 1 with *end (and *job_root) when so; a
+ * death by SIGTERM or SIGKILL is taken for our own stop, and the job runs again. */
+static int ended_meanwhile(base_executor *x, mmarml_context *job, char **job_root,
+                           mmar_job_end *end)
+{
+    char *run_root = NULL, *name = NULL, *path = NULL;
+    FILE *f = NULL;
+    int status = 0, found = 0;
+
+    *job_root = NULL;
+    if (mmarml_context_get_type(job, MMARML_KEY_RESUMED_JOB) == MMARML_PROP_NONE ||
+        mmarml_context_get_string(job, MMARML_KEY_RUN_ROOT, &run_root) != MMARML_OK ||
+        mmarml_context_get_string(job, MMARML_KEY_JOB_NAME, &name) != MMARML_OK)
+        goto done;
+    if (asprintf(job_root, "%s/%s", run_root, name) < 0 ||
+        asprintf(&path, "%s/%s", *job_root, MMAR_EXIT_RECORD) < 0) {
+        path = NULL;
+        goto done;
+    }
+    f = fopen(path, "re");
+    if (f != NULL && fscanf(f, "%d", &status) == 1 &&
+        !(WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGKILL))) {
+        found = 1;
+        end->status = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? MMARML_JOB_OK
+                                                                     : MMARML_JOB_FAILED;
+        end->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        end->signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        mmarml_context_set_string(job, MMARML_KEY_JOB_MMAR_ROOT, *job_root);
+        mmarml_context_trace(job, x->be.name, "the round script had ended (%s %d) when the "
+                             "run died: its outcome is taken, it does not run again",
+                             end->signal ? "signal" : "exit", end->signal ? end->signal
+                                                                           : end->exit_code);
+    }
+done:
+    if (f != NULL)
+        fclose(f);
+    if (!found) {
+        free(*job_root);
+        *job_root = NULL;
+    }
+    free(path);
+    mmarml_free(run_root);
+    mmarml_free(name);
+    return found;
+}
+
 /* A resumed job the cluster may still run: its job MMAR is in use there, leave it be. */
 static int adoptable(base_executor *x, mmarml_context *job)
 {
@@ -449,8 +501,12 @@ static int execute(int *status, double *score, mmarml_executor *self,
     if (x->manager == NULL)
         return mmarml_error_set(MMARML_EMISUSE, "%s: execute before determine_search_space",
                                 x->be.name);
-    rc = adoptable(x, job) ? adopted_job_root(x, job, &job_root)
-                           : prepare_job(x, rec, job, &job_root);
+    if (adoptable(x, job))
+        rc = adopted_job_root(x, job, &job_root);
+    else if ((rc = ended_meanwhile(x, job, &job_root, &end)) == 1)
+        goto scored; /* the trainer ended after the run died: its outcome, not a rerun */
+    else
+        rc = prepare_job(x, rec, job, &job_root);
     if (rc != MMARML_OK)
         return rc;
     if (x->be.run_inline != NULL) {
@@ -459,7 +515,9 @@ static int execute(int *status, double *score, mmarml_executor *self,
         return rc;
     }
     rc = run_job(x, job, job_root, &end, &aborted);
-    if (rc == MMARML_OK) {
+scored:
+    if (rc == MMARML_OK || rc == 1) {
+        rc = MMARML_OK;
         if (end.exit_code >= 0 || end.signal != 0)
             mmarml_context_set_int(job, MMARML_KEY_PROCESS_EXIT_STATUS,
                                    end.signal != 0 ? -end.signal : end.exit_code);

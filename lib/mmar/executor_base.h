@@ -44,6 +44,10 @@ typedef struct mmar_backend {
     void (*destroy)(void *data);
 } mmar_backend;
 
+/* A file in the job MMAR where the local guard writes the round script's wait status when
+ * it ends: a resumed run takes that outcome instead of training again. */
+#define MMAR_EXIT_RECORD ".mmarml_exit_status"
+
 /* Seconds a polled scheduler may fail to answer about a job before the job is given up as
  * lost (status `error`): long enough for a controller restart or failover. */
 #define MMAR_UNREACHABLE_LIMIT_S 600.0

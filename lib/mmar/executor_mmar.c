@@ -24,14 +24,15 @@ static int local_submit(void **run, void *data, mmarml_context *job, const char 
                         char *const env[])
 {
     local_backend *b = data;
-    char *script = NULL, *log = NULL, *name = NULL;
+    char *script = NULL, *log = NULL, *name = NULL, *exit_record = NULL;
     char *argv[2] = {NULL, NULL};
     mmar_process *p = NULL;
     int rc;
 
     if (asprintf(&script, "%s/commands/automl_train_round.sh", job_root) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    if (asprintf(&log, "%s/log.txt", job_root) < 0) {
+    if (asprintf(&log, "%s/log.txt", job_root) < 0 ||
+        asprintf(&exit_record, "%s/%s", job_root, MMAR_EXIT_RECORD) < 0) {
         free(script);
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     }
@@ -41,9 +42,10 @@ static int local_submit(void **run, void *data, mmarml_context *job, const char 
         rc = mmarml_error_set(MMARML_ENOTFOUND, "%s: round script '%s' is missing or not "
                               "executable: %s", me, script, strerror(errno));
     else
-        rc = mmar_process_spawn(&p, argv, env, job_root, b->output, log, name);
+        rc = mmar_process_spawn(&p, argv, env, job_root, b->output, log, name, exit_record);
     free(script);
     free(log);
+    free(exit_record);
     mmarml_free(name);
     *run = p;
     return rc;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -73,15 +74,186 @@ void mmar_process_free(mmar_process *p)
     free(p);
 }
 
-int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[],
-                       const char *cwd, int output, const char *log_path, const char *prefix)
+/*
+ * No trainer outlives us. Each trainer runs under a guard: a child of ours (forked, never
+ * exec'd) that leads the job's process group, starts the trainer in it, and waits for
+ * either the trainer's end, which it reports as its own exit status, or for the end of
+ * this process, seen as end-of-file on the lifeline, a pipe whose write end only this
+ * process holds (close-on-exec, and closed by every guard). Then it stops the whole group:
+ * SIGTERM, SIGKILL after GUARD_GRACE_S. This holds for kill -9, the OOM killer and a crash
+ * alike, where no handler of ours runs. Between fork and exec only async-signal-safe calls
+ * are made.
+ */
+#define GUARD_GRACE_S 10
+
+static int lifeline[2] = {-1, -1};
+static pthread_once_t lifeline_once = PTHREAD_ONCE_INIT;
+
+static void lifeline_init(void)
 {
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t attr;
+    if (pipe2(lifeline, O_CLOEXEC) != 0)
+        lifeline[0] = lifeline[1] = -1;
+}
+
+/* Guard and trainer: every disposition default, nothing blocked. */
+static void reset_signals(void)
+{
+    struct sigaction sa;
+    sigset_t none;
+    int sig;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    for (sig = 1; sig < NSIG; sig++)
+        sigaction(sig, &sa, NULL); /* SIGKILL, SIGSTOP and the libc ones refuse: fine */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void ignore_signal(int sig)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    sigaction(sig, &sa, NULL);
+}
+
+typedef struct {
+    char *const *argv;
+    char *const *envp;
+    const char *cwd;
+    int out_fd;  /* stdout and stderr, or -1 for /dev/null */
+    int err_w;   /* write end of the exec-error pipe (close-on-exec) */
+    int life_r;  /* read end of the lifeline */
+    const char *exit_record; /* where the trainer's wait status is written, or NULL */
+} guard_args;
+
+/* The trainer, in the guard's process group: exec or report why not. */
+static void trainer_child(const guard_args *g)
+{
+    int null_fd = open("/dev/null", O_RDWR);
+    int e;
+
+    reset_signals();
+    if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 ||
+        dup2(g->out_fd >= 0 ? g->out_fd : null_fd, STDOUT_FILENO) < 0 ||
+        dup2(g->out_fd >= 0 ? g->out_fd : null_fd, STDERR_FILENO) < 0 || dup2(g->err_w, 3) < 0 ||
+        fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+        goto fail;
+    /* the trainer sees none of our descriptors, nor any other of the host's */
+    syscall(SYS_close_range, 4U, ~0U, 0U);
+    if (chdir(g->cwd) != 0)
+        goto fail;
+    execve(g->argv[0], g->argv, g->envp);
+fail:
+    e = errno;
+    if (write(3, &e, sizeof(e)) < 0) {
+        /* nothing more can be said */
+    }
+    _exit(127);
+}
+
+/* Write the trainer's wait status as decimal text (async-signal-safe: no stdio). A run
+ * that died after the trainer ended reads it on resume instead of training again. */
+static void record_exit(const char *path, int status)
+{
+    char buf[16];
+    size_t n = sizeof(buf);
+    unsigned v = (unsigned)status;
+    int fd;
+
+    if (path == NULL)
+        return;
+    buf[--n] = '\n';
+    do {
+        buf[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0 && n > 0);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return;
+    if (write(fd, buf + n, sizeof(buf) - n) < 0) {
+        /* then the job runs again on resume */
+    }
+    close(fd);
+}
+
+/* End as the trainer ended: the same exit code, or the same signal. */
+static void exit_like(int status)
+{
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        struct sigaction sa;
+        sigset_t set;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = SIG_DFL;
+        sigaction(sig, &sa, NULL);
+        sigemptyset(&set);
+        sigaddset(&set, sig);
+        sigprocmask(SIG_UNBLOCK, &set, NULL);
+        kill(getpid(), sig);
+        _exit(128 + sig);
+    }
+    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+}
+
+static void guard_child(const guard_args *g)
+{
+    pid_t trainer;
+    int status = 0, pidfd;
+
+    setpgid(0, 0);
+    reset_signals();
+    if (lifeline[1] >= 0)
+        close(lifeline[1]); /* only the host holds it: its end is our signal */
+    trainer = fork();
+    if (trainer < 0)
+        _exit(127);
+    if (trainer == 0)
+        trainer_child(g);
+    /* an abort's SIGTERM to the group is for the trainer: the guard stays to report */
+    ignore_signal(SIGTERM);
+    ignore_signal(SIGINT);
+    ignore_signal(SIGHUP);
+    /* keep only the lifeline (as fd 3): a guard holding the host's descriptors would hold
+     * the journal's lock and other jobs' pipes after the host died */
+    if (dup2(g->life_r, 3) < 0)
+        _exit(127);
+    syscall(SYS_close_range, 4U, ~0U, 0U);
+    pidfd = (int)syscall(SYS_pidfd_open, trainer, 0);
+    for (;;) {
+        struct pollfd fds[2] = {{3, POLLIN, 0}, {pidfd, POLLIN, 0}};
+        int n = poll(fds, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+        if (waitpid(trainer, &status, WNOHANG) == trainer) {
+            record_exit(g->exit_record, status);
+            exit_like(status);
+        }
+        if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            int waited;
+            kill(0, SIGTERM); /* the host is gone: nobody will read the result */
+            for (waited = 0; waited < GUARD_GRACE_S * 10; waited++) {
+                if (waitpid(trainer, &status, WNOHANG) == trainer)
+                    break;
+                poll(NULL, 0, 100);
+            }
+            kill(0, SIGKILL); /* the rest of the group, and the guard */
+            _exit(137);
+        }
+    }
+}
+
+int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[],
+                       const char *cwd, int output, const char *log_path, const char *prefix,
+                       const char *exit_record)
+{
     mmar_process *p;
-    int pipefd[2] = {-1, -1}, log_fd = -1, rc;
+    int pipefd[2] = {-1, -1}, errpipe[2] = {-1, -1}, log_fd = -1, rc, err = 0;
+    guard_args g;
+    ssize_t n;
 
     *out = NULL;
+    pthread_once(&lifeline_once, lifeline_init);
     p = calloc(1, sizeof(*p));
     if (p == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "out of memory starting %s", argv[0]);
@@ -89,6 +261,10 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     p->output = output;
     snprintf(p->prefix, sizeof(p->prefix), "%s", prefix != NULL ? prefix : "");
     p->kill_at = -1;
+    if (lifeline[0] < 0) {
+        mmar_process_free(p);
+        return mmarml_error_set(MMARML_EIO, "cannot start '%s': no lifeline pipe", argv[0]);
+    }
     if (output & MMAR_OUT_FILE) {
         log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) {
@@ -98,44 +274,58 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
             return rc;
         }
     }
-    if ((output & MMAR_OUT_CONSOLE) && pipe2(pipefd, O_CLOEXEC) != 0) {
+    if (((output & MMAR_OUT_CONSOLE) && pipe2(pipefd, O_CLOEXEC) != 0) ||
+        pipe2(errpipe, O_CLOEXEC) != 0) {
         rc = mmarml_error_set(MMARML_EIO, "pipe: %s", strerror(errno));
         if (log_fd >= 0)
             close(log_fd);
+        if (pipefd[0] >= 0) {
+            close(pipefd[0]);
+            close(pipefd[1]);
+        }
         mmar_process_free(p);
         return rc;
     }
-
-    posix_spawn_file_actions_init(&fa);
-    mmar_spawnattr_init_clean(&attr);
-    if (pipefd[1] >= 0) {
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
-    } else if (log_fd >= 0) {
-        posix_spawn_file_actions_adddup2(&fa, log_fd, STDOUT_FILENO);
-        posix_spawn_file_actions_adddup2(&fa, log_fd, STDERR_FILENO);
-    } else {
-        posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    }
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    /* the trainer sees none of our descriptors, nor any other of the host's */
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawn_file_actions_addchdir_np(&fa, cwd);
-    rc = posix_spawn(&p->pid, argv[0], &fa, &attr, argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    g.argv = argv;
+    g.envp = envp;
+    g.cwd = cwd;
+    g.out_fd = pipefd[1] >= 0 ? pipefd[1] : log_fd;
+    g.err_w = errpipe[1];
+    g.life_r = lifeline[0];
+    g.exit_record = exit_record;
+    p->pid = fork();
+    if (p->pid == 0)
+        guard_child(&g);
+    if (p->pid < 0)
+        err = errno;
+    else
+        setpgid(p->pid, p->pid); /* also here: no kill(-pid) may come before the child's */
+    close(errpipe[1]);
     if (pipefd[1] >= 0)
         close(pipefd[1]);
-    if (rc != 0) {
-        p->pid = 0;
+    /* the trainer's exec: end-of-file when it worked, its errno when it did not */
+    if (p->pid > 0) {
+        while ((n = read(errpipe[0], &err, sizeof(err))) < 0 && errno == EINTR)
+            ;
+        if (n != sizeof(err))
+            err = 0;
+    }
+    close(errpipe[0]);
+    if (p->pid < 0 || err != 0) {
+        if (p->pid > 0) { /* the guard reports 127: reap it here */
+            while (waitpid(p->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            p->reaped = 1;
+        } else {
+            p->pid = 0;
+        }
         if (pipefd[0] >= 0)
             close(pipefd[0]);
         if (log_fd >= 0)
             close(log_fd);
         mmar_process_free(p);
         return mmarml_error_set(MMARML_EIO, "cannot start '%s' in '%s': %s", argv[0], cwd,
-                                strerror(rc));
+                                strerror(err));
     }
     p->out_fd = pipefd[0];
     p->log_fd = pipefd[0] >= 0 ? log_fd : -1;

@@ -23,11 +23,14 @@ void mmar_spawnattr_init_clean(posix_spawnattr_t *attr);
 
 /*
  * Start argv[0] (a path, run directly: no shell) in `cwd`, in a new process group, with
- * `envp`, signal mask and dispositions reset, and every descriptor above 2 closed.
- * Returns 0, or -1 with mmarml_error_set() called.
+ * `envp`, signal mask and dispositions reset, and every descriptor above 2 closed. It runs
+ * under a guard process that leads the group and stops it when this process dies (see
+ * process.c), and that writes the trainer's wait status to `exit_record` (if not NULL) when
+ * it ends. Returns 0, or a negative code with mmarml_error_set() called.
  */
 int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[],
-                       const char *cwd, int output, const char *log_path, const char *prefix);
+                       const char *cwd, int output, const char *log_path, const char *prefix,
+                       const char *exit_record);
 /* Wait until the process ends, `timeout_s` passes (< 0: no limit) or `wake_fd` (-1: none)
  * becomes readable (it is not read). Forwards output and sends the SIGKILL that
  * mmar_process_stop() scheduled. Returns 1 when it ended: the whole group is then killed,
