@@ -327,6 +327,30 @@ static void sync_parent_dir(const char *path)
     free(dir);
 }
 
+/* A journal that exists but is empty records no run (its writer died before the header):
+ * a new run may take it over, once it holds the lock. -1 with errno EEXIST otherwise. */
+static int take_over_empty(const char *path, int flags)
+{
+    struct flock fl;
+    struct stat st;
+    int fd = open(path, flags);
+
+    if (fd < 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_OFD_SETLK, &fl) != 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size != 0) {
+        close(fd);
+        errno = EEXIST;
+        return -1;
+    }
+    return fd;
+}
+
 int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, json_t **records)
 {
     mmarml__journal *j;
@@ -343,6 +367,8 @@ int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, js
     }
     pthread_mutex_init(&j->lock, NULL);
     j->fd = open(path, flags | (resume ? 0 : O_CREAT | O_EXCL), 0644);
+    if (j->fd < 0 && !resume && errno == EEXIST)
+        j->fd = take_over_empty(path, flags);
     if (j->fd < 0) {
         int err = errno;
         if (!resume && err == EEXIST)

@@ -1,0 +1,686 @@
+/* The run journal and resume through the public API: records, torn and corrupt journals, the
+ * single-writer lock, identity checks, finished runs, retries, outcomes while stopping, notes
+ * and resumed jobs, and runs killed (SIGKILL, in a child) at random moments and resumed,
+ * which must make exactly the recommendations of the run left alone. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* ---- fixtures ---- */
+
+static char *tmp_journal(void)
+{
+    char dir[] = "/tmp/mmarml-journal-XXXXXX", *path = NULL;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_int_ge(asprintf(&path, "%s/journal.mmarml", dir), 0);
+    return path;
+}
+
+static void remove_journal(char *path)
+{
+    char *slash = strrchr(path, '/');
+
+    unlink(path);
+    *slash = '\0';
+    rmdir(path);
+    free(path);
+}
+
+static off_t file_size(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/* An executor whose score is a function of the values alone (a deterministic trainer),
+ * optionally slow, failing a given number of first attempts, stopping the run, noting a
+ * cluster id, or blocking until aborted. */
+typedef struct {
+    useconds_t delay_us;
+    int fail_attempts;   /* attempts below this fail */
+    int stop_at_job;     /* job number whose execute asks the run to stop (then ends ok) */
+    int note_and_block;  /* note cluster_job_id = "<job name>" and block until aborted */
+    pthread_mutex_t lock;
+    unsigned executed;
+    char resumed_seen[256]; /* "<job>:<cluster_job_id>" of a resumed job it got */
+} det_exec;
+
+static int det_determine(mmarml_search_space **out, mmarml_executor *self,
+                         mmarml_context *ctx, void *ud)
+{
+    (void)self, (void)ctx, (void)ud;
+    *out = tu_space();
+    return MMARML_OK;
+}
+
+static double det_score(const mmarml_recommendation *rec)
+{
+    const double *v = mmarml_recommendation_values(rec);
+
+    return -fabs(log10(v[0]) + 2) - 0.1 * fabs(v[2] - 5) + 0.05 * v[1];
+}
+
+static int det_execute(int *status, double *score, mmarml_executor *self,
+                       const mmarml_recommendation *rec, mmarml_context *job, void *ud)
+{
+    det_exec *d = ud;
+    int64_t attempt = 1;
+    char *name = NULL;
+    json_t *resumed = NULL;
+
+    (void)self;
+    mmarml_context_get_int(job, MMARML_KEY_JOB_ATTEMPT, &attempt);
+    mmarml_context_get_string(job, MMARML_KEY_JOB_NAME, &name);
+    pthread_mutex_lock(&d->lock);
+    d->executed++;
+    if (mmarml_context_get_json(job, MMARML_KEY_RESUMED_JOB, &resumed) == MMARML_OK) {
+        const char *id = json_string_value(
+            json_object_get(json_object_get(resumed, "notes"), "cluster_job_id"));
+        snprintf(d->resumed_seen, sizeof(d->resumed_seen), "%s:%s", name, id ? id : "");
+        json_decref(resumed);
+    }
+    pthread_mutex_unlock(&d->lock);
+    if (d->note_and_block && name != NULL) {
+        int aborted = 0;
+        ck_ok(mmarml_job_note(job, "cluster_job_id", name));
+        while (!aborted) {
+            usleep(1000);
+            mmarml_context_get_bool(job, MMARML_KEY_JOB_ABORTED, &aborted);
+        }
+        mmarml_free(name);
+        *status = MMARML_JOB_ABORTED;
+        return MMARML_OK;
+    }
+    if (d->stop_at_job > 0 && name != NULL &&
+        strstr(name, "_J") != NULL && atoi(strstr(name, "_J") + 2) == d->stop_at_job)
+        mmarml_context_stop_work(job, "test", "stop while this job ends ok");
+    mmarml_free(name);
+    if (d->delay_us)
+        usleep(d->delay_us);
+    if (attempt <= d->fail_attempts) {
+        *status = MMARML_JOB_FAILED;
+        return MMARML_OK;
+    }
+    *score = det_score(rec);
+    *status = MMARML_JOB_OK;
+    return MMARML_OK;
+}
+
+static mmarml_executor *det_executor(det_exec *d)
+{
+    mmarml_executor_vtable vt = MMARML_EXECUTOR_VTABLE_INIT;
+    mmarml_executor *exe = NULL;
+
+    vt.determine_search_space = det_determine;
+    vt.execute = det_execute;
+    ck_ok(mmarml_executor_new(&exe, &vt, d));
+    return exe;
+}
+
+static void det_init(det_exec *d)
+{
+    memset(d, 0, sizeof(*d));
+    pthread_mutex_init(&d->lock, NULL);
+}
+
+enum { CTL_RANDOM, CTL_GRID, CTL_REINFORCE, CTL_TPE, CTL_COUNT };
+
+static mmarml_controller *make_controller(int kind, uint64_t rounds)
+{
+    mmarml_controller *ctl = NULL;
+
+    switch (kind) {
+    case CTL_RANDOM:
+        ck_ok(mmarml_controller_new_random(&ctl, rounds, 11));
+        break;
+    case CTL_GRID:
+        ck_ok(mmarml_controller_new_grid(&ctl, 3, rounds));
+        break;
+    case CTL_REINFORCE:
+        ck_ok(mmarml_controller_new_reinforce(&ctl, rounds, 11, 0.1));
+        break;
+    default:
+        ck_ok(mmarml_controller_new_tpe(&ctl, rounds, 11, 5));
+        break;
+    }
+    return ctl;
+}
+
+typedef struct {
+    const char *journal;
+    const char *workers;
+    int resume;
+    uint32_t max_retries;
+    uint64_t max_jobs;
+    json_t *identity; /* borrowed; NULL: none */
+} run_opts;
+
+/* Run an engine; returns its code; *reason the end reason. */
+static int run_engine(const run_opts *ro, mmarml_controller *ctl, det_exec *d, tu_recorder *rec,
+                      int *reason)
+{
+    mmarml_engine_options o = tu_options(ro->workers);
+    mmarml_executor *exe = det_executor(d);
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_handler *h = rec != NULL ? tu_recording_handler(rec) : NULL;
+    int rc;
+
+    o.journal = ro->journal;
+    o.resume = ro->resume;
+    o.max_retries = ro->max_retries;
+    o.max_jobs = ro->max_jobs;
+    ck_ok(mmarml_engine_new(&e, ctl, exe, &o));
+    if (h != NULL)
+        ck_ok(mmarml_engine_add_handler(e, h));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    if (ro->identity != NULL)
+        ck_ok(mmarml_context_set_json(ctx, MMARML_KEY_RUN_IDENTITY, ro->identity));
+    rc = mmarml_engine_run(e, ctx);
+    if (reason != NULL)
+        *reason = mmarml_engine_end_reason(e);
+    mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
+    mmarml_handler_unref(h);
+    mmarml_executor_unref(exe);
+    return rc;
+}
+
+static json_t *read_journal(const char *path)
+{
+    json_t *recs = NULL;
+
+    ck_ok(mmarml_journal_read(&recs, path, NULL));
+    return recs;
+}
+
+static size_t count_type(const json_t *recs, const char *type)
+{
+    const json_t *r;
+    size_t i, n = 0;
+
+    json_array_foreach(recs, i, r) n +=
+        strcmp(json_string_value(json_object_get(r, "t")), type) == 0;
+    return n;
+}
+
+/* The final outcomes in completion order as text: "job=<values> score" lines. */
+static char *outcome_sequence(const json_t *recs)
+{
+    json_t *starts = json_object();
+    const json_t *r;
+    size_t i, len = 0;
+    char *out = calloc(1, 1);
+
+    json_array_foreach(recs, i, r)
+    {
+        const char *t = json_string_value(json_object_get(r, "t"));
+        const char *job = json_string_value(json_object_get(r, "job"));
+        if (strcmp(t, "start") == 0) {
+            json_object_set(starts, job, json_object_get(r, "rec"));
+        } else if (strcmp(t, "end") == 0 && !json_is_true(json_object_get(r, "retry"))) {
+            char *values = json_dumps(json_object_get(json_object_get(starts, job), "values"),
+                                      JSON_SORT_KEYS | JSON_COMPACT | JSON_REAL_PRECISION(17));
+            char *line = NULL;
+            ck_assert_int_ge(asprintf(&line, "%s %s %.17g\n", values,
+                                      json_string_value(json_object_get(r, "status")),
+                                      json_number_value(json_object_get(r, "score"))),
+                             0);
+            out = realloc(out, len + strlen(line) + 1);
+            memcpy(out + len, line, strlen(line) + 1);
+            len += strlen(line);
+            free(line);
+            free(values);
+        }
+    }
+    json_decref(starts);
+    return out;
+}
+
+/* ---- the format ---- */
+
+START_TEST(records_of_a_run)
+{
+    char *path = tmp_journal();
+    run_opts ro = {path, "0:1", 0, 0, 0, NULL};
+    det_exec d;
+    json_t *recs;
+    size_t torn = 1;
+    int reason;
+
+    det_init(&d);
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 12), &d, NULL, &reason));
+    ck_ok(mmarml_journal_read(&recs, path, &torn));
+    ck_assert_uint_eq(torn, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(recs, 0), "t")),
+                     "header");
+    ck_assert_ptr_nonnull(json_object_get(json_array_get(recs, 0), "space"));
+    ck_assert_uint_eq(count_type(recs, "start"), 12);
+    ck_assert_uint_eq(count_type(recs, "end"), 12);
+    ck_assert_uint_eq(count_type(recs, "end_run"), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(recs, json_array_size(recs) - 1), "t")),
+                     "end_run");
+    json_decref(recs);
+    remove_journal(path);
+}
+END_TEST
+
+START_TEST(torn_tail_ignored_damage_refused)
+{
+    static const char cut_short[] = "J1 120 0badf00d {\"t\":\"end\",\"job\":\"W";
+    char *path = tmp_journal();
+    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    det_exec d;
+    json_t *recs, *again;
+    size_t torn = 0;
+    FILE *f;
+    off_t size;
+    int fd;
+
+    det_init(&d);
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL));
+    recs = read_journal(path);
+    size = file_size(path);
+    /* a record cut short: what a writer killed in the middle leaves */
+    f = fopen(path, "a");
+    fputs(cut_short, f);
+    fclose(f);
+    ck_ok(mmarml_journal_read(&again, path, &torn));
+    ck_assert_uint_eq(torn, strlen(cut_short));
+    ck_assert(json_equal(recs, again));
+    json_decref(again);
+    /* one flipped byte inside an earlier record, with whole records after it */
+    ck_assert_int_eq(truncate(path, size), 0);
+    fd = open(path, O_RDWR);
+    ck_assert_int_eq(pwrite(fd, "#", 1, size / 2), 1);
+    close(fd);
+    ck_assert_int_eq(mmarml_journal_read(&again, path, NULL), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "corrupt"));
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "byte"));
+    /* and a resume of it changes nothing */
+    ro.resume = 1;
+    ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL),
+                     MMARML_EINVAL);
+    ck_assert_int_eq(file_size(path), size);
+    json_decref(recs);
+    remove_journal(path);
+}
+END_TEST
+
+START_TEST(foreign_missing_existing_and_live)
+{
+    char *path = tmp_journal(), host[256] = "", pid[32];
+    run_opts ro = {path, "0", 1, 0, 0, NULL};
+    det_exec d;
+    FILE *f;
+
+    det_init(&d);
+    /* nothing to resume */
+    ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 2), &d, NULL, NULL),
+                     MMARML_ENOTFOUND);
+    ck_assert_int_eq(file_size(path), -1);
+    /* not ours */
+    f = fopen(path, "w");
+    fputs("hello, this is somebody's file\n", f);
+    fclose(f);
+    ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 2), &d, NULL, NULL),
+                     MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "not an mmarml journal"));
+    ck_assert_int_eq(file_size(path), 31);
+    /* a new run does not overwrite a journal */
+    ro.resume = 0;
+    ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 2), &d, NULL, NULL),
+                     MMARML_EEXISTS);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "resume"));
+    ck_assert_int_eq(file_size(path), 31);
+    unlink(path);
+    /* a live writer: a run that blocks, and a resume of it from another engine */
+    d.note_and_block = 1;
+    {
+        pid_t child = fork();
+        ck_assert_int_ge(child, 0);
+        if (child == 0) {
+            run_engine(&ro, make_controller(CTL_RANDOM, 2), &d, NULL, NULL);
+            _exit(0);
+        }
+        while (file_size(path) <= 0)
+            usleep(1000);
+        usleep(50000);
+        ro.resume = 1;
+        ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 2), &d, NULL, NULL),
+                         MMARML_EBUSY);
+        gethostname(host, sizeof(host) - 1);
+        snprintf(pid, sizeof(pid), "pid %d", (int)child);
+        ck_assert_msg(strstr(mmarml_error_message(), pid) != NULL &&
+                          strstr(mmarml_error_message(), host) != NULL,
+                      "%s", mmarml_error_message());
+        /* the holder dies: its lock is stale, and a resume goes on */
+        kill(child, SIGKILL);
+        waitpid(child, NULL, 0);
+        d.note_and_block = 0;
+        ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 2), &d, NULL, NULL));
+    }
+    remove_journal(path);
+}
+END_TEST
+
+/* Start a run in a child that notes its first job and blocks; kill it once the note is in
+ * the journal: a run that died with a job running. */
+static void run_and_kill(run_opts *ro, int kind, uint64_t rounds, det_exec *d)
+{
+    pid_t child;
+    json_t *recs;
+
+    d->note_and_block = 1;
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        run_engine(ro, make_controller(kind, rounds), d, NULL, NULL);
+        _exit(0);
+    }
+    for (;;) {
+        usleep(2000);
+        recs = NULL;
+        if (mmarml_journal_read(&recs, ro->journal, NULL) == MMARML_OK &&
+            count_type(recs, "note") >= 1) {
+            json_decref(recs);
+            break;
+        }
+        json_decref(recs);
+    }
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    d->note_and_block = 0;
+}
+
+START_TEST(identity_and_space_checked)
+{
+    char *path = tmp_journal();
+    json_t *was = json_pack("{s:s, s:s}", "config_train.json", "a", "config_automl.json", "b");
+    json_t *now = json_pack("{s:s, s:s}", "config_train.json", "a", "config_automl.json", "c");
+    run_opts ro = {path, "0", 0, 0, 0, was};
+    det_exec d;
+    off_t size;
+    int reason;
+
+    det_init(&d);
+    run_and_kill(&ro, CTL_RANDOM, 5, &d);
+    size = file_size(path);
+    ro.resume = 1;
+    ro.identity = now;
+    ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 5), &d, NULL, NULL),
+                     MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "config_automl.json changed"));
+    ck_assert_ptr_null(strstr(mmarml_error_message(), "config_train.json"));
+    ck_assert_int_eq(file_size(path), size);
+    ro.identity = was;
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 5), &d, NULL, &reason));
+    ck_assert_int_eq(reason, MMARML_END_STOP_ASKED); /* the controller's max_rounds */
+    /* that stop came from the run itself: it has ended, and a resume says so */
+    size = file_size(path);
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 5), &d, NULL, &reason));
+    ck_assert_int_eq(reason, MMARML_END_ALREADY_FINISHED);
+    ck_assert_int_eq(file_size(path), size);
+    json_decref(was);
+    json_decref(now);
+    remove_journal(path);
+}
+END_TEST
+
+/* ---- retries and stops ---- */
+
+typedef struct {
+    unsigned outcomes;
+    int statuses[64];
+    mmarml_controller *inner;
+} counting_ctl;
+
+static int cc_space(mmarml_controller *self, mmarml_search_space *space, mmarml_context *ctx,
+                    void *ud)
+{
+    (void)self;
+    return mmarml_controller_set_search_space(((counting_ctl *)ud)->inner, space, ctx);
+}
+
+static int cc_initial(mmarml_recommendation_list *out, mmarml_controller *self,
+                      mmarml_context *ctx, void *ud)
+{
+    (void)self;
+    return mmarml_controller_initial_recommendation(out, ((counting_ctl *)ud)->inner, ctx);
+}
+
+static int cc_refine(mmarml_recommendation_list *out, mmarml_controller *self,
+                     const mmarml_outcome *o, mmarml_context *ctx, void *ud)
+{
+    counting_ctl *c = ud;
+
+    (void)self;
+    if (c->outcomes < 64)
+        c->statuses[c->outcomes] = mmarml_outcome_status(o);
+    c->outcomes++;
+    return mmarml_controller_refine_recommendation(out, c->inner, o, ctx);
+}
+
+static mmarml_controller *counting(counting_ctl *c, mmarml_controller *inner)
+{
+    mmarml_controller_vtable vt = MMARML_CONTROLLER_VTABLE_INIT;
+    mmarml_controller *ctl = NULL;
+
+    memset(c, 0, sizeof(*c));
+    c->inner = inner;
+    vt.set_search_space = cc_space;
+    vt.initial_recommendation = cc_initial;
+    vt.refine_recommendation = cc_refine;
+    ck_ok(mmarml_controller_new(&ctl, &vt, c));
+    return ctl;
+}
+
+START_TEST(retries_then_outcome)
+{
+    char *path = tmp_journal();
+    run_opts ro = {path, "0", 0, 2, 0, NULL};
+    counting_ctl c;
+    tu_recorder rec;
+    det_exec d;
+    json_t *recs;
+    size_t i, starts_by_attempt[4] = {0};
+    const json_t *r;
+
+    det_init(&d);
+    tu_recorder_init(&rec);
+    d.fail_attempts = 2; /* two failures, then ok: within max_retries 2 */
+    ck_ok(run_engine(&ro, counting(&c, make_controller(CTL_RANDOM, 3)), &d, &rec, NULL));
+    ck_assert_uint_eq(c.outcomes, 3);
+    for (i = 0; i < 3; i++)
+        ck_assert_int_eq(c.statuses[i], MMARML_JOB_OK);
+    ck_assert_uint_eq(tu_count_prefix(&rec, "end_job"), 9); /* every attempt is a job */
+    recs = read_journal(path);
+    json_array_foreach(recs, i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "t")), "start") == 0)
+            starts_by_attempt[json_integer_value(json_object_get(r, "attempt"))]++;
+    }
+    ck_assert_uint_eq(starts_by_attempt[1], 3);
+    ck_assert_uint_eq(starts_by_attempt[2], 3);
+    ck_assert_uint_eq(starts_by_attempt[3], 3);
+    json_decref(recs);
+    unlink(path);
+    /* out of retries: the failure itself reaches the controller */
+    ro.max_retries = 1;
+    ck_ok(run_engine(&ro, counting(&c, make_controller(CTL_RANDOM, 3)), &d, NULL, NULL));
+    ck_assert_uint_eq(c.outcomes, 3);
+    ck_assert_int_eq(c.statuses[0], MMARML_JOB_FAILED);
+    tu_recorder_free(&rec);
+    remove_journal(path);
+}
+END_TEST
+
+START_TEST(outcomes_while_stopping_reach_the_controller)
+{
+    char *path = tmp_journal();
+    run_opts ro = {path, "0:1", 0, 0, 0, NULL};
+    counting_ctl c;
+    tu_recorder rec;
+    det_exec d;
+
+    det_init(&d);
+    tu_recorder_init(&rec);
+    d.stop_at_job = 3;
+    d.delay_us = 20000;
+    ck_ok(run_engine(&ro, counting(&c, make_controller(CTL_RANDOM, 50)), &d, &rec, NULL));
+    /* every job that ended, also those ending after the stop, was an outcome */
+    ck_assert_uint_eq(c.outcomes, tu_count_prefix(&rec, "end_job"));
+    ck_assert_uint_ge(c.outcomes, 3);
+    tu_recorder_free(&rec);
+    remove_journal(path);
+}
+END_TEST
+
+START_TEST(noted_job_resumed_under_its_name)
+{
+    char *path = tmp_journal();
+    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    det_exec d;
+    json_t *recs;
+
+    det_init(&d);
+    run_and_kill(&ro, CTL_RANDOM, 3, &d);
+    ro.resume = 1;
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 3), &d, NULL, NULL));
+    ck_assert_str_eq(d.resumed_seen, "W1_1_J1:W1_1_J1");
+    recs = read_journal(path);
+    ck_assert_uint_eq(count_type(recs, "end"), 3);
+    ck_assert_uint_eq(count_type(recs, "resume"), 1);
+    json_decref(recs);
+    remove_journal(path);
+}
+END_TEST
+
+/* ---- killed at a random moment, resumed: the same run ---- */
+
+static size_t line_of(const char *text, size_t at)
+{
+    size_t i, n = 1;
+
+    for (i = 0; i < at; i++)
+        n += text[i] == '\n';
+    return n;
+}
+
+static size_t ends_before_resume(const json_t *recs)
+{
+    const json_t *r;
+    size_t i, n = 0;
+
+    json_array_foreach(recs, i, r)
+    {
+        const char *t = json_string_value(json_object_get(r, "t"));
+        if (strcmp(t, "resume") == 0)
+            return n;
+        n += strcmp(t, "end") == 0;
+    }
+    return 0;
+}
+
+START_TEST(killed_and_resumed_runs_match_the_uninterrupted_one)
+{
+    static const char *const names[CTL_COUNT] = {"Random", "Grid", "Reinforce", "TPE"};
+    const uint64_t rounds = 24;
+    int kind = _i, k, interrupted = 0;
+    char *path = tmp_journal(), *expected, *got;
+    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    det_exec d;
+    json_t *recs;
+    unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
+
+    det_init(&d);
+    d.delay_us = 2000;
+    ck_ok(run_engine(&ro, make_controller(kind, rounds), &d, NULL, NULL));
+    recs = read_journal(path);
+    expected = outcome_sequence(recs);
+    json_decref(recs);
+    for (k = 0; k < 5; k++) {
+        int parts = 0, reason = 0;
+        unlink(path);
+        ro.resume = 0;
+        /* die at a random moment, possibly several times, then run to the end */
+        do {
+            pid_t child = fork();
+            ck_assert_int_ge(child, 0);
+            if (child == 0) {
+                _exit(run_engine(&ro, make_controller(kind, rounds), &d, NULL, NULL) ==
+                              MMARML_OK
+                          ? 0
+                          : 1);
+            }
+            usleep((useconds_t)(rand_r(&seed) % 40000));
+            kill(child, SIGKILL);
+            waitpid(child, NULL, 0);
+            if (file_size(path) > 0)
+                ro.resume = 1;
+            parts++;
+        } while (parts < 2);
+        if (ro.resume)
+            ck_ok(run_engine(&ro, make_controller(kind, rounds), &d, NULL, &reason));
+        else
+            ck_ok(run_engine(&ro, make_controller(kind, rounds), &d, NULL, &reason));
+        recs = read_journal(path);
+        interrupted += count_type(recs, "resume") > 0 && ends_before_resume(recs) > 0;
+        got = outcome_sequence(recs);
+        if (strcmp(got, expected) != 0) {
+            size_t at = 0;
+            while (got[at] == expected[at])
+                at++;
+            while (at > 0 && expected[at - 1] != '\n')
+                at--;
+            /* (Check loses a failure whose message is too long: say only where) */
+            ck_abort_msg("%s: the resumed run differs from outcome line %zu on:\n%.200s\n"
+                         "got:\n%.200s", names[kind], line_of(expected, at), expected + at,
+                         got + at);
+        }
+        free(got);
+        json_decref(recs);
+    }
+    /* the kills did land inside runs, after some jobs had ended */
+    ck_assert_msg(interrupted >= 2, "%s: only %d of 5 runs were cut after a job ended",
+                  names[kind], interrupted);
+    free(expected);
+    remove_journal(path);
+}
+END_TEST
+
+static Suite *journal_suite(void)
+{
+    Suite *s = suite_create("journal");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, records_of_a_run);
+    tcase_add_test(tc, torn_tail_ignored_damage_refused);
+    tcase_add_test(tc, foreign_missing_existing_and_live);
+    tcase_add_test(tc, identity_and_space_checked);
+    tcase_add_test(tc, retries_then_outcome);
+    tcase_add_test(tc, outcomes_while_stopping_reach_the_controller);
+    tcase_add_test(tc, noted_job_resumed_under_its_name);
+    tcase_add_loop_test(tc, killed_and_resumed_runs_match_the_uninterrupted_one, 0, CTL_COUNT);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(journal_suite());
+}
