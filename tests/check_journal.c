@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -440,6 +441,54 @@ START_TEST(identity_and_space_checked)
 }
 END_TEST
 
+START_TEST(a_journal_that_cannot_be_written_stops_the_run)
+{
+    char *path = tmp_journal(), *expected, *got;
+    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    det_exec d;
+    json_t *recs;
+    pid_t child;
+    int status = -1;
+
+    det_init(&d);
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 12), &d, NULL, NULL));
+    recs = read_journal(path);
+    expected = outcome_sequence(recs);
+    json_decref(recs);
+    unlink(path);
+    /* the file may not grow past 3 KB: appends fail (EFBIG) a few jobs in */
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        struct rlimit lim = {3000, 3000};
+        int rc;
+        signal(SIGXFSZ, SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &lim);
+        rc = run_engine(&ro, make_controller(CTL_RANDOM, 12), &d, NULL, NULL);
+        _exit(rc == MMARML_EIO && strstr(mmarml_error_message(), "cannot write the journal")
+                  ? 0
+                  : 1);
+    }
+    waitpid(child, &status, 0);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+                  "the run did not fail with the journal's error");
+    recs = read_journal(path); /* what it holds is whole */
+    ck_assert_uint_gt(count_type(recs, "end"), 0);
+    ck_assert_uint_lt(count_type(recs, "end"), 12);
+    json_decref(recs);
+    /* with room again, the run resumes into the one left alone */
+    ro.resume = 1;
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 12), &d, NULL, NULL));
+    recs = read_journal(path);
+    got = outcome_sequence(recs);
+    ck_assert_msg(strcmp(got, expected) == 0, "the resumed run differs from the one left alone");
+    free(got);
+    free(expected);
+    json_decref(recs);
+    remove_journal(path);
+}
+END_TEST
+
 /* ---- retries and stops ---- */
 
 typedef struct {
@@ -672,6 +721,7 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, torn_tail_ignored_damage_refused);
     tcase_add_test(tc, foreign_missing_existing_and_live);
     tcase_add_test(tc, identity_and_space_checked);
+    tcase_add_test(tc, a_journal_that_cannot_be_written_stops_the_run);
     tcase_add_test(tc, retries_then_outcome);
     tcase_add_test(tc, outcomes_while_stopping_reach_the_controller);
     tcase_add_test(tc, noted_job_resumed_under_its_name);

@@ -148,4 +148,45 @@ wait_run restart
 [ "$(jq '.jobs[0].score' "$stats")" = 0.75 ] || fail "restart: score"
 [ "$(squeue -h -t all -j "$id" -o %T)" = COMPLETED ] || fail "restart: Slurm lost the job"
 echo "part 2: job $id survived a slurmctld restart and was seen COMPLETED with its score"
+# Part 3: mmarml run is killed (-9) while two jobs run in Slurm; the resumed run adopts
+# them (no second sbatch), follows them to their end, and runs the third job.
+cat > "$W/mmar/config/config_train_adopt.json" <<'JSON'
+{"mode": "slow", "score": 0.25,
+ "search": [{"domain": "test", "type": "enum", "args": ["score"],
+             "targets": [[0.25], [0.5], [0.75]]}]}
+JSON
+root=$W/mmar/automl/adopt
+stats=$root/automl_stats_log.json
+adopt_run() {
+    "$mmarml" run -m "$W/mmar" --automlconf config_automl_slurm.json \
+        --set run_id=adopt trainconf=config_train_adopt.json "$@" >>"$W/run.log" 2>&1 &
+    run=$!
+}
+adopt_run
+running=0
+for _ in $(seq 300); do
+    running=0
+    for f in "$root"/*/slurm_job_id; do
+        [ -f "$f" ] && [ "$(squeue -h -t all -j "$(cat "$f")" -o %T)" = RUNNING ] &&
+            running=$((running + 1))
+    done
+    [ "$running" -ge 2 ] && break
+    sleep 0.1
+done
+[ "$running" -ge 2 ] || fail "adopt: two jobs did not start in Slurm"
+before=$(cat "$root"/*/slurm_job_id | sort -n | tr '\n' ' ')
+kill -9 "$run"
+wait "$run" 2>/dev/null
+run=
+adopt_run --resume
+wait_run "adopt: the resumed run"
+[ "$(jq '.jobs | length' "$stats")" -eq 3 ] || fail "adopt: expected 3 jobs in the stats"
+for id in $before; do
+    [ "$(jq -r --arg id "$id" '.jobs[] | select(.cluster_job_id == $id) | .status' "$stats")" = ok ] ||
+        fail "adopt: Slurm job $id is not an ok job of the resumed run"
+done
+submitted=$(squeue -h -t all -o %j | grep -c '^mmarml\.adopt\.')
+[ "$submitted" -eq 3 ] || fail "adopt: $submitted jobs submitted to Slurm, expected 3 (none twice)"
+[ "$(grep -c 'adopted cluster job' "$root/trace.txt")" -eq 2 ] || fail "adopt: trace"
+echo "part 3: after kill -9, Slurm jobs $before were adopted (3 submissions in all) and ended ok"
 echo "PASS: AutoML on a live Slurm"
