@@ -1,6 +1,7 @@
 /*
- * engine_overhead: the engine's own cost per job. RandomController on two workers, an
- * executor that returns a score at once, no handlers. Each size runs in a fresh child
+ * engine_overhead: the engine's own cost per job. RandomController on two workers (env
+ * WORKERS sets another workers string), an executor that returns a score at once, no
+ * handlers, the 5-param space of Optuna's anchor. Each size runs in a fresh child
  * process so its peak RSS is its own. Prints one JSON object:
  *   {"jobs", "us_per_job", "peak_rss_kb", "sizes": [{"jobs", "us_per_job", "peak_rss_kb"}]}
  * where the top-level figures are those of the largest size.
@@ -22,9 +23,18 @@ static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_co
     int rc;
 
     (void)self, (void)ctx, (void)ud;
-    if ((rc = mmarml_search_space_new(out, "bench")) == MMARML_OK)
-        rc = mmarml_search_space_add_float(*out, "lr.float.$0:learning_rate", "lr", 1e-5, 1,
-                                           MMARML_PARAM_F_LOG);
+    /* the 5-param space of Optuna's anchor (bench/optuna_random.py) */
+    if ((rc = mmarml_search_space_new(out, "bench")) == MMARML_OK &&
+        (rc = mmarml_search_space_add_float(*out, "a.float.$0:u1", "a", -5, 5, 0)) ==
+            MMARML_OK &&
+        (rc = mmarml_search_space_add_float(*out, "a.float.$0:u2", "a", 0, 1, 0)) == MMARML_OK &&
+        (rc = mmarml_search_space_add_float(*out, "a.float.$0:lg", "a", 1e-5, 1,
+                                            MMARML_PARAM_F_LOG)) == MMARML_OK &&
+        (rc = mmarml_search_space_add_int(*out, "a.int.$0:n", "a", 1, 10, 0)) == MMARML_OK) {
+        json_t *cats = json_pack("[s, s, s, s]", "a", "b", "c", "d");
+        rc = mmarml_search_space_add_enum(*out, "a.enum.$0:c", "a", cats);
+        json_decref(cats);
+    }
     return rc;
 }
 
@@ -64,7 +74,7 @@ static int measure(uint64_t jobs, int fd)
     char line[128];
     int rc, n;
 
-    opts.workers = "0:1";
+    opts.workers = getenv("WORKERS") ? getenv("WORKERS") : "0:1";
     if ((rc = mmarml_controller_new_random(&ctl, jobs, 1)) != MMARML_OK ||
         (rc = mmarml_executor_new(&exe, &vt, NULL)) != MMARML_OK ||
         (rc = mmarml_engine_new(&engine, ctl, exe, &opts)) != MMARML_OK ||

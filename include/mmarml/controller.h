@@ -6,7 +6,10 @@
  * and `.version` first) and call mmarml_controller_new(). The table is copied.
  *
  * @par Thread-safety
- * The engine calls every method on its own thread, one at a time: controllers need no locks.
+ * The engine calls the methods one at a time, each call seeing what the one before did:
+ * controllers need no locks. The calls come from the engine thread, or from a job thread
+ * standing in for it while it sleeps (engine option engine_thread_calls keeps them on the
+ * engine thread).
  * A controller handle is for one thread at a time.
  */
 #ifndef MMARML_CONTROLLER_H

@@ -27,7 +27,9 @@
  *
  * @par Thread-safety
  * mmarml_engine_run() blocks the calling thread, which becomes the engine thread. The admin
- * functions and mmarml_engine_stop() may be called from any thread while it runs.
+ * functions and mmarml_engine_stop() may be called from any thread while it runs. Controller
+ * methods and engine events are called one at a time (see engine_thread_calls for which
+ * thread makes them).
  */
 #ifndef MMARML_ENGINE_H
 #define MMARML_ENGINE_H
@@ -69,11 +71,18 @@ typedef struct mmarml_engine_options {
      *  and a new job name, up to this many times before its outcome reaches the controller.
      *  Every attempt gets start_job/end_job (`_jobAttempt`). */
     uint32_t max_retries;
+    /** Non-zero: every controller method and every event other than start_job/end_job is
+     *  called on the engine thread (the caller of mmarml_engine_run), as version 1 did. By
+     *  default a job thread whose job ended while the engine thread sleeps makes those calls
+     *  itself (still one at a time, in the same order, each call seeing what the one before
+     *  did): on a machine whose CPUs are saturated that saves two thread switches per job.
+     *  Set it for components bound to one thread. */
+    int engine_thread_calls;
 } mmarml_engine_options;
 
 #define MMARML_ENGINE_OPTIONS_VERSION 2
 #define MMARML_ENGINE_OPTIONS_INIT \
-    { sizeof(mmarml_engine_options), MMARML_ENGINE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0 }
+    { sizeof(mmarml_engine_options), MMARML_ENGINE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** Why a run ended (mmarml_engine_end_reason()). */
 enum mmarml_end_reason {

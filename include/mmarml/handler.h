@@ -11,7 +11,9 @@
  *
  * @par Thread-safety
  * `start_job` and `end_job` run on job threads, possibly several at once: they must be
- * thread-safe. Every other event runs on the engine thread.
+ * thread-safe. Every other event runs one at a time, on the engine thread or on a job
+ * thread standing in for it while it sleeps (engine option engine_thread_calls keeps them
+ * on the engine thread).
  */
 #ifndef MMARML_HANDLER_H
 #define MMARML_HANDLER_H

@@ -12,7 +12,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sched.h>
 #include <time.h>
 
 #include "engine_internal.h"
@@ -94,6 +93,7 @@ int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
     e->opts.journal = e->journal_spec;
     e->nworkers = n;
     e->next_end_seq = 1;
+    e->spin_budget = 4096; /* SPIN_MAX: an idle machine until spins say otherwise */
     for (i = 0; i < n; i++) {
         worker *w = &e->workers[i];
         w->engine = e;
@@ -300,13 +300,51 @@ void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
 }
 
 /*
- * Hand-offs between the engine thread and job threads happen once per job each way. A
- * short spin with sched_yield before sleeping on a condition variable lets back-to-back
- * jobs pass without a futex sleep and wake-up (the sleep is still there after the spin, so
- * an idle run costs no CPU). SPIN_ROUNDS bounds it to a few hundred microseconds per wait;
- * bench/engine_overhead measured 16 rounds at 1.8-5.4 us/job and 256 at 1.9-3.7 us/job.
+ * Hand-offs between the engine thread and job threads happen once per job each way. Before
+ * sleeping on a condition variable a waiter spins on the flag it waits for, without
+ * yielding: on an idle core the other side answers within microseconds and the futex sleep
+ * and wake-up are saved. The spin adapts (adaptive_spin): a spin that saw its event doubles
+ * the next budget, one that did not halves it, down to nothing, with a probe every
+ * SPIN_PROBE waits. When the CPUs are saturated (data loaders on every core) the other side
+ * is not running, spins stop paying, and the budget drops to zero: the waiter sleeps at once
+ * instead of burning the time slices the other side needs. (The first version spun with
+ * sched_yield; with two busy loops per core that turned into a convoy of ~2 ms per job.)
  */
-#define SPIN_ROUNDS 256
+#define SPIN_MAX 4096 /* pause instructions: tens of microseconds */
+#define SPIN_MIN 32
+#define SPIN_PROBE 64
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Spin until ready(arg) or the budget runs out; adapt the budget. 1 when it became ready. */
+static int adaptive_spin(unsigned *budget, unsigned *probe, int (*ready)(const void *arg),
+                         const void *arg)
+{
+    unsigned n = *budget, i;
+    int hit = 0;
+
+    if (n == 0 && ++*probe % SPIN_PROBE == 0)
+        n = SPIN_MAX / 4; /* has the machine quietened down? */
+    for (i = 0; i < n; i++) {
+        if (ready(arg)) {
+            hit = 1;
+            break;
+        }
+        cpu_relax();
+    }
+    if (hit)
+        *budget = n * 2 > SPIN_MAX ? SPIN_MAX : (n * 2 < SPIN_MIN ? SPIN_MIN : n * 2);
+    else
+        *budget = n / 2 < SPIN_MIN ? 0 : n / 2;
+    return hit;
+}
 
 job *mmarml__worker_job(const worker *w)
 {
@@ -421,21 +459,61 @@ static void queue_done(mmarml_engine *e, job *j)
     (void)prev;
 }
 
+static void dispatch(mmarml_engine *e);
+static job *take_done(mmarml_engine *e);
+static void complete_job(mmarml_engine *e, job *j);
+
+/*
+ * A job thread whose job ended while the engine thread sleeps does the engine thread's work
+ * for it: the completion (refine_recommendation, round_ended, in end-record order) and the
+ * dispatch, often of its own next job. It saves two thread switches per job, which on a
+ * machine whose CPUs are saturated are most of the engine's cost. Only one thread at a time
+ * does engine work (`helper_active`, or the engine thread awake), so controllers and
+ * handlers still get one call at a time. What only the engine thread decides (stops, time
+ * limits, the end of the run) wakes it. Engine lock held on entry and exit.
+ */
+static void help_engine(mmarml_engine *e)
+{
+    job *done;
+
+    e->helper_active = 1;
+    while (!e->stopping && !e->stop_requested && (done = take_done(e)) != NULL) {
+        e->running--;
+        e->jobs_finished++;
+        pthread_mutex_unlock(&e->lock);
+        complete_job(e, done);
+        pthread_mutex_lock(&e->lock);
+    }
+    if (!e->stopping && !e->stop_requested && !e->journal_failed &&
+        !mmarml_context_stop_work_asked(e->ctx))
+        dispatch(e);
+    e->helper_active = 0;
+    if (e->running == 0 || e->done_head != NULL || e->stop_requested || e->journal_failed ||
+        e->engine_awaits_helper || mmarml_context_stop_work_asked(e->ctx)) {
+        e->engine_awaits_helper = 0;
+        wake_engine(e);
+    }
+}
+
+static int worker_has_work(const void *arg)
+{
+    const worker *w = arg;
+
+    return worker_job(w) != NULL || __atomic_load_n(&w->quit, __ATOMIC_ACQUIRE);
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
     mmarml_engine *e = w->engine;
+    unsigned budget = SPIN_MAX, probe = 0;
     job *j;
 
     pthread_mutex_lock(&e->lock);
     for (;;) {
-        int spins;
         if (worker_job(w) == NULL && !w->quit) {
             pthread_mutex_unlock(&e->lock);
-            for (spins = 0; spins < SPIN_ROUNDS && worker_job(w) == NULL &&
-                            !__atomic_load_n(&w->quit, __ATOMIC_ACQUIRE);
-                 spins++)
-                sched_yield();
+            adaptive_spin(&budget, &probe, worker_has_work, w);
             pthread_mutex_lock(&e->lock);
         }
         while (worker_job(w) == NULL && !w->quit)
@@ -450,7 +528,10 @@ static void *worker_main(void *arg)
         pthread_mutex_lock(&e->lock);
         set_worker_job(w, NULL);
         queue_done(e, j);
-        wake_engine(e);
+        if (e->engine_sleeping && !e->helper_active && !e->opts.engine_thread_calls)
+            help_engine(e);
+        else
+            wake_engine(e);
     }
     pthread_mutex_unlock(&e->lock);
     return NULL;
@@ -615,19 +696,27 @@ static void complete_job(mmarml_engine *e, job *j)
     free(j);
 }
 
-/* Spin briefly for a wake-up before sleeping (see SPIN_ROUNDS); lock held on entry and exit.
- * Returns 1 when something happened. */
+/* Spin briefly for a wake-up before sleeping (see adaptive_spin); lock held on entry and
+ * exit. Returns 1 when something happened. */
+typedef struct {
+    const mmarml_engine *e;
+    uint64_t seen;
+} wakeup_watch;
+
+static int woken(const void *arg)
+{
+    const wakeup_watch *w = arg;
+
+    return __atomic_load_n(&w->e->wakeups, __ATOMIC_ACQUIRE) != w->seen;
+}
+
 static int engine_spin(mmarml_engine *e)
 {
     uint64_t seen = __atomic_load_n(&e->wakeups, __ATOMIC_ACQUIRE);
-    int spins;
+    wakeup_watch watch = {e, seen};
 
     pthread_mutex_unlock(&e->lock);
-    for (spins = 0; spins < SPIN_ROUNDS; spins++) {
-        sched_yield();
-        if (__atomic_load_n(&e->wakeups, __ATOMIC_ACQUIRE) != seen)
-            break;
-    }
+    adaptive_spin(&e->spin_budget, &e->spin_probe, woken, &watch);
     pthread_mutex_lock(&e->lock);
     /* re-check under the lock: a wake-up after the last look must not be lost */
     return __atomic_load_n(&e->wakeups, __ATOMIC_ACQUIRE) != seen;
@@ -672,9 +761,15 @@ static void job_loop(mmarml_engine *e)
 
     pthread_mutex_lock(&e->lock);
     for (;;) {
-        double now = mmarml__now(), wake = sys_deadline;
+        double now, wake = sys_deadline;
         job *done;
         size_t i;
+
+        while (e->helper_active) { /* a job thread does engine work: one at a time */
+            e->engine_awaits_helper = 1;
+            pthread_cond_wait(&e->cond, &e->lock);
+        }
+        now = mmarml__now();
 
         if (!e->stopping) {
             if (e->stop_requested || e->journal_failed ||
@@ -734,6 +829,7 @@ static void job_loop(mmarml_engine *e)
             continue;
         if (engine_spin(e))
             continue;
+        e->engine_sleeping = 1; /* job threads may do its work meanwhile */
         if (isinf(wake)) {
             pthread_cond_wait(&e->cond, &e->lock);
         } else {
@@ -743,6 +839,7 @@ static void job_loop(mmarml_engine *e)
             ts.tv_nsec = (long)((wake - secs) * 1e9);
             pthread_cond_timedwait(&e->cond, &e->lock, &ts);
         }
+        e->engine_sleeping = 0;
     }
     pthread_mutex_unlock(&e->lock);
     free(ctxs);

@@ -78,6 +78,10 @@ struct mmarml_engine {
     pthread_mutex_t lock;
     pthread_cond_t cond; /* the engine thread waits here */
     uint64_t wakeups;    /* bumped (under lock) by everything that signals `cond` */
+    unsigned spin_budget, spin_probe; /* the engine thread's adaptive spin */
+    int engine_sleeping;      /* the engine thread waits on `cond` (not spinning) */
+    int helper_active;        /* a job thread does the engine's work (help_engine) */
+    int engine_awaits_helper; /* the engine thread woke and waits for that helper */
     int state;
     int stop_requested;
     int stopping;
