@@ -474,6 +474,7 @@ static void complete_job(mmarml_engine *e, job *j);
  */
 static void help_engine(mmarml_engine *e)
 {
+    size_t running;
     job *done;
 
     e->helper_active = 1;
@@ -484,12 +485,15 @@ static void help_engine(mmarml_engine *e)
         complete_job(e, done);
         pthread_mutex_lock(&e->lock);
     }
+    running = e->running;
     if (!e->stopping && !e->stop_requested && !e->journal_failed &&
         !mmarml_context_stop_work_asked(e->ctx))
         dispatch(e);
     e->helper_active = 0;
+    /* a new job under max_job_run_time: the engine thread sets its timer */
     if (e->running == 0 || e->done_head != NULL || e->stop_requested || e->journal_failed ||
-        e->engine_awaits_helper || mmarml_context_stop_work_asked(e->ctx)) {
+        e->engine_awaits_helper || mmarml_context_stop_work_asked(e->ctx) ||
+        (e->opts.max_job_run_time > 0 && e->running > running)) {
         e->engine_awaits_helper = 0;
         wake_engine(e);
     }

@@ -31,12 +31,16 @@ typedef struct {
     double threshold;
     /* run */
     pthread_mutex_t lock; /* end_job runs on job threads */
+    pthread_mutex_t summary_lock; /* held while summary.txt is written */
     char *run_root;
     job_record *jobs;
     size_t njobs, cap;
     double summary_written; /* when summary.txt was last rewritten (wall clock) */
     int made_root;          /* this run created run_root (a failed start removes it) */
     char best_link[80];     /* where <run_root>/best points now */
+    size_t *kept_ok, nkept, kept_cap; /* indexes of the kept ok jobs (keep >= 0): <= keep + 1 */
+    size_t best;            /* keeping all: index of the best job, if have_best */
+    int have_best;
 } mmar_handler;
 
 /* The live summary is rewritten at most this often (it lists every job, so rewriting it
@@ -283,56 +287,82 @@ static char *summary_text(mmar_handler *h)
     return text;
 }
 
-/* Keep the `keep` best successful job MMARs (and failed ones iff keep_bad); point `best` at
- * the best. Lock held. */
-static void apply_keep_policy(mmar_handler *h, mmarml_context *ctx, job_record *job)
+static void remove_job_mmar(mmar_handler *h, mmarml_context *ctx, job_record *job)
 {
-    size_t i, ok = 0;
-    job_record *worst = NULL, *best = NULL;
     char *path = NULL;
 
-    if (job->status != MMARML_JOB_OK && !h->keep_bad) {
-        if (asprintf(&path, "%s/%s", h->run_root, job->name) >= 0 &&
-            mmar_remove_tree(path) != MMARML_OK)
-            mmarml_context_exception_occurred(ctx, me, mmarml_error_message());
-        job->kept = 0;
-        free(path);
-        path = NULL;
+    if (asprintf(&path, "%s/%s", h->run_root, job->name) >= 0 &&
+        mmar_remove_tree(path) != MMARML_OK)
+        mmarml_context_exception_occurred(ctx, me, mmarml_error_message());
+    job->kept = 0;
+    free(path);
+}
+
+static void point_best_at(mmar_handler *h, mmarml_context *ctx, const job_record *best)
+{
+    char *link = NULL, *tmp = NULL;
+
+    if (best == NULL || strcmp(best->name, h->best_link) == 0)
+        return;
+    /* <run_root>/best -> <job>, replaced atomically, only when the best changed */
+    if (asprintf(&link, "%s/best", h->run_root) >= 0 &&
+        asprintf(&tmp, "%s/.best.tmp", h->run_root) >= 0) {
+        unlink(tmp);
+        if (symlink(best->name, tmp) != 0 || rename(tmp, link) != 0)
+            mmarml_context_exception_occurred(ctx, me, "cannot update the best symlink");
+        else
+            snprintf(h->best_link, sizeof(h->best_link), "%s", best->name);
     }
-    for (i = 0; i < h->njobs; i++) {
-        job_record *j = &h->jobs[i];
-        if (j->status != MMARML_JOB_OK || !j->kept)
-            continue;
-        ok++;
-        if (worst == NULL || j->score < worst->score)
-            worst = j;
-        if (best == NULL || j->score > best->score)
-            best = j;
+    free(link);
+    free(tmp);
+}
+
+/* Keep the `keep` best successful job MMARs (and failed ones iff keep_bad); point `best` at
+ * the best. The kept successful jobs are a list of at most keep + 1, so the policy costs the
+ * same at the 20,000th job as at the first; keeping all, the best is a running maximum.
+ * Ties go to the earlier job. Lock held; `job` is h->jobs[h->njobs - 1]. */
+static void apply_keep_policy(mmar_handler *h, mmarml_context *ctx, job_record *job)
+{
+    size_t i, index = h->njobs - 1, worst = 0, best = 0;
+
+    if (job->status != MMARML_JOB_OK) {
+        if (!h->keep_bad)
+            remove_job_mmar(h, ctx, job);
+        return;
     }
-    if (h->keep >= 0 && (int64_t)ok > h->keep && worst != NULL) {
-        if (asprintf(&path, "%s/%s", h->run_root, worst->name) >= 0 &&
-            mmar_remove_tree(path) != MMARML_OK)
-            mmarml_context_exception_occurred(ctx, me, mmarml_error_message());
-        worst->kept = 0;
-        free(path);
-        path = NULL;
-        if (worst == best)
-            best = NULL;
-    }
-    if (best != NULL && strcmp(best->name, h->best_link) != 0) {
-        /* <run_root>/best -> <job>, replaced atomically, only when the best changed */
-        char *link = NULL, *tmp = NULL;
-        if (asprintf(&link, "%s/best", h->run_root) >= 0 &&
-            asprintf(&tmp, "%s/.best.tmp", h->run_root) >= 0) {
-            unlink(tmp);
-            if (symlink(best->name, tmp) != 0 || rename(tmp, link) != 0)
-                mmarml_context_exception_occurred(ctx, me, "cannot update the best symlink");
-            else
-                snprintf(h->best_link, sizeof(h->best_link), "%s", best->name);
+    if (h->keep < 0) {
+        if (!h->have_best || job->score > h->jobs[h->best].score) {
+            h->best = index;
+            h->have_best = 1;
         }
-        free(link);
-        free(tmp);
+        point_best_at(h, ctx, &h->jobs[h->best]);
+        return;
     }
+    if (h->nkept == h->kept_cap) { /* grows to keep + 1 at most */
+        size_t cap = h->kept_cap ? 2 * h->kept_cap : 8;
+        size_t *more = realloc(h->kept_ok, cap * sizeof(*more));
+        if (more == NULL) {
+            mmarml_context_exception_occurred(ctx, me, "out of memory: job MMAR kept");
+            return;
+        }
+        h->kept_ok = more;
+        h->kept_cap = cap;
+    }
+    h->kept_ok[h->nkept++] = index;
+    if ((int64_t)h->nkept > h->keep) {
+        for (i = 1; i < h->nkept; i++)
+            if (h->jobs[h->kept_ok[i]].score < h->jobs[h->kept_ok[worst]].score)
+                worst = i;
+        remove_job_mmar(h, ctx, &h->jobs[h->kept_ok[worst]]);
+        memmove(&h->kept_ok[worst], &h->kept_ok[worst + 1],
+                (h->nkept - worst - 1) * sizeof(*h->kept_ok));
+        h->nkept--;
+    }
+    for (i = 1; i < h->nkept; i++)
+        if (h->jobs[h->kept_ok[i]].score > h->jobs[h->kept_ok[best]].score)
+            best = i;
+    if (h->nkept > 0)
+        point_best_at(h, ctx, &h->jobs[h->kept_ok[best]]);
 }
 
 static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -381,9 +411,14 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         h->summary_written = mmar_wall_time();
         summary = summary_text(h);
     }
-    if (summary != NULL && asprintf(&path, "%s/summary.txt", h->run_root) >= 0)
-        rc = mmar_write_text_atomic(path, summary, 1);
     pthread_mutex_unlock(&h->lock);
+    /* written outside the lock: other jobs' end_job need not wait for the disk (one
+     * writer at a time: they share the temporary file name) */
+    if (summary != NULL && asprintf(&path, "%s/summary.txt", h->run_root) >= 0) {
+        pthread_mutex_lock(&h->summary_lock);
+        rc = mmar_write_text_atomic(path, summary, 1);
+        pthread_mutex_unlock(&h->summary_lock);
+    }
     free(summary);
     free(path);
     mmarml_context_trace(ctx, me, "job %s ended: %s, score %g", job.name,
@@ -429,6 +464,8 @@ static void destroy(void *ud)
     free(h->data_list);
     free(h->run_root);
     free(h->jobs);
+    free(h->kept_ok);
+    pthread_mutex_destroy(&h->summary_lock);
     pthread_mutex_destroy(&h->lock);
     free(h);
 }
@@ -469,6 +506,7 @@ int mmarml_handler_new_mmar(mmarml_handler **out, const json_t *args)
     if (h == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->summary_lock, NULL);
     if ((rc = mmarml_args_check(args, me, allowed)) == MMARML_OK &&
         (rc = dup_arg(args, "work_dir", &h->work_dir)) == MMARML_OK &&
         (rc = dup_arg(args, "train_config_file", &h->train_config_file)) == MMARML_OK &&

@@ -1,8 +1,10 @@
 /* MMARStatsHandler (D9): <run_root>/automl_stats_log.json, the search space, every
  * recommendation and every finished job, replaced atomically (write, fsync, rename). It is
  * rewritten at most once a second while the run goes on, by a thread of its own (each
- * rewrite costs O(jobs), so doing it per job made a run quadratic), and at the end. A
- * resumed run rebuilds it from the journal's replayed end_job events: every job once.
+ * rewrite costs O(jobs), so doing it per job made a run quadratic), and at the end. Each
+ * entry is serialised once, when it arrives, and a rewrite only joins the texts: the file
+ * keeps Clara's layout at a fraction of a JSON tree's memory and time. A resumed run
+ * rebuilds it from the journal's replayed end_job events: every job once.
  * StatsHandler: counts per status, the best job and job times, reported at the end. */
 #include "config.h"
 
@@ -16,10 +18,17 @@
 #include "mmarml.h"
 #include "mmar_util.h"
 
+/* Entries serialised once (compact JSON), in order; never changed or freed while running. */
+typedef struct {
+    char **items;
+    size_t count, cap;
+} fragments;
+
 typedef struct {
     char *file_name;
     char *path;
-    json_t *stats;
+    char *space; /* compact JSON of the search space, NULL until it is known */
+    fragments recs, jobs;
     pthread_mutex_t lock; /* end_job runs on job threads */
     pthread_cond_t changed;
     pthread_t writer;
@@ -33,21 +42,118 @@ typedef struct {
 
 static const char *const me = "MMARStatsHandler";
 
-/* Write what is there now (lock held on entry and exit; released while writing). */
-static int rewrite(stats_handler *s)
-{
-    uint64_t version = s->version;
-    char *text;
-    int rc;
+#define ENTRY_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
-    if (s->path == NULL || version == s->written)
-        return MMARML_OK;
-    text = json_dumps(s->stats, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+/* Append `entry` (stolen) serialised. Lock held. */
+static int fragments_add(fragments *f, json_t *entry)
+{
+    char *text = entry != NULL ? json_dumps(entry, ENTRY_FLAGS) : NULL;
+
+    json_decref(entry);
     if (text == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    if (f->count == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 256;
+        char **items = realloc(f->items, cap * sizeof(*items));
+        if (items == NULL) {
+            free(text);
+            return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+        }
+        f->items = items;
+        f->cap = cap;
+    }
+    f->items[f->count++] = text;
+    return MMARML_OK;
+}
+
+static void fragments_free(fragments *f)
+{
+    size_t i;
+
+    for (i = 0; i < f->count; i++)
+        free(f->items[i]);
+    free(f->items);
+}
+
+/* The pointers of `f` now (the texts stay valid: they are freed only at destroy). */
+static char **snapshot(const fragments *f)
+{
+    char **copy = malloc((f->count ? f->count : 1) * sizeof(*copy));
+
+    if (copy != NULL && f->count > 0)
+        memcpy(copy, f->items, f->count * sizeof(*copy));
+    return copy;
+}
+
+/* Append "\n    item," lines. */
+static char *put_list(char *p, char **items, size_t n)
+{
+    size_t i, len;
+
+    for (i = 0; i < n; i++) {
+        memcpy(p, "\n    ", 5);
+        p += 5;
+        len = strlen(items[i]);
+        memcpy(p, items[i], len);
+        p += len;
+        if (i + 1 < n)
+            *p++ = ',';
+    }
+    return p;
+}
+
+static size_t list_size(char **items, size_t n)
+{
+    size_t i, size = 0;
+
+    for (i = 0; i < n; i++)
+        size += strlen(items[i]) + 6;
+    return size;
+}
+
+/* Write what is there now (lock held on entry and exit; released while writing):
+ * {"search_space": ..., "recommendations": [...], "jobs": [...]}, one entry per line. */
+static int rewrite(stats_handler *s)
+{
+    static const char head[] = "{\n  \"search_space\": ", mid[] = ",\n  \"recommendations\": [",
+                      jobs_head[] = "\n  ],\n  \"jobs\": [", tail[] = "\n  ]\n}\n";
+    uint64_t version = s->version;
+    size_t nrecs = s->recs.count, njobs = s->jobs.count, size;
+    char **recs = snapshot(&s->recs), **jobs = snapshot(&s->jobs), *text, *p;
+    char *space = strdup(s->space != NULL ? s->space : "null");
+    int rc;
+
+    if (s->path == NULL || version == s->written || recs == NULL || jobs == NULL ||
+        space == NULL) {
+        rc = s->path == NULL || version == s->written
+                 ? MMARML_OK
+                 : mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+        free(recs);
+        free(jobs);
+        free(space);
+        return rc;
+    }
     pthread_mutex_unlock(&s->lock);
-    rc = mmar_write_text_atomic(s->path, text, 1);
+    size = sizeof(head) + strlen(space) + sizeof(mid) + list_size(recs, nrecs) +
+           sizeof(jobs_head) + list_size(jobs, njobs) + sizeof(tail);
+    text = malloc(size);
+    if (text == NULL) {
+        rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    } else {
+        p = text;
+        p = stpcpy(p, head);
+        p = stpcpy(p, space);
+        p = stpcpy(p, mid);
+        p = put_list(p, recs, nrecs);
+        p = stpcpy(p, jobs_head);
+        p = put_list(p, jobs, njobs);
+        stpcpy(p, tail);
+        rc = mmar_write_text_atomic(s->path, text, 1);
+    }
     free(text);
+    free(recs);
+    free(jobs);
+    free(space);
     pthread_mutex_lock(&s->lock);
     if (rc == MMARML_OK && version > s->written)
         s->written = version;
@@ -155,10 +261,12 @@ static int stats_space(mmarml_handler *self, mmarml_context *ctx, void *ud)
         (rc = mmarml_search_space_to_json(&j, space)) != MMARML_OK)
         return rc;
     pthread_mutex_lock(&s->lock);
-    json_object_set_new(s->stats, "search_space", j);
+    free(s->space);
+    s->space = json_dumps(j, ENTRY_FLAGS);
+    json_decref(j);
     changed(s);
     pthread_mutex_unlock(&s->lock);
-    return MMARML_OK;
+    return s->space != NULL ? MMARML_OK : mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
 }
 
 static int stats_recs(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -176,11 +284,11 @@ static int stats_recs(mmarml_handler *self, mmarml_context *ctx, void *ud)
         json_t *r = NULL;
         if (mmarml_recommendation_to_json(&r, mmarml_recommendation_list_get(list, i)) ==
             MMARML_OK)
-            json_array_append_new(json_object_get(s->stats, "recommendations"), r);
+            rc = fragments_add(&s->recs, r);
     }
     changed(s);
     pthread_mutex_unlock(&s->lock);
-    return MMARML_OK;
+    return rc;
 }
 
 static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -192,7 +300,7 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     double score = MMARML_NO_SCORE_SENTINEL, t0 = 0, t1 = 0;
     char *cluster = NULL;
     int64_t exit_status = 0, attempt = 1;
-    int have_exit;
+    int have_exit, rc;
 
     (void)self;
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
@@ -238,10 +346,10 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     if (job == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     pthread_mutex_lock(&s->lock);
-    json_array_append_new(json_object_get(s->stats, "jobs"), job);
+    rc = fragments_add(&s->jobs, job);
     changed(s);
     pthread_mutex_unlock(&s->lock);
-    return MMARML_OK;
+    return rc;
 }
 
 static int stats_end(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -267,7 +375,9 @@ static void stats_destroy(void *ud)
     stop_writer(s);
     free(s->file_name);
     free(s->path);
-    json_decref(s->stats);
+    free(s->space);
+    fragments_free(&s->recs);
+    fragments_free(&s->jobs);
     pthread_cond_destroy(&s->changed);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -298,14 +408,13 @@ int mmarml_handler_new_mmar_stats(mmarml_handler **out, const json_t *args)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
-    s->stats = json_pack("{s:n, s:[], s:[]}", "search_space", "recommendations", "jobs");
     if ((rc = mmarml_args_check(args, me, allowed)) == MMARML_OK &&
         (rc = mmarml_args_get_string(args, me, "stats_file_name", "automl_stats_log.json",
                                      &file)) == MMARML_OK) {
         if (!mmarml_mmar_name_ok(file))
             rc = mmarml_error_set(MMARML_EINVAL, "%s: arg 'stats_file_name' must be a file "
                                   "name (got '%s')", me, file);
-        else if (s->stats == NULL || (s->file_name = strdup(file)) == NULL)
+        else if ((s->file_name = strdup(file)) == NULL)
             rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     }
     if (rc == MMARML_OK)
