@@ -2,12 +2,15 @@
 # Install what building and testing libmmarml needs, from Debian 12's archive, if missing.
 # Needs root (apt-get). Quiet when everything is already there.
 # With --slurm, also what the live Slurm test and bench/slurm need: a single-node Slurm
-# (slurmctld, slurmd, slurm-client, munge) and jq for the test's JSON checks.
+# (slurmctld, slurmd, slurm-client, munge) and jq for the test's JSON checks. With --crash,
+# what the crash tests need: python3 (their independent journal reader and sampler).
 set -euo pipefail
 packages=(build-essential g++ autoconf automake autoconf-archive libtool pkg-config
           libjansson-dev check valgrind)
 if [ "${1:-}" = --slurm ]; then
     packages=(slurmctld slurmd slurm-client munge jq)
+elif [ "${1:-}" = --crash ]; then
+    packages=(python3)
 fi
 missing=()
 for p in "${packages[@]}"; do

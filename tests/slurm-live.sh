@@ -175,8 +175,7 @@ for _ in $(seq 300); do
 done
 [ "$running" -ge 2 ] || fail "adopt: two jobs did not start in Slurm"
 before=$(cat "$root"/*/slurm_job_id | sort -n | tr '\n' ' ')
-kill -9 "$run"
-wait "$run" 2>/dev/null
+{ kill -9 "$run" && wait "$run"; } 2>/dev/null
 run=
 adopt_run --resume
 wait_run "adopt: the resumed run"
