@@ -214,6 +214,92 @@ START_TEST(a_run_that_cannot_start_exits_1)
     ck_assert_uint_gt(fread(text, 1, sizeof(text) - 1, f), 0);
     fclose(f);
     ck_assert_ptr_nonnull(strstr(text, "already exists"));
+    ck_assert_ptr_nonnull(strstr(text, "--resume")); /* and how to go on with it */
+    remove_mmar();
+}
+END_TEST
+
+static pid_t start_run_args(const char *sleep_s, const char *out_path, const char *extra)
+{
+    pid_t pid = fork();
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        setenv("MMARML_TEST_SLEEP", sleep_s, 1);
+        execl(MMARML_BIN, MMARML_BIN, "run", "-m", mmar, extra, "--set", "run_id=r",
+              (char *)NULL);
+        _exit(127);
+    }
+    return pid;
+}
+
+static char *slurp_file(const char *path);
+
+/* A bad search definition: the run cannot start, and leaves no run root, so the same
+ * run_id works once the config is fixed. */
+START_TEST(a_failed_start_leaves_nothing_behind)
+{
+    char out[256], path[256], *text;
+    struct stat st;
+    double took;
+    FILE *f;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    snprintf(path, sizeof(path), "%s/config/config_train.json", mmar);
+    f = fopen(path, "w");
+    fputs("{\"score\": 0.5, \"search\": [{\"domain\": \"test\", \"type\": \"float\", "
+          "\"args\": [\"score\"], \"targets\": [1.0, 0.0]}]}\n", f);
+    fclose(f);
+    ck_assert_int_eq(wait_exit(start_run("0", out), &took), 1);
+    text = slurp_file(out);
+    ck_assert_ptr_nonnull(strstr(text, "config_train.json"));
+    free(text);
+    ck_assert_int_ne(stat(run_root, &st), 0); /* nothing left behind */
+    f = fopen(path, "w");
+    fputs("{\"score\": 0.5, \"search\": [{\"domain\": \"test\", \"type\": \"float\", "
+          "\"args\": [\"score\"], \"targets\": [0.0, 1.0]}]}\n", f);
+    fclose(f);
+    ck_assert_int_eq(wait_exit(start_run("0", out), &took), 0);
+    remove_mmar();
+}
+END_TEST
+
+/* SIGINT, then --resume: the aborted jobs are not run again, the search goes on to its
+ * six rounds, and the stats file lists every job once. */
+START_TEST(interrupted_then_resumed)
+{
+    char out[256], path[512], *text;
+    json_t *stats;
+    double took;
+    pid_t pid;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    pid = start_run("777.5", out);
+    wait_for_trainers("777.5", 2);
+    kill(pid, SIGINT);
+    ck_assert_int_eq(wait_exit(pid, &took), 130);
+    ck_assert_int_eq(wait_exit(start_run_args("0", out, "--resume"), &took), 0);
+    text = slurp_file(out);
+    ck_assert_ptr_nonnull(strstr(text, "(resumed)"));
+    ck_assert_ptr_nonnull(strstr(text, "from the journal"));
+    free(text);
+    snprintf(path, sizeof(path), "%s/automl_stats_log.json", run_root);
+    stats = json_load_file(path, 0, NULL);
+    ck_assert_ptr_nonnull(stats);
+    /* 2 aborted by the SIGINT + 6 rounds' worth of outcomes in all = 6 jobs: the aborted
+     * two count as outcomes, four more ran */
+    ck_assert_uint_eq(json_array_size(json_object_get(stats, "jobs")), 6);
+    json_decref(stats);
+    /* a third time: the run has ended, and says so */
+    ck_assert_int_eq(wait_exit(start_run_args("0", out, "--resume"), &took), 0);
+    text = slurp_file(out);
+    ck_assert_ptr_nonnull(strstr(text, "has ended already"));
+    free(text);
     remove_mmar();
 }
 END_TEST
@@ -315,6 +401,8 @@ int main(void)
     tcase_add_test(tc, sigterm_stops_every_job);
     tcase_add_test(tc, admin_against_a_live_run);
     tcase_add_test(tc, a_run_that_cannot_start_exits_1);
+    tcase_add_test(tc, a_failed_start_leaves_nothing_behind);
+    tcase_add_test(tc, interrupted_then_resumed);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);
     suite_add_tcase(s, tc);
