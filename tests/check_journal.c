@@ -19,6 +19,14 @@
 
 /* ---- fixtures ---- */
 
+/* A forked child ends through exec: its exit status, and no leak report of the parent's
+ * memory when the suite runs under valgrind. */
+static void child_exit(int code)
+{
+    execl("/bin/sh", "sh", "-c", code ? "exit 1" : "exit 0", (char *)NULL);
+    _exit(code);
+}
+
 static char *tmp_journal(void)
 {
     char dir[] = "/tmp/mmarml-journal-XXXXXX", *path = NULL;
@@ -168,7 +176,8 @@ typedef struct {
     json_t *identity; /* borrowed; NULL: none */
 } run_opts;
 
-/* Run an engine; returns its code; *reason the end reason. */
+/* Run an engine with `ctl` (its reference is taken over); returns its code; *reason the end
+ * reason. */
 static int run_engine(const run_opts *ro, mmarml_controller *ctl, det_exec *d, tu_recorder *rec,
                       int *reason)
 {
@@ -196,6 +205,7 @@ static int run_engine(const run_opts *ro, mmarml_controller *ctl, det_exec *d, t
     mmarml_engine_unref(e);
     mmarml_handler_unref(h);
     mmarml_executor_unref(exe);
+    mmarml_controller_unref(ctl);
     return rc;
 }
 
@@ -355,7 +365,7 @@ START_TEST(foreign_missing_existing_and_live)
         ck_assert_int_ge(child, 0);
         if (child == 0) {
             run_engine(&ro, make_controller(CTL_RANDOM, 2), &d, NULL, NULL);
-            _exit(0);
+            child_exit(0);
         }
         while (file_size(path) <= 0)
             usleep(1000);
@@ -390,7 +400,7 @@ static void run_and_kill(run_opts *ro, int kind, uint64_t rounds, det_exec *d)
     ck_assert_int_ge(child, 0);
     if (child == 0) {
         run_engine(ro, make_controller(kind, rounds), d, NULL, NULL);
-        _exit(0);
+        child_exit(0);
     }
     for (;;) {
         usleep(2000);
@@ -465,9 +475,9 @@ START_TEST(a_journal_that_cannot_be_written_stops_the_run)
         signal(SIGXFSZ, SIG_IGN);
         setrlimit(RLIMIT_FSIZE, &lim);
         rc = run_engine(&ro, make_controller(CTL_RANDOM, 12), &d, NULL, NULL);
-        _exit(rc == MMARML_EIO && strstr(mmarml_error_message(), "cannot write the journal")
-                  ? 0
-                  : 1);
+        child_exit(rc == MMARML_EIO && strstr(mmarml_error_message(), "cannot write the journal")
+                       ? 0
+                       : 1);
     }
     waitpid(child, &status, 0);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -523,6 +533,11 @@ static int cc_refine(mmarml_recommendation_list *out, mmarml_controller *self,
     return mmarml_controller_refine_recommendation(out, c->inner, o, ctx);
 }
 
+static void cc_destroy(void *ud)
+{
+    mmarml_controller_unref(((counting_ctl *)ud)->inner);
+}
+
 static mmarml_controller *counting(counting_ctl *c, mmarml_controller *inner)
 {
     mmarml_controller_vtable vt = MMARML_CONTROLLER_VTABLE_INIT;
@@ -533,6 +548,7 @@ static mmarml_controller *counting(counting_ctl *c, mmarml_controller *inner)
     vt.set_search_space = cc_space;
     vt.initial_recommendation = cc_initial;
     vt.refine_recommendation = cc_refine;
+    vt.destroy = cc_destroy;
     ck_ok(mmarml_controller_new(&ctl, &vt, c));
     return ctl;
 }
@@ -669,12 +685,9 @@ START_TEST(killed_and_resumed_runs_match_the_uninterrupted_one)
         do {
             pid_t child = fork();
             ck_assert_int_ge(child, 0);
-            if (child == 0) {
-                _exit(run_engine(&ro, make_controller(kind, rounds), &d, NULL, NULL) ==
-                              MMARML_OK
-                          ? 0
-                          : 1);
-            }
+            if (child == 0)
+                child_exit(run_engine(&ro, make_controller(kind, rounds), &d, NULL, NULL) !=
+                           MMARML_OK);
             usleep((useconds_t)(rand_r(&seed) % 40000));
             kill(child, SIGKILL);
             waitpid(child, NULL, 0);

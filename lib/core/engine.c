@@ -974,6 +974,7 @@ static int start_run(mmarml_engine *e, mmarml_context *ctx, int *started_automl)
     if (rc == MMARML_OK)
         rc = mmarml__journal_begin(e, &records);
     if (rc == 1) {
+        json_decref(records);
         e->end_reason = MMARML_END_ALREADY_FINISHED;
         *started_automl = 0; /* a finished run's files stay as they are: no end_automl */
         return 1;
