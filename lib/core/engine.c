@@ -275,7 +275,8 @@ void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
         return;
     if (e->replayed != NULL) /* replaying a journal: remember them in their order */
         for (i = 0; i < n; i++)
-            mmarml_recommendation_list_append(e->replayed, mmarml_recommendation_list_get(list, i));
+            mmarml_recommendation_list_append(e->replayed,
+                                              mmarml_recommendation_list_get(list, i));
     pthread_mutex_lock(&e->lock);
     if (e->stopping) { /* a stopping run starts nothing new */
         pthread_mutex_unlock(&e->lock);
@@ -350,7 +351,6 @@ job *mmarml__worker_job(const worker *w)
 {
     return __atomic_load_n(&w->job, __ATOMIC_ACQUIRE);
 }
-#define worker_job mmarml__worker_job
 
 static void set_worker_job(worker *w, job *j)
 {
@@ -363,7 +363,6 @@ void mmarml__engine_wake(mmarml_engine *e)
     __atomic_add_fetch(&e->wakeups, 1, __ATOMIC_RELEASE);
     pthread_cond_signal(&e->cond);
 }
-#define wake_engine mmarml__engine_wake
 
 /* ---- job threads ---- */
 
@@ -495,7 +494,7 @@ static void help_engine(mmarml_engine *e)
         e->engine_awaits_helper || mmarml_context_stop_work_asked(e->ctx) ||
         (e->opts.max_job_run_time > 0 && e->running > running)) {
         e->engine_awaits_helper = 0;
-        wake_engine(e);
+        mmarml__engine_wake(e);
     }
 }
 
@@ -503,7 +502,7 @@ static int worker_has_work(const void *arg)
 {
     const worker *w = arg;
 
-    return worker_job(w) != NULL || __atomic_load_n(&w->quit, __ATOMIC_ACQUIRE);
+    return mmarml__worker_job(w) != NULL || __atomic_load_n(&w->quit, __ATOMIC_ACQUIRE);
 }
 
 static void *worker_main(void *arg)
@@ -515,16 +514,16 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&e->lock);
     for (;;) {
-        if (worker_job(w) == NULL && !w->quit) {
+        if (mmarml__worker_job(w) == NULL && !w->quit) {
             pthread_mutex_unlock(&e->lock);
             adaptive_spin(&budget, &probe, worker_has_work, w);
             pthread_mutex_lock(&e->lock);
         }
-        while (worker_job(w) == NULL && !w->quit)
+        while (mmarml__worker_job(w) == NULL && !w->quit)
             pthread_cond_wait(&w->cond, &e->lock);
-        if (w->quit && worker_job(w) == NULL)
+        if (w->quit && mmarml__worker_job(w) == NULL)
             break;
-        j = worker_job(w);
+        j = mmarml__worker_job(w);
         pthread_mutex_unlock(&e->lock);
 
         run_job(e, j);
@@ -535,7 +534,7 @@ static void *worker_main(void *arg)
         if (e->engine_sleeping && !e->helper_active && !e->opts.engine_thread_calls)
             help_engine(e);
         else
-            wake_engine(e);
+            mmarml__engine_wake(e);
     }
     pthread_mutex_unlock(&e->lock);
     return NULL;
@@ -550,7 +549,8 @@ static worker *pick_worker(mmarml_engine *e)
 
     for (i = 0; i < e->nworkers; i++) {
         worker *w = &e->workers[i];
-        if (worker_job(w) == NULL && !w->suspended && (best == NULL || w->jobs < best->jobs))
+        if (mmarml__worker_job(w) == NULL && !w->suspended &&
+            (best == NULL || w->jobs < best->jobs))
             best = w;
     }
     return best;
@@ -563,7 +563,7 @@ static worker *worker_for(mmarml_engine *e, const pending_job *p)
                       ? &e->workers[p->worker - 1]
                       : NULL;
 
-    if (own != NULL && worker_job(own) == NULL && !own->suspended)
+    if (own != NULL && mmarml__worker_job(own) == NULL && !own->suspended)
         return own;
     return pick_worker(e);
 }
@@ -642,7 +642,7 @@ static void stop_hook(void *arg)
     mmarml_engine *e = arg;
 
     pthread_mutex_lock(&e->lock);
-    wake_engine(e);
+    mmarml__engine_wake(e);
     pthread_mutex_unlock(&e->lock);
 }
 
@@ -658,7 +658,7 @@ static void queue_retry(mmarml_engine *e, const job *j)
     pthread_mutex_lock(&e->lock);
     if (mmarml__engine_pending_push(e, &p, 1) != MMARML_OK)
         mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
-    wake_engine(e);
+    mmarml__engine_wake(e);
     pthread_mutex_unlock(&e->lock);
     mmarml_context_log(e->ctx, MMARML_LOG_INFO, "job %s ended %s: attempt %d of %u follows",
                        j->name, mmarml_job_status_name(j->status), j->attempt + 1,
@@ -734,9 +734,9 @@ static void begin_stop(mmarml_engine *e, int reason, mmarml_context **ctxs, size
     if (e->end_reason == MMARML_END_NOT_ENDED)
         e->end_reason = reason;
     for (i = 0; i < e->nworkers; i++)
-        if (worker_job(&e->workers[i]) != NULL)
-            mmarml__engine_mark_abort(e, worker_job(&e->workers[i]), MMARML_JOB_ABORTED, ctxs,
-                                      count);
+        if (mmarml__worker_job(&e->workers[i]) != NULL)
+            mmarml__engine_mark_abort(e, mmarml__worker_job(&e->workers[i]),
+                                      MMARML_JOB_ABORTED, ctxs, count);
 }
 
 /* The next completion to process, in end-record order (engine lock held). */
@@ -819,7 +819,7 @@ static void job_loop(mmarml_engine *e)
         }
         /* time limits of running jobs */
         for (i = 0; e->opts.max_job_run_time > 0 && i < e->nworkers; i++) {
-            job *j = worker_job(&e->workers[i]);
+            job *j = mmarml__worker_job(&e->workers[i]);
             double deadline;
             if (j == NULL || __atomic_load_n(&j->abort_reason, __ATOMIC_SEQ_CST) != 0)
                 continue;
@@ -1053,7 +1053,7 @@ int mmarml_engine_stop(mmarml_engine *e, const char *message)
     pthread_mutex_lock(&e->lock);
     e->stop_requested = 1;
     ctx = mmarml_context_ref(e->ctx);
-    wake_engine(e);
+    mmarml__engine_wake(e);
     pthread_mutex_unlock(&e->lock);
     /* components see it through their context too */
     if (ctx != NULL)

@@ -117,7 +117,8 @@ int mmarml_engine_abort_worker(mmarml_engine *e, const char *name)
     w = find_worker(e, name);
     if (w != NULL && mmarml__worker_job(w) != NULL) {
         has_job = 1;
-        mmarml__engine_mark_abort(e, mmarml__worker_job(w), MMARML_JOB_ABORTED, &ctx, &count);
+        mmarml__engine_mark_abort(e, mmarml__worker_job(w), MMARML_JOB_ABORTED, &ctx,
+                                  &count);
     }
     pthread_mutex_unlock(&e->lock);
     if (w == NULL)
@@ -142,7 +143,8 @@ int mmarml_engine_status(json_t **out, mmarml_engine *e)
                      "jobs_started", (json_int_t)e->jobs_started, "jobs_finished",
                      (json_int_t)e->jobs_finished, "pending", (json_int_t)e->pending_count,
                      "running", (json_int_t)e->running, "end_reason",
-                     mmarml__end_reason_name(e->end_reason), "max_jobs", (json_int_t)e->opts.max_jobs);
+                     mmarml__end_reason_name(e->end_reason), "max_jobs",
+                     (json_int_t)e->opts.max_jobs);
     pthread_mutex_unlock(&e->lock);
     return *out != NULL ? MMARML_OK : MMARML__NOMEM();
 }
