@@ -44,8 +44,9 @@ static void remove_mmar(void)
 }
 
 
-/* Start `mmarml run` on the fixture with trainers sleeping `sleep` seconds. */
-static pid_t start_run(const char *sleep_s, const char *out_path)
+/* Start `mmarml run` on the fixture with trainers sleeping `sleep` seconds; `extra` (or
+ * NULL) is one more option. */
+static pid_t start_run_args(const char *sleep_s, const char *out_path, const char *extra)
 {
     pid_t pid = fork();
 
@@ -55,10 +56,20 @@ static pid_t start_run(const char *sleep_s, const char *out_path)
         dup2(fd, STDOUT_FILENO);
         dup2(fd, STDERR_FILENO);
         setenv("MMARML_TEST_SLEEP", sleep_s, 1);
-        execl(MMARML_BIN, MMARML_BIN, "run", "-m", mmar, "--set", "run_id=r", (char *)NULL);
+        if (extra != NULL)
+            execl(MMARML_BIN, MMARML_BIN, "run", "-m", mmar, extra, "--set", "run_id=r",
+                  (char *)NULL);
+        else
+            execl(MMARML_BIN, MMARML_BIN, "run", "-m", mmar, "--set", "run_id=r",
+                  (char *)NULL);
         _exit(127);
     }
     return pid;
+}
+
+static pid_t start_run(const char *sleep_s, const char *out_path)
+{
+    return start_run_args(sleep_s, out_path, NULL);
 }
 
 /* Wait until `n` trainers with `marker` run (up to 20 s). */
@@ -218,23 +229,6 @@ START_TEST(a_run_that_cannot_start_exits_1)
     remove_mmar();
 }
 END_TEST
-
-static pid_t start_run_args(const char *sleep_s, const char *out_path, const char *extra)
-{
-    pid_t pid = fork();
-
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, STDOUT_FILENO);
-        dup2(fd, STDERR_FILENO);
-        setenv("MMARML_TEST_SLEEP", sleep_s, 1);
-        execl(MMARML_BIN, MMARML_BIN, "run", "-m", mmar, extra, "--set", "run_id=r",
-              (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
 
 static char *slurp_file(const char *path);
 

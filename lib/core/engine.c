@@ -665,27 +665,30 @@ static void queue_retry(mmarml_engine *e, const job *j)
                        e->opts.max_retries + 1);
 }
 
+void mmarml__engine_refine(mmarml_engine *e, const mmarml_outcome *outcome)
+{
+    mmarml_recommendation_list_clear(e->refined);
+    if (mmarml_controller_refine_recommendation(e->refined, e->controller, outcome, e->ctx) <
+        0)
+        mmarml_context_exception_occurred(e->ctx, "refine_recommendation",
+                                          mmarml_error_message());
+    else
+        mmarml__engine_accept(e, e->refined);
+    mmarml_recommendation_list_clear(e->refined);
+    mmarml__engine_fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
+}
+
 /* Process one completion: the outcome to the controller (what it recommends is dropped
  * while the run stops), round_ended; or the job's next attempt. */
 static void complete_job(mmarml_engine *e, job *j)
 {
     mmarml_outcome *outcome = NULL;
-    int rc;
 
     if (j->retry && !__atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE)) {
         queue_retry(e, j);
     } else if (mmarml_outcome_new(&outcome, j->rec, j->status, j->score, j->name) ==
                MMARML_OK) {
-        mmarml_recommendation_list_clear(e->refined);
-        rc = mmarml_controller_refine_recommendation(e->refined, e->controller, outcome,
-                                                     e->ctx);
-        if (rc < 0)
-            mmarml_context_exception_occurred(e->ctx, "refine_recommendation",
-                                              mmarml_error_message());
-        else
-            mmarml__engine_accept(e, e->refined);
-        mmarml_recommendation_list_clear(e->refined);
-        mmarml__engine_fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
+        mmarml__engine_refine(e, outcome);
     }
     mmarml_outcome_unref(outcome);
     if (j->status == MMARML_JOB_OK)

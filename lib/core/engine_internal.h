@@ -119,6 +119,8 @@ void mmarml__engine_mark_abort(mmarml_engine *e, job *j, int reason, mmarml_cont
 void mmarml__engine_run_aborts(mmarml_engine *e, mmarml_context **ctxs, size_t *count);
 int mmarml__engine_pending_push(mmarml_engine *e, const pending_job *p, int front);
 const char *mmarml__end_reason_name(int reason);
+/* The outcome to refine_recommendation, what it returns queued, round_ended. */
+void mmarml__engine_refine(mmarml_engine *e, const mmarml_outcome *outcome);
 /* Announce and queue what a controller returned (dropped while stopping). */
 void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list);
 /* Fire an event on every handler; see engine.c. */

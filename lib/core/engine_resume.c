@@ -557,17 +557,8 @@ static int replay_end(mmarml_engine *e, replay_state *st, const json_t *start,
         mmarml__engine_fire(e, MMARML__EV_END_JOB, j.ctx, 0, 0);
     }
     if (rc == MMARML_OK && !json_is_true(json_object_get(end, "retry")) &&
-        (rc = mmarml_outcome_new(&outcome, j.rec, j.status, j.score, j.name)) == MMARML_OK) {
-        mmarml_recommendation_list_clear(e->refined);
-        if (mmarml_controller_refine_recommendation(e->refined, e->controller, outcome,
-                                                    e->ctx) < 0)
-            mmarml_context_exception_occurred(e->ctx, "refine_recommendation",
-                                              mmarml_error_message());
-        else
-            mmarml__engine_accept(e, e->refined);
-        mmarml_recommendation_list_clear(e->refined);
-        mmarml__engine_fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
-    }
+        (rc = mmarml_outcome_new(&outcome, j.rec, j.status, j.score, j.name)) == MMARML_OK)
+        mmarml__engine_refine(e, outcome);
     mmarml_outcome_unref(outcome);
     mmarml_context_unref(j.ctx);
     mmarml_recommendation_unref(j.rec);
