@@ -43,6 +43,9 @@ static int copy_options(mmarml_engine_options *dst, const mmarml_engine_options 
                              MMARML_ENGINE_OPTIONS_VERSION, "engine options");
     if (rc != MMARML_OK)
         return rc;
+    /* a caller built against version 1 was promised every call on the engine thread */
+    if (src->version == 1)
+        dst->engine_thread_calls = 1;
     if (!(dst->max_job_run_time >= 0) || !(dst->max_sys_run_time >= 0) ||
         isinf(dst->max_job_run_time) || isinf(dst->max_sys_run_time))
         return mmarml_error_set(MMARML_EINVAL, "engine options: max_job_run_time and "
