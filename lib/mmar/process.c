@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -129,6 +130,21 @@ typedef struct {
     const char *exit_record; /* where the trainer's wait status is written, or NULL */
 } guard_args;
 
+/* Close every descriptor from `from` up (close_range, or one by one on kernels before
+ * 5.9). Async-signal-safe. */
+static void close_from(int from)
+{
+    struct rlimit lim;
+    int fd;
+
+    if (syscall(SYS_close_range, (unsigned)from, ~0U, 0U) == 0)
+        return;
+    if (syscall(SYS_getrlimit, RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur > 65536)
+        lim.rlim_cur = 65536;
+    for (fd = from; fd < (int)lim.rlim_cur; fd++)
+        close(fd);
+}
+
 /* The trainer, in the guard's process group: exec or report why not. */
 static void trainer_child(const guard_args *g)
 {
@@ -142,7 +158,7 @@ static void trainer_child(const guard_args *g)
         fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
         goto fail;
     /* the trainer sees none of our descriptors, nor any other of the host's */
-    syscall(SYS_close_range, 4U, ~0U, 0U);
+    close_from(4);
     if (chdir(g->cwd) != 0)
         goto fail;
     execve(g->argv[0], g->argv, g->envp);
@@ -220,7 +236,7 @@ static void guard_child(const guard_args *g)
      * the journal's lock and other jobs' pipes after the host died */
     if (dup2(g->life_r, 3) < 0)
         _exit(127);
-    syscall(SYS_close_range, 4U, ~0U, 0U);
+    close_from(4);
     pidfd = (int)syscall(SYS_pidfd_open, trainer, 0);
     for (;;) {
         struct pollfd fds[2] = {{3, POLLIN, 0}, {pidfd, POLLIN, 0}};
