@@ -209,6 +209,30 @@ static int run_engine(const run_opts *ro, mmarml_controller *ctl, det_exec *d, t
     return rc;
 }
 
+/* run_engine with max_sys_run_time. */
+static int run_engine_limited(const run_opts *ro, mmarml_controller *ctl, det_exec *d,
+                              double max_sys_run_time, int *reason)
+{
+    mmarml_engine_options o = tu_options(ro->workers);
+    mmarml_executor *exe = det_executor(d);
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    int rc;
+
+    o.journal = ro->journal;
+    o.resume = ro->resume;
+    o.max_sys_run_time = max_sys_run_time;
+    ck_ok(mmarml_engine_new(&e, ctl, exe, &o));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    rc = mmarml_engine_run(e, ctx);
+    *reason = mmarml_engine_end_reason(e);
+    mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
+    mmarml_executor_unref(exe);
+    mmarml_controller_unref(ctl);
+    return rc;
+}
+
 static json_t *read_journal(const char *path)
 {
     json_t *recs = NULL;
@@ -499,6 +523,46 @@ START_TEST(a_journal_that_cannot_be_written_stops_the_run)
 }
 END_TEST
 
+/* max_sys_run_time counts every part: a run that lived past it resumes into its end. */
+START_TEST(max_sys_run_time_counts_every_part)
+{
+    char *path = tmp_journal();
+    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    det_exec d;
+    json_t *recs;
+    pid_t child;
+    size_t starts;
+    int reason;
+
+    det_init(&d);
+    d.delay_us = 20000;
+    child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        run_engine(&ro, make_controller(CTL_RANDOM, 100), &d, NULL, NULL);
+        child_exit(0);
+    }
+    usleep(600000); /* about 25 jobs */
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    recs = read_journal(path);
+    ck_assert_uint_gt(count_type(recs, "end"), 5);
+    starts = count_type(recs, "start");
+    json_decref(recs);
+    /* the earlier part took more than 0.3 s: with that limit, the resume ends at once */
+    ro.resume = 1;
+    ck_ok(run_engine_limited(&ro, make_controller(CTL_RANDOM, 100), &d, 0.3, &reason));
+    ck_assert_int_eq(reason, MMARML_END_MAX_SYS_RUN_TIME);
+    recs = read_journal(path);
+    ck_assert_uint_eq(count_type(recs, "start"), starts); /* no job started */
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(recs, json_array_size(recs) - 1), "reason")),
+                     "max_sys_run_time");
+    json_decref(recs);
+    remove_journal(path);
+}
+END_TEST
+
 /* ---- retries and stops ---- */
 
 typedef struct {
@@ -735,6 +799,7 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, foreign_missing_existing_and_live);
     tcase_add_test(tc, identity_and_space_checked);
     tcase_add_test(tc, a_journal_that_cannot_be_written_stops_the_run);
+    tcase_add_test(tc, max_sys_run_time_counts_every_part);
     tcase_add_test(tc, retries_then_outcome);
     tcase_add_test(tc, outcomes_while_stopping_reach_the_controller);
     tcase_add_test(tc, noted_job_resumed_under_its_name);

@@ -768,6 +768,7 @@ static void job_loop(mmarml_engine *e)
                               ? e->run_start - e->prior_elapsed + e->opts.max_sys_run_time
                               : INFINITY;
     int stop_logged = 0;
+    double heartbeat = e->journal != NULL ? mmarml__now() + MMARML__HEARTBEAT_S : INFINITY;
 
     pthread_mutex_lock(&e->lock);
     for (;;) {
@@ -837,6 +838,15 @@ static void job_loop(mmarml_engine *e)
         }
         if (count > 0)
             continue;
+        if (now >= heartbeat) { /* the run's time, for max_sys_run_time after a resume */
+            heartbeat = now + MMARML__HEARTBEAT_S;
+            pthread_mutex_unlock(&e->lock);
+            mmarml__journal_alive(e);
+            pthread_mutex_lock(&e->lock);
+            continue;
+        }
+        if (heartbeat < wake)
+            wake = heartbeat;
         if (engine_spin(e))
             continue;
         e->engine_sleeping = 1; /* job threads may do its work meanwhile */

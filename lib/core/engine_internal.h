@@ -142,6 +142,11 @@ int mmarml__journal_job_start(mmarml_engine *e, job *j);
 void mmarml__journal_job_end(mmarml_engine *e, job *j);
 void mmarml__journal_stop(mmarml_engine *e, int reason, const char *message);
 void mmarml__journal_end_run(mmarml_engine *e);
+/* An `alive` record with the run's elapsed time, every MMARML__HEARTBEAT_S while jobs run:
+ * a resumed run's max_sys_run_time counts the time a part lived, not only its last job's
+ * start. Not fsynced. */
+#define MMARML__HEARTBEAT_S 60.0
+void mmarml__journal_alive(mmarml_engine *e);
 double mmarml__run_elapsed(const mmarml_engine *e);
 double mmarml__wall_now(void);
 /* Build a job context (job thread, or the engine thread for a restored job). */

@@ -362,6 +362,15 @@ void mmarml__journal_end_run(mmarml_engine *e)
            1);
 }
 
+void mmarml__journal_alive(mmarml_engine *e)
+{
+    if (e->journal == NULL || e->journal_failed)
+        return;
+    append(e, json_pack("{s:s, s:f, s:f}", "t", "alive", "time", mmarml__wall_now(), "elapsed",
+                        mmarml__run_elapsed(e)),
+           0);
+}
+
 int mmarml_job_note(mmarml_context *job_ctx, const char *key, const char *value)
 {
     void *p = NULL;
@@ -376,9 +385,9 @@ int mmarml_job_note(mmarml_context *job_ctx, const char *key, const char *value)
     j = p;
     if (j->w->engine->journal == NULL)
         return MMARML_OK;
-    rc = append(j->w->engine, json_pack("{s:s, s:s, s:i, s:s, s:s}", "t", "note", "job",
+    rc = append(j->w->engine, json_pack("{s:s, s:s, s:i, s:s, s:s, s:f}", "t", "note", "job",
                                         j->name, "attempt", j->attempt, "key", key, "value",
-                                        value),
+                                        value, "elapsed", mmarml__run_elapsed(j->w->engine)),
                 1);
     return rc;
 }
