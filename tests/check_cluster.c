@@ -102,6 +102,7 @@ typedef struct {
     job_result res;
     mmarml_context *job_ctx; /* set before execute starts */
     int pre_aborted;         /* `_jobAborted` already set when execute starts */
+    const char *resumed;     /* `_resumedJob` as JSON text: a job of a resumed run, or NULL */
 } job_call;
 
 static mmarml_executor *make_executor(const char *name, const char *args_json)
@@ -138,6 +139,11 @@ static void run_job(job_call *c)
     ck_ok(mmarml_context_set_string(job, MMARML_KEY_JOB_NAME, c->job));
     if (c->pre_aborted)
         ck_ok(mmarml_context_set_bool(job, MMARML_KEY_JOB_ABORTED, 1));
+    if (c->resumed != NULL) {
+        json_t *r = json_loads(c->resumed, 0, NULL);
+        ck_ok(mmarml_context_set_json(job, MMARML_KEY_RESUMED_JOB, r));
+        json_decref(r);
+    }
     __atomic_store_n(&c->job_ctx, job, __ATOMIC_SEQ_CST);
     c->res.rc = mmarml_executor_execute(&c->res.status, &c->res.score, c->exe, rec, job);
     snprintf(c->res.message, sizeof(c->res.message), "%s", mmarml_error_message());
@@ -155,7 +161,7 @@ static void run_job(job_call *c)
 
 static job_result run_one(mmarml_executor *exe, const char *job)
 {
-    job_call c = {exe, job, {0}, NULL, 0};
+    job_call c = {exe, job, {0}, NULL, 0, NULL};
 
     run_job(&c);
     return c.res;
@@ -252,6 +258,48 @@ START_TEST(slurm_states_map_onto_statuses)
 }
 END_TEST
 
+/* A resumed run's job that Slurm ran (or still runs) is adopted: no second sbatch, its real
+ * end. Case 0: Slurm still knows it, COMPLETED; case 1: it ended while the run was dead and
+ * Slurm forgot it: sacct says FAILED 2. */
+START_TEST(slurm_adopts_a_noted_job)
+{
+    static const char *const resumed = "{\"attempt\": 1, \"notes\": "
+                                       "{\"cluster_job_id\": \"101\"}}";
+    mmarml_executor *exe;
+    job_call c;
+    char path[1024];
+
+    setup();
+    exe = make_executor("SlurmExecutor", "{\"poll_interval\": 0.01}");
+    setenv("FAKE_SLURM_PLAY", _i == 0 ? "RUNNING,RUNNING,COMPLETED:0:0" : "RUNNING,GONE", 1);
+    if (_i == 1) {
+        snprintf(path, sizeof(path), "%s/accounting", state);
+        write_file(path, "", 0644);
+        snprintf(path, sizeof(path), "%s/job.101.sacct", state);
+        write_file(path, "FAILED|2:0\n", 0644);
+    }
+    ck_assert_int_eq(run_one(exe, "job_a").rc, MMARML_OK); /* the first part's submission */
+    /* the job MMAR is in use on the cluster: the adopting run must leave it be */
+    snprintf(path, sizeof(path), "%s/job_a/marker", run_root);
+    write_file(path, "still here", 0644);
+    memset(&c, 0, sizeof(c));
+    c.exe = exe;
+    c.job = "job_a";
+    c.resumed = resumed;
+    run_job(&c);
+    ck_assert_msg(c.res.rc == MMARML_OK, "%s", c.res.message);
+    ck_assert_str_eq(c.res.cluster_id, "101");
+    ck_assert_int_eq(c.res.status, _i == 0 ? MMARML_JOB_OK : MMARML_JOB_FAILED);
+    if (_i == 1)
+        ck_assert_int_eq(c.res.exit_status, 2);
+    ck_assert_int_eq(access(path, R_OK), 0);
+    free(logged_call("sbatch.log", 1)); /* (checks the file is there) */
+    ck_assert_msg(!file_has("next", "102"), "the adopted job was submitted again");
+    mmarml_executor_unref(exe);
+    teardown();
+}
+END_TEST
+
 START_TEST(slurm_forgotten_job_without_score_is_no_score)
 {
     mmarml_executor *exe;
@@ -319,7 +367,7 @@ static void *run_job_thread(void *arg)
  * abort it as the engine does: `_jobAborted` first, then the executor's abort. */
 static job_result run_and_abort(mmarml_executor *exe, const char *counter_file, int polls)
 {
-    job_call c = {exe, "job_a", {0}, NULL, 0};
+    job_call c = {exe, "job_a", {0}, NULL, 0, NULL};
     pthread_t t;
     mmarml_context *job;
     char path[1024];
@@ -370,7 +418,7 @@ END_TEST
 START_TEST(slurm_abort_before_the_job_was_published)
 {
     mmarml_executor *exe;
-    job_call c = {NULL, "job_a", {0}, NULL, 1};
+    job_call c = {NULL, "job_a", {0}, NULL, 1, NULL};
 
     setup();
     /* a poll longer than the test's timeout: only a stop at once can pass */
@@ -672,6 +720,7 @@ static Suite *cluster_suite(void)
     tcase_add_loop_test(t, slurm_states_map_onto_statuses, 0,
                         sizeof(slurm_cases) / sizeof(slurm_cases[0]));
     tcase_add_test(t, slurm_forgotten_job_without_score_is_no_score);
+    tcase_add_loop_test(t, slurm_adopts_a_noted_job, 0, 2);
     tcase_add_test(t, slurm_sbatch_argv_and_environment);
     tcase_add_test(t, slurm_abort_is_scancel);
     tcase_add_test(t, slurm_abort_before_the_job_was_published);

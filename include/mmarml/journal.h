@@ -65,10 +65,11 @@ MMARML_API int mmarml_journal_read(json_t **records, const char *path, size_t *t
 /**
  * Record a fact about a running job in the run's journal, durably, before returning: e.g.
  * `cluster_job_id` right after a scheduler accepted the job, so that a resumed run adopts
- * it. Without a journal it does nothing and returns MMARML_OK.
+ * it. Without a journal, or for a job context the engine did not make (an executor driven
+ * by hand), it does nothing and returns MMARML_OK.
  * @param job_ctx  The job context execute() was given.
- * @return MMARML_OK; MMARML_EINVAL (not a job context, or a NULL key or value); MMARML_EIO
- *         (the journal cannot be written).
+ * @return MMARML_OK; MMARML_EINVAL (a NULL argument); MMARML_EIO (the journal cannot be
+ *         written: the run stops).
  * @par Thread-safety Any thread.
  */
 MMARML_API int mmarml_job_note(mmarml_context *job_ctx, const char *key, const char *value);

@@ -379,9 +379,10 @@ int mmarml_job_note(mmarml_context *job_ctx, const char *key, const char *value)
 
     if (job_ctx == NULL || key == NULL || value == NULL)
         return MMARML__NULLARG(job_ctx == NULL ? "job_ctx" : key == NULL ? "key" : "value");
-    if (mmarml_context_get_pointer(job_ctx, KEY_ENGINE_JOB, &p) != MMARML_OK || p == NULL)
-        return mmarml_error_set(MMARML_EINVAL, "mmarml_job_note: not the context of a job the "
-                                "engine runs");
+    if (mmarml_context_get_pointer(job_ctx, KEY_ENGINE_JOB, &p) != MMARML_OK || p == NULL) {
+        mmarml_error_clear(); /* an executor driven by hand: nothing to record */
+        return MMARML_OK;
+    }
     j = p;
     if (j->w->engine->journal == NULL)
         return MMARML_OK;
