@@ -452,17 +452,19 @@ static int index_records(mmarml_engine *e, json_t *records, replay_state *st)
             json_t *n = json_object_get(st->notes, name);
             if (n == NULL)
                 json_object_set_new(st->notes, name, n = json_object());
-            json_object_set(n, json_string_value(json_object_get(r, "key")) ?: "?",
-                            json_object_get(r, "value"));
+            const char *key = json_string_value(json_object_get(r, "key"));
+            json_object_set(n, key != NULL ? key : "?", json_object_get(r, "value"));
         }
     }
-    qsort(st->firsts, st->nfirsts, sizeof(*st->firsts), cmp_u64);
+    if (st->nfirsts > 0)
+        qsort(st->firsts, st->nfirsts, sizeof(*st->firsts), cmp_u64);
     return MMARML_OK;
 }
 
 static size_t first_rank(const replay_state *st, uint64_t n)
 {
-    uint64_t *at = bsearch(&n, st->firsts, st->nfirsts, sizeof(n), cmp_u64);
+    uint64_t *at = st->nfirsts > 0 ? bsearch(&n, st->firsts, st->nfirsts, sizeof(n), cmp_u64)
+                                   : NULL;
     return at != NULL ? (size_t)(at - st->firsts) : (size_t)-1;
 }
 

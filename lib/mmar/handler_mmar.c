@@ -263,8 +263,10 @@ static char *summary_text(mmar_handler *h)
         free(text);
         return NULL;
     }
-    memcpy(sorted, h->jobs, h->njobs * sizeof(*sorted));
-    qsort(sorted, h->njobs, sizeof(*sorted), by_rank);
+    if (h->njobs > 0) { /* (h->jobs is NULL before the first job) */
+        memcpy(sorted, h->jobs, h->njobs * sizeof(*sorted));
+        qsort(sorted, h->njobs, sizeof(*sorted), by_rank);
+    }
     if (h->keep >= 0)
         snprintf(keep, sizeof(keep), "%lld", (long long)h->keep);
     else
