@@ -693,6 +693,31 @@ START_TEST(ngc_states_map_onto_statuses)
 }
 END_TEST
 
+/* A resumed run's job that NGC has (ran, or runs) is adopted: no second `ngc batch run`. */
+START_TEST(ngc_adopts_a_noted_job)
+{
+    mmarml_executor *exe;
+    job_call c;
+
+    setup();
+    exe = ngc_executor(dir, "0.01");
+    setenv("FAKE_NGC_PLAY", "QUEUED,RUNNING,FAILED:2", 1);
+    ck_assert_int_eq(run_one(exe, "job_a").rc, MMARML_OK);
+    memset(&c, 0, sizeof(c));
+    c.exe = exe;
+    c.job = "job_a";
+    c.resumed = "{\"attempt\": 1, \"notes\": {\"cluster_job_id\": \"5001\"}}";
+    run_job(&c);
+    ck_assert_msg(c.res.rc == MMARML_OK, "%s", c.res.message);
+    ck_assert_str_eq(c.res.cluster_id, "5001");
+    ck_assert_int_eq(c.res.status, MMARML_JOB_FAILED); /* the job's real end */
+    ck_assert_int_eq(c.res.exit_status, 2);
+    ck_assert_msg(!file_has("next", "5002"), "the adopted job was submitted again");
+    mmarml_executor_unref(exe);
+    teardown();
+}
+END_TEST
+
 START_TEST(ngc_abort_is_batch_kill)
 {
     mmarml_executor *exe;
@@ -721,6 +746,7 @@ static Suite *cluster_suite(void)
                         sizeof(slurm_cases) / sizeof(slurm_cases[0]));
     tcase_add_test(t, slurm_forgotten_job_without_score_is_no_score);
     tcase_add_loop_test(t, slurm_adopts_a_noted_job, 0, 2);
+    tcase_add_test(t, ngc_adopts_a_noted_job);
     tcase_add_test(t, slurm_sbatch_argv_and_environment);
     tcase_add_test(t, slurm_abort_is_scancel);
     tcase_add_test(t, slurm_abort_before_the_job_was_published);
