@@ -1025,8 +1025,6 @@ int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
     if (rc == MMARML_OK)
         job_loop(e);
     stop_workers(e);
-    if (rc >= 0 && e->end_reason != MMARML_END_ALREADY_FINISHED)
-        mmarml__journal_end_run(e);
     if (rc >= 0 && e->journal_failed)
         rc = mmarml_error_set(MMARML_EIO, "the run stopped: %s", e->journal_error);
 
@@ -1037,6 +1035,10 @@ int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
             mmarml__engine_fire(e, MMARML__EV_END_AUTOML, ctx, 0, 0);
         mmarml_controller_shutdown(e->controller, ctx);
         mmarml_executor_shutdown(e->executor, ctx);
+        /* the run is finished once end_automl wrote the final files (stats, summary): a run
+         * that dies before this record is resumed, which writes them again */
+        if (rc >= 0 && e->end_reason != MMARML_END_ALREADY_FINISHED)
+            mmarml__journal_end_run(e);
         mmarml__engine_fire(e, MMARML__EV_SHUTDOWN, ctx, 1, 0);
         if (rc < 0)
             mmarml_error_set(rc, "%s", msg != NULL ? msg : mmarml_strerror(rc));
