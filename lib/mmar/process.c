@@ -26,6 +26,7 @@ struct mmar_process {
     int log_fd;   /* MMAR_OUT_FILE/BOTH with a pipe: where lines go */
     double kill_at; /* after stop: when SIGKILL goes to the group; <0 when none pending */
     int status;     /* wait status once reaped */
+    int status_fd;  /* read end of the guard's status pipe, or -1 */
     int reaped;
     char prefix[96];
     char line[4096];
@@ -72,6 +73,8 @@ void mmar_process_free(mmar_process *p)
         close(p->out_fd);
     if (p->log_fd >= 0)
         close(p->log_fd);
+    if (p->status_fd >= 0)
+        close(p->status_fd);
     free(p);
 }
 
@@ -127,6 +130,7 @@ typedef struct {
     int out_fd;  /* stdout and stderr, or -1 for /dev/null */
     int err_w;   /* write end of the exec-error pipe (close-on-exec) */
     int life_r;  /* read end of the lifeline */
+    int status_w; /* write end of the status pipe: the trainer's wait status */
     const char *exit_record; /* where the trainer's wait status is written, or NULL */
 } guard_args;
 
@@ -167,6 +171,7 @@ fail:
     if (write(3, &e, sizeof(e)) < 0) {
         /* nothing more can be said */
     }
+    kill(getpid(), SIGKILL); /* not exit(): see guard_end; the host has the errno */
     _exit(127);
 }
 
@@ -195,23 +200,16 @@ static void record_exit(const char *path, int status)
     close(fd);
 }
 
-/* End as the trainer ended: the same exit code, or the same signal. */
-static void exit_like(int status)
+/* The guard's end. It reports the trainer's wait status through the status pipe and then
+ * dies by SIGKILL rather than exiting: a process that ends by exit() under valgrind gets a
+ * leak check of the host's memory (a fork child shares it) and its exit code replaced. */
+static void guard_end(int status_fd, int status, int have_status)
 {
-    if (WIFSIGNALED(status)) {
-        int sig = WTERMSIG(status);
-        struct sigaction sa;
-        sigset_t set;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = SIG_DFL;
-        sigaction(sig, &sa, NULL);
-        sigemptyset(&set);
-        sigaddset(&set, sig);
-        sigprocmask(SIG_UNBLOCK, &set, NULL);
-        kill(getpid(), sig);
-        _exit(128 + sig);
+    if (have_status && write(status_fd, &status, sizeof(status)) < 0) {
+        /* the host reads the guard's own end then */
     }
-    _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 127);
+    kill(getpid(), SIGKILL);
+    _exit(127);
 }
 
 static void guard_child(const guard_args *g)
@@ -225,25 +223,28 @@ static void guard_child(const guard_args *g)
         close(lifeline[1]); /* only the host holds it: its end is our signal */
     trainer = fork();
     if (trainer < 0)
-        _exit(127);
+        guard_end(g->status_w, 0, 0);
     if (trainer == 0)
         trainer_child(g);
     /* an abort's SIGTERM to the group is for the trainer: the guard stays to report */
     ignore_signal(SIGTERM);
     ignore_signal(SIGINT);
     ignore_signal(SIGHUP);
-    /* keep only the lifeline (as fd 3): a guard holding the host's descriptors would hold
-     * the journal's lock and other jobs' pipes after the host died */
-    if (dup2(g->life_r, 3) < 0)
-        _exit(127);
-    close_from(4);
+    /* keep only the lifeline (as fd 3) and the status pipe (4): a guard holding the host's
+     * descriptors would hold the journal's lock and other jobs' pipes after the host died */
+    {
+        int life = fcntl(g->life_r, F_DUPFD, 10), out = fcntl(g->status_w, F_DUPFD, 10);
+        if (life < 0 || out < 0 || dup2(life, 3) < 0 || dup2(out, 4) < 0)
+            guard_end(g->status_w, 0, 0);
+    }
+    close_from(5);
     pidfd = (int)syscall(SYS_pidfd_open, trainer, 0);
     for (;;) {
         struct pollfd fds[2] = {{3, POLLIN, 0}, {pidfd, POLLIN, 0}};
         int n = poll(fds, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
         if (waitpid(trainer, &status, WNOHANG) == trainer) {
             record_exit(g->exit_record, status);
-            exit_like(status);
+            guard_end(4, status, 1);
         }
         if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
             int waited;
@@ -254,7 +255,7 @@ static void guard_child(const guard_args *g)
                 poll(NULL, 0, 100);
             }
             kill(0, SIGKILL); /* the rest of the group, and the guard */
-            _exit(137);
+            guard_end(4, 0, 0);
         }
     }
 }
@@ -264,7 +265,8 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
                        const char *exit_record)
 {
     mmar_process *p;
-    int pipefd[2] = {-1, -1}, errpipe[2] = {-1, -1}, log_fd = -1, rc, err = 0;
+    int pipefd[2] = {-1, -1}, errpipe[2] = {-1, -1}, statuspipe[2] = {-1, -1}, log_fd = -1;
+    int rc, err = 0;
     guard_args g;
     ssize_t n;
 
@@ -273,7 +275,7 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     p = calloc(1, sizeof(*p));
     if (p == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "out of memory starting %s", argv[0]);
-    p->pidfd = p->out_fd = p->log_fd = -1;
+    p->pidfd = p->out_fd = p->log_fd = p->status_fd = -1;
     p->output = output;
     snprintf(p->prefix, sizeof(p->prefix), "%s", prefix != NULL ? prefix : "");
     p->kill_at = -1;
@@ -291,23 +293,29 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
         }
     }
     if (((output & MMAR_OUT_CONSOLE) && pipe2(pipefd, O_CLOEXEC) != 0) ||
-        pipe2(errpipe, O_CLOEXEC) != 0) {
+        pipe2(errpipe, O_CLOEXEC) != 0 || pipe2(statuspipe, O_CLOEXEC) != 0) {
+        int i;
         rc = mmarml_error_set(MMARML_EIO, "pipe: %s", strerror(errno));
         if (log_fd >= 0)
             close(log_fd);
-        if (pipefd[0] >= 0) {
-            close(pipefd[0]);
-            close(pipefd[1]);
+        for (i = 0; i < 2; i++) {
+            if (pipefd[i] >= 0)
+                close(pipefd[i]);
+            if (errpipe[i] >= 0)
+                close(errpipe[i]);
         }
         mmar_process_free(p);
         return rc;
     }
+    p->status_fd = statuspipe[0];
+    fcntl(p->status_fd, F_SETFL, O_NONBLOCK);
     g.argv = argv;
     g.envp = envp;
     g.cwd = cwd;
     g.out_fd = pipefd[1] >= 0 ? pipefd[1] : log_fd;
     g.err_w = errpipe[1];
     g.life_r = lifeline[0];
+    g.status_w = statuspipe[1];
     g.exit_record = exit_record;
     p->pid = fork();
     if (p->pid == 0)
@@ -317,6 +325,7 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     else
         setpgid(p->pid, p->pid); /* also here: no kill(-pid) may come before the child's */
     close(errpipe[1]);
+    close(statuspipe[1]);
     if (pipefd[1] >= 0)
         close(pipefd[1]);
     /* the trainer's exec: end-of-file when it worked, its errno when it did not */
@@ -420,6 +429,12 @@ static int leader_ended(mmar_process *p)
     while (waitpid(p->pid, &p->status, 0) < 0 && errno == EINTR)
         ;
     p->reaped = 1;
+    /* the guard wrote the trainer's status before it went; none: the guard's own end */
+    {
+        int status;
+        if (read(p->status_fd, &status, sizeof(status)) == sizeof(status))
+            p->status = status;
+    }
     return 1;
 }
 
