@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -533,6 +534,60 @@ START_TEST(corpus_automl_configs)
 }
 END_TEST
 
+/* The run root inside the MMAR is never cloned into a job, however work_dir spells it
+ * ("automl/", "./automl"): on ee9cadf each job copied the run root into itself until
+ * ENAMETOOLONG. A relative link that leaves the MMAR (a data set beside it) is made absolute
+ * in the job MMAR; one that stays inside is copied as it is. */
+START_TEST(clone_excludes_the_run_root_and_keeps_links_working)
+{
+    static const char *const spellings[] = {"automl/", "./automl"};
+    char cmd[1024], path[1024], shared[160], target[PATH_MAX], real[PATH_MAX];
+    json_t *stats;
+    run_result r;
+    ssize_t n;
+    int i;
+
+    make_mmar();
+    snprintf(shared, sizeof(shared), "%s-shared", mmar);
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && ln -s '../%s' '%s/data' && sed "
+             "'s|\"MMARHandler\", \"args\": {|\"MMARHandler\", \"args\": {\"work_dir\": "
+             "\"{wd}\", |' '%s/config/config_automl.json' > '%s/config/automl_wd.json'",
+             shared, strrchr(shared, '/') + 1, mmar, mmar, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    for (i = 0; i < 2; i++) {
+        char sets[64];
+        snprintf(sets, sizeof(sets), "wd=%s,run_id=r%d", spellings[i], i);
+        r = run_plan("ok:0.5", sets, "automl_wd.json");
+        ck_assert_msg(r.rc == MMARML_OK, "%s: %s", spellings[i], r.message);
+        stats = load_json(r.run_root, "automl_stats_log.json");
+        ck_assert_msg(strcmp(status_of(stats, 0), "ok") == 0, "%s: %s", spellings[i],
+                      status_of(stats, 0));
+        snprintf(path, sizeof(path), "%s/%s/automl", r.run_root,
+                 json_string_value(json_object_get(job_of(stats, 0), "job")));
+        ck_assert_msg(access(path, F_OK) != 0, "%s: the run root was cloned", spellings[i]);
+        /* data -> ../<shared>: absolute now, and it resolves */
+        snprintf(path, sizeof(path), "%s/%s/data", r.run_root,
+                 json_string_value(json_object_get(job_of(stats, 0), "job")));
+        n = readlink(path, target, sizeof(target) - 1);
+        ck_assert_int_gt(n, 0);
+        target[n] = '\0';
+        ck_assert_ptr_nonnull(realpath(shared, real));
+        ck_assert_str_eq(target, real);
+        /* resources/train_link.json -> ../config/config_train.json stays relative */
+        snprintf(path, sizeof(path), "%s/%s/resources/train_link.json", r.run_root,
+                 json_string_value(json_object_get(job_of(stats, 0), "job")));
+        n = readlink(path, target, sizeof(target) - 1);
+        ck_assert_int_gt(n, 0);
+        target[n] = '\0';
+        ck_assert_str_eq(target, "../config/config_train.json");
+        json_decref(stats);
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", shared);
+    ck_assert_int_eq(system(cmd), 0);
+    remove_mmar();
+}
+END_TEST
+
 /* A read-only MMAR still gives writable job MMARs (the mode bits are checked: as root,
  * which CI is, permissions would not stop a write). */
 START_TEST(read_only_mmar)
@@ -679,6 +734,7 @@ int main(void)
     tcase_add_test(tc, in_process_trainer);
     tcase_add_test(tc, clara_config_runs_the_demo);
     tcase_add_test(tc, read_only_mmar);
+    tcase_add_test(tc, clone_excludes_the_run_root_and_keeps_links_working);
     tcase_add_test(te, existing_run_root_refuses_and_loses_nothing);
     tcase_add_test(te, hostile_run_ids);
     tcase_add_test(te, corpus_automl_configs);

@@ -57,36 +57,97 @@ static int copy_file(const char *src, const char *dst, mode_t mode)
     return rc;
 }
 
-static int copy_tree(const char *src, const char *dst, const char *exclude);
+/* What a clone needs to know besides the paths. */
+typedef struct {
+    const char *root;     /* the MMAR, absolute */
+    int has_exclude;      /* the run root's directory is skipped, by identity */
+    dev_t exclude_dev;
+    ino_t exclude_ino;
+} clone_ctx;
+
+static int copy_tree(const clone_ctx *c, const char *src, const char *dst);
+
+/* `dir` + `rel` without "." and ".." components, into out (lexically, as the kernel would
+ * resolve a symlink whose directories are real). 0, or -1 when it does not fit. */
+static int join_normalised(char *out, size_t size, const char *dir, const char *rel)
+{
+    char buf[2 * PATH_MAX], *save = NULL, *part;
+    size_t len = 0;
+
+    if (snprintf(buf, sizeof(buf), "%s/%s", dir, rel) >= (int)sizeof(buf))
+        return -1;
+    out[0] = '\0';
+    for (part = strtok_r(buf, "/", &save); part != NULL; part = strtok_r(NULL, "/", &save)) {
+        if (strcmp(part, ".") == 0)
+            continue;
+        if (strcmp(part, "..") == 0) {
+            char *slash = strrchr(out, '/');
+            len = slash != NULL ? (size_t)(slash - out) : 0;
+            out[len] = '\0';
+            continue;
+        }
+        if (len + 1 + strlen(part) + 1 > size)
+            return -1;
+        out[len++] = '/';
+        strcpy(out + len, part);
+        len += strlen(part);
+    }
+    if (len == 0 && size > 1)
+        strcpy(out, "/");
+    return 0;
+}
+
+/* A relative link that points outside the MMAR (`data -> ../shared_data`, common for data
+ * sets) would point at nothing in the job MMAR: it is made absolute. Links that stay inside
+ * the MMAR, and absolute ones, are copied as they are. */
+static int copy_link(const clone_ctx *c, const char *src, const char *dst)
+{
+    char target[PATH_MAX], dir[PATH_MAX], resolved[PATH_MAX];
+    ssize_t n = readlink(src, target, sizeof(target) - 1);
+    size_t root_len = strlen(c->root);
+    char *slash;
+
+    if (n < 0)
+        return io_error("read the link", src);
+    target[n] = '\0';
+    if (target[0] != '/') {
+        snprintf(dir, sizeof(dir), "%s", src);
+        slash = strrchr(dir, '/');
+        if (slash != NULL)
+            *slash = '\0';
+        if (join_normalised(resolved, sizeof(resolved), dir, target) == 0 &&
+            !(strncmp(resolved, c->root, root_len) == 0 &&
+              (resolved[root_len] == '/' || resolved[root_len] == '\0')))
+            return symlink(resolved, dst) == 0 ? MMARML_OK : io_error("create the link", dst);
+    }
+    return symlink(target, dst) == 0 ? MMARML_OK : io_error("create the link", dst);
+}
 
 /* Copy one entry of any kind. */
-static int copy_entry(const char *src, const char *dst, const char *exclude)
+static int copy_entry(const clone_ctx *c, const char *src, const char *dst)
 {
     struct stat st;
 
-    if (exclude != NULL && strcmp(src, exclude) == 0)
-        return MMARML_OK;
     if (lstat(src, &st) != 0)
         return io_error("stat", src);
-    if (S_ISLNK(st.st_mode)) {
-        char target[PATH_MAX];
-        ssize_t n = readlink(src, target, sizeof(target) - 1);
-        if (n < 0)
-            return io_error("read the link", src);
-        target[n] = '\0';
-        return symlink(target, dst) == 0 ? MMARML_OK : io_error("create the link", dst);
-    }
+    /* the run root inside the MMAR is skipped however its path is spelt ("automl/",
+     * "./automl", a symlink to it): by device and inode */
+    if (c->has_exclude && S_ISDIR(st.st_mode) && st.st_dev == c->exclude_dev &&
+        st.st_ino == c->exclude_ino)
+        return MMARML_OK;
+    if (S_ISLNK(st.st_mode))
+        return copy_link(c, src, dst);
     if (S_ISDIR(st.st_mode)) {
         if (mkdir(dst, (st.st_mode & 07777) | S_IRWXU) != 0)
             return io_error("create", dst);
-        return copy_tree(src, dst, exclude);
+        return copy_tree(c, src, dst);
     }
     if (S_ISREG(st.st_mode))
         return copy_file(src, dst, st.st_mode);
     return MMARML_OK; /* sockets, fifos, devices: not part of a model archive */
 }
 
-static int copy_tree(const char *src, const char *dst, const char *exclude)
+static int copy_tree(const clone_ctx *c, const char *src, const char *dst)
 {
     DIR *d = opendir(src);
     struct dirent *e;
@@ -102,7 +163,7 @@ static int copy_tree(const char *src, const char *dst, const char *exclude)
             s = NULL;
         if (asprintf(&t, "%s/%s", dst, e->d_name) < 0)
             t = NULL;
-        rc = s != NULL && t != NULL ? copy_entry(s, t, exclude)
+        rc = s != NULL && t != NULL ? copy_entry(c, s, t)
                                     : mmarml_error_set(MMARML_ENOMEM, "clone: out of memory");
         free(s);
         free(t);
@@ -133,23 +194,35 @@ int mmar_clone(const char *src, const char *dst, const char *exclude, int conten
                const char *data_list)
 {
     static const char *const kept[] = {"config", "commands", "resources"};
+    char root[PATH_MAX];
+    clone_ctx c;
     struct stat st;
     size_t i;
     int rc;
 
-    if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode))
+    if (stat(src, &st) != 0 || !S_ISDIR(st.st_mode) || realpath(src, root) == NULL)
         return mmarml_error_set(MMARML_ENOTFOUND, "clone: MMAR '%s' is not a directory", src);
+    memset(&c, 0, sizeof(c));
+    c.root = root;
+    if (exclude != NULL) {
+        struct stat ex;
+        if (stat(exclude, &ex) == 0 && S_ISDIR(ex.st_mode)) {
+            c.has_exclude = 1;
+            c.exclude_dev = ex.st_dev;
+            c.exclude_ino = ex.st_ino;
+        }
+    }
     if (mkdir(dst, (st.st_mode & 07777) | S_IRWXU) != 0)
         return io_error("create", dst);
     if (!content_only)
-        return copy_tree(src, dst, exclude);
+        return copy_tree(&c, src, dst);
     for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {
         char s[PATH_MAX], t[PATH_MAX];
         snprintf(s, sizeof(s), "%s/%s", src, kept[i]);
         snprintf(t, sizeof(t), "%s/%s", dst, kept[i]);
         if (lstat(s, &st) != 0)
             continue; /* an MMAR need not have resources/ */
-        if ((rc = copy_entry(s, t, exclude)) != MMARML_OK)
+        if ((rc = copy_entry(&c, s, t)) != MMARML_OK)
             return rc;
     }
     if (data_list != NULL && *data_list != '\0') {
@@ -166,7 +239,7 @@ int mmar_clone(const char *src, const char *dst, const char *exclude, int conten
                                     s);
         if ((rc = make_parents(dst, data_list)) != MMARML_OK)
             return rc;
-        return copy_entry(s, t, exclude);
+        return copy_entry(&c, s, t);
     }
     return MMARML_OK;
 }

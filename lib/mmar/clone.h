@@ -3,11 +3,12 @@
 #define MMARML_MMAR_CLONE_H
 
 /*
- * Copy the MMAR at `src` to the new directory `dst`. Symlinks stay symlinks; regular files are
+ * Copy the MMAR at `src` to the new directory `dst`. Symlinks stay symlinks (a relative one
+ * that leaves the MMAR is made absolute, so it still points where it did); regular files are
  * reflinked where the file system allows (FICLONE), else copied (copy_file_range), never
  * hard-linked, modes kept plus owner write (the job writes into its MMAR even when the
- * source is read-only). `exclude` (an absolute path, may be NULL) is skipped: the AutoML
- * work dir inside the MMAR. With `content_only`, only config/, commands/, resources/ and
+ * source is read-only). `exclude` (a directory, may be NULL) is skipped wherever it appears,
+ * recognised by device and inode rather than by its spelling: the AutoML work dir. With `content_only`, only config/, commands/, resources/ and
  * `data_list` (a path relative to the MMAR, may be NULL) are copied.
  * Returns MMARML_OK or a negative code with a message naming the path.
  */
