@@ -262,6 +262,34 @@ START_TEST(a_failed_start_leaves_nothing_behind)
 }
 END_TEST
 
+/* A FIFO (or any file that is not a regular one) as a config is refused at once: on ee9cadf
+ * it hung the run for ever (a FIFO blocks the reader until someone writes). */
+START_TEST(config_files_that_are_not_regular_are_refused)
+{
+    static const char *const files[] = {"config_train.json", "config_automl.json"};
+    char out[256], path[256], *text;
+    struct stat st;
+    double took;
+    int i;
+
+    for (i = 0; i < 2; i++) {
+        make_mmar();
+        snprintf(out, sizeof(out), "%s/out.txt", mmar);
+        snprintf(path, sizeof(path), "%s/config/%s", mmar, files[i]);
+        ck_assert_int_eq(unlink(path), 0);
+        ck_assert_int_eq(mkfifo(path, 0644), 0);
+        ck_assert_int_eq(wait_exit(start_run("0", out), &took), 1);
+        ck_assert_msg(took < 5.0, "%s: took %.1f s", files[i], took);
+        text = slurp_file(out);
+        ck_assert_msg(strstr(text, "not a regular file") != NULL && strstr(text, path) != NULL,
+                      "%s: %s", files[i], text);
+        free(text);
+        ck_assert_int_ne(stat(run_root, &st), 0); /* and nothing left behind */
+        remove_mmar();
+    }
+}
+END_TEST
+
 /* SIGINT, then --resume: the aborted jobs are not run again, the search goes on to its
  * six rounds, and the stats file lists every job once. */
 START_TEST(interrupted_then_resumed)
@@ -397,6 +425,7 @@ int main(void)
     tcase_add_test(tc, a_run_that_cannot_start_exits_1);
     tcase_add_test(tc, a_failed_start_leaves_nothing_behind);
     tcase_add_test(tc, interrupted_then_resumed);
+    tcase_add_test(tc, config_files_that_are_not_regular_are_refused);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);
     suite_add_tcase(s, tc);

@@ -286,7 +286,6 @@ int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx, mmarml_re
     char mmar[PATH_MAX], *path = NULL;
     const char *file = automlconf != NULL ? automlconf : "config_automl.json";
     json_t *conf = NULL, *all = NULL;
-    json_error_t err;
     int rc;
 
     if (out == NULL || ctx == NULL || reg == NULL || mmar_root == NULL)
@@ -300,14 +299,11 @@ int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx, mmarml_re
                         : asprintf(&path, "%s/config/%s", mmar, file)) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "out of memory");
     all = variables(vars);
-    conf = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    rc = mmar_load_json_file(&conf, path, "AutoML config");
     if (all == NULL)
         rc = mmarml_error_set(MMARML_ENOMEM, "out of memory");
-    else if (conf == NULL)
-        rc = err.line < 0 || strstr(err.text, "unable to open") != NULL
-                 ? mmarml_error_set(MMARML_ENOTFOUND, "cannot read '%s': %s", path, err.text)
-                 : mmarml_error_set(MMARML_EINVAL, "%s:%d:%d: malformed JSON: %s", path,
-                                    err.line, err.column, err.text);
+    else if (rc != MMARML_OK)
+        ; /* the message names the file and what was wrong */
     else if (!json_is_object(conf))
         rc = mmarml_error_set(MMARML_EINVAL, "%s: must be a JSON object", path);
     else if ((rc = fill(conf, all, path, "")) == MMARML_OK &&

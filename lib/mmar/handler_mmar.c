@@ -125,11 +125,10 @@ static int copy_base_config(mmar_handler *h, mmarml_context *ctx)
 
     if (rc != MMARML_OK)
         return rc;
-    config = json_load_file(src, 0, NULL);
+    rc = mmar_load_json_file(&config, src, "training config");
     base = strrchr(src, '/') != NULL ? strrchr(src, '/') + 1 : src;
-    if (config == NULL)
-        rc = mmarml_error_set(MMARML_ENOTFOUND, "%s: cannot read the training config '%s'", me,
-                              src);
+    if (rc != MMARML_OK)
+        rc = mmarml_error_set(rc, "%s: %s", me, mmarml_error_message());
     else if (asprintf(&dst, "%s/%s", h->run_root, base) < 0)
         rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     else

@@ -184,16 +184,51 @@ int mmar_remove_tree(const char *path)
     return rc;
 }
 
+int mmar_open_regular(const char *path, const char *what)
+{
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+
+    if (fd < 0) {
+        mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
+                         "cannot read the %s '%s': %s", what, path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        mmarml_error_set(MMARML_EINVAL, "the %s '%s' is not a regular file (a FIFO, a device "
+                         "or a directory): refused", what, path);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+int mmar_load_json_file(json_t **out, const char *path, const char *what)
+{
+    json_error_t err;
+    int fd = mmar_open_regular(path, what);
+
+    *out = NULL;
+    if (fd < 0)
+        return mmarml_error_code();
+    *out = json_loadfd(fd, JSON_REJECT_DUPLICATES, &err);
+    close(fd);
+    if (*out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s:%d:%d: malformed JSON: %s", path, err.line,
+                                err.column, err.text);
+    return MMARML_OK;
+}
+
 int mmar_file_digest(char out[32], const char *path)
 {
     uint64_t h = 1469598103934665603ULL;
     unsigned char buf[8192];
     ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    int fd = mmar_open_regular(path, "config file");
 
     if (fd < 0)
-        return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
-                                "cannot read '%s': %s", path, strerror(errno));
+        return mmarml_error_code();
     while ((n = read(fd, buf, sizeof(buf))) != 0) {
         ssize_t i;
         if (n < 0 && errno == EINTR)

@@ -23,6 +23,13 @@ void mmar_format_time(char *buf, size_t n, double t);
 double mmar_wall_time(void);
 /* CLOCK_MONOTONIC in seconds, for intervals. */
 double mmar_monotonic_time(void);
+/* Load a JSON config file: refused unless it is a regular file (a FIFO would block the run
+ * for ever, a device or a directory is no config); duplicate keys refused; the messages name
+ * the file (and line:column). `what` says what the file is ("training config"). */
+int mmar_load_json_file(json_t **out, const char *path, const char *what);
+/* Open `path` for reading only if it is a regular file (O_NONBLOCK while checking, so a FIFO
+ * cannot block). A descriptor, or -1 with the message set. */
+int mmar_open_regular(const char *path, const char *what);
 /* "fnv1a64:<16 hex digits>" of a file's bytes: what tells a resume that a config changed
  * (not a defence against a forger). MMARML_ENOTFOUND / MMARML_EIO naming the file. */
 int mmar_file_digest(char out[32], const char *path);

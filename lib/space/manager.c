@@ -2,8 +2,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "space_internal.h"
 
@@ -81,16 +85,29 @@ int mmarml_space_manager_load(mmarml_space_manager **out, const char *path)
     const char *base;
     json_error_t err;
     json_t *config;
+    struct stat st;
     FILE *f;
-    int rc;
+    int rc, fd;
 
     if (out == NULL || path == NULL)
         return mmarml_error_set(MMARML_EINVAL, "mmarml_space_manager_load: NULL argument");
     *out = NULL;
-    f = fopen(path, "r");
-    if (f == NULL)
+    /* O_NONBLOCK while looking: a FIFO posing as the config must not block the run */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
         return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
                                 "cannot read training config '%s': %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return mmarml_error_set(MMARML_EINVAL, "training config '%s' is not a regular file "
+                                "(a FIFO, a device or a directory): refused", path);
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    f = fdopen(fd, "r");
+    if (f == NULL) {
+        close(fd);
+        return mmarml_error_set(MMARML_ENOMEM, "cannot read training config '%s'", path);
+    }
     config = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
     if (config == NULL)
