@@ -467,6 +467,21 @@ START_TEST(invalid_definitions)
     expect_error(COMPONENT("[{\"domain\": \"net\", \"type\": \"float\", \"args\": [\"a#\"], "
                            "\"targets\": [0, 1]}]"),
                  "an alias is one non-empty name");
+    /* a range whose width overflows a double (every sample was 1.7e308 on ee9cadf) */
+    expect_error(COMPONENT("[{\"domain\": \"net\", \"type\": \"float\", \"args\": [\"a\"], "
+                           "\"targets\": [-1.7e308, 1.7e308]}]"),
+                 "train.model.search[0].targets: param");
+    expect_error(COMPONENT("[{\"domain\": \"net\", \"type\": \"float\", \"args\": [\"a\"], "
+                           "\"targets\": [-1.7e308, 1.7e308]}]"),
+                 "max - min overflows");
+    /* int bounds are compared as integers (2^63-1 was "min 1 is greater than max -9.2e18") */
+    expect_error(COMPONENT("[{\"domain\": \"net\", \"type\": \"int\", \"args\": [\"a\"], "
+                           "\"targets\": [1, 9223372036854775807], \"scale\": \"log\"}]"),
+                 "train.model.search[0].targets: int bounds must be within +-2^53 "
+                 "(1, 9223372036854775807 given)");
+    expect_error(COMPONENT("[{\"domain\": \"net\", \"type\": \"int\", \"args\": [\"a\"], "
+                           "\"targets\": [9223372036854775807, 1]}]"),
+                 "min 9223372036854775807 is greater than max 1");
     expect_error(COMPONENT("{\"domain\": \"net\"}"), "train.model.search: must be a list");
     expect_error(COMPONENT("[3]"), "train.model.search[0]: a search item must be an object");
     expect_error("{\"lr_search\": [0.1]}", "lr_search: must be [min, max]");

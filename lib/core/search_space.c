@@ -137,6 +137,10 @@ static int check_bounds(const mmarml_search_space *s, const char *prl, double mi
     if ((flags & MMARML_PARAM_F_LOG) && min <= 0)
         return mmarml_error_set(MMARML_EINVAL,
                                 "param '%s': log scale needs min > 0 (min is %g)", prl, min);
+    /* a controller samples min + u * (max - min): the width must be a double too */
+    if (!(flags & MMARML_PARAM_F_LOG) && !isfinite(max - min))
+        return mmarml_error_set(MMARML_EINVAL, "param '%s': the range [%g, %g] is wider than a "
+                                "double holds (max - min overflows)", prl, min, max);
     (void)s;
     return MMARML_OK;
 }

@@ -220,8 +220,20 @@ static int add_range(walker *w, space_item *it, const json_t *item, const char *
     hi = json_number_value(json_array_get(t, 1));
     if (!isfinite(lo) || !isfinite(hi))
         return fail(w, suffix, "min and max must be finite");
-    if (lo > hi)
+    /* ints are compared as integers: 2^63-1 as a double does not convert back */
+    if (it->type == MMARML_PARAM_INT && json_is_integer(json_array_get(t, 0)) &&
+        json_is_integer(json_array_get(t, 1))) {
+        json_int_t ilo = json_integer_value(json_array_get(t, 0));
+        json_int_t ihi = json_integer_value(json_array_get(t, 1));
+        if (ilo > ihi)
+            return fail(w, suffix, "min %lld is greater than max %lld", (long long)ilo,
+                        (long long)ihi);
+        if (ilo < -((json_int_t)1 << 53) || ihi > ((json_int_t)1 << 53))
+            return fail(w, suffix, "int bounds must be within +-2^53 (%lld, %lld given)",
+                        (long long)ilo, (long long)ihi);
+    } else if (lo > hi) {
         return fail(w, suffix, "min %g is greater than max %g", lo, hi);
+    }
     snprintf(suffix, sizeof(suffix), "%s.scale", at);
     if (scale != NULL) {
         if (!json_is_string(scale) || (strcmp(json_string_value(scale), "log") != 0 &&
@@ -237,7 +249,9 @@ static int add_range(walker *w, space_item *it, const json_t *item, const char *
     if (it->type == MMARML_PARAM_INT) {
         if (!json_is_integer(json_array_get(t, 0)) || !json_is_integer(json_array_get(t, 1)))
             return fail(w, suffix, "an int needs integer min and max");
-        if (mmarml_search_space_add_int(w->m->space, prl, domain, (int64_t)lo, (int64_t)hi,
+        if (mmarml_search_space_add_int(w->m->space, prl, domain,
+                                        (int64_t)json_integer_value(json_array_get(t, 0)),
+                                        (int64_t)json_integer_value(json_array_get(t, 1)),
                                         flags) != MMARML_OK)
             return fail(w, suffix, "%s", mmarml_error_message());
         return MMARML_OK;
