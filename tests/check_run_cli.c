@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -262,6 +264,52 @@ START_TEST(a_failed_start_leaves_nothing_behind)
 }
 END_TEST
 
+/* Clients that close without reading the reply killed the run with SIGPIPE on ee9cadf
+ * (10 of 10 runs); a summary over 64 KB failed every client. Now the run lives on and
+ * answers, and replies have no size limit. */
+START_TEST(admin_clients_that_go_away_and_big_replies)
+{
+    char out[256], sock[300], path[300], *reply = NULL;
+    struct sockaddr_un addr;
+    double took;
+    FILE *f;
+    pid_t pid;
+    int i;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    pid = start_run("889.25", out);
+    wait_for_trainers("889.25", 2);
+    snprintf(sock, sizeof(sock), "%s/admin.sock", run_root);
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    ck_assert_uint_lt(strlen(sock), sizeof(addr.sun_path));
+    memcpy(addr.sun_path, sock, strlen(sock) + 1);
+    for (i = 0; i < 20; i++) { /* ask, and leave without reading */
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+        ck_assert_int_eq(write(fd, "list_workers\n", 13), 13);
+        close(fd);
+    }
+    usleep(200000);
+    ck_assert_int_eq(kill(pid, 0), 0); /* alive */
+    /* a 300 KB summary comes back whole */
+    snprintf(path, sizeof(path), "%s/summary.txt", run_root);
+    f = fopen(path, "w");
+    for (i = 0; i < 3000; i++)
+        fprintf(f, "| line %04d %s |\n", i, "................................................"
+                                             "..........................................");
+    fclose(f);
+    ck_ok(mmarml_admin_request(&reply, sock, "summary"));
+    ck_assert_uint_gt(strlen(reply), 300000);
+    ck_assert_ptr_nonnull(strstr(reply, "line 2999"));
+    mmarml_free(reply);
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(wait_exit(pid, &took), 143);
+    remove_mmar();
+}
+END_TEST
+
 /* A FIFO (or any file that is not a regular one) as a config is refused at once: on ee9cadf
  * it hung the run for ever (a FIFO blocks the reader until someone writes). */
 START_TEST(config_files_that_are_not_regular_are_refused)
@@ -426,6 +474,7 @@ int main(void)
     tcase_add_test(tc, a_failed_start_leaves_nothing_behind);
     tcase_add_test(tc, interrupted_then_resumed);
     tcase_add_test(tc, config_files_that_are_not_regular_are_refused);
+    tcase_add_test(tc, admin_clients_that_go_away_and_big_replies);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);
     suite_add_tcase(s, tc);

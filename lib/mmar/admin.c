@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -115,10 +116,12 @@ static void serve_one(mmarml_admin_server *s, int fd)
     reply = run_command(s, line);
     text = json_dumps(reply, JSON_COMPACT);
     if (text != NULL) {
+        /* MSG_NOSIGNAL: a client that went away must not kill the run with SIGPIPE; the
+         * send timeout (SO_SNDTIMEO, set at accept) bounds a client that does not read */
         size_t off = 0, total = strlen(text);
-        while (off < total && (n = write(fd, text + off, total - off)) > 0)
+        while (off < total && (n = send(fd, text + off, total - off, MSG_NOSIGNAL)) > 0)
             off += (size_t)n;
-        if (write(fd, "\n", 1) < 0) {
+        if (off == total && send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
             /* the client went away: nothing to do */
         }
     }
@@ -141,6 +144,8 @@ static void *serve(void *arg)
             continue;
         fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
         if (fd >= 0) {
+            struct timeval limit = {2, 0};
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
             serve_one(s, fd);
             close(fd);
         }
@@ -239,8 +244,8 @@ int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
 int mmarml_admin_request(char **reply, const char *socket_path, const char *command)
 {
     struct sockaddr_un addr;
-    char buf[1 << 16];
-    size_t len = 0;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
     ssize_t n;
     int fd;
 
@@ -261,15 +266,30 @@ int mmarml_admin_request(char **reply, const char *socket_path, const char *comm
         return mmarml_error_set(MMARML_EIO, "no run is serving '%s': %s", socket_path,
                                 strerror(err));
     }
-    if (write(fd, command, strlen(command)) < 0 || write(fd, "\n", 1) < 0) {
+    if (send(fd, command, strlen(command), MSG_NOSIGNAL) < 0 ||
+        send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+        int err = errno;
         close(fd);
         return mmarml_error_set(MMARML_EIO, "cannot send to '%s': %s", socket_path,
-                                strerror(errno));
+                                strerror(err));
     }
-    while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-        len += (size_t)n;
+    /* a reply of any size (a summary of thousands of jobs) */
+    do {
+        if (cap - len < 4096) {
+            char *more = realloc(buf, cap = cap ? 2 * cap : 1 << 16);
+            if (more == NULL) {
+                free(buf);
+                close(fd);
+                return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+            }
+            buf = more;
+        }
+        n = read(fd, buf + len, cap - len - 1);
+        if (n > 0)
+            len += (size_t)n;
+    } while (n > 0 || (n < 0 && errno == EINTR));
     close(fd);
     buf[len] = '\0';
-    *reply = strdup(buf);
-    return *reply != NULL ? MMARML_OK : mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    *reply = buf;
+    return MMARML_OK;
 }
