@@ -310,6 +310,47 @@ START_TEST(admin_clients_that_go_away_and_big_replies)
 }
 END_TEST
 
+/* A run root longer than a socket address holds (108 bytes) could not run at all on
+ * ee9cadf ("admin socket path ... is longer than 107 bytes"): now the socket is reached
+ * through its directory, and `mmarml admin` works on it. */
+START_TEST(a_run_root_longer_than_a_socket_address)
+{
+    char base[] = "/tmp/mmarml-long-XXXXXX", dir[512], cmd[1200], sock[700], *reply = NULL;
+    double took;
+    pid_t pid;
+    int fd;
+
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    snprintf(dir, sizeof(dir), "%s/%s", base,
+             "a-data-set-with-a-long-name-as-people-give-them-on-shared-file-systems-v2");
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp -r '%s/mmar-sleep/.' '%s/'", dir,
+             TEST_DATA_DIR, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(sock, sizeof(sock), "%s/automl/r/admin.sock", dir);
+    ck_assert_uint_gt(strlen(sock), 108);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        snprintf(cmd, sizeof(cmd), "%s/out.txt", base);
+        fd = open(cmd, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        setenv("MMARML_TEST_SLEEP", "889.75", 1);
+        execl(MMARML_BIN, MMARML_BIN, "run", "-m", dir, "--set", "run_id=r", (char *)NULL);
+        _exit(127);
+    }
+    wait_for_trainers("889.75", 2);
+    ck_ok(mmarml_admin_request(&reply, sock, "status"));
+    ck_assert_msg(strstr(reply, "\"running\"") != NULL, "%s", reply);
+    mmarml_free(reply);
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(wait_exit(pid, &took), 143);
+    ck_assert_int_eq(tu_processes_with("889.75"), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* A FIFO (or any file that is not a regular one) as a config is refused at once: on ee9cadf
  * it hung the run for ever (a FIFO blocks the reader until someone writes). */
 START_TEST(config_files_that_are_not_regular_are_refused)
@@ -475,6 +516,7 @@ int main(void)
     tcase_add_test(tc, interrupted_then_resumed);
     tcase_add_test(tc, config_files_that_are_not_regular_are_refused);
     tcase_add_test(tc, admin_clients_that_go_away_and_big_replies);
+    tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);
     suite_add_tcase(s, tc);

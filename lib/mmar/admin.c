@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -172,6 +173,41 @@ void mmarml_admin_server_stop(mmarml_admin_server *s)
     free(s);
 }
 
+/*
+ * The socket's address. sun_path holds 107 bytes, and a run root can be longer than that
+ * (any MMAR path over ~70 characters with the default run_id). A longer path is reached
+ * through its directory, opened O_PATH: "/proc/self/fd/<n>/admin.sock" (Linux resolves it at
+ * bind and connect time). *dirfd is that descriptor (close it after bind/connect), or -1.
+ */
+static int socket_address(struct sockaddr_un *addr, int *dirfd, const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[PATH_MAX];
+
+    memset(addr, 0, sizeof(*addr));
+    addr->sun_family = AF_UNIX;
+    *dirfd = -1;
+    if (strlen(path) < sizeof(addr->sun_path)) {
+        memcpy(addr->sun_path, path, strlen(path) + 1);
+        return MMARML_OK;
+    }
+    if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+        return mmarml_error_set(MMARML_EINVAL, "admin socket path '%s' is too long", path);
+    memcpy(dir, path, (size_t)(slash - path));
+    dir[slash - path] = '\0';
+    *dirfd = open(dir[0] != '\0' ? dir : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (*dirfd < 0)
+        return mmarml_error_set(MMARML_EIO, "admin socket '%s': cannot open its directory: %s",
+                                path, strerror(errno));
+    if (snprintf(addr->sun_path, sizeof(addr->sun_path), "/proc/self/fd/%d/%s", *dirfd,
+                 slash + 1) >= (int)sizeof(addr->sun_path)) {
+        close(*dirfd);
+        *dirfd = -1;
+        return mmarml_error_set(MMARML_EINVAL, "admin socket name '%s' is too long", slash + 1);
+    }
+    return MMARML_OK;
+}
+
 /* A socket file no one serves (its run died) is in the way of the run that resumes: remove
  * it. One that answers belongs to a live run and stays. */
 static void remove_stale_socket(const struct sockaddr_un *addr)
@@ -194,24 +230,23 @@ int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
 {
     struct sockaddr_un addr;
     mmarml_admin_server *s;
-    int err;
+    int err, dirfd;
 
     if (out == NULL || engine == NULL || socket_path == NULL)
         return mmarml_error_set(MMARML_EINVAL, "mmarml_admin_server_start: NULL argument");
     *out = NULL;
-    if (strlen(socket_path) >= sizeof(addr.sun_path))
-        return mmarml_error_set(MMARML_EINVAL, "admin socket path '%s' is longer than %zu "
-                                "bytes", socket_path, sizeof(addr.sun_path) - 1);
+    if ((err = socket_address(&addr, &dirfd, socket_path)) != MMARML_OK)
+        return err;
     s = calloc(1, sizeof(*s));
-    if (s == NULL)
+    if (s == NULL) {
+        if (dirfd >= 0)
+            close(dirfd);
         return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    }
     s->engine = engine;
     s->listen_fd = s->stop_fd = -1;
     s->socket_path = strdup(socket_path);
     s->summary_path = summary_path != NULL ? strdup(summary_path) : NULL;
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    memcpy(addr.sun_path, socket_path, strlen(socket_path));
     s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     s->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (s->listen_fd >= 0)
@@ -220,6 +255,8 @@ int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
         bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
         chmod(socket_path, 0600) != 0 || listen(s->listen_fd, 8) != 0) {
         err = errno;
+        if (dirfd >= 0)
+            close(dirfd);
         if (s->socket_path != NULL && s->listen_fd >= 0 && err != EADDRINUSE)
             unlink(socket_path);
         free(s->socket_path);
@@ -230,6 +267,8 @@ int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
         return mmarml_error_set(MMARML_EIO, "cannot serve the admin socket '%s': %s",
                                 socket_path, strerror(err));
     }
+    if (dirfd >= 0)
+        close(dirfd); /* the socket is bound: its directory is not needed any more */
     if ((err = pthread_create(&s->thread, NULL, serve, s)) != 0) {
         close(s->stop_fd);
         s->stop_fd = -1;
@@ -247,25 +286,25 @@ int mmarml_admin_request(char **reply, const char *socket_path, const char *comm
     char *buf = NULL;
     size_t len = 0, cap = 0;
     ssize_t n;
-    int fd;
+    int fd, dirfd, rc;
 
     if (reply == NULL || socket_path == NULL || command == NULL)
         return mmarml_error_set(MMARML_EINVAL, "mmarml_admin_request: NULL argument");
     *reply = NULL;
-    if (strlen(socket_path) >= sizeof(addr.sun_path))
-        return mmarml_error_set(MMARML_EINVAL, "admin socket path '%s' is too long",
-                                socket_path);
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    memcpy(addr.sun_path, socket_path, strlen(socket_path));
+    if ((rc = socket_address(&addr, &dirfd, socket_path)) != MMARML_OK)
+        return rc;
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
         int err = errno;
         if (fd >= 0)
             close(fd);
+        if (dirfd >= 0)
+            close(dirfd);
         return mmarml_error_set(MMARML_EIO, "no run is serving '%s': %s", socket_path,
                                 strerror(err));
     }
+    if (dirfd >= 0)
+        close(dirfd);
     if (send(fd, command, strlen(command), MSG_NOSIGNAL) < 0 ||
         send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
         int err = errno;
