@@ -162,6 +162,13 @@ static int empty_factory(void **out, const json_t *args, void *user_data)
     return MMARML_OK;
 }
 
+static int junk_factory(void **out, const json_t *args, void *ud)
+{
+    (void)args;
+    *out = ud;
+    return MMARML_OK;
+}
+
 START_TEST(user_factories)
 {
     mmarml_registry *reg = NULL;
@@ -192,6 +199,38 @@ START_TEST(user_factories)
     mmarml_registry_unref(reg);
     mmarml_registry_unref(reg);
     ck_assert_ptr_null(mmarml_registry_unref(NULL));
+}
+END_TEST
+
+/* A factory registered (or loaded) as a handler that returns a controller crashed the run
+ * on ee9cadf (SEGV: components carried no kind tag). Now it is refused, naming the spec. */
+START_TEST(a_factory_of_the_wrong_kind_is_refused)
+{
+    mmarml_registry *reg = NULL;
+    mmarml_handler *h = NULL;
+    mmarml_executor *x = NULL;
+    json_t *spec = json_pack("{s:s}", "name", "NotAHandler");
+    static char junk[64] = "not a component at all";
+    uint64_t rounds = 2;
+
+    ck_ok(mmarml_registry_new(&reg));
+    ck_ok(mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "NotAHandler", user_factory,
+                                   &rounds));
+    ck_assert_int_eq(mmarml_registry_create_handler(&h, reg, spec, "handlers[0]"),
+                     MMARML_EINVAL);
+    ck_assert_ptr_null(h);
+    ck_assert_msg(strstr(mmarml_error_message(), "handlers[0]: the factory of 'NotAHandler' "
+                                                 "returned a controller, not a handler") != NULL,
+                  "%s", mmarml_error_message());
+    json_decref(spec);
+    /* something that is not one of our handles at all */
+    ck_ok(mmarml_registry_register(reg, MMARML_COMPONENT_EXECUTOR, "Junk", junk_factory, junk));
+    spec = json_pack("{s:s}", "name", "Junk");
+    ck_assert_int_eq(mmarml_registry_create_executor(&x, reg, spec, "executor"), MMARML_EINVAL);
+    ck_assert_ptr_null(x);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "no component"));
+    json_decref(spec);
+    mmarml_registry_unref(reg);
 }
 END_TEST
 
@@ -235,6 +274,7 @@ int main(void)
     tcase_add_test(tc, builtins_by_name);
     tcase_add_test(tc, shared_object_by_path);
     tcase_add_test(tc, user_factories);
+    tcase_add_test(tc, a_factory_of_the_wrong_kind_is_refused);
     tcase_add_test(tc, args_helpers);
     tcase_add_test(te, errors_name_what_is_wrong);
     suite_add_tcase(s, tc);

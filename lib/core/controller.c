@@ -6,6 +6,7 @@
 #include "internal.h"
 
 struct mmarml_controller {
+    uint32_t kind; /* first: MMARML__KIND_TAG(MMARML_COMPONENT_CONTROLLER), see internal.h */
     mmarml__refcount ref;
     mmarml_controller_vtable vt;
     void *user_data;
@@ -50,6 +51,7 @@ int mmarml_controller_new(mmarml_controller **out, const mmarml_controller_vtabl
     ctl = calloc(1, sizeof(*ctl));
     if (ctl == NULL)
         return MMARML__NOMEM();
+    ctl->kind = MMARML__KIND_TAG(MMARML_COMPONENT_CONTROLLER);
     mmarml__ref_init(&ctl->ref);
     ctl->vt = vt;
     ctl->user_data = user_data;

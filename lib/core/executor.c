@@ -7,6 +7,7 @@
 #include "internal.h"
 
 struct mmarml_executor {
+    uint32_t kind; /* first: MMARML__KIND_TAG(MMARML_COMPONENT_EXECUTOR), see internal.h */
     mmarml__refcount ref;
     mmarml_executor_vtable vt;
     void *user_data;
@@ -51,6 +52,7 @@ int mmarml_executor_new(mmarml_executor **out, const mmarml_executor_vtable *vta
     exe = calloc(1, sizeof(*exe));
     if (exe == NULL)
         return MMARML__NOMEM();
+    exe->kind = MMARML__KIND_TAG(MMARML_COMPONENT_EXECUTOR);
     mmarml__ref_init(&exe->ref);
     exe->vt = vt;
     exe->user_data = user_data;

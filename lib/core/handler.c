@@ -7,6 +7,7 @@
 #include "internal.h"
 
 struct mmarml_handler {
+    uint32_t kind; /* first: MMARML__KIND_TAG(MMARML_COMPONENT_HANDLER), see internal.h */
     mmarml__refcount ref;
     mmarml_handler_vtable vt;
     void *user_data;
@@ -78,6 +79,7 @@ int mmarml_handler_new(mmarml_handler **out, const mmarml_handler_vtable *vtable
     h = calloc(1, sizeof(*h));
     if (h == NULL)
         return MMARML__NOMEM();
+    h->kind = MMARML__KIND_TAG(MMARML_COMPONENT_HANDLER);
     mmarml__ref_init(&h->ref);
     h->vt = vt;
     h->user_data = user_data;

@@ -42,6 +42,13 @@ char *mmarml__asprintf(const char *fmt, ...) MMARML_PRINTF(1, 2);
 int mmarml__vtable_copy(void *dst, size_t dst_size, const void *src, size_t v1_size,
                         uint32_t max_version, const char *what);
 
+/* Every controller, handler and executor handle starts with a kind tag (a magic with the
+ * MMARML_COMPONENT_* value in its low byte), so that the registry can tell what a factory
+ * really returned: a controller where a handler was asked for crashed the run (SEGV). */
+#define MMARML__KIND_TAG(kind) (0x6d6d6c00u | (uint32_t)(kind))
+/* MMARML_COMPONENT_* of a component handle, or 0 when it carries no tag of ours. */
+int mmarml__component_kind(const void *component);
+
 /* Context hooks used by the engine: wake it when a stop is asked anywhere on the chain. */
 typedef void (*mmarml__stop_hook)(void *arg);
 void mmarml__context_set_stop_hook(mmarml_context *ctx, mmarml__stop_hook hook, void *arg);

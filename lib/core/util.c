@@ -79,3 +79,15 @@ int mmarml__vtable_copy(void *dst, size_t dst_size, const void *src, size_t v1_s
     memcpy(dst, src, n);
     return MMARML_OK;
 }
+
+int mmarml__component_kind(const void *component)
+{
+    uint32_t tag;
+
+    if (component == NULL)
+        return 0;
+    memcpy(&tag, component, sizeof(tag));
+    return (tag & 0xffffff00u) == MMARML__KIND_TAG(0) && (tag & 0xff) >= 1 && (tag & 0xff) <= 3
+               ? (int)(tag & 0xff)
+               : 0;
+}

@@ -8,6 +8,7 @@
 
 #include "mmarml.h"
 #include "builtins.h"
+#include "../core/internal.h"
 
 typedef struct {
     int kind;
@@ -168,6 +169,25 @@ static int load_factory(mmarml_component_factory *out, const char *path, const c
     return MMARML_OK;
 }
 
+/* A factory returned another kind of component (or no component of ours): release it when
+ * its kind is known, and say what happened. */
+static int wrong_kind(void **out, int kind, const char *spec, const char *where)
+{
+    int got = mmarml__component_kind(*out);
+
+    if (got == MMARML_COMPONENT_CONTROLLER)
+        mmarml_controller_unref(*out);
+    else if (got == MMARML_COMPONENT_HANDLER)
+        mmarml_handler_unref(*out);
+    else if (got == MMARML_COMPONENT_EXECUTOR)
+        mmarml_executor_unref(*out);
+    *out = NULL;
+    return mmarml_error_set(MMARML_EINVAL, "%s: the factory of '%s' returned %s%s, not a %s",
+                            where, spec, got != 0 ? "a " : "",
+                            got != 0 ? kind_name(got) : "something that is no component",
+                            kind_name(kind));
+}
+
 static int create(void **out, mmarml_registry *reg, int kind, const json_t *spec,
                   const char *where)
 {
@@ -221,6 +241,8 @@ static int create(void **out, mmarml_registry *reg, int kind, const json_t *spec
     if (rc == MMARML_OK && *out == NULL)
         rc = mmarml_error_set(MMARML_EUSER, "%s: factory of '%s' returned nothing", where,
                               path != NULL ? path : name);
+    if (rc == MMARML_OK && mmarml__component_kind(*out) != kind)
+        rc = wrong_kind(out, kind, path != NULL ? path : name, where);
     if (rc != MMARML_OK) {
         /* say which component the factory's message is about */
         char *msg = strdup(mmarml_error_message());
