@@ -683,6 +683,15 @@ START_TEST(bad_automl_configs)
          "\"RandomController\"}, \"engine\": {\"workers\": \"0::1\"}}",
          "workers '0::1'"},
         {"{\"executor\": ", "malformed JSON"},
+        /* file and JSON path named (on ee9cadf neither was) */
+        {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
+         "\"RandomController\"}, \"engine\": {\"workers\": \"0::1\"}}",
+         "bad.json: engine.workers: "},
+        {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
+         "\"RandomController\"}, \"engine\": {\"max_job_run_time\": -1}}",
+         "bad.json: engine.max_job_run_time: must be a finite number of seconds >= 0"},
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+         "bad.json:1:"},
     };
     char conf[256];
     size_t i;

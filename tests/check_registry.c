@@ -162,6 +162,12 @@ static int empty_factory(void **out, const json_t *args, void *user_data)
     return MMARML_OK;
 }
 
+static int mute_factory(void **out, const json_t *args, void *ud)
+{
+    (void)out, (void)args, (void)ud;
+    return MMARML_EUSER;
+}
+
 static int junk_factory(void **out, const json_t *args, void *ud)
 {
     (void)args;
@@ -191,6 +197,13 @@ START_TEST(user_factories)
     ck_ok(mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "Empty", empty_factory,
                                    NULL));
     expect_error(reg, "{\"name\": \"Empty\"}", MMARML_EUSER, "returned nothing");
+    /* a factory that fails and says nothing (on ee9cadf: "...controller: ", or the stale
+     * message of something earlier) */
+    ck_ok(mmarml_registry_register(reg, MMARML_COMPONENT_CONTROLLER, "Mute", mute_factory,
+                                   NULL));
+    mmarml_error_set(MMARML_EIO, "an unrelated earlier failure");
+    expect_error(reg, "{\"name\": \"Mute\"}", MMARML_EUSER,
+                 "the factory of 'Mute' failed (MMARML_EUSER) without saying why");
     ck_assert_int_eq(mmarml_registry_register(reg, 42, "X", user_factory, NULL), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "", user_factory,
                                               NULL),

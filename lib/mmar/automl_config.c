@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,6 +144,12 @@ static int engine_options(mmarml_engine_options *o, const json_t *engine, const 
         return rc;
     if (max_jobs < 0)
         return mmarml_error_set(MMARML_EINVAL, "%s.max_jobs: must be >= 0", what);
+    if (!(o->max_job_run_time >= 0) || isinf(o->max_job_run_time))
+        return mmarml_error_set(MMARML_EINVAL, "%s.max_job_run_time: must be a finite number "
+                                "of seconds >= 0 (0: no limit)", what);
+    if (!(o->max_sys_run_time >= 0) || isinf(o->max_sys_run_time))
+        return mmarml_error_set(MMARML_EINVAL, "%s.max_sys_run_time: must be a finite number "
+                                "of seconds >= 0 (0: no limit)", what);
     if (max_retries < 0 || max_retries > 1000)
         return mmarml_error_set(MMARML_EINVAL, "%s.max_retries: must be 0..1000", what);
     o->max_jobs = (uint64_t)max_jobs;
@@ -265,8 +272,16 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
     if (rc == MMARML_OK && o.workers == NULL &&
         (slots = cluster_slots(json_object_get(conf, "executor"))) != NULL)
         o.workers = slots;
-    if (rc == MMARML_OK)
-        rc = mmarml_engine_new(out, ctl, exe, &o);
+    if (rc == MMARML_OK && (rc = mmarml_engine_new(out, ctl, exe, &o)) != MMARML_OK) {
+        /* a bad workers string: say where it came from */
+        char *msg = strdup(mmarml_error_message());
+        rc = mmarml_error_set(rc, "%s: %s: %s", file,
+                              json_is_string(json_object_get(vars, "workers"))
+                                  ? "--set workers"
+                                  : "engine.workers",
+                              msg != NULL ? msg : mmarml_strerror(rc));
+        free(msg);
+    }
     free(slots);
     for (i = 0; rc == MMARML_OK && i < json_array_size(handlers); i++)
         rc = mmarml_engine_add_handler(*out, hs[i]);

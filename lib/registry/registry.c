@@ -237,6 +237,7 @@ static int create(void **out, mmarml_registry *reg, int kind, const json_t *spec
     } else {
         return mmarml_error_set(MMARML_EINVAL, "%s: needs \"name\" or \"path\"", where);
     }
+    mmarml_error_clear(); /* a factory that fails without a message is named as such */
     rc = factory(out, json_is_null(args) ? NULL : args, user_data);
     if (rc == MMARML_OK && *out == NULL)
         rc = mmarml_error_set(MMARML_EUSER, "%s: factory of '%s' returned nothing", where,
@@ -246,7 +247,11 @@ static int create(void **out, mmarml_registry *reg, int kind, const json_t *spec
     if (rc != MMARML_OK) {
         /* say which component the factory's message is about */
         char *msg = strdup(mmarml_error_message());
-        mmarml_error_set(rc, "%s: %s", where, msg != NULL ? msg : mmarml_strerror(rc));
+        if (msg == NULL || msg[0] == '\0')
+            mmarml_error_set(rc, "%s: the factory of '%s' failed (%s) without saying why",
+                             where, path != NULL ? path : name, mmarml_error_name(rc));
+        else
+            mmarml_error_set(rc, "%s: %s", where, msg);
         free(msg);
         *out = NULL;
     }
