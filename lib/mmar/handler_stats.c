@@ -160,10 +160,12 @@ static int rewrite(stats_handler *s)
     return rc;
 }
 
+/* Lock held. Only the first change after a write wakes the writer: later ones find it
+ * waiting out its period already (a wake-up per job would be a thread switch per job). */
 static void changed(stats_handler *s)
 {
-    s->version++;
-    pthread_cond_signal(&s->changed);
+    if (s->version++ == s->written)
+        pthread_cond_signal(&s->changed);
 }
 
 /* The writer: after a change, wait out the period since the last write, then write. */
