@@ -687,7 +687,7 @@ static void complete_job(mmarml_engine *e, job *j)
 {
     mmarml_outcome *outcome = NULL;
 
-    if (j->retry && !__atomic_load_n(&e->stopping, __ATOMIC_ACQUIRE)) {
+    if (j->retry) { /* as its end record says: a stopping run keeps it for a resume */
         queue_retry(e, j);
     } else if (mmarml_outcome_new(&outcome, j->rec, j->status, j->score, j->name) ==
                MMARML_OK) {
