@@ -174,6 +174,7 @@ typedef struct {
     uint32_t max_retries;
     uint64_t max_jobs;
     json_t *identity; /* borrowed; NULL: none */
+    double max_sys_run_time;
 } run_opts;
 
 /* Run an engine with `ctl` (its reference is taken over); returns its code; *reason the end
@@ -192,6 +193,7 @@ static int run_engine(const run_opts *ro, mmarml_controller *ctl, det_exec *d, t
     o.resume = ro->resume;
     o.max_retries = ro->max_retries;
     o.max_jobs = ro->max_jobs;
+    o.max_sys_run_time = ro->max_sys_run_time;
     ck_ok(mmarml_engine_new(&e, ctl, exe, &o));
     if (h != NULL)
         ck_ok(mmarml_engine_add_handler(e, h));
@@ -204,30 +206,6 @@ static int run_engine(const run_opts *ro, mmarml_controller *ctl, det_exec *d, t
     mmarml_context_unref(ctx);
     mmarml_engine_unref(e);
     mmarml_handler_unref(h);
-    mmarml_executor_unref(exe);
-    mmarml_controller_unref(ctl);
-    return rc;
-}
-
-/* run_engine with max_sys_run_time. */
-static int run_engine_limited(const run_opts *ro, mmarml_controller *ctl, det_exec *d,
-                              double max_sys_run_time, int *reason)
-{
-    mmarml_engine_options o = tu_options(ro->workers);
-    mmarml_executor *exe = det_executor(d);
-    mmarml_engine *e = NULL;
-    mmarml_context *ctx = NULL;
-    int rc;
-
-    o.journal = ro->journal;
-    o.resume = ro->resume;
-    o.max_sys_run_time = max_sys_run_time;
-    ck_ok(mmarml_engine_new(&e, ctl, exe, &o));
-    ck_ok(mmarml_context_new(&ctx, NULL));
-    rc = mmarml_engine_run(e, ctx);
-    *reason = mmarml_engine_end_reason(e);
-    mmarml_context_unref(ctx);
-    mmarml_engine_unref(e);
     mmarml_executor_unref(exe);
     mmarml_controller_unref(ctl);
     return rc;
@@ -289,7 +267,7 @@ static char *outcome_sequence(const json_t *recs)
 START_TEST(records_of_a_run)
 {
     char *path = tmp_journal();
-    run_opts ro = {path, "0:1", 0, 0, 0, NULL};
+    run_opts ro = {path, "0:1", 0, 0, 0, NULL, 0};
     det_exec d;
     json_t *recs;
     size_t torn = 1;
@@ -317,7 +295,7 @@ START_TEST(torn_tail_ignored_damage_refused)
 {
     static const char cut_short[] = "J1 120 0badf00d {\"t\":\"end\",\"job\":\"W";
     char *path = tmp_journal();
-    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
     det_exec d;
     json_t *recs, *again;
     size_t torn = 0;
@@ -358,7 +336,7 @@ END_TEST
 START_TEST(foreign_missing_existing_and_live)
 {
     char *path = tmp_journal(), host[256] = "", pid[32];
-    run_opts ro = {path, "0", 1, 0, 0, NULL};
+    run_opts ro = {path, "0", 1, 0, 0, NULL, 0};
     det_exec d;
     FILE *f;
 
@@ -446,7 +424,7 @@ START_TEST(identity_and_space_checked)
     char *path = tmp_journal();
     json_t *was = json_pack("{s:s, s:s}", "config_train.json", "a", "config_automl.json", "b");
     json_t *now = json_pack("{s:s, s:s}", "config_train.json", "a", "config_automl.json", "c");
-    run_opts ro = {path, "0", 0, 0, 0, was};
+    run_opts ro = {path, "0", 0, 0, 0, was, 0};
     det_exec d;
     off_t size;
     int reason;
@@ -478,7 +456,7 @@ END_TEST
 START_TEST(a_journal_that_cannot_be_written_stops_the_run)
 {
     char *path = tmp_journal(), *expected, *got;
-    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
     det_exec d;
     json_t *recs;
     pid_t child;
@@ -527,7 +505,7 @@ END_TEST
 START_TEST(max_sys_run_time_counts_every_part)
 {
     char *path = tmp_journal();
-    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
     det_exec d;
     json_t *recs;
     pid_t child;
@@ -551,7 +529,8 @@ START_TEST(max_sys_run_time_counts_every_part)
     json_decref(recs);
     /* the earlier part took more than 0.3 s: with that limit, the resume ends at once */
     ro.resume = 1;
-    ck_ok(run_engine_limited(&ro, make_controller(CTL_RANDOM, 100), &d, 0.3, &reason));
+    ro.max_sys_run_time = 0.3;
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 100), &d, NULL, &reason));
     ck_assert_int_eq(reason, MMARML_END_MAX_SYS_RUN_TIME);
     recs = read_journal(path);
     ck_assert_uint_eq(count_type(recs, "start"), starts); /* no job started */
@@ -620,7 +599,7 @@ static mmarml_controller *counting(counting_ctl *c, mmarml_controller *inner)
 START_TEST(retries_then_outcome)
 {
     char *path = tmp_journal();
-    run_opts ro = {path, "0", 0, 2, 0, NULL};
+    run_opts ro = {path, "0", 0, 2, 0, NULL, 0};
     counting_ctl c;
     tu_recorder rec;
     det_exec d;
@@ -660,7 +639,7 @@ END_TEST
 START_TEST(outcomes_while_stopping_reach_the_controller)
 {
     char *path = tmp_journal();
-    run_opts ro = {path, "0:1", 0, 0, 0, NULL};
+    run_opts ro = {path, "0:1", 0, 0, 0, NULL, 0};
     counting_ctl c;
     tu_recorder rec;
     det_exec d;
@@ -681,7 +660,7 @@ END_TEST
 START_TEST(noted_job_resumed_under_its_name)
 {
     char *path = tmp_journal();
-    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
     det_exec d;
     json_t *recs;
 
@@ -730,7 +709,7 @@ START_TEST(killed_and_resumed_runs_match_the_uninterrupted_one)
     const uint64_t rounds = 24;
     int kind = _i, k, interrupted = 0;
     char *path = tmp_journal(), *expected, *got;
-    run_opts ro = {path, "0", 0, 0, 0, NULL};
+    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
     det_exec d;
     json_t *recs;
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
@@ -759,10 +738,7 @@ START_TEST(killed_and_resumed_runs_match_the_uninterrupted_one)
                 ro.resume = 1;
             parts++;
         } while (parts < 2);
-        if (ro.resume)
-            ck_ok(run_engine(&ro, make_controller(kind, rounds), &d, NULL, &reason));
-        else
-            ck_ok(run_engine(&ro, make_controller(kind, rounds), &d, NULL, &reason));
+        ck_ok(run_engine(&ro, make_controller(kind, rounds), &d, NULL, &reason));
         recs = read_journal(path);
         interrupted += count_type(recs, "resume") > 0 && ends_before_resume(recs) > 0;
         got = outcome_sequence(recs);
