@@ -448,17 +448,12 @@ static void run_job(mmarml_engine *e, job *j)
 /* Completions go to the engine thread in the order of their end records. Engine lock held. */
 static void queue_done(mmarml_engine *e, job *j)
 {
-    job **at = &e->done_head, *prev = NULL;
+    job **at = &e->done_head; /* at most one job per worker waits here */
 
-    while (*at != NULL && (*at)->end_seq <= j->end_seq) {
-        prev = *at;
+    while (*at != NULL && (*at)->end_seq <= j->end_seq)
         at = &(*at)->next;
-    }
     j->next = *at;
     *at = j;
-    if (j->next == NULL)
-        e->done_tail = j;
-    (void)prev;
 }
 
 static void dispatch(mmarml_engine *e);
@@ -753,8 +748,6 @@ static job *take_done(mmarml_engine *e)
     if (done == NULL || (done->end_seq != 0 && done->end_seq != e->next_end_seq))
         return NULL; /* an earlier end record's job has not queued itself yet */
     e->done_head = done->next;
-    if (e->done_head == NULL)
-        e->done_tail = NULL;
     if (done->end_seq != 0)
         e->next_end_seq++;
     return done;

@@ -92,7 +92,7 @@ struct mmarml_engine {
     pending_job *pending;
     size_t pending_head, pending_count, pending_cap;
 
-    job *done_head, *done_tail;
+    job *done_head; /* completions, in end-record order */
     mmarml_recommendation_list *refined; /* reused for every refine_recommendation */
     uint64_t jobs_started;   /* the highest job number given */
     uint64_t first_attempts; /* recommendations started: what max_jobs counts */
