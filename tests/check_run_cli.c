@@ -2,10 +2,12 @@
  * admin socket works against a live run, and a run that cannot start exits 1. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -310,6 +312,146 @@ START_TEST(admin_clients_that_go_away_and_big_replies)
 }
 END_TEST
 
+/* ---- 1,000 hostile admin clients ---- */
+enum { HOSTILE_CLIENTS = 1000, HOSTILE_SECONDS = 6 };
+
+typedef struct {
+    const char *sock;
+    int fds[HOSTILE_CLIENTS];
+    int opened, bad_utf8_replies, bad_utf8_asked;
+} hostile_state;
+
+static int hostile_connect(const char *sock)
+{
+    struct sockaddr_un addr;
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, sock, strlen(sock) + 1);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Five kinds, by i % 5: ask and leave without reading; never send; send a byte a second;
+ * send 10 MB; send invalid UTF-8 and read the reply (it must be JSON saying why). */
+static void *hostile(void *arg)
+{
+    static const char bad[] = "st\xff\xfe" "atus \xc3\x28\n";
+    static char flood[1 << 16];
+    hostile_state *h = arg;
+    double until = now_s() + HOSTILE_SECONDS;
+    int i, second = 0;
+
+    memset(flood, 'x', sizeof(flood));
+    for (i = 0; i < HOSTILE_CLIENTS; i++) {
+        int fd = h->fds[i] = hostile_connect(h->sock);
+        if (fd < 0)
+            continue;
+        h->opened++;
+        if (i % 5 == 0) {
+            if (send(fd, "status\n", 7, MSG_NOSIGNAL) < 0) {
+                /* gone already: fine */
+            }
+            close(fd);
+            h->fds[i] = -1;
+        } else if (i % 5 == 3) {
+            size_t sent = 0;
+            ssize_t n;
+            while (sent < (10u << 20) &&
+                   (n = send(fd, flood, sizeof(flood), MSG_NOSIGNAL | MSG_DONTWAIT)) > 0)
+                sent += (size_t)n;
+        } else if (i % 5 == 4) {
+            h->bad_utf8_asked += send(fd, bad, sizeof(bad) - 1, MSG_NOSIGNAL) > 0;
+        }
+    }
+    while (now_s() < until) { /* the slow ones: a byte a second */
+        for (i = 2; i < HOSTILE_CLIENTS; i += 5)
+            if (h->fds[i] >= 0 && send(h->fds[i], "status" + second % 6, 1, MSG_NOSIGNAL) < 0) {
+                close(h->fds[i]);
+                h->fds[i] = -1;
+            }
+        second++;
+        usleep(1000000);
+    }
+    for (i = 0; i < HOSTILE_CLIENTS; i++) {
+        char reply[512];
+        ssize_t n;
+        if (h->fds[i] < 0)
+            continue;
+        if (i % 5 == 4 && (n = recv(h->fds[i], reply, sizeof(reply) - 1, MSG_DONTWAIT)) > 0) {
+            json_t *j;
+            reply[n] = '\0';
+            j = json_loads(reply, 0, NULL);
+            h->bad_utf8_replies += j != NULL && json_is_false(json_object_get(j, "ok")) &&
+                                   json_string_length(json_object_get(j, "error")) > 0;
+            json_decref(j);
+        }
+        close(h->fds[i]);
+    }
+    return NULL;
+}
+
+/* On ee9cadf clients were served one at a time: 100 idle clients delayed a real `status` by
+ * 99 s and one slow client delayed the exit after SIGTERM by 45 s; invalid UTF-8 got an
+ * empty reply. Now a poll loop serves every client with a deadline of its own. */
+START_TEST(a_thousand_hostile_admin_clients)
+{
+    char out[256], sock[300], *reply = NULL;
+    struct rlimit lim;
+    hostile_state h;
+    pthread_t thread;
+    double took, slowest = 0;
+    pid_t pid;
+    int i;
+
+    /* the test holds 1,000 sockets at once */
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &lim), 0);
+    if (lim.rlim_cur < HOSTILE_CLIENTS + 100 && lim.rlim_max >= HOSTILE_CLIENTS + 100) {
+        lim.rlim_cur = HOSTILE_CLIENTS + 100;
+        ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &lim), 0);
+    }
+    ck_assert_uint_ge(lim.rlim_cur, HOSTILE_CLIENTS + 100);
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    pid = start_run("889.5", out);
+    wait_for_trainers("889.5", 2);
+    snprintf(sock, sizeof(sock), "%s/admin.sock", run_root);
+    memset(&h, 0, sizeof(h));
+    h.sock = sock;
+    ck_assert_int_eq(pthread_create(&thread, NULL, hostile, &h), 0);
+    usleep(500000);
+    for (i = 0; i < HOSTILE_SECONDS - 2; i++) { /* real requests while they hold on */
+        double t0 = now_s();
+        ck_ok(mmarml_admin_request(&reply, sock, "status"));
+        took = now_s() - t0;
+        slowest = took > slowest ? took : slowest;
+        ck_assert_msg(strstr(reply, "\"running\": 2") != NULL ||
+                          strstr(reply, "\"running\":2") != NULL, "%.200s", reply);
+        mmarml_free(reply);
+        usleep(700000);
+    }
+    /* the hostile clients are still at it: the slowest answer came long before they end */
+    ck_assert_msg(slowest < 2.0, "status took %.2f s", slowest);
+    fprintf(stderr, "hostile clients: slowest status %.3f s\n", slowest);
+    pthread_join(thread, NULL);
+    ck_assert_int_eq(h.opened, HOSTILE_CLIENTS);
+    ck_assert_int_eq(h.bad_utf8_asked, HOSTILE_CLIENTS / 5);
+    ck_assert_int_gt(h.bad_utf8_replies, 0);
+    ck_assert_int_eq(kill(pid, 0), 0); /* alive, its trainers too */
+    ck_assert_int_eq(tu_processes_with("889.5"), 2);
+    /* and the exit after SIGTERM is as prompt as without them */
+    kill(pid, SIGTERM);
+    ck_assert_int_eq(wait_exit(pid, &took), 143);
+    ck_assert_msg(took < 2.0, "took %.2f s to exit", took);
+    check_stats_all("aborted");
+    remove_mmar();
+}
+END_TEST
+
 /* A run root longer than a socket address holds (108 bytes) could not run at all on
  * ee9cadf ("admin socket path ... is longer than 107 bytes"): now the socket is reached
  * through its directory, and `mmarml admin` works on it. */
@@ -516,6 +658,7 @@ int main(void)
     tcase_add_test(tc, interrupted_then_resumed);
     tcase_add_test(tc, config_files_that_are_not_regular_are_refused);
     tcase_add_test(tc, admin_clients_that_go_away_and_big_replies);
+    tcase_add_test(tc, a_thousand_hostile_admin_clients);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);

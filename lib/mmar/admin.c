@@ -1,5 +1,5 @@
 /* The admin control socket (D5): a Unix socket in the run root, one command per
- * connection, JSON replies. Public API only. */
+ * connection, JSON replies, served by one poll loop. Public API only. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mmarml.h"
@@ -97,60 +97,209 @@ static json_t *run_command(mmarml_admin_server *s, char *line)
     return rc == MMARML_OK ? reply_ok(result) : reply_error(mmarml_error_message());
 }
 
-static void serve_one(mmarml_admin_server *s, int fd)
-{
-    char line[512];
-    size_t len = 0;
-    ssize_t n;
-    json_t *reply;
-    char *text;
-    struct pollfd p = {fd, POLLIN, 0};
+/*
+ * Clients are served by one poll loop, never one at a time: a client that never sends, sends
+ * a byte a second, floods, or does not read its reply holds a slot, not the server. Each has
+ * ADMIN_DEADLINE_S in all to send its line and take its reply; past that it is dropped. When
+ * every slot is taken, the oldest client makes room for the new one.
+ */
+#define ADMIN_MAX_CLIENTS 64
+#define ADMIN_DEADLINE_S 2.0
+#define ADMIN_LINE_MAX 512
 
-    /* one line, read within a second: a stuck client must not hold the server */
-    while (len < sizeof(line) - 1 && poll(&p, 1, 1000) > 0 &&
-           (n = read(fd, line + len, sizeof(line) - 1 - len)) > 0) {
-        len += (size_t)n;
-        if (memchr(line, '\n', len) != NULL)
-            break;
+typedef struct {
+    int fd; /* -1: free slot */
+    double deadline, accepted;
+    char line[ADMIN_LINE_MAX];
+    size_t len;
+    char *reply; /* NULL while the line is read */
+    size_t reply_len, sent;
+} admin_client;
+
+static double monotonic_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The reply text, newline-terminated. A reply jansson cannot encode still gets an answer. */
+static char *reply_text(json_t *reply, size_t *len)
+{
+    static const char fallback[] = "{\"ok\": false, \"error\": \"cannot encode the reply\"}";
+    char *text = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
+    char *line;
+
+    if (text == NULL)
+        text = strdup(fallback);
+    if (text == NULL)
+        return NULL;
+    *len = strlen(text) + 1;
+    line = realloc(text, *len + 1);
+    if (line == NULL) {
+        free(text);
+        return NULL;
     }
-    line[len] = '\0';
-    reply = run_command(s, line);
-    text = json_dumps(reply, JSON_COMPACT);
-    if (text != NULL) {
-        /* MSG_NOSIGNAL: a client that went away must not kill the run with SIGPIPE; the
-         * send timeout (SO_SNDTIMEO, set at accept) bounds a client that does not read */
-        size_t off = 0, total = strlen(text);
-        while (off < total && (n = send(fd, text + off, total - off, MSG_NOSIGNAL)) > 0)
-            off += (size_t)n;
-        if (off == total && send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
-            /* the client went away: nothing to do */
+    line[*len - 1] = '\n';
+    line[*len] = '\0';
+    return line;
+}
+
+/* Bytes that are not printable ASCII become '?': a command line of any bytes gets a reply
+ * that is valid UTF-8 JSON naming what was asked. */
+static void make_printable(char *line)
+{
+    for (; *line != '\0'; line++)
+        if ((unsigned char)*line < 0x20 || (unsigned char)*line > 0x7e)
+            if (*line != '\n' && *line != '\r' && *line != '\t')
+                *line = '?';
+}
+
+static void client_close(admin_client *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    free(c->reply);
+    memset(c, 0, sizeof(*c));
+    c->fd = -1;
+}
+
+/* Read what the client sent; once a whole line (or ADMIN_LINE_MAX bytes, or EOF) is in, run
+ * it and queue the reply. */
+static void client_read(mmarml_admin_server *s, admin_client *c)
+{
+    ssize_t n;
+    int eof = 0;
+    json_t *reply;
+
+    for (;;) {
+        n = recv(c->fd, c->line + c->len, sizeof(c->line) - 1 - c->len, MSG_DONTWAIT);
+        if (n > 0) {
+            c->len += (size_t)n;
+            if (memchr(c->line, '\n', c->len) != NULL || c->len == sizeof(c->line) - 1)
+                break;
+        } else if (n == 0) {
+            eof = 1;
+            break;
+        } else if (errno == EINTR) {
+            continue;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            return; /* more to come */
+        } else {
+            client_close(c);
+            return;
         }
     }
-    free(text);
+    c->line[c->len] = '\0';
+    if (memchr(c->line, '\n', c->len) == NULL && !eof) {
+        reply = reply_error("command line too long (at most 511 bytes)");
+    } else {
+        make_printable(c->line);
+        reply = run_command(s, c->line);
+    }
+    c->reply = reply_text(reply, &c->reply_len);
     json_decref(reply);
+    if (c->reply == NULL)
+        client_close(c);
+}
+
+/* Send what is left of the reply; close once all of it went, or the client went away.
+ * MSG_NOSIGNAL: a client that left must not kill the run with SIGPIPE. */
+static void client_write(admin_client *c)
+{
+    while (c->sent < c->reply_len) {
+        ssize_t n = send(c->fd, c->reply + c->sent, c->reply_len - c->sent,
+                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0)
+            c->sent += (size_t)n;
+        else if (n < 0 && errno == EINTR)
+            continue;
+        else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        else
+            break;
+    }
+    client_close(c);
+}
+
+/* At most a quarter of the slots a wake-up: the clients accepted just before are read at the
+ * next one, before a burst behind them could push them out. */
+static void accept_clients(mmarml_admin_server *s, admin_client *clients)
+{
+    int accepted;
+
+    for (accepted = 0; accepted < ADMIN_MAX_CLIENTS / 4; accepted++) {
+        int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        admin_client *slot = NULL;
+        int i;
+
+        if (fd < 0)
+            return; /* EAGAIN: all taken; EMFILE and the like: try at the next wake-up */
+        for (i = 0; i < ADMIN_MAX_CLIENTS; i++) {
+            if (clients[i].fd < 0) {
+                slot = &clients[i];
+                break;
+            }
+            if (slot == NULL || clients[i].accepted < slot->accepted)
+                slot = &clients[i];
+        }
+        client_close(slot); /* a free slot, or the oldest client's */
+        slot->fd = fd;
+        slot->accepted = monotonic_s();
+        slot->deadline = slot->accepted + ADMIN_DEADLINE_S;
+        /* a client that sent its line already is answered now, before a burst of others
+         * behind it in the backlog could take its slot */
+        client_read(s, slot);
+        if (slot->fd >= 0 && slot->reply != NULL)
+            client_write(slot);
+    }
 }
 
 static void *serve(void *arg)
 {
     mmarml_admin_server *s = arg;
-    struct pollfd fds[2] = {{s->listen_fd, POLLIN, 0}, {s->stop_fd, POLLIN, 0}};
+    admin_client clients[ADMIN_MAX_CLIENTS];
+    struct pollfd fds[ADMIN_MAX_CLIENTS + 2];
+    int i;
 
+    for (i = 0; i < ADMIN_MAX_CLIENTS; i++) {
+        memset(&clients[i], 0, sizeof(clients[i]));
+        clients[i].fd = -1;
+    }
     for (;;) {
-        int fd;
-        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+        double now = monotonic_s(), next = now + 60;
+        int timeout_ms;
+
+        fds[0] = (struct pollfd){s->listen_fd, POLLIN, 0};
+        fds[1] = (struct pollfd){s->stop_fd, POLLIN, 0};
+        for (i = 0; i < ADMIN_MAX_CLIENTS; i++) {
+            admin_client *c = &clients[i];
+            if (c->fd >= 0 && now >= c->deadline)
+                client_close(c);
+            fds[i + 2] = (struct pollfd){c->fd, c->reply != NULL ? POLLOUT : POLLIN, 0};
+            if (c->fd >= 0 && c->deadline < next)
+                next = c->deadline;
+        }
+        timeout_ms = (int)((next - now) * 1000) + 1;
+        if (poll(fds, ADMIN_MAX_CLIENTS + 2, timeout_ms) < 0 && errno != EINTR)
             break;
         if (fds[1].revents)
             break;
-        if (!(fds[0].revents & POLLIN))
-            continue;
-        fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-        if (fd >= 0) {
-            struct timeval limit = {2, 0};
-            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
-            serve_one(s, fd);
-            close(fd);
+        for (i = 0; i < ADMIN_MAX_CLIENTS; i++) {
+            admin_client *c = &clients[i];
+            if (c->fd < 0 || fds[i + 2].revents == 0)
+                continue;
+            if (c->reply == NULL)
+                client_read(s, c);
+            if (c->fd >= 0 && c->reply != NULL)
+                client_write(c);
         }
+        if (fds[0].revents & POLLIN)
+            accept_clients(s, clients);
     }
+    for (i = 0; i < ADMIN_MAX_CLIENTS; i++)
+        client_close(&clients[i]);
     return NULL;
 }
 
@@ -247,13 +396,13 @@ int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
     s->listen_fd = s->stop_fd = -1;
     s->socket_path = strdup(socket_path);
     s->summary_path = summary_path != NULL ? strdup(summary_path) : NULL;
-    s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     s->stop_fd = eventfd(0, EFD_CLOEXEC);
     if (s->listen_fd >= 0)
         remove_stale_socket(&addr);
     if (s->socket_path == NULL || s->listen_fd < 0 || s->stop_fd < 0 ||
         bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-        chmod(socket_path, 0600) != 0 || listen(s->listen_fd, 8) != 0) {
+        chmod(socket_path, 0600) != 0 || listen(s->listen_fd, SOMAXCONN) != 0) {
         err = errno;
         if (dirfd >= 0)
             close(dirfd);
