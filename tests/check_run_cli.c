@@ -452,6 +452,82 @@ START_TEST(a_thousand_hostile_admin_clients)
 }
 END_TEST
 
+/* How many lines of `path` contain `needle`. */
+static int lines_with(const char *path, const char *needle)
+{
+    char line[4096];
+    FILE *f = fopen(path, "r");
+    int n = 0;
+
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* On ee9cadf a run whose work_dir filled up went on: 300 jobs in 11 s, 219 of them `error`,
+ * exit 0, the stats file listing 77 of 300, messages ending in ": Success". Now the first
+ * job that meets a full disk stops the run (exit 3, the real errno), and the stats file,
+ * written from a reserve freed at the end, lists every job the journal says ended. Needs a
+ * small file system: a 3 MB tmpfs, mounted as root. */
+START_TEST(a_full_disk_stops_the_run)
+{
+    char out[256], disk[256], cmd[1024], path[512];
+    json_t *stats, *job;
+    size_t i;
+    double took;
+    pid_t pid;
+    int ended, errors = 0;
+
+    if (geteuid() != 0) {
+        fprintf(stderr, "a_full_disk_stops_the_run: skipped (mounting a tmpfs needs root)\n");
+        return;
+    }
+    make_mmar();
+    snprintf(disk, sizeof(disk), "%s-disk", mmar);
+    ck_assert_int_eq(mkdir(disk, 0755), 0);
+    snprintf(cmd, sizeof(cmd), "mount -t tmpfs -o size=3m mmarml-test '%s'", disk);
+    ck_assert_int_eq(system(cmd), 0);
+    /* every job's MMAR holds 300 KB: the disk is full after about ten */
+    snprintf(cmd, sizeof(cmd),
+             "mkdir -p '%s/models' && head -c 300000 /dev/zero > '%s/models/ballast.bin' && "
+             "printf '%%s' '{\"engine\": {\"workers\": \"0:1\"}, \"handlers\": [{\"name\": "
+             "\"MMARHandler\", \"args\": {\"work_dir\": \"%s\", \"num_mmars_to_keep\": 1000}}, "
+             "{\"name\": \"MMARStatsHandler\"}], \"executor\": {\"name\": \"MMARExecutor\"}, "
+             "\"controller\": {\"name\": \"RandomController\", \"args\": {\"max_rounds\": 300,"
+             " \"seed\": 1}}}' > '%s/config/config_automl.json'",
+             mmar, mmar, disk, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    snprintf(run_root, sizeof(run_root), "%s/r", disk);
+    pid = start_run("0", out);
+    ck_assert_int_eq(wait_exit(pid, &took), 3);
+    ck_assert_msg(lines_with(out, "No space left on device") > 0, "no ENOSPC said");
+    ck_assert_int_eq(lines_with(out, ": Success"), 0);
+    ck_assert_int_eq(tu_processes_with(mmar), 0);
+    /* the journal's ended jobs are the stats file's jobs */
+    snprintf(path, sizeof(path), "%s/journal.mmarml", run_root);
+    ended = lines_with(path, "\"t\":\"end\"");
+    snprintf(path, sizeof(path), "%s/automl_stats_log.json", run_root);
+    stats = json_load_file(path, 0, NULL);
+    ck_assert_ptr_nonnull(stats);
+    ck_assert_int_gt(ended, 2);
+    ck_assert_int_lt(ended, 300);
+    ck_assert_int_eq((int)json_array_size(json_object_get(stats, "jobs")), ended);
+    json_array_foreach(json_object_get(stats, "jobs"), i, job)
+        errors += strcmp(json_string_value(json_object_get(job, "status")), "error") == 0;
+    ck_assert_int_le(errors, 2); /* the ones that met the full disk, not every later one */
+    json_decref(stats);
+    snprintf(path, sizeof(path), "%s/.automl_stats_log.json.reserve", run_root);
+    ck_assert_int_ne(access(path, F_OK), 0);
+    snprintf(cmd, sizeof(cmd), "umount '%s' && rmdir '%s'", disk, disk);
+    ck_assert_int_eq(system(cmd), 0);
+    remove_mmar();
+}
+END_TEST
+
 /* A run root longer than a socket address holds (108 bytes) could not run at all on
  * ee9cadf ("admin socket path ... is longer than 107 bytes"): now the socket is reached
  * through its directory, and `mmarml admin` works on it. */
@@ -659,6 +735,7 @@ int main(void)
     tcase_add_test(tc, config_files_that_are_not_regular_are_refused);
     tcase_add_test(tc, admin_clients_that_go_away_and_big_replies);
     tcase_add_test(tc, a_thousand_hostile_admin_clients);
+    tcase_add_test(tc, a_full_disk_stops_the_run);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);

@@ -39,8 +39,10 @@ static const char *const usage_run =
     "  -h, --help                this text\n"
     "\n"
     "Exit status: 0 the run completed (or, resuming, had completed already), 1 it could\n"
-    "not start or its journal could not be written, 2 bad usage, 130 after SIGINT, 143\n"
-    "after SIGTERM. The run root is <mmar>/automl/<run_id> unless MMARHandler's work_dir\n"
+    "not start or its journal could not be written, 2 bad usage, 3 the file system failed\n"
+    "under it (full, quota, read-only, I/O error: it stopped dispatching, aborted its jobs,\n"
+    "and every job that ended is in the stats file and the journal; make room, then\n"
+    "--resume), 130 after SIGINT, 143 after SIGTERM. The run root is <mmar>/automl/<run_id> unless MMARHandler's work_dir\n"
     "says otherwise; its journal is journal.mmarml there (docs/resume.md); its admin\n"
     "socket serves 'mmarml admin <run_root> <command>'.\n";
 
@@ -352,7 +354,11 @@ int cli_run(int argc, char **argv)
         if (write(r.quitfd, &one, sizeof(one)) == sizeof(one))
             pthread_join(watcher, NULL);
     }
-    if (rc != MMARML_OK) {
+    if (rc == MMARML_ESTORAGE) {
+        fprintf(stderr, "mmarml run: %s\n", mmarml_error_message());
+        print_summary(r.run_root);
+        status = 3;
+    } else if (rc != MMARML_OK) {
         fprintf(stderr, "mmarml run: %s\n", mmarml_error_message());
         status = 1;
     } else {

@@ -92,7 +92,10 @@ enum mmarml_end_reason {
     MMARML_END_MAX_JOBS = 3,
     MMARML_END_MAX_SYS_RUN_TIME = 4,
     /** resuming a run whose journal says it ended (not by a stop): nothing was done */
-    MMARML_END_ALREADY_FINISHED = 5
+    MMARML_END_ALREADY_FINISHED = 5,
+    /** the file system under the run failed (full, quota, read-only, I/O error): a job's
+     *  execute or the journal said MMARML_ESTORAGE; the run stopped and can be resumed */
+    MMARML_END_STORAGE_FAILED = 6
 };
 
 MMARML_BEGIN_DECLS
@@ -130,9 +133,11 @@ MMARML_API int mmarml_engine_add_handler(mmarml_engine *engine, mmarml_handler *
  *         `_runStartFailed` is set for end_automl/shutdown); journal errors (a journal that
  *         exists for a new run: MMARML_EEXISTS; a live writer: MMARML_EBUSY; nothing to
  *         resume: MMARML_ENOTFOUND; a corrupt journal or one whose config digests or search
- *         space differ: MMARML_EINVAL, nothing changed); MMARML_EIO when the journal could
- *         not be written during the run (it was stopped then); MMARML_EMISUSE on a second
- *         call.
+ *         space differ: MMARML_EINVAL, nothing changed); MMARML_ESTORAGE when the file system
+ *         failed under the run (the journal could not be written, or a job's execute returned
+ *         MMARML_ESTORAGE): it stopped dispatching, aborted its jobs and ended them, with
+ *         end reason MMARML_END_STORAGE_FAILED; MMARML_EIO when the journal could not be
+ *         written for another reason; MMARML_EMISUSE on a second call.
  */
 MMARML_API int mmarml_engine_run(mmarml_engine *engine, mmarml_context *ctx);
 /** Ask a running engine to stop (as stop_work does); `message` copied. Any thread. */

@@ -28,14 +28,15 @@
     XX(ITEROVER, -11, "end of iteration")                                            \
     XX(EIO, -12, "input/output error")                                               \
     XX(ETYPE, -13, "value has another type")                                         \
-    XX(EEXISTS, -14, "already exists")
+    XX(EEXISTS, -14, "already exists")                                               \
+    XX(ESTORAGE, -15, "the file system failed (full, quota, read-only or I/O error)")
 
 /** Error codes. Functions return them as `int`. */
 enum mmarml_error_code {
 #define MMARML_ERRNO_ENUM_(name, value, text) MMARML_##name = value,
     MMARML_ERRNO_MAP(MMARML_ERRNO_ENUM_)
 #undef MMARML_ERRNO_ENUM_
-    MMARML_ERRNO_LAST_ = -15 /* never use */
+    MMARML_ERRNO_LAST_ = -16 /* never use */
 };
 
 MMARML_BEGIN_DECLS

@@ -31,7 +31,9 @@ typedef struct mmarml_executor_vtable {
      * Required. Run one job. Return MMARML_OK with *status_out one of MMARML_JOB_OK (then
      * *score_out is the finite score), MMARML_JOB_FAILED, MMARML_JOB_NO_SCORE or
      * MMARML_JOB_ABORTED. A negative return means the executor itself failed: status
-     * `error`, message kept. An ok status with a non-finite score becomes `no_score`.
+     * `error`, message kept. MMARML_ESTORAGE says the file system failed (full, quota,
+     * read-only, I/O error): the engine stops the run, since every next job would fail the
+     * same way. An ok status with a non-finite score becomes `no_score`.
      */
     int MMARML_CALLBACK(execute)(int *status_out, double *score_out, mmarml_executor *self,
                                  const mmarml_recommendation *rec, mmarml_context *job_ctx,

@@ -155,7 +155,7 @@ mmarml_engine *mmarml_engine_unref(mmarml_engine *e)
     mmarml_recommendation_list_free(e->refined);
     mmarml_recommendation_list_free(e->replayed);
     mmarml__journal_close(e->journal, 0);
-    free(e->journal_error);
+    free(e->run_failed_message);
     free(e->journal_spec);
     mmarml_controller_unref(e->controller);
     mmarml_executor_unref(e->executor);
@@ -407,6 +407,21 @@ static void end_job(mmarml_engine *e, job *j, int status, double score)
     mmarml__engine_fire(e, MMARML__EV_END_JOB, j->ctx, 0, 0);
 }
 
+void mmarml__engine_fail(mmarml_engine *e, int code, const char *message)
+{
+    char *msg = mmarml__strdup(message != NULL ? message : "");
+
+    pthread_mutex_lock(&e->lock);
+    if (!e->run_failed) {
+        e->run_failed = code < 0 ? code : MMARML_EIO;
+        e->run_failed_message = msg;
+        msg = NULL;
+        mmarml__engine_wake(e);
+    }
+    pthread_mutex_unlock(&e->lock);
+    free(msg);
+}
+
 static void run_job(mmarml_engine *e, job *j)
 {
     int status = MMARML_JOB_ERROR, abort_reason, rc;
@@ -436,6 +451,11 @@ static void run_job(mmarml_engine *e, job *j)
         rc = mmarml_executor_execute(&status, &score, e->executor, j->rec, j->ctx);
         if (rc < 0)
             mmarml_context_exception_occurred(j->ctx, j->name, mmarml_error_message());
+        if (rc == MMARML_ESTORAGE) { /* every next job would fail the same way */
+            char msg[1024];
+            snprintf(msg, sizeof(msg), "job %s: %s", j->name, mmarml_error_message());
+            mmarml__engine_fail(e, rc, msg);
+        }
     }
     __atomic_store_n(&j->executing, 0, __ATOMIC_SEQ_CST);
     abort_reason = __atomic_load_n(&j->abort_reason, __ATOMIC_SEQ_CST);
@@ -483,12 +503,12 @@ static void help_engine(mmarml_engine *e)
         pthread_mutex_lock(&e->lock);
     }
     running = e->running;
-    if (!e->stopping && !e->stop_requested && !e->journal_failed &&
+    if (!e->stopping && !e->stop_requested && !e->run_failed &&
         !mmarml_context_stop_work_asked(e->ctx))
         dispatch(e);
     e->helper_active = 0;
     /* a new job under max_job_run_time: the engine thread sets its timer */
-    if (e->running == 0 || e->done_head != NULL || e->stop_requested || e->journal_failed ||
+    if (e->running == 0 || e->done_head != NULL || e->stop_requested || e->run_failed ||
         e->engine_awaits_helper || mmarml_context_stop_work_asked(e->ctx) ||
         (e->opts.max_job_run_time > 0 && e->running > running)) {
         e->engine_awaits_helper = 0;
@@ -776,17 +796,20 @@ static void job_loop(mmarml_engine *e)
         now = mmarml__now();
 
         if (!e->stopping) {
-            if (e->stop_requested || e->journal_failed ||
-                mmarml_context_stop_work_asked(e->ctx))
+            if (e->run_failed == MMARML_ESTORAGE)
+                begin_stop(e, MMARML_END_STORAGE_FAILED, ctxs, &count);
+            else if (e->stop_requested || e->run_failed ||
+                     mmarml_context_stop_work_asked(e->ctx))
                 begin_stop(e, MMARML_END_STOP_ASKED, ctxs, &count);
             else if (now >= sys_deadline)
                 begin_stop(e, MMARML_END_MAX_SYS_RUN_TIME, ctxs, &count);
         }
         if (e->stopping && !stop_logged) {
             int reason = e->end_reason;
+            const char *why = e->run_failed ? e->run_failed_message : NULL; /* set once */
             stop_logged = 1;
             pthread_mutex_unlock(&e->lock);
-            mmarml__journal_stop(e, reason, NULL);
+            mmarml__journal_stop(e, reason, why);
             pthread_mutex_lock(&e->lock);
         }
         if (count > 0) {
@@ -871,6 +894,8 @@ const char *mmarml__end_reason_name(int reason)
         return "max_sys_run_time";
     case MMARML_END_ALREADY_FINISHED:
         return "already_finished";
+    case MMARML_END_STORAGE_FAILED:
+        return "storage_failed";
     default:
         return "not_ended";
     }
@@ -1018,8 +1043,8 @@ int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
     if (rc == MMARML_OK)
         job_loop(e);
     stop_workers(e);
-    if (rc >= 0 && e->journal_failed)
-        rc = mmarml_error_set(MMARML_EIO, "the run stopped: %s", e->journal_error);
+    if (rc >= 0 && e->run_failed)
+        rc = mmarml_error_set(e->run_failed, "the run stopped: %s", e->run_failed_message);
 
     /* keep the first failure's message across the shutdown calls */
     {

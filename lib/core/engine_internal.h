@@ -105,14 +105,19 @@ struct mmarml_engine {
     uint64_t next_end_seq; /* the next completion the engine thread may process */
     double prior_elapsed;  /* run time of the earlier parts of a resumed run */
     double run_start;      /* monotonic start of this part */
-    int journal_failed;
-    char *journal_error;
+    int journal_failed;    /* the journal cannot be written any more */
+    /* the run must stop: the journal failed, or the file system under it did (first cause) */
+    int run_failed;        /* its MMARML_E* code, 0 while it goes on */
+    char *run_failed_message;
     /* while replaying a journal: every recommendation the controller made, in order */
     mmarml_recommendation_list *replayed;
 };
 
 /* engine.c */
 void mmarml__engine_wake(mmarml_engine *e); /* engine lock held */
+/* Stop the run for `code` (MMARML_ESTORAGE, MMARML_EIO) saying `message`; the first cause
+ * is kept. Engine lock not held. */
+void mmarml__engine_fail(mmarml_engine *e, int code, const char *message);
 job *mmarml__worker_job(const worker *w);
 void mmarml__engine_mark_abort(mmarml_engine *e, job *j, int reason, mmarml_context **ctxs,
                                size_t *count);

@@ -43,20 +43,26 @@ static const char *rec_type(const json_t *rec)
     return t != NULL ? t : "";
 }
 
-/* A journal write failed: remember it and stop the run (once). */
-static void journal_failed(mmarml_engine *e)
+/* A journal write failed: no more records, and the run stops. */
+static void journal_failed(mmarml_engine *e, int code)
 {
-    char *msg = mmarml__strdup(mmarml_error_message());
-
     pthread_mutex_lock(&e->lock);
-    if (!e->journal_failed) {
-        e->journal_failed = 1;
-        e->journal_error = msg;
-        msg = NULL;
-        mmarml__engine_wake(e);
-    }
+    e->journal_failed = 1;
     pthread_mutex_unlock(&e->lock);
-    free(msg);
+    mmarml__engine_fail(e, code, mmarml_error_message());
+}
+
+/* The journal's reserve could not be renewed: stop while the records of the end still fit. */
+static void check_space(mmarml_engine *e)
+{
+    int err = mmarml__journal_low_space(e->journal);
+    char msg[512];
+
+    if (err == 0 || e->run_failed)
+        return;
+    snprintf(msg, sizeof(msg), "the file system of the journal is nearly full: %s",
+             strerror(err));
+    mmarml__engine_fail(e, mmarml__errno_code(err), msg);
 }
 
 static int append(mmarml_engine *e, json_t *record, int durable)
@@ -68,7 +74,9 @@ static int append(mmarml_engine *e, json_t *record, int durable)
     rc = mmarml__journal_append(e->journal, record, durable);
     json_decref(record);
     if (rc != MMARML_OK)
-        journal_failed(e);
+        journal_failed(e, rc);
+    else
+        check_space(e);
     return rc;
 }
 
@@ -308,6 +316,7 @@ void mmarml__journal_job_end(mmarml_engine *e, job *j)
     int64_t exit_status = 0;
     int have_exit = 0;
     json_t *r;
+    int rc;
 
     if (e->journal == NULL)
         return;
@@ -321,14 +330,16 @@ void mmarml__journal_job_end(mmarml_engine *e, job *j)
                   j->wall_start, "end", j->wall_end, "retry", j->retry, "elapsed",
                   mmarml__run_elapsed(e));
     if (r == NULL ||
-        mmarml__journal_append_then(e->journal, r, 1, take_end_seq, j) != MMARML_OK) {
+        (rc = mmarml__journal_append_then(e->journal, r, 1, take_end_seq, j)) != MMARML_OK) {
         if (r == NULL)
-            MMARML__NOMEM();
-        journal_failed(e);
+            rc = MMARML__NOMEM();
+        journal_failed(e, rc);
         /* not recorded: it goes to the controller after every recorded one */
         pthread_mutex_lock(&e->lock);
         j->end_seq = 0;
         pthread_mutex_unlock(&e->lock);
+    } else {
+        check_space(e);
     }
     json_decref(r);
 }
@@ -357,7 +368,9 @@ void mmarml__journal_end_run(mmarml_engine *e)
     append(e, json_pack("{s:s, s:s, s:I, s:b, s:f, s:f}", "t", "end_run", "reason",
                         mmarml__end_reason_name(e->end_reason), "jobs",
                         (json_int_t)e->jobs_finished, "resumable",
-                        e->end_reason == MMARML_END_STOP_ASKED && e->stop_requested, "time",
+                        (e->end_reason == MMARML_END_STOP_ASKED && e->stop_requested) ||
+                            e->end_reason == MMARML_END_STORAGE_FAILED,
+                        "time",
                         mmarml__wall_now(), "elapsed", mmarml__run_elapsed(e)),
            1);
 }

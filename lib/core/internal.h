@@ -25,6 +25,9 @@ static inline int mmarml__ref_dec(mmarml__refcount *r)
 }
 
 char *mmarml__strdup(const char *s);
+/* MMARML_ESTORAGE for an errno that says the file system failed (full, quota, read-only,
+ * I/O error, file too large), MMARML_EIO for any other. */
+int mmarml__errno_code(int err);
 /* Seconds on CLOCK_MONOTONIC. */
 double mmarml__now(void);
 /* "%s" of an allocated printf; NULL on failure. */

@@ -38,6 +38,8 @@ struct mmarml__journal {
     int created;
     int failed; /* errno of the first failed append; every later append is refused */
     off_t size; /* end of the last whole record */
+    off_t reserved; /* blocks allocated up to here (fallocate, size kept) */
+    int low_space;  /* the reserve could not be renewed: the file system is nearly full */
     char *path;
 };
 
@@ -351,6 +353,8 @@ static int take_over_empty(const char *path, int flags)
     return fd;
 }
 
+static void renew_reserve(mmarml__journal *j);
+
 int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, json_t **records)
 {
     mmarml__journal *j;
@@ -400,8 +404,10 @@ int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, js
     if (rc == MMARML_OK && !resume)
         sync_parent_dir(path);
     /* the descriptor blocks from here on (O_NONBLOCK was for a FIFO posing as a journal) */
-    if (rc == MMARML_OK)
+    if (rc == MMARML_OK) {
         fcntl(j->fd, F_SETFL, fcntl(j->fd, F_GETFL) & ~O_NONBLOCK);
+        renew_reserve(j);
+    }
     if (rc != MMARML_OK) {
         if (records != NULL) {
             json_decref(*records);
@@ -433,6 +439,39 @@ static char *frame(const json_t *record, size_t *len_out)
     }
     free(body);
     return line;
+}
+
+/*
+ * Blocks are kept allocated past the journal's end (fallocate, size unchanged), so the
+ * records that end a run on a full file system (its jobs' ends, the stop, end_run) still
+ * fit. When the reserve cannot be renewed the file system is nearly full: low_space tells
+ * the engine, which stops the run while the reserve lasts. Lock held.
+ */
+#define JOURNAL_RESERVE (256 * 1024)
+
+static void renew_reserve(mmarml__journal *j)
+{
+    int err;
+
+    if (j->reserved - j->size >= JOURNAL_RESERVE / 2)
+        return;
+    err = fallocate(j->fd, FALLOC_FL_KEEP_SIZE, j->size, JOURNAL_RESERVE) == 0 ? 0 : errno;
+    if (err == 0)
+        j->reserved = j->size + JOURNAL_RESERVE;
+    else if (err != EOPNOTSUPP && err != ENOSYS)
+        j->low_space = err;
+    else
+        j->reserved = (off_t)1 << 62; /* no reserve on this file system: nothing to renew */
+}
+
+int mmarml__journal_low_space(mmarml__journal *j)
+{
+    int err;
+
+    pthread_mutex_lock(&j->lock);
+    err = j->low_space;
+    pthread_mutex_unlock(&j->lock);
+    return err;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -472,11 +511,12 @@ int mmarml__journal_append_then(mmarml__journal *j, const json_t *record, int du
         err = errno;
     } else {
         j->size += (off_t)len;
+        renew_reserve(j);
     }
     if (err != 0) {
         j->failed = err;
-        rc = mmarml_error_set(MMARML_EIO, "cannot write the journal '%s': %s", j->path,
-                              strerror(err));
+        rc = mmarml_error_set(mmarml__errno_code(err), "cannot write the journal '%s': %s",
+                              j->path, strerror(err));
     } else if (then != NULL) {
         then(arg);
     }

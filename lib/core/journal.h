@@ -22,6 +22,9 @@ int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, js
 /* Append one record (borrowed). `durable`: fsync before returning. Thread-safe. On failure the
  * message names the file and the errno; the journal refuses every later append. */
 int mmarml__journal_append(mmarml__journal *j, const json_t *record, int durable);
+/* 0, or the errno that kept the journal from renewing its reserve of free blocks: the file
+ * system is nearly full and the run should stop while the reserve lasts. */
+int mmarml__journal_low_space(mmarml__journal *j);
 /* Like append, and run `then(arg)` under the journal's lock once the record is written: what
  * must happen in journal order (the completion sequence) happens there. */
 int mmarml__journal_append_then(mmarml__journal *j, const json_t *record, int durable,

@@ -1,11 +1,26 @@
 /* Small helpers shared by lib/core: strings, clocks, vtable copies. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "internal.h"
+
+int mmarml__errno_code(int err)
+{
+    switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+    case EIO:
+    case EROFS:
+    case EFBIG:
+        return MMARML_ESTORAGE;
+    default:
+        return MMARML_EIO;
+    }
+}
 
 char *mmarml__strdup(const char *s)
 {

@@ -14,11 +14,14 @@
 
 #include "mmarml.h"
 #include "clone.h"
+#include "mmar_util.h"
 
 static int io_error(const char *what, const char *path)
 {
-    return mmarml_error_set(MMARML_EIO, "clone: cannot %s '%s': %s", what, path,
-                            strerror(errno));
+    int err = errno;
+
+    return mmarml_error_set(mmar_io_code(err), "clone: cannot %s '%s': %s", what, path,
+                            strerror(err));
 }
 
 static int copy_file(const char *src, const char *dst, mode_t mode)
@@ -40,8 +43,8 @@ static int copy_file(const char *src, const char *dst, mode_t mode)
             ;
         if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL)) {
             char buf[1 << 16];
-            while ((n = read(in, buf, sizeof(buf))) > 0)
-                if (write(out, buf, (size_t)n) != n) {
+            while ((n = read(in, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+                if (n > 0 && (errno = mmar_write_all(out, buf, (size_t)n)) != 0) {
                     n = -1;
                     break;
                 }

@@ -101,7 +101,7 @@ static int clear_interrupted(const char *me, const char *job_root, mmarml_contex
             break;
     }
     if (kept != NULL && lstat(log, &st) == 0 && rename(log, kept) != 0)
-        rc = mmarml_error_set(MMARML_EIO, "%s: cannot keep the log of the interrupted job as "
+        rc = mmarml_error_set(mmar_io_code(errno), "%s: cannot keep the log of the interrupted job as "
                               "'%s': %s", me, kept, strerror(errno));
     if (rc == MMARML_OK)
         rc = mmar_remove_tree(job_root);

@@ -89,7 +89,7 @@ static int make_run_root(mmar_handler *h, mmarml_context *ctx, int resuming,
         goto done;
     }
     if (mkdir(work, 0755) != 0 && errno != EEXIST) {
-        rc = mmarml_error_set(MMARML_EIO, "%s: cannot create the work dir '%s': %s", me, work,
+        rc = mmarml_error_set(mmar_io_code(errno), "%s: cannot create the work dir '%s': %s", me, work,
                               strerror(errno));
         goto done;
     }
@@ -99,7 +99,7 @@ static int make_run_root(mmar_handler *h, mmarml_context *ctx, int resuming,
                                     "resume that run (mmarml run --resume with the same "
                                     "run_id), choose another run_id (--set run_id=...), or "
                                     "remove it", me, h->run_root)
-                 : mmarml_error_set(MMARML_EIO, "%s: cannot create the run root '%s': %s", me,
+                 : mmarml_error_set(mmar_io_code(errno), "%s: cannot create the run root '%s': %s", me,
                                     h->run_root, strerror(errno));
         free(h->run_root);
         h->run_root = NULL;

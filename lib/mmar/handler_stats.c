@@ -5,15 +5,19 @@
  * entry is serialised once, when it arrives, and a rewrite only joins the texts: the file
  * keeps Clara's layout at a fraction of a JSON tree's memory and time. A resumed run
  * rebuilds it from the journal's replayed end_job events: every job once.
+ * A reserve file beside it keeps twice its size allocated; the end frees it first, so the
+ * final file lists every ended job even when the run stopped because the disk was full.
  * StatsHandler: counts per status, the best job and job times, reported at the end. */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mmarml.h"
 #include "mmar_util.h"
@@ -35,6 +39,10 @@ typedef struct {
     int writer_started, quit;
     uint64_t version, written; /* changes made / the last change on disk */
     int write_error;           /* reported once */
+    /* blocks kept for the final write on a full file system: see keep_reserve() */
+    char *reserve_path;
+    int reserve_fd;
+    off_t reserved;
 } stats_handler;
 
 /* The file is rewritten at most this often while the run goes on. */
@@ -111,6 +119,29 @@ static size_t list_size(char **items, size_t n)
     return size;
 }
 
+/* Keep twice the file's size (and 64 KB) allocated in the reserve file. Best effort: when
+ * the disk is full already, the jobs' failures stop the run. Lock not held. */
+static void keep_reserve(stats_handler *s, size_t file_size)
+{
+    off_t want = 2 * (off_t)file_size + 65536;
+
+    if (s->reserve_fd >= 0 && want > s->reserved &&
+        posix_fallocate(s->reserve_fd, 0, want) == 0)
+        s->reserved = want;
+}
+
+/* Free the reserve, just before the final write. */
+static void release_reserve(stats_handler *s)
+{
+    if (s->reserve_fd >= 0)
+        close(s->reserve_fd);
+    s->reserve_fd = -1;
+    if (s->reserve_path != NULL)
+        unlink(s->reserve_path);
+    free(s->reserve_path);
+    s->reserve_path = NULL;
+}
+
 /* Write what is there now (lock held on entry and exit; released while writing):
  * {"search_space": ..., "recommendations": [...], "jobs": [...]}, one entry per line. */
 static int rewrite(stats_handler *s)
@@ -149,6 +180,8 @@ static int rewrite(stats_handler *s)
         p = put_list(p, jobs, njobs);
         stpcpy(p, tail);
         rc = mmar_write_text_atomic(s->path, text, 1);
+        if (rc == MMARML_OK)
+            keep_reserve(s, (size_t)(p - text) + sizeof(tail));
     }
     free(text);
     free(recs);
@@ -222,11 +255,16 @@ static int stats_start(mmarml_handler *self, mmarml_context *ctx, void *ud)
     (void)self;
     if ((rc = mmar_get_string(ctx, MMARML_KEY_RUN_ROOT, me, &run_root)) != MMARML_OK)
         return rc;
+    release_reserve(s);
+    free(s->path);
     if (asprintf(&s->path, "%s/%s", run_root, s->file_name) < 0)
         s->path = NULL;
+    if (asprintf(&s->reserve_path, "%s/.%s.reserve", run_root, s->file_name) < 0)
+        s->reserve_path = NULL;
     mmarml_free(run_root);
-    if (s->path == NULL)
+    if (s->path == NULL || s->reserve_path == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    s->reserve_fd = open(s->reserve_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     /* a resumed run's file is rewritten once the journal is replayed, not before: a resume
      * that is refused leaves it as it was */
     if (mmarml_context_get_bool(ctx, MMARML_KEY_RESUMING, &resuming) != MMARML_OK ||
@@ -361,6 +399,7 @@ static int stats_end(mmarml_handler *self, mmarml_context *ctx, void *ud)
 
     (void)self;
     stop_writer(s);
+    release_reserve(s);
     if (start_failed(ctx))
         return MMARML_OK; /* a refused resume changes nothing; a new run's root goes */
     pthread_mutex_lock(&s->lock);
@@ -375,6 +414,7 @@ static void stats_destroy(void *ud)
     stats_handler *s = ud;
 
     stop_writer(s);
+    release_reserve(s);
     free(s->file_name);
     free(s->path);
     free(s->space);
@@ -408,6 +448,7 @@ int mmarml_handler_new_mmar_stats(mmarml_handler **out, const json_t *args)
     s = calloc(1, sizeof(*s));
     if (s == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    s->reserve_fd = -1;
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
     if ((rc = mmarml_args_check(args, me, allowed)) == MMARML_OK &&

@@ -61,28 +61,84 @@ int mmar_train_config_path(char **out, const mmarml_context *ctx)
     return rc;
 }
 
+int mmar_io_code(int err)
+{
+    return err == ENOSPC || err == EDQUOT || err == EIO || err == EROFS || err == EFBIG
+               ? MMARML_ESTORAGE
+               : MMARML_EIO;
+}
+
+int mmar_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return errno;
+        if (n == 0)
+            return EIO;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* The file is made unnamed (O_TMPFILE) and named only once written, just before the rename:
+ * a run killed while writing leaves no temporary file behind. A file system without
+ * O_TMPFILE gets a named one. */
+static int open_unnamed(const char *path, char **tmp, int *named)
+{
+    char *dir = strdup(path), *slash = dir != NULL ? strrchr(dir, '/') : NULL;
+    int fd = -1;
+
+    *named = 0;
+    if (dir != NULL && slash != NULL) {
+        *slash = '\0';
+        fd = open(slash == dir ? "/" : dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    }
+    free(dir);
+    if (fd < 0) {
+        fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        *named = fd >= 0;
+    }
+    return fd;
+}
+
 int mmar_write_text_atomic(const char *path, const char *text, int durable)
 {
-    char *tmp = NULL;
+    char *tmp = NULL, link_from[64];
     size_t len = strlen(text);
-    int fd, rc = MMARML_OK;
+    int fd, err = 0, named, rc = MMARML_OK;
 
     if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "out of memory writing '%s'", path);
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    fd = open_unnamed(path, &tmp, &named);
     if (fd < 0) {
-        rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
+        err = errno;
     } else {
-        if (write(fd, text, len) != (ssize_t)len || (durable && fsync(fd) != 0))
-            rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-        if (close(fd) != 0 && rc == MMARML_OK)
-            rc = mmarml_error_set(MMARML_EIO, "cannot write '%s': %s", tmp, strerror(errno));
-        if (rc == MMARML_OK && rename(tmp, path) != 0)
-            rc = mmarml_error_set(MMARML_EIO, "cannot rename '%s' to '%s': %s", tmp, path,
-                                  strerror(errno));
-        if (rc != MMARML_OK)
-            unlink(tmp);
+        if ((err = mmar_write_all(fd, text, len)) == 0 && durable && fsync(fd) != 0)
+            err = errno;
+        if (err == 0 && !named) {
+            snprintf(link_from, sizeof(link_from), "/proc/self/fd/%d", fd);
+            unlink(tmp); /* one a killed process left */
+            if (linkat(AT_FDCWD, link_from, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+                err = errno;
+            else
+                named = 1;
+        }
+        if (close(fd) != 0 && err == 0)
+            err = errno;
     }
+    if (err != 0)
+        rc = mmarml_error_set(mmar_io_code(err), "cannot write '%s': %s", path, strerror(err));
+    else if (rename(tmp, path) != 0)
+        rc = mmarml_error_set(mmar_io_code(errno), "cannot rename '%s' to '%s': %s", tmp, path,
+                              strerror(errno));
+    if (rc != MMARML_OK && named)
+        unlink(tmp);
     free(tmp);
     return rc;
 }

@@ -13,8 +13,13 @@ int mmar_train_config_path(char **out, const mmarml_context *ctx);
  * (the stats and summary files); a job's config needs no such promise. Reals with 15
  * significant digits. */
 int mmar_write_json_atomic(const char *path, const json_t *json, int durable);
-/* Write text the same way. */
+/* Write text the same way. A file system that failed (full, quota, ...) is MMARML_ESTORAGE. */
 int mmar_write_text_atomic(const char *path, const char *text, int durable);
+/* MMARML_ESTORAGE for an errno that says the file system failed (ENOSPC, EDQUOT, EIO, EROFS,
+ * EFBIG): the run stops then; MMARML_EIO for any other. */
+int mmar_io_code(int err);
+/* write() all of buf, through short writes and EINTR: 0, or the errno. */
+int mmar_write_all(int fd, const void *buf, size_t len);
 /* best_validation_metric of <job>/models/train_stats.json, else <job>/train_stats.json;
  * MMARML_ENOTFOUND when missing, malformed, without the key, or not finite. */
 int mmar_read_score(const char *job_root, double *score);

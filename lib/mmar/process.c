@@ -286,8 +286,8 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     if (output & MMAR_OUT_FILE) {
         log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (log_fd < 0) {
-            rc = mmarml_error_set(MMARML_EIO, "cannot open job log '%s': %s", log_path,
-                                  strerror(errno));
+            rc = mmarml_error_set(mmar_io_code(errno), "cannot open job log '%s': %s",
+                                  log_path, strerror(errno));
             mmar_process_free(p);
             return rc;
         }
@@ -379,7 +379,7 @@ static void forward(mmar_process *p, const char *data, size_t n, int flush)
 {
     size_t i;
 
-    if (p->log_fd >= 0 && n > 0 && write(p->log_fd, data, n) < 0) {
+    if (p->log_fd >= 0 && n > 0 && mmar_write_all(p->log_fd, data, n) != 0) {
         /* a full disk must not stop the job: the output is lost, the job goes on */
     }
     for (i = 0; i < n || (flush && p->line_len > 0); i++) {
