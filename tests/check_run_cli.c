@@ -474,7 +474,7 @@ static int lines_with(const char *path, const char *needle)
  * small file system: a 3 MB tmpfs, mounted as root. */
 START_TEST(a_full_disk_stops_the_run)
 {
-    char out[256], disk[256], cmd[1024], path[512];
+    char out[256], disk[160], cmd[2048], path[512];
     json_t *stats, *job;
     size_t i;
     double took;
@@ -523,6 +523,64 @@ START_TEST(a_full_disk_stops_the_run)
     snprintf(path, sizeof(path), "%s/.automl_stats_log.json.reserve", run_root);
     ck_assert_int_ne(access(path, F_OK), 0);
     snprintf(cmd, sizeof(cmd), "umount '%s' && rmdir '%s'", disk, disk);
+    ck_assert_int_eq(system(cmd), 0);
+    remove_mmar();
+}
+END_TEST
+
+/* On ee9cadf the keep policy removed entries that appeared under a job's name while the run
+ * was live: folders (recursively), files and links. Now such a name collision fails that job
+ * with a clear message and the entry stays as it was; only job MMARs the run made go. */
+START_TEST(the_run_removes_only_what_it_made)
+{
+    char out[256], cmd[2048], path[512], *text;
+    struct stat st;
+    double took, until;
+    pid_t pid;
+
+    make_mmar();
+    snprintf(cmd, sizeof(cmd),
+             "printf '%%s' '{\"engine\": {\"workers\": \"0\"}, \"handlers\": [{\"name\": "
+             "\"MMARHandler\", \"args\": {\"num_mmars_to_keep\": 1}}, {\"name\": "
+             "\"MMARStatsHandler\"}], \"executor\": {\"name\": \"MMARExecutor\"}, "
+             "\"controller\": {\"name\": \"RandomController\", \"args\": {\"max_rounds\": 8,"
+             " \"seed\": 1}}}' > '%s/config/config_automl.json' && mkdir -p '%s-foreign' && "
+             "echo theirs > '%s-foreign/data.txt'", mmar, mmar, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    pid = start_run("0.3", out);
+    until = now_s() + 20;
+    while (stat(run_root, &st) != 0 && now_s() < until)
+        usleep(2000);
+    /* under the names of jobs to come: a folder, a file, a link to a folder; and `best` */
+    snprintf(cmd, sizeof(cmd),
+             "mkdir '%s/W1_4_J4' && echo theirs > '%s/W1_4_J4/data.txt' && "
+             "echo theirs > '%s/W1_5_J5' && ln -s '%s-foreign' '%s/W1_6_J6'",
+             run_root, run_root, run_root, mmar, run_root);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(wait_exit(pid, &took), 0);
+    /* every foreign entry is as it was */
+    snprintf(path, sizeof(path), "%s/W1_4_J4/data.txt", run_root);
+    text = slurp_file(path);
+    ck_assert_str_eq(text, "theirs\n");
+    free(text);
+    snprintf(path, sizeof(path), "%s/W1_5_J5", run_root);
+    text = slurp_file(path);
+    ck_assert_str_eq(text, "theirs\n");
+    free(text);
+    snprintf(path, sizeof(path), "%s/W1_6_J6", run_root);
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    snprintf(path, sizeof(path), "%s-foreign/data.txt", mmar);
+    text = slurp_file(path);
+    ck_assert_str_eq(text, "theirs\n");
+    free(text);
+    /* those three jobs failed saying why; the others ran, and one job MMAR is kept */
+    ck_assert_int_eq(lines_with(out, "exists already and this run did not make it"), 3);
+    ck_assert_int_eq(lines_with(out, " ok score "), 5);
+    snprintf(cmd, sizeof(cmd), "test $(ls -d '%s'/W1_*/" ".mmarml_job | wc -l) -eq 1", run_root);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s-foreign'", mmar);
     ck_assert_int_eq(system(cmd), 0);
     remove_mmar();
 }
@@ -736,6 +794,7 @@ int main(void)
     tcase_add_test(tc, admin_clients_that_go_away_and_big_replies);
     tcase_add_test(tc, a_thousand_hostile_admin_clients);
     tcase_add_test(tc, a_full_disk_stops_the_run);
+    tcase_add_test(tc, the_run_removes_only_what_it_made);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);

@@ -194,7 +194,7 @@ static int make_parents(const char *dst, const char *rel)
 }
 
 int mmar_clone(const char *src, const char *dst, const char *exclude, int content_only,
-               const char *data_list)
+               const char *data_list, const char *run_root, const char *job_name)
 {
     static const char *const kept[] = {"config", "commands", "resources"};
     char root[PATH_MAX];
@@ -216,7 +216,12 @@ int mmar_clone(const char *src, const char *dst, const char *exclude, int conten
         }
     }
     if (mkdir(dst, (st.st_mode & 07777) | S_IRWXU) != 0)
-        return io_error("create", dst);
+        return errno == EEXIST
+                   ? mmarml_error_set(MMARML_EEXISTS, "clone: '%s' exists already and this "
+                                      "run did not make it: it is left as it is", dst)
+                   : io_error("create", dst);
+    if (job_name != NULL && (rc = mmar_job_mark_write(dst, run_root, job_name)) != MMARML_OK)
+        return rc;
     if (!content_only)
         return copy_tree(&c, src, dst);
     for (i = 0; i < sizeof(kept) / sizeof(kept[0]); i++) {

@@ -10,9 +10,12 @@
  * source is read-only). `exclude` (a directory, may be NULL) is skipped wherever it appears,
  * recognised by device and inode rather than by its spelling: the AutoML work dir. With `content_only`, only config/, commands/, resources/ and
  * `data_list` (a path relative to the MMAR, may be NULL) are copied.
+ * `dst` must not exist: an entry there that the run did not make stays as it is
+ * (MMARML_EEXISTS). With `job_name`, `dst` gets the mark of `job_name` in `run_root`
+ * (mmar_util.h) before anything is copied into it.
  * Returns MMARML_OK or a negative code with a message naming the path.
  */
 int mmar_clone(const char *src, const char *dst, const char *exclude, int content_only,
-               const char *data_list);
+               const char *data_list, const char *run_root, const char *job_name);
 
 #endif

@@ -81,7 +81,8 @@ static int determine_search_space(mmarml_search_space **out, mmarml_executor *se
 
 /* A job that ran when the run died runs again from scratch: its half-made job MMAR goes,
  * its log stays beside it as <job>.interrupted<k>.log. */
-static int clear_interrupted(const char *me, const char *job_root, mmarml_context *job)
+static int clear_interrupted(const char *me, const char *run_root, const char *name,
+                             const char *job_root, mmarml_context *job)
 {
     char *log = NULL, *kept = NULL;
     struct stat st;
@@ -89,6 +90,9 @@ static int clear_interrupted(const char *me, const char *job_root, mmarml_contex
 
     if (lstat(job_root, &st) != 0)
         return MMARML_OK; /* it died before the clone */
+    if (!mmar_job_root_is_ours(job_root, run_root, name))
+        return mmarml_error_set(MMARML_EEXISTS, "%s: '%s' is not the job MMAR this run made: "
+                                "it is left as it is, and the job fails", me, job_root);
     if (asprintf(&log, "%s/log.txt", job_root) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     for (k = 1; k < 1000; k++) {
@@ -104,7 +108,7 @@ static int clear_interrupted(const char *me, const char *job_root, mmarml_contex
         rc = mmarml_error_set(mmar_io_code(errno), "%s: cannot keep the log of the interrupted job as "
                               "'%s': %s", me, kept, strerror(errno));
     if (rc == MMARML_OK)
-        rc = mmar_remove_tree(job_root);
+        rc = mmar_remove_job_root(run_root, name);
     if (rc == MMARML_OK)
         mmarml_context_trace(job, me, "the job ran when the run ended: it runs again from "
                              "scratch (its earlier log is %s)", kept ? kept : "gone");
@@ -143,7 +147,7 @@ static int prepare_job(base_executor *x, const mmarml_recommendation *rec, mmarm
      * before the start record reached the disk): they are made anew the same way */
     if ((mmarml_context_get_type(job, MMARML_KEY_RESUMED_JOB) != MMARML_PROP_NONE ||
          mmarml_context_get_type(job, MMARML_KEY_RESUMING) != MMARML_PROP_NONE) &&
-        (rc = clear_interrupted(me, job_root, job)) != MMARML_OK)
+        (rc = clear_interrupted(me, run_root, name, job_root, job)) != MMARML_OK)
         goto done;
     /* without MMARHandler's `_automlRoot`, at least never copy the run root into itself */
     mmarml_context_get_string(job, MMARML_KEY_AUTOML_ROOT, &automl);
@@ -155,7 +159,8 @@ static int prepare_job(base_executor *x, const mmarml_recommendation *rec, mmarm
         mmarml_context_get_string(job, MMARML_KEY_DATA_LIST_FILE_NAME, &data_list);
     if ((rc = mmarml_context_set_string(job, MMARML_KEY_JOB_MMAR_ROOT, job_root)) != MMARML_OK ||
         (rc = mmar_clone(mmar, job_root, automl != NULL ? automl : run_root, content_only,
-                         x->data_list != NULL ? x->data_list : data_list)) != MMARML_OK)
+                         x->data_list != NULL ? x->data_list : data_list, run_root,
+                         name)) != MMARML_OK)
         goto done;
     rc = mmarml_space_manager_apply(&config, &concrete, x->manager, rec,
                                     x->remove_search_augs ? MMARML_APPLY_F_REMOVE_SEARCH_AUGS

@@ -288,15 +288,12 @@ static char *summary_text(mmar_handler *h)
     return text;
 }
 
+/* Only a job MMAR this run made goes: an entry that appeared under its name stays. */
 static void remove_job_mmar(mmar_handler *h, mmarml_context *ctx, job_record *job)
 {
-    char *path = NULL;
-
-    if (asprintf(&path, "%s/%s", h->run_root, job->name) >= 0 &&
-        mmar_remove_tree(path) != MMARML_OK)
+    if (mmar_remove_job_root(h->run_root, job->name) != MMARML_OK)
         mmarml_context_exception_occurred(ctx, me, mmarml_error_message());
     job->kept = 0;
-    free(path);
 }
 
 static void point_best_at(mmar_handler *h, mmarml_context *ctx, const job_record *best)
@@ -308,8 +305,12 @@ static void point_best_at(mmar_handler *h, mmarml_context *ctx, const job_record
     /* <run_root>/best -> <job>, replaced atomically, only when the best changed */
     if (asprintf(&link, "%s/best", h->run_root) >= 0 &&
         asprintf(&tmp, "%s/.best.tmp", h->run_root) >= 0) {
+        struct stat st;
         unlink(tmp);
-        if (symlink(best->name, tmp) != 0 || rename(tmp, link) != 0)
+        if (lstat(link, &st) == 0 && !S_ISLNK(st.st_mode)) /* not ours: left as it is */
+            mmarml_context_exception_occurred(ctx, me, "'best' in the run root is not a "
+                                              "symlink this run made: left as it is");
+        else if (symlink(best->name, tmp) != 0 || rename(tmp, link) != 0)
             mmarml_context_exception_occurred(ctx, me, "cannot update the best symlink");
         else
             snprintf(h->best_link, sizeof(h->best_link), "%s", best->name);

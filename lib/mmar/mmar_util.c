@@ -240,6 +240,83 @@ int mmar_remove_tree(const char *path)
     return rc;
 }
 
+/* The mark: the job's name and the run root's device and inode, so neither a folder that
+ * appeared under the job's name nor a job MMAR copied in from another run passes for ours. */
+static int job_mark(char *buf, size_t n, const char *run_root, const char *job_name)
+{
+    struct stat st;
+
+    if (stat(run_root, &st) != 0)
+        return -1;
+    return snprintf(buf, n, "mmarml job %s in %llu:%llu\n", job_name,
+                    (unsigned long long)st.st_dev, (unsigned long long)st.st_ino) < (int)n
+               ? 0
+               : -1;
+}
+
+int mmar_job_mark_write(const char *job_root, const char *run_root, const char *job_name)
+{
+    char mark[512], *path = NULL;
+    int fd, err = 0;
+
+    if (job_mark(mark, sizeof(mark), run_root, job_name) != 0)
+        return mmarml_error_set(MMARML_EIO, "cannot mark the job MMAR '%s': no run root '%s'",
+                                job_root, run_root);
+    if (asprintf(&path, "%s/" MMAR_JOB_MARK, job_root) < 0)
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 || (err = mmar_write_all(fd, mark, strlen(mark))) != 0)
+        err = fd < 0 ? errno : err;
+    if (fd >= 0 && close(fd) != 0 && err == 0)
+        err = errno;
+    free(path);
+    return err == 0 ? MMARML_OK
+                    : mmarml_error_set(mmar_io_code(err), "cannot mark the job MMAR '%s': %s",
+                                       job_root, strerror(err));
+}
+
+int mmar_job_root_is_ours(const char *job_root, const char *run_root, const char *job_name)
+{
+    char want[512], got[512], *path = NULL;
+    struct stat st;
+    ssize_t n = -1;
+    int fd;
+
+    if (lstat(job_root, &st) != 0 || !S_ISDIR(st.st_mode) ||
+        job_mark(want, sizeof(want), run_root, job_name) != 0 ||
+        asprintf(&path, "%s/" MMAR_JOB_MARK, job_root) < 0)
+        return 0;
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    free(path);
+    if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        n = read(fd, got, sizeof(got) - 1);
+    if (fd >= 0)
+        close(fd);
+    if (n < 0)
+        return 0;
+    got[n] = '\0';
+    return strcmp(got, want) == 0;
+}
+
+int mmar_remove_job_root(const char *run_root, const char *job_name)
+{
+    char *path = NULL;
+    struct stat st;
+    int rc;
+
+    if (asprintf(&path, "%s/%s", run_root, job_name) < 0)
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    if (lstat(path, &st) != 0)
+        rc = MMARML_OK; /* never made, or gone */
+    else if (!mmar_job_root_is_ours(path, run_root, job_name))
+        rc = mmarml_error_set(MMARML_EEXISTS, "'%s' is not the job MMAR this run made: it is "
+                              "left as it is", path);
+    else
+        rc = mmar_remove_tree(path);
+    free(path);
+    return rc;
+}
+
 int mmar_open_regular(const char *path, const char *what)
 {
     struct stat st;

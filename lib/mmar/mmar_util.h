@@ -43,4 +43,17 @@ int mmar_identity_add(mmarml_context *ctx, const char *name, const char *path);
 /* rm -rf of a job MMAR (never follows symlinks out of it). */
 int mmar_remove_tree(const char *path);
 
+/*
+ * What the run made is what it may remove. Each job MMAR it makes holds a mark (this file:
+ * the job's name and the run root's identity), written right after its directory was
+ * created; a job MMAR is removed (keep policy, a resumed job made anew) only with that mark.
+ */
+#define MMAR_JOB_MARK ".mmarml_job"
+int mmar_job_mark_write(const char *job_root, const char *run_root, const char *job_name);
+/* 1 when `job_root` is a directory (not a link) holding this run's mark for `job_name`. */
+int mmar_job_root_is_ours(const char *job_root, const char *run_root, const char *job_name);
+/* Remove <run_root>/<job_name> if this run made it; MMARML_EEXISTS (left as it is) if an
+ * entry there is not its own; MMARML_OK if there is none. */
+int mmar_remove_job_root(const char *run_root, const char *job_name);
+
 #endif
