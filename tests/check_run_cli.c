@@ -586,6 +586,52 @@ START_TEST(the_run_removes_only_what_it_made)
 }
 END_TEST
 
+/* On ee9cadf a signal in the first ~20 ms killed the run with nothing written. Now SIGTERM at
+ * any moment of start-up ends it: killed before the handlers exist (nothing made yet), or
+ * exit 143 after; either no run root, or one that resumes. */
+START_TEST(sigterm_at_any_moment_of_start_up)
+{
+    char out[256], cmd[1024], path[512];
+    int delay_us, made = 0, exited = 0, killed = 0;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    for (delay_us = 0; delay_us <= 60000; delay_us += 3000) {
+        struct stat st;
+        int status;
+        pid_t pid = start_run("889.125", out);
+        usleep((useconds_t)delay_us);
+        kill(pid, SIGTERM);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        if (WIFSIGNALED(status)) {
+            ck_assert_int_eq(WTERMSIG(status), SIGTERM);
+            killed++;
+        } else {
+            ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 143,
+                          "after %d us: status %d", delay_us, status);
+            exited++;
+        }
+        ck_assert_int_eq(tu_processes_with("889.125"), 0);
+        if (stat(run_root, &st) == 0) { /* whole: it resumes, and ends */
+            made++;
+            snprintf(path, sizeof(path), "%s/journal.mmarml", run_root);
+            ck_assert_msg(stat(path, &st) == 0, "after %d us: a run root, no journal",
+                          delay_us);
+            snprintf(cmd, sizeof(cmd),
+                     "MMARML_TEST_SLEEP=0 '%s' run -m '%s' --resume --set run_id=r "
+                     ">/dev/null 2>&1", MMARML_BIN, mmar);
+            ck_assert_msg(system(cmd) == 0, "after %d us: the run does not resume", delay_us);
+            snprintf(cmd, sizeof(cmd), "rm -rf '%s'", run_root);
+            ck_assert_int_eq(system(cmd), 0);
+        }
+    }
+    ck_assert_int_gt(exited, 0); /* the moments after the handlers were tried */
+    fprintf(stderr, "start-up signals: %d killed before the handlers, %d exit 143, %d made a "
+            "run root\n", killed, exited, made);
+    remove_mmar();
+}
+END_TEST
+
 /* A run root longer than a socket address holds (108 bytes) could not run at all on
  * ee9cadf ("admin socket path ... is longer than 107 bytes"): now the socket is reached
  * through its directory, and `mmarml admin` works on it. */
@@ -795,6 +841,7 @@ int main(void)
     tcase_add_test(tc, a_thousand_hostile_admin_clients);
     tcase_add_test(tc, a_full_disk_stops_the_run);
     tcase_add_test(tc, the_run_removes_only_what_it_made);
+    tcase_add_test(tc, sigterm_at_any_moment_of_start_up);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);

@@ -140,7 +140,9 @@ MMARML_API int mmarml_engine_add_handler(mmarml_engine *engine, mmarml_handler *
  *         written for another reason; MMARML_EMISUSE on a second call.
  */
 MMARML_API int mmarml_engine_run(mmarml_engine *engine, mmarml_context *ctx);
-/** Ask a running engine to stop (as stop_work does); `message` copied. Any thread. */
+/** Ask a running engine to stop (as stop_work does); `message` copied. Any thread. Asked
+ *  before mmarml_engine_run(), the run then ends at once (MMARML_END_STOP_ASKED) without
+ *  calling any component or making anything. */
 MMARML_API int mmarml_engine_stop(mmarml_engine *engine, const char *message);
 /** @return enum mmarml_end_reason. */
 MMARML_API int mmarml_engine_end_reason(const mmarml_engine *engine);

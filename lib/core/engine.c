@@ -1031,6 +1031,12 @@ int mmarml_engine_run(mmarml_engine *e, mmarml_context *ctx)
         pthread_mutex_unlock(&e->lock);
         return mmarml_error_set(MMARML_EMISUSE, "an engine runs only once");
     }
+    if (e->stop_requested) { /* stopped before it started (a signal at start-up): make nothing */
+        e->state = ENGINE_ENDED;
+        e->end_reason = MMARML_END_STOP_ASKED;
+        pthread_mutex_unlock(&e->lock);
+        return MMARML_OK;
+    }
     e->state = ENGINE_RUNNING;
     e->ctx = mmarml_context_ref(ctx);
     pthread_mutex_unlock(&e->lock);
