@@ -1,22 +1,45 @@
 #!/usr/bin/env bash
-# Run the libFuzzer target over extraction and apply under ASan+UBSan.
-#   bash scripts/fuzz.sh [seconds [runs]]   (default 600 s; stops at whichever comes first)
-# Needs clang and libclang-rt (Debian: clang, libclang-rt-14-dev). New inputs go to
-# build-fuzz/corpus; crashes to build-fuzz/crash-*. Copy a fixed crash into
-# tests/fuzz/corpus so `make check` replays it from then on.
+# Run a libFuzzer target under ASan+UBSan.
+#   bash scripts/fuzz.sh [seconds [runs [target]]]   (default 600 s, no run limit, space)
+# Targets: space (tests/fuzz/fuzz_space.c: extraction and apply), run (tests/fuzz/fuzz_run.c:
+# `mmarml run` on a real MMAR with mutated config_automl.json and config_train.json). It stops
+# at whichever of seconds and runs comes first. Needs clang and libclang-rt (Debian: clang,
+# libclang-rt-14-dev). New inputs go to build-fuzz/<target>/corpus, crashes to
+# build-fuzz/<target>/crash-*. Copy a fixed crash into the target's seed corpus
+# (tests/fuzz/corpus, tests/fuzz/run-corpus) so `make check` replays it from then on.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-600}
 runs=${2:--1}
-out="$top/build-fuzz"
+target=${3:-space}
 bash "$top/scripts/build.sh" # for config.h and version.h
+case "$target" in
+space)
+    out="$top/build-fuzz"
+    sources=("$top/tests/fuzz/fuzz_space.c")
+    seeds="$top/tests/fuzz/corpus"
+    options=(-max_len=65536)
+    ;;
+run)
+    out="$top/build-fuzz/run"
+    sources=("$top/tests/fuzz/fuzz_run.c" "$top/tools/run.c")
+    seeds="$top/tests/fuzz/run-corpus"
+    # stdout closed (the run's job lines); a run may take max_sys_run_time (3 s) and its
+    # shutdown: past 20 s it hangs
+    options=(-max_len=16384 -timeout=20 -close_fd_mask=1 -dict="$top/tests/fuzz/run.dict")
+    ;;
+*)
+    echo "fuzz.sh: unknown target '$target' (space, run)" >&2
+    exit 2
+    ;;
+esac
 mkdir -p "$out/corpus"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -D_GNU_SOURCE -I"$top/include" -I"$top/build/include" -I"$top/build" \
     "$top"/lib/core/*.c "$top"/lib/registry/*.c "$top"/lib/controllers/*.c \
-    "$top"/lib/handlers/*.c "$top"/lib/space/*.c "$top"/lib/mmar/*.c "$top/tests/fuzz/fuzz_space.c" \
-    $(pkg-config --cflags --libs jansson) -lpthread -lm -ldl -o "$out/fuzz_space"
+    "$top"/lib/handlers/*.c "$top"/lib/space/*.c "$top"/lib/mmar/*.c "${sources[@]}" \
+    $(pkg-config --cflags --libs jansson) -lpthread -lm -ldl -o "$out/fuzz_$target"
 cd "$out"
-./fuzz_space -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 -max_len=65536 \
-    -artifact_prefix="$out/" corpus "$top/tests/fuzz/corpus" 2>&1 | tee fuzz.log |
+"./fuzz_$target" -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 \
+    "${options[@]}" -artifact_prefix="$out/" corpus "$seeds" 2>&1 | tee fuzz.log |
     grep -E "^#[0-9]+ +(DONE|INITED)|stat::|ERROR|SUMMARY" || true
