@@ -24,9 +24,9 @@ run)
     out="$top/build-fuzz/run"
     sources=("$top/tests/fuzz/fuzz_run.c" "$top/tools/run.c")
     seeds="$top/tests/fuzz/run-corpus"
-    # stdout closed (the run's job lines); a run may take max_sys_run_time (3 s) and its
-    # shutdown: past 20 s it hangs
-    options=(-max_len=16384 -timeout=20 -close_fd_mask=1 -dict="$top/tests/fuzz/run.dict")
+    # stdout and stderr closed (job lines, refusals; libFuzzer keeps its own); a run may
+    # take max_sys_run_time (3 s) and its shutdown: past 20 s it hangs
+    options=(-max_len=16384 -timeout=20 -close_fd_mask=3 -dict="$top/tests/fuzz/run.dict")
     ;;
 *)
     echo "fuzz.sh: unknown target '$target' (space, run)" >&2
