@@ -653,6 +653,63 @@ START_TEST(sigterm_at_any_moment_of_start_up)
 }
 END_TEST
 
+/* The command fuzzer's bad seeds (tests/fuzz/run-corpus/bad_*: the configs issue 11 found
+ * refused without a reason, or accepted, among them), each run by the real command: refused
+ * with exit 1, a message naming the file (and, past parsing, the JSON path), nothing left. */
+START_TEST(every_bad_config_is_refused_saying_where)
+{
+    char dir[512], path[1024], out[256], cmd[2048];
+    struct dirent *d;
+    DIR *corpus;
+    int seen = 0;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    snprintf(dir, sizeof(dir), "%s/../fuzz/run-corpus", TEST_DATA_DIR);
+    corpus = opendir(dir);
+    ck_assert_ptr_nonnull(corpus);
+    while ((d = readdir(corpus)) != NULL) {
+        char *text, *sep;
+        struct stat st;
+        double took;
+        pid_t pid;
+        FILE *f;
+        if (strncmp(d->d_name, "bad_", 4) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+        text = calloc(1, 1 << 16);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_lt(fread(text, 1, (1 << 16) - 1, f), (1 << 16) - 1);
+        fclose(f);
+        sep = strstr(text, "\n%%\n");
+        snprintf(path, sizeof(path), "%s/config/config_automl.json", mmar);
+        f = fopen(path, "w");
+        fwrite(text, 1, sep != NULL ? (size_t)(sep - text) : strlen(text), f);
+        fclose(f);
+        if (sep != NULL) {
+            snprintf(path, sizeof(path), "%s/config/config_train.json", mmar);
+            f = fopen(path, "w");
+            fputs(sep + 4, f);
+            fclose(f);
+        }
+        free(text);
+        pid = start_run("0", out);
+        ck_assert_msg(wait_exit(pid, &took) == 1, "%s: not refused", d->d_name);
+        ck_assert_msg(lines_with(out, "config_automl.json") + lines_with(out, "config_train.json")
+                          > 0, "%s: the file is not named", d->d_name);
+        ck_assert_msg(stat(run_root, &st) != 0, "%s: a run root was left", d->d_name);
+        seen++;
+        snprintf(cmd, sizeof(cmd), "cp '%s/mmar-sleep/config/'* '%s/config/'", TEST_DATA_DIR,
+                 mmar);
+        ck_assert_int_eq(system(cmd), 0);
+    }
+    closedir(corpus);
+    ck_assert_int_ge(seen, 15);
+    remove_mmar();
+}
+END_TEST
+
 /* A run root longer than a socket address holds (108 bytes) could not run at all on
  * ee9cadf ("admin socket path ... is longer than 107 bytes"): now the socket is reached
  * through its directory, and `mmarml admin` works on it. */
@@ -863,6 +920,7 @@ int main(void)
     tcase_add_test(tc, a_full_disk_stops_the_run);
     tcase_add_test(tc, the_run_removes_only_what_it_made);
     tcase_add_test(tc, sigterm_at_any_moment_of_start_up);
+    tcase_add_test(tc, every_bad_config_is_refused_saying_where);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);
