@@ -194,7 +194,7 @@ static void record_exit(const char *path, int status)
     fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return;
-    if (write(fd, buf + n, sizeof(buf) - n) < 0) {
+    if (mmar_write_all(fd, buf + n, sizeof(buf) - n) != 0) {
         /* then the job runs again on resume */
     }
     close(fd);
