@@ -267,13 +267,31 @@ START_TEST(a_failed_start_leaves_nothing_behind)
 }
 END_TEST
 
+/* A raw client of the run's admin socket: a descriptor, or -1. */
+static int connect_admin(const char *sock)
+{
+    struct sockaddr_un addr;
+    int fd;
+
+    if (strlen(sock) >= sizeof(addr.sun_path))
+        return -1;
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof(addr));
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, sock, strlen(sock) + 1);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 /* Clients that close without reading the reply killed the run with SIGPIPE on ee9cadf
  * (10 of 10 runs); a summary over 64 KB failed every client. Now the run lives on and
  * answers, and replies have no size limit. */
 START_TEST(admin_clients_that_go_away_and_big_replies)
 {
     char out[256], sock[300], path[300], *reply = NULL;
-    struct sockaddr_un addr;
     double took;
     FILE *f;
     pid_t pid;
@@ -284,13 +302,9 @@ START_TEST(admin_clients_that_go_away_and_big_replies)
     pid = start_run("889.25", out);
     wait_for_trainers("889.25", 2);
     snprintf(sock, sizeof(sock), "%s/admin.sock", run_root);
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    ck_assert_uint_lt(strlen(sock), sizeof(addr.sun_path));
-    memcpy(addr.sun_path, sock, strlen(sock) + 1);
     for (i = 0; i < 20; i++) { /* ask, and leave without reading */
-        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        ck_assert_int_eq(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+        int fd = connect_admin(sock);
+        ck_assert_int_ge(fd, 0);
         ck_assert_int_eq(write(fd, "list_workers\n", 13), 13);
         close(fd);
     }
@@ -322,20 +336,6 @@ typedef struct {
     int opened, bad_utf8_replies, bad_utf8_asked;
 } hostile_state;
 
-static int hostile_connect(const char *sock)
-{
-    struct sockaddr_un addr;
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-
-    memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    memcpy(addr.sun_path, sock, strlen(sock) + 1);
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
 
 /* Five kinds, by i % 5: ask and leave without reading; never send; send a byte a second;
  * send 10 MB; send invalid UTF-8 and read the reply (it must be JSON saying why). */
@@ -349,7 +349,7 @@ static void *hostile(void *arg)
 
     memset(flood, 'x', sizeof(flood));
     for (i = 0; i < HOSTILE_CLIENTS; i++) {
-        int fd = h->fds[i] = hostile_connect(h->sock);
+        int fd = h->fds[i] = connect_admin(h->sock);
         if (fd < 0)
             continue;
         h->opened++;

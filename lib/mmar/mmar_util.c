@@ -68,6 +68,7 @@ int mmar_io_code(int err)
                : MMARML_EIO;
 }
 
+/* lib/core's journal has its own: this layer is built on the public API alone. */
 int mmar_write_all(int fd, const void *buf, size_t len)
 {
     const char *p = buf;
