@@ -401,7 +401,7 @@ static void *hostile(void *arg)
  * empty reply. Now a poll loop serves every client with a deadline of its own. */
 START_TEST(a_thousand_hostile_admin_clients)
 {
-    char out[256], sock[300], *reply = NULL;
+    char out[256], sock[300], reply[4096];
     struct rlimit lim;
     hostile_state h;
     pthread_t thread;
@@ -425,14 +425,12 @@ START_TEST(a_thousand_hostile_admin_clients)
     h.sock = sock;
     ck_assert_int_eq(pthread_create(&thread, NULL, hostile, &h), 0);
     usleep(500000);
-    for (i = 0; i < HOSTILE_SECONDS - 2; i++) { /* real requests while they hold on */
+    for (i = 0; i < HOSTILE_SECONDS - 2; i++) { /* `mmarml admin status` while they hold on */
         double t0 = now_s();
-        ck_ok(mmarml_admin_request(&reply, sock, "status"));
+        ck_assert_int_eq(admin(reply, sizeof(reply), "status", NULL), 0);
         took = now_s() - t0;
         slowest = took > slowest ? took : slowest;
-        ck_assert_msg(strstr(reply, "\"running\": 2") != NULL ||
-                          strstr(reply, "\"running\":2") != NULL, "%.200s", reply);
-        mmarml_free(reply);
+        ck_assert_msg(strstr(reply, "\"running\": 2") != NULL, "%.200s", reply);
         usleep(700000);
     }
     /* the hostile clients are still at it: the slowest answer came long before they end */

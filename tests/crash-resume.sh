@@ -188,6 +188,8 @@ for i in $(seq "$KILLS"); do
     id=k$i
     echo "$R/$id" >"$W/current"
     run_killed "$id" 2.5
+    # atomic writes name their file only just before the rename: no temporary file is left
+    ! ls -a "$R/$id" 2>/dev/null | grep -q '\.tmp\.' || fail "$id: a temporary file was left"
     if [ ! -s "$R/$id/journal.mmarml" ]; then
         # killed before the journal had a record: the run never started; a new run goes
         [ -d "$R/$id" ] && rm -rf "${R:?}/$id"
@@ -280,11 +282,13 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$W/fs" && mount -t tmpfs -o size=4m tmpfs "$W
         fail "a full disk gave no clear error: $(tail -3 "$W/enospc.log")"
     echo "ok: a full disk is reported: $(grep -m1 'No space left' "$W/enospc.log")"
     rm -f "$W/fs/filler"
-    if [ "$rc" != 0 ]; then # the journal itself could not be written: the run stopped
-        grep -q "cannot write the journal" "$W/enospc.log" || fail "enospc: exit $rc"
+    if [ "$rc" = 3 ]; then # the file system failed under the run: it stopped, resumable
         : >>"$W/fs/full/trainer-marks"
         resume_to_end full "$W/fs"
+    elif [ "$rc" != 0 ]; then
+        fail "enospc: exit $rc (a full disk stops the run with exit 3)"
     fi
+    [ ! -e "$W/fs/full/.automl_stats_log.json.reserve" ] || fail "the stats reserve was left"
     python3 "$W/check.py" "$W/fs/full" 16 >"$W/fs.check" || fail "enospc: $(cat "$W/fs.check")"
     echo "ok: nothing recorded was lost (exit $rc): $(cat "$W/fs.check")"
     automl "$W/runs" >"$M/config/config_automl.json"

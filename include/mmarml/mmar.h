@@ -122,7 +122,9 @@ typedef struct mmarml_admin_server mmarml_admin_server;
  * thread of its own. Protocol: one line `<command> [worker]`, one reply line
  * `{"ok": true, "result": ...}` or `{"ok": false, "error": "..."}`. Commands: list_workers,
  * show_worker, suspend_worker, resume_worker, abort_worker, stop, status, and summary (the
- * text of `summary_path`, may be NULL).
+ * text of `summary_path`, may be NULL). One poll loop serves up to 64 clients at once, each
+ * with 2 s in all to send its line (at most 511 bytes) and take its reply; a client cannot
+ * stall the server or kill the process (no SIGPIPE).
  * @param engine  Not referenced: stop the server before the engine goes away.
  */
 MMARML_API int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
@@ -132,7 +134,7 @@ MMARML_API void mmarml_admin_server_stop(mmarml_admin_server *server);
 /**
  * Client side: send one command line to the socket and return the reply line.
  * @param[out] reply  Release with mmarml_free().
- * @return MMARML_OK, or MMARML_EIO when nothing listens there.
+ * @return MMARML_OK, or MMARML_EIO when nothing listens there or no reply came (within 10 s).
  */
 MMARML_API int mmarml_admin_request(char **reply, const char *socket_path, const char *command);
 

@@ -13,6 +13,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -106,6 +107,7 @@ static json_t *run_command(mmarml_admin_server *s, char *line)
 #define ADMIN_MAX_CLIENTS 64
 #define ADMIN_DEADLINE_S 2.0
 #define ADMIN_LINE_MAX 512
+#define ADMIN_CLIENT_TIMEOUT_S 10
 
 typedef struct {
     int fd; /* -1: free slot */
@@ -454,6 +456,11 @@ int mmarml_admin_request(char **reply, const char *socket_path, const char *comm
     }
     if (dirfd >= 0)
         close(dirfd);
+    { /* a run that cannot answer (its engine stuck) must not hang its operator */
+        struct timeval limit = {ADMIN_CLIENT_TIMEOUT_S, 0};
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, sizeof(limit));
+    }
     if (send(fd, command, strlen(command), MSG_NOSIGNAL) < 0 ||
         send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
         int err = errno;
@@ -476,8 +483,17 @@ int mmarml_admin_request(char **reply, const char *socket_path, const char *comm
         if (n > 0)
             len += (size_t)n;
     } while (n > 0 || (n < 0 && errno == EINTR));
+    rc = n < 0 ? errno : 0;
     close(fd);
     buf[len] = '\0';
+    if (len == 0) {
+        free(buf);
+        return rc == EAGAIN || rc == EWOULDBLOCK
+                   ? mmarml_error_set(MMARML_EIO, "'%s' gave no reply within %d s",
+                                      socket_path, ADMIN_CLIENT_TIMEOUT_S)
+                   : mmarml_error_set(MMARML_EIO, "'%s' closed the connection without a reply",
+                                      socket_path);
+    }
     *reply = buf;
     return MMARML_OK;
 }
