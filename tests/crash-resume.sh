@@ -198,8 +198,14 @@ for i in $(seq "$KILLS"); do
     else
         [ -f "$R/$id/trainer-marks" ] || : >"$R/$id/trainer-marks"
         if [ $((i % 3)) = 0 ]; then # killed a second time, while resuming
+            parts=$(grep -c '"t":"resume"' "$R/$id/journal.mmarml" || true)
             echo part >>"$R/$id/trainer-marks"
             run_killed "$id" 1.5 --resume
+            # killed before its resume record: that attempt began no part (and ran no job)
+            if [ "$(grep -c '"t":"resume"' "$R/$id/journal.mmarml" || true)" = "$parts" ] &&
+                [ "$(tail -1 "$R/$id/trainer-marks")" = part ]; then
+                sed -i '$d' "$R/$id/trainer-marks"
+            fi
         fi
         resume_to_end "$id"
     fi

@@ -50,12 +50,13 @@ typedef struct {
 
 static const char *const me = "MMARStatsHandler";
 
-#define ENTRY_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+/* reals as the job configs have them: the shortest form of the exact double */
+#define ENTRY_FLAGS JSON_COMPACT
 
 /* Append `entry` (stolen) serialised. Lock held. */
 static int fragments_add(fragments *f, json_t *entry)
 {
-    char *text = entry != NULL ? json_dumps(entry, ENTRY_FLAGS) : NULL;
+    char *text = entry != NULL ? mmar_json_dumps(entry, ENTRY_FLAGS) : NULL;
 
     json_decref(entry);
     if (text == NULL)
@@ -125,19 +126,23 @@ static void keep_reserve(stats_handler *s, size_t file_size)
 {
     off_t want = 2 * (off_t)file_size + 65536;
 
+    if (s->reserve_fd < 0 && s->reserve_path != NULL) /* opened with the first write: a
+                                                        * refused resume touches nothing */
+        s->reserve_fd = open(s->reserve_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (s->reserve_fd >= 0 && want > s->reserved &&
         posix_fallocate(s->reserve_fd, 0, want) == 0)
         s->reserved = want;
 }
 
-/* Free the reserve, just before the final write. */
+/* Free the reserve (if this run holds one), just before the final write. */
 static void release_reserve(stats_handler *s)
 {
-    if (s->reserve_fd >= 0)
+    if (s->reserve_fd >= 0) {
         close(s->reserve_fd);
+        if (s->reserve_path != NULL)
+            unlink(s->reserve_path);
+    }
     s->reserve_fd = -1;
-    if (s->reserve_path != NULL)
-        unlink(s->reserve_path);
     free(s->reserve_path);
     s->reserve_path = NULL;
 }
@@ -264,7 +269,6 @@ static int stats_start(mmarml_handler *self, mmarml_context *ctx, void *ud)
     mmarml_free(run_root);
     if (s->path == NULL || s->reserve_path == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    s->reserve_fd = open(s->reserve_path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     /* a resumed run's file is rewritten once the journal is replayed, not before: a resume
      * that is refused leaves it as it was */
     if (mmarml_context_get_bool(ctx, MMARML_KEY_RESUMING, &resuming) != MMARML_OK ||
@@ -302,7 +306,7 @@ static int stats_space(mmarml_handler *self, mmarml_context *ctx, void *ud)
         return rc;
     pthread_mutex_lock(&s->lock);
     free(s->space);
-    s->space = json_dumps(j, ENTRY_FLAGS);
+    s->space = mmar_json_dumps(j, ENTRY_FLAGS);
     json_decref(j);
     changed(s);
     pthread_mutex_unlock(&s->lock);
