@@ -146,7 +146,7 @@ int mmar_write_text_atomic(const char *path, const char *text, int durable)
 
 int mmar_write_json_atomic(const char *path, const json_t *json, int durable)
 {
-    char *text = json_dumps(json, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+    char *text = mmar_json_dumps(json, JSON_INDENT(2));
     int rc;
 
     if (text == NULL)

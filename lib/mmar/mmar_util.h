@@ -13,6 +13,9 @@ int mmar_train_config_path(char **out, const mmarml_context *ctx);
  * (the stats and summary files); a job's config needs no such promise. Reals with 15
  * significant digits. */
 int mmar_write_json_atomic(const char *path, const json_t *json, int durable);
+/* json_dumps() with every real in the shortest form that reads back as the same double
+ * (json_text.c). Release with free(). */
+char *mmar_json_dumps(const json_t *json, size_t flags);
 /* Write text the same way. A file system that failed (full, quota, ...) is MMARML_ESTORAGE. */
 int mmar_write_text_atomic(const char *path, const char *text, int durable);
 /* MMARML_ESTORAGE for an errno that says the file system failed (ENOSPC, EDQUOT, EIO, EROFS,

@@ -33,23 +33,12 @@ static int write_target(json_t *obj, const char *target, json_t *value, int own_
     return json_object_set_new(args, target, value);
 }
 
-/* Floats are written rounded to 15 significant digits: a job config printed with
- * JSON_REAL_PRECISION(15) then holds exactly the value the job ran with, and values people
- * typed into the config (never more than 15 digits) print back as they were typed. */
-static double round15(double v)
-{
-    char text[32];
-
-    snprintf(text, sizeof(text), "%.15g", v);
-    return strtod(text, NULL);
-}
-
 /* The value an item writes to arg j for recommendation value v. */
 static json_t *item_value(const space_item *it, double v, size_t j)
 {
     switch (it->type) {
     case MMARML_PARAM_FLOAT:
-        return json_real(round15(v));
+        return json_real(v); /* exactly what the controller proposed (json_text.c) */
     case MMARML_PARAM_INT:
         return json_integer((json_int_t)v);
     default:
