@@ -496,6 +496,44 @@ START_TEST(in_process_trainer)
 }
 END_TEST
 
+/* On main before issue 12 a job config had floats rounded to 15 digits: the trainer got
+ * 0.000859979666372543 where the controller proposed 0.0008599796663725434. Now each float is
+ * in the shortest form that reads back as the proposed double (0.1 stays "0.1"). */
+START_TEST(job_configs_carry_the_exact_proposed_floats)
+{
+    static const char *const written[] = {"0.0008599796663725434", "0.1"};
+    char path[1024], *text;
+    run_result r;
+    size_t i;
+
+    make_mmar();
+    r = run_plan("ok:0.0008599796663725434,ok:0.1", NULL, NULL);
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    for (i = 0; i < 2; i++) {
+        json_t *stats = load_json(r.run_root, "automl_stats_log.json"), *config;
+        const char *job = json_string_value(json_object_get(job_of(stats, (int64_t)i), "job"));
+        FILE *f;
+        long n;
+        snprintf(path, sizeof(path), "%s/%s/config/config_train.json", r.run_root, job);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        fseek(f, 0, SEEK_END);
+        n = ftell(f);
+        rewind(f);
+        text = calloc(1, (size_t)n + 1);
+        ck_assert_int_eq((long)fread(text, 1, (size_t)n, f), n);
+        fclose(f);
+        ck_assert_msg(strstr(text, written[i]) != NULL, "%s not in %s", written[i], path);
+        config = json_loads(text, 0, NULL);
+        ck_assert(json_real_value(json_object_get(config, "score")) == strtod(written[i], NULL));
+        json_decref(config);
+        json_decref(stats);
+        free(text);
+    }
+    remove_mmar();
+}
+END_TEST
+
 /* The bring-your-own corpus configs are refused saying why (the third, Clara's own
  * config_automl.json, runs in clara_config_runs_the_demo). */
 START_TEST(corpus_automl_configs)
@@ -741,6 +779,7 @@ int main(void)
     tcase_add_test(tc, hostile_values_and_no_descriptor_leaks);
     tcase_add_test(tc, keep_policy_best_link_and_stop_threshold);
     tcase_add_test(tc, in_process_trainer);
+    tcase_add_test(tc, job_configs_carry_the_exact_proposed_floats);
     tcase_add_test(tc, clara_config_runs_the_demo);
     tcase_add_test(tc, read_only_mmar);
     tcase_add_test(tc, clone_excludes_the_run_root_and_keeps_links_working);
