@@ -708,6 +708,28 @@ START_TEST(every_bad_config_is_refused_saying_where)
 }
 END_TEST
 
+/* Clara's automl.sh passes its own positional words after the key=value ones
+ * ("--set run_id=... trainconf=... workers=... traceout=console trn_autoML_Enum"); on main
+ * before issue 12 `mmarml run` exited 2 on them. Now they are ignored, with a warning. */
+START_TEST(clara_launch_script_arguments)
+{
+    char cmd[1024], out[256];
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    snprintf(cmd, sizeof(cmd),
+             "MMARML_TEST_SLEEP=0 '%s' run -m '%s' --set run_id=r trainconf=config_train.json "
+             "workers=0:0 traceout=none trn_autoML_Enum config_automl_BYO_handler.json "
+             ">'%s' 2>&1", MMARML_BIN, mmar, out);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(lines_with(out, "ignoring 'trn_autoML_Enum' after --set"), 1);
+    ck_assert_int_eq(lines_with(out, "ignoring 'config_automl_BYO_handler.json' after --set"),
+                     1);
+    ck_assert_int_eq(lines_with(out, " ok score "), 6);
+    remove_mmar();
+}
+END_TEST
+
 /* A run root longer than a socket address holds (108 bytes) could not run at all on
  * ee9cadf ("admin socket path ... is longer than 107 bytes"): now the socket is reached
  * through its directory, and `mmarml admin` works on it. */
@@ -919,6 +941,7 @@ int main(void)
     tcase_add_test(tc, the_run_removes_only_what_it_made);
     tcase_add_test(tc, sigterm_at_any_moment_of_start_up);
     tcase_add_test(tc, every_bad_config_is_refused_saying_where);
+    tcase_add_test(tc, clara_launch_script_arguments);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);

@@ -28,7 +28,9 @@ static const char *const usage_run =
     "  -m, --mmar <dir>          the MMAR\n"
     "  -a, --automlconf <file>   AutoML config in <mmar>/config/ or absolute\n"
     "                            (default config_automl.json)\n"
-    "  -s, --set key=value ...   variables; every key=value word after --set:\n"
+    "  -s, --set key=value ...   variables; every key=value word after --set (other\n"
+    "                            words there are ignored with a warning, as Clara's\n"
+    "                            automl.sh passes them):\n"
     "                            run_id (default run_<UTC time>), trainconf\n"
     "                            (config_train.json), workers (\"0:0:1:1\", \"0,1:2,3\"),\n"
     "                            traceout (file, console, both, none), and any {key}\n"
@@ -254,8 +256,16 @@ static int parse_run(int argc, char **argv, const char **mmar, const char **auto
             json_object_set_new(vars, "resume", json_string("1"));
         } else if (strcmp(a, "-s") == 0 || strcmp(a, "--set") == 0) {
             int any = 0;
-            while (i + 1 < argc && argv[i + 1][0] != '-' && strchr(argv[i + 1], '=') != NULL) {
+            /* Clara's automl.sh and automlBYOC.sh pass their own positional words after the
+             * key=value ones ("... traceout=console trn_autoML_Enum"): Clara ignored them,
+             * and so do we, saying so */
+            while (i + 1 < argc && argv[i + 1][0] != '-') {
                 char *eq = strchr(argv[++i], '=');
+                if (eq == NULL || eq == argv[i]) {
+                    fprintf(stderr, "mmarml run: ignoring '%s' after --set: not a key=value "
+                            "word\n", argv[i]);
+                    continue;
+                }
                 *eq = '\0';
                 json_object_set_new(vars, argv[i], json_string(eq + 1));
                 *eq = '=';
