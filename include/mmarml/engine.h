@@ -166,6 +166,16 @@ MMARML_API int mmarml_engine_abort_worker(mmarml_engine *engine, const char *nam
 /** `*out`: `{"state", "jobs_started", "jobs_finished", "pending", "running", "end_reason",
  *  "max_jobs"}` (max_jobs 0: no limit). A resumed run counts its earlier parts too. */
 MMARML_API int mmarml_engine_status(json_t **out, mmarml_engine *engine);
+/**
+ * The best outcome so far: of the jobs that ended `ok`, the one with the highest score (the
+ * earliest of equal ones), jobs replayed from a journal included; its job name, status,
+ * score and recommendation through the mmarml_outcome_* getters. Any thread, during and
+ * after the run.
+ * @param[out] out  New reference (mmarml_outcome_unref()); NULL when there is none.
+ * @return MMARML_OK, or MMARML_ENOTFOUND while no job has ended ok.
+ * @since 0.2
+ */
+MMARML_API int mmarml_engine_best(mmarml_outcome **out, mmarml_engine *engine);
 /** @} */
 
 MMARML_END_DECLS

@@ -51,14 +51,17 @@ typedef struct mmarml_handler_vtable {
     mmarml_handler_event_fn end_automl;
     /** `_searchSpace` holds the space (pointer property). */
     mmarml_handler_event_fn search_space_available;
-    /** `_recommendations` holds the new mmarml_recommendation_list (pointer, this event only). */
+    /** `_recommendations` holds the new mmarml_recommendation_list (pointer, this event
+     *  only), to read: the engine has queued them already, so changing the list changes
+     *  nothing it dispatches. */
     mmarml_handler_event_fn recommendations_available;
     /** Job thread; job context with `_jobName`, `_workerName`, `_gpus`, `_recommendation`. */
     mmarml_handler_event_fn start_job;
     /** Job thread; adds `_jobStatus` (status name) and `_score` (only when ok). Always called
      *  once start_job was called. */
     mmarml_handler_event_fn end_job;
-    /** After each refine_recommendation; the outcome's job name is in `_jobName` of ctx. */
+    /** After each refine_recommendation, on a child of the main context holding the round's
+     *  job: `_jobName`, `_jobStatus` (status name) and `_score` (only when ok). */
     mmarml_handler_event_fn round_ended;
     /** Generic fallback for any event whose member above is NULL. */
     int MMARML_CALLBACK(handle_event)(mmarml_handler *self, const char *event,

@@ -110,6 +110,24 @@ MMARML_API const json_t *mmarml_param_choices(const mmarml_param *param);
  * @return MMARML_OK or MMARML_EINVAL with a message naming the PRL and the value.
  */
 MMARML_API int mmarml_param_check_value(const mmarml_param *param, double value);
+/**
+ * A point `u` of [0, 1] as a value of `param`, what a controller searching the unit cube
+ * needs. Float: min + u (max - min), geometric between min and max on a log scale; int: the
+ * same, rounded to the nearest integer; enum: the choice index of cell floor(u * choices)
+ * (the last choice for u = 1). `u` is clipped to [0, 1] and the value to [min, max]
+ * (exp(log(max)) can land an ulp above max), so it always passes mmarml_param_check_value.
+ * @return MMARML_OK, or MMARML_EINVAL for a NULL argument or a `u` that is NaN.
+ * @since 0.2
+ */
+MMARML_API int mmarml_param_from_unit(const mmarml_param *param, double u, double *value);
+/**
+ * The inverse of mmarml_param_from_unit: a float or int value to its place in [0, 1]
+ * (logarithmic on a log scale; 0.5 when min = max); an enum index i to the middle of its cell,
+ * (i + 0.5) / choices, so the round trip gives i back.
+ * @return MMARML_OK, or MMARML_EINVAL (naming the PRL) for a value the param does not hold.
+ * @since 0.2
+ */
+MMARML_API int mmarml_param_to_unit(const mmarml_param *param, double value, double *u);
 /** @} */
 
 /**

@@ -89,7 +89,9 @@ int mmarml_controller_set_search_space(mmarml_controller *ctl, mmarml_search_spa
     mmarml_search_space_freeze(space);
     if (ctl->vt.set_search_space == NULL)
         return MMARML_OK;
-    return ctl->vt.set_search_space(ctl, space, ctx, ctl->user_data);
+    mmarml_error_clear();
+    return mmarml__method_result(ctl->vt.set_search_space(ctl, space, ctx, ctl->user_data),
+                                 "the controller's set_search_space");
 }
 
 int mmarml_controller_initial_recommendation(mmarml_recommendation_list *out,
@@ -97,7 +99,9 @@ int mmarml_controller_initial_recommendation(mmarml_recommendation_list *out,
 {
     if (ctl == NULL || out == NULL)
         return MMARML__NULLARG(ctl == NULL ? "ctl" : "out");
-    return ctl->vt.initial_recommendation(out, ctl, ctx, ctl->user_data);
+    mmarml_error_clear();
+    return mmarml__method_result(ctl->vt.initial_recommendation(out, ctl, ctx, ctl->user_data),
+                                 "the controller's initial_recommendation");
 }
 
 int mmarml_controller_refine_recommendation(mmarml_recommendation_list *out,
@@ -106,7 +110,10 @@ int mmarml_controller_refine_recommendation(mmarml_recommendation_list *out,
 {
     if (ctl == NULL || out == NULL || outcome == NULL)
         return MMARML__NULLARG(ctl == NULL ? "ctl" : out == NULL ? "out" : "outcome");
-    return ctl->vt.refine_recommendation(out, ctl, outcome, ctx, ctl->user_data);
+    mmarml_error_clear();
+    return mmarml__method_result(
+        ctl->vt.refine_recommendation(out, ctl, outcome, ctx, ctl->user_data),
+        "the controller's refine_recommendation");
 }
 
 void mmarml_controller_shutdown(mmarml_controller *ctl, mmarml_context *ctx)

@@ -156,6 +156,7 @@ mmarml_engine *mmarml_engine_unref(mmarml_engine *e)
     mmarml_recommendation_list_free(e->replayed);
     mmarml__journal_close(e->journal, 0);
     free(e->run_failed_message);
+    mmarml_outcome_unref(e->best);
     free(e->journal_spec);
     mmarml_controller_unref(e->controller);
     mmarml_executor_unref(e->executor);
@@ -269,6 +270,30 @@ static void pending_drop_head(mmarml_engine *e)
     e->pending_count--;
 }
 
+/* A recommendation over the run's space, or over one with the same params in the same order
+ * (a controller's copy): executors read its values by position. */
+static int fits_space(const mmarml_engine *e, const mmarml_recommendation *rec)
+{
+    const mmarml_search_space *space = mmarml_recommendation_space(rec);
+    size_t i, n = mmarml_search_space_count(e->space);
+
+    if (space == e->space)
+        return 1;
+    if (space == NULL || mmarml_search_space_count(space) != n)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (strcmp(mmarml_param_prl(mmarml_search_space_param(space, i)),
+                   mmarml_param_prl(mmarml_search_space_param(e->space, i))) != 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * New recommendations: checked against the space (one over another space stops the run: the
+ * controller is broken), queued, and then shown to the handlers (recommendations_available).
+ * They are queued first, so what a handler does to the list it is shown changes nothing the
+ * engine dispatches.
+ */
 void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
 {
     size_t i, n = mmarml_recommendation_list_count(list);
@@ -276,6 +301,21 @@ void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
 
     if (n == 0)
         return;
+    for (i = 0; i < n; i++) {
+        const mmarml_recommendation *rec = mmarml_recommendation_list_get(list, i);
+        if (!fits_space(e, rec)) {
+            char msg[512];
+            snprintf(msg, sizeof(msg), "the controller recommended over another search space "
+                     "(recommendation %lld has %zu params, the run's space '%s' %zu): it is "
+                     "refused", (long long)mmarml_recommendation_id(rec),
+                     mmarml_search_space_count(mmarml_recommendation_space(rec)),
+                     mmarml_search_space_name(e->space) ? mmarml_search_space_name(e->space)
+                                                        : "",
+                     mmarml_search_space_count(e->space));
+            mmarml__engine_fail(e, MMARML_EINVAL, msg);
+            return;
+        }
+    }
     if (e->replayed != NULL) /* replaying a journal: remember them in their order */
         for (i = 0; i < n; i++)
             mmarml_recommendation_list_append(e->replayed,
@@ -285,6 +325,13 @@ void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
         pthread_mutex_unlock(&e->lock);
         return;
     }
+    memset(&p, 0, sizeof(p));
+    p.attempt = 1;
+    for (i = 0; i < n; i++) {
+        p.rec = mmarml_recommendation_list_get(list, i);
+        if (mmarml__engine_pending_push(e, &p, 0) != MMARML_OK)
+            mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
+    }
     pthread_mutex_unlock(&e->lock);
     if (e->nhandlers > 0 &&
         mmarml_context_set_pointer(e->ctx, MMARML_KEY_RECOMMENDATIONS, list, NULL) ==
@@ -292,15 +339,6 @@ void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
         mmarml__engine_fire(e, MMARML__EV_RECOMMENDATIONS_AVAILABLE, e->ctx, 0, 0);
         mmarml_context_remove(e->ctx, MMARML_KEY_RECOMMENDATIONS);
     }
-    memset(&p, 0, sizeof(p));
-    p.attempt = 1;
-    pthread_mutex_lock(&e->lock);
-    for (i = 0; i < n; i++) {
-        p.rec = mmarml_recommendation_list_get(list, i);
-        if (mmarml__engine_pending_push(e, &p, 0) != MMARML_OK)
-            mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
-    }
-    pthread_mutex_unlock(&e->lock);
 }
 
 /*
@@ -683,8 +721,60 @@ static void queue_retry(mmarml_engine *e, const job *j)
                        e->opts.max_retries + 1);
 }
 
+/* round_ended gets a child of the main context naming the round's job: `_jobName`,
+ * `_jobStatus` and, when ok, `_score` (the main context's own properties show through). */
+static void round_ended(mmarml_engine *e, const mmarml_outcome *outcome)
+{
+    mmarml_context *ctx = NULL;
+    double score;
+
+    if (mmarml_context_new(&ctx, e->ctx) != MMARML_OK ||
+        mmarml_context_set_string(ctx, MMARML_KEY_JOB_NAME,
+                                  mmarml_outcome_job_name(outcome)) != MMARML_OK ||
+        mmarml_context_set_string(ctx, MMARML_KEY_JOB_STATUS,
+                                  mmarml_job_status_name(mmarml_outcome_status(outcome))) !=
+            MMARML_OK ||
+        (mmarml_outcome_score(outcome, &score) == MMARML_OK &&
+         mmarml_context_set_double(ctx, MMARML_KEY_SCORE, score) != MMARML_OK)) {
+        mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
+        mmarml_context_unref(ctx);
+        mmarml__engine_fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
+        return;
+    }
+    mmarml__engine_fire(e, MMARML__EV_ROUND_ENDED, ctx, 0, 0);
+    mmarml_context_unref(ctx);
+}
+
+/* Keep the best ok outcome (ties: the earliest). */
+static void note_best(mmarml_engine *e, const mmarml_outcome *outcome)
+{
+    double score, best;
+
+    if (mmarml_outcome_status(outcome) != MMARML_JOB_OK ||
+        mmarml_outcome_score(outcome, &score) != MMARML_OK)
+        return;
+    pthread_mutex_lock(&e->lock);
+    if (e->best == NULL || (mmarml_outcome_score(e->best, &best) == MMARML_OK && score > best)) {
+        mmarml_outcome_unref(e->best);
+        e->best = mmarml_outcome_ref((mmarml_outcome *)outcome);
+    }
+    pthread_mutex_unlock(&e->lock);
+}
+
+int mmarml_engine_best(mmarml_outcome **out, mmarml_engine *e)
+{
+    if (out == NULL || e == NULL)
+        return MMARML__NULLARG(out == NULL ? "out" : "engine");
+    pthread_mutex_lock(&e->lock);
+    *out = mmarml_outcome_ref(e->best);
+    pthread_mutex_unlock(&e->lock);
+    return *out != NULL ? MMARML_OK
+                        : mmarml_error_set(MMARML_ENOTFOUND, "no job has ended ok yet");
+}
+
 void mmarml__engine_refine(mmarml_engine *e, const mmarml_outcome *outcome)
 {
+    note_best(e, outcome);
     mmarml_recommendation_list_clear(e->refined);
     if (mmarml_controller_refine_recommendation(e->refined, e->controller, outcome, e->ctx) <
         0)
@@ -693,7 +783,7 @@ void mmarml__engine_refine(mmarml_engine *e, const mmarml_outcome *outcome)
     else
         mmarml__engine_accept(e, e->refined);
     mmarml_recommendation_list_clear(e->refined);
-    mmarml__engine_fire(e, MMARML__EV_ROUND_ENDED, e->ctx, 0, 0);
+    round_ended(e, outcome);
 }
 
 /* Process one completion: the outcome to the controller (what it recommends is dropped
@@ -953,6 +1043,7 @@ static int prepare(mmarml_engine *e, json_t *records)
         mmarml_search_space_unref(space);
         return rc;
     }
+    e->space = space;
     /* recorded (or, resuming, checked against the record) before anyone is told */
     if ((rc = mmarml__journal_space(e, records, space)) != MMARML_OK)
         return rc;

@@ -109,6 +109,8 @@ struct mmarml_engine {
     /* the run must stop: the journal failed, or the file system under it did (first cause) */
     int run_failed;        /* its MMARML_E* code, 0 while it goes on */
     char *run_failed_message;
+    mmarml_search_space *space; /* the run's, borrowed from the main context (`_searchSpace`) */
+    mmarml_outcome *best;       /* the best ok outcome so far (engine lock) */
     /* while replaying a journal: every recommendation the controller made, in order */
     mmarml_recommendation_list *replayed;
 };

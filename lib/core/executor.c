@@ -1,6 +1,7 @@
 /* Executor handles around a user vtable. */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 
@@ -90,7 +91,9 @@ int mmarml_executor_determine_search_space(mmarml_search_space **out, mmarml_exe
     if (out == NULL || exe == NULL)
         return MMARML__NULLARG(out == NULL ? "out" : "exe");
     *out = NULL;
-    rc = exe->vt.determine_search_space(out, exe, ctx, exe->user_data);
+    mmarml_error_clear();
+    rc = mmarml__method_result(exe->vt.determine_search_space(out, exe, ctx, exe->user_data),
+                               "the executor's determine_search_space");
     if (rc == MMARML_OK && *out == NULL)
         rc = mmarml_error_set(MMARML_EUSER, "executor's determine_search_space returned no "
                               "search space");
@@ -102,14 +105,21 @@ int mmarml_executor_determine_search_space(mmarml_search_space **out, mmarml_exe
 int mmarml_executor_execute(int *status_out, double *score_out, mmarml_executor *exe,
                             const mmarml_recommendation *rec, mmarml_context *job_ctx)
 {
-    int status = MMARML_JOB_ERROR;
+    int status = INT_MIN; /* unset: an OK without a status is the executor's error */
     double score = NAN;
     int rc;
 
     if (status_out == NULL || score_out == NULL || exe == NULL)
         return MMARML__NULLARG(exe == NULL ? "exe" : "out");
-    rc = exe->vt.execute(&status, &score, exe, rec, job_ctx, exe->user_data);
+    mmarml_error_clear();
+    rc = mmarml__method_result(exe->vt.execute(&status, &score, exe, rec, job_ctx,
+                                               exe->user_data),
+                               "the executor's execute");
     if (rc < 0) {
+        status = MMARML_JOB_ERROR;
+    } else if (status == INT_MIN) {
+        rc = mmarml_error_set(MMARML_EUSER, "the executor's execute returned MMARML_OK "
+                              "without a job status");
         status = MMARML_JOB_ERROR;
     } else if (status < MMARML_JOB_OK || status > MMARML_JOB_ERROR) {
         rc = mmarml_error_set(MMARML_EUSER, "executor returned unknown job status %d", status);

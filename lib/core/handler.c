@@ -1,6 +1,7 @@
 /* Handler handles around a user vtable; events by name. */
 #include "config.h"
 
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -118,11 +119,16 @@ int mmarml__handler_fire_index(mmarml_handler *h, int event, mmarml_context *ctx
 {
     mmarml_handler_event_fn fn = event_method(&h->vt, (size_t)event);
 
+    char what[64];
+
+    if (fn == NULL && h->vt.handle_event == NULL)
+        return MMARML_OK;
+    snprintf(what, sizeof(what), "a handler's %s", events[event].name);
+    mmarml_error_clear();
     if (fn != NULL)
-        return fn(h, ctx, h->user_data);
-    if (h->vt.handle_event != NULL)
-        return h->vt.handle_event(h, events[event].name, ctx, h->user_data);
-    return MMARML_OK;
+        return mmarml__method_result(fn(h, ctx, h->user_data), what);
+    return mmarml__method_result(h->vt.handle_event(h, events[event].name, ctx, h->user_data),
+                                 what);
 }
 
 int mmarml_handler_fire(mmarml_handler *h, const char *event, mmarml_context *ctx)

@@ -25,6 +25,10 @@ static inline int mmarml__ref_dec(mmarml__refcount *r)
 }
 
 char *mmarml__strdup(const char *s);
+/* What a user method returned, made a defined result. Call mmarml_error_clear() before the
+ * method. A positive code is refused (MMARML_EUSER naming `what` and the code); a negative
+ * one without a message of its own gets one naming `what`, never a stale earlier message. */
+int mmarml__method_result(int rc, const char *what);
 /* MMARML_ESTORAGE for an errno that says the file system failed (full, quota, read-only,
  * I/O error, file too large), MMARML_EIO for any other. */
 int mmarml__errno_code(int err);

@@ -314,6 +314,48 @@ int mmarml_param_check_value(const mmarml_param *p, double value)
     return MMARML_OK;
 }
 
+int mmarml_param_from_unit(const mmarml_param *p, double u, double *value)
+{
+    double v;
+
+    if (p == NULL || value == NULL)
+        return MMARML__NULLARG(p == NULL ? "param" : "value");
+    if (isnan(u))
+        return mmarml_error_set(MMARML_EINVAL, "param '%s': the unit point is NaN", p->prl);
+    u = u < 0 ? 0 : u > 1 ? 1 : u;
+    if (p->type == MMARML_PARAM_ENUM) {
+        v = floor(u * (p->max + 1));
+    } else if (p->flags & MMARML_PARAM_F_LOG) {
+        v = exp(log(p->min) + u * (log(p->max) - log(p->min)));
+    } else {
+        v = p->min + u * (p->max - p->min);
+    }
+    if (p->type != MMARML_PARAM_FLOAT && p->type != MMARML_PARAM_ENUM)
+        v = floor(v + 0.5);
+    *value = v < p->min ? p->min : v > p->max ? p->max : v;
+    return MMARML_OK;
+}
+
+int mmarml_param_to_unit(const mmarml_param *p, double value, double *u)
+{
+    int rc;
+
+    if (p == NULL || u == NULL)
+        return MMARML__NULLARG(p == NULL ? "param" : "u");
+    if ((rc = mmarml_param_check_value(p, value)) != MMARML_OK)
+        return rc;
+    if (p->type == MMARML_PARAM_ENUM)
+        *u = (value + 0.5) / (p->max + 1);
+    else if (p->max <= p->min)
+        *u = 0.5;
+    else if (p->flags & MMARML_PARAM_F_LOG)
+        *u = (log(value) - log(p->min)) / (log(p->max) - log(p->min));
+    else
+        *u = (value - p->min) / (p->max - p->min);
+    *u = *u < 0 ? 0 : *u > 1 ? 1 : *u;
+    return MMARML_OK;
+}
+
 int mmarml_search_space_to_json(json_t **out, const mmarml_search_space *space)
 {
     json_t *root, *params;

@@ -8,6 +8,17 @@
 
 #include "internal.h"
 
+int mmarml__method_result(int rc, const char *what)
+{
+    if (rc > 0)
+        return mmarml_error_set(MMARML_EUSER, "%s returned %d: a method returns MMARML_OK or a "
+                                "negative MMARML_E* code", what, rc);
+    if (rc < 0 && mmarml_error_code() == MMARML_OK)
+        return mmarml_error_set(rc, "%s failed (%s) without saying why", what,
+                                mmarml_error_name(rc));
+    return rc;
+}
+
 int mmarml__errno_code(int err)
 {
     switch (err) {
