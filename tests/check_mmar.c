@@ -409,7 +409,8 @@ START_TEST(keep_policy_best_link_and_stop_threshold)
     snprintf(conf, sizeof(conf), "%s/config/keep.json", mmar);
     write_file(conf, "{\"engine\": {\"workers\": \"0\"},"
                      " \"handlers\": [{\"name\": \"MMARHandler\", \"args\": "
-                     "{\"num_mmars_to_keep\": 2, \"stop_threshold\": 0.95}}],"
+                     "{\"num_mmars_to_keep\": 2, \"keep_bad_mmars\": false, "
+                     "\"stop_threshold\": 0.95}}],"
                      " \"executor\": {\"name\": \"MMARExecutor\"},"
                      " \"controller\": {\"name\": \"{controller}\", \"args\": "
                      "{\"plan\": \"{plan}\"}}}");
@@ -432,6 +433,66 @@ START_TEST(keep_policy_best_link_and_stop_threshold)
     ck_assert(!EXISTS("W1_5_J5"));
     ck_assert(!EXISTS("W1_7_J7"));
 #undef EXISTS
+    remove_mmar();
+}
+END_TEST
+
+/* The seed's MMARHandler defaults (num_mmars_to_keep=1, keep_bad_mmars=True); on main
+ * before issue 12 all job MMARs were kept and failed ones deleted with their log. Equal
+ * scores: `best` always names a kept job MMAR (it dangled when ties outnumbered the kept).
+ * Scores print as Clara prints them. */
+START_TEST(handler_defaults_ties_and_the_summary)
+{
+    char conf[256], path[1024], link[256], *summary;
+    struct stat st;
+    run_result r;
+    ssize_t n;
+    FILE *f;
+
+    make_mmar();
+    snprintf(conf, sizeof(conf), "%s/config/defaults.json", mmar);
+    write_file(conf, "{\"handlers\": [{\"name\": \"MMARHandler\", \"args\": "
+                     "{\"work_dir\": \"deep/er/automl\"}}],"
+                     " \"executor\": {\"name\": \"MMARExecutor\"},"
+                     " \"controller\": {\"name\": \"{controller}\", \"args\": "
+                     "{\"plan\": \"{plan}\"}}}");
+    /* no workers given: one worker, and the user's CUDA_VISIBLE_DEVICES reaches the trainer
+     * (on main before issue 12 it was set empty, hiding every GPU) */
+    setenv("CUDA_VISIBLE_DEVICES", "5", 1);
+    r = run_plan("ok:0.5,ok:0.5,fail,ok:0.5", "traceout=file", "defaults.json");
+    unsetenv("CUDA_VISIBLE_DEVICES");
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    /* work_dir made with its parents */
+    ck_assert_ptr_nonnull(strstr(r.run_root, "/deep/er/automl/r1"));
+    snprintf(path, sizeof(path), "%s/best", r.run_root);
+    n = readlink(path, link, sizeof(link) - 1);
+    ck_assert_int_gt(n, 0);
+    link[n] = '\0';
+    ck_assert_str_eq(link, "W1_1_J1"); /* the earliest of the equal best */
+    ck_assert_int_eq(stat(path, &st), 0); /* and it is there */
+#define EXISTS(job) (snprintf(path, sizeof(path), "%s/" job, r.run_root), access(path, F_OK) == 0)
+    ck_assert(EXISTS("W1_1_J1"));
+    ck_assert(!EXISTS("W1_2_J2"));
+    ck_assert(EXISTS("W1_3_J3/log.txt")); /* a failed job is kept, with its log */
+    ck_assert(!EXISTS("W1_4_J4"));
+    ck_assert(EXISTS("trace.txt"));
+#undef EXISTS
+    snprintf(path, sizeof(path), "%s/W1_1_J1/gpus.txt", r.run_root);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(link, sizeof(link), f));
+    fclose(f);
+    ck_assert_str_eq(link, "5\n");
+    snprintf(path, sizeof(path), "%s/summary.txt", r.run_root);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    summary = calloc(1, 8192);
+    ck_assert_uint_gt(fread(summary, 1, 8191, f), 0);
+    fclose(f);
+    ck_assert_ptr_nonnull(strstr(summary, "Top MMARs to keep: 1\n"));
+    ck_assert_ptr_nonnull(strstr(summary, "| W1_1_J1 | 0.5 | W1 | ok |"));
+    ck_assert_ptr_nonnull(strstr(summary, "| W1_3_J3 | -1000000.0 | W1 | failed |"));
+    free(summary);
     remove_mmar();
 }
 END_TEST
@@ -779,6 +840,7 @@ int main(void)
     tcase_add_test(tc, hostile_values_and_no_descriptor_leaks);
     tcase_add_test(tc, keep_policy_best_link_and_stop_threshold);
     tcase_add_test(tc, in_process_trainer);
+    tcase_add_test(tc, handler_defaults_ties_and_the_summary);
     tcase_add_test(tc, job_configs_carry_the_exact_proposed_floats);
     tcase_add_test(tc, clara_config_runs_the_demo);
     tcase_add_test(tc, read_only_mmar);

@@ -198,7 +198,7 @@ START_TEST(admin_against_a_live_run)
     ck_assert_int_eq(admin(buf, sizeof(buf), "show_worker", "W7"), 1);
     ck_assert_ptr_nonnull(strstr(buf, "no worker named 'W7'"));
     ck_assert_int_eq(admin(buf, sizeof(buf), "stop", NULL), 0);
-    ck_assert_int_eq(wait_exit(pid, &took), 0);
+    ck_assert_int_eq(wait_exit(pid, &took), 4); /* stopped before any job ended ok */
     ck_assert_int_eq(tu_processes_with("888.25"), 0);
     ck_assert_int_ne(stat(sock, &st), 0); /* gone with the run */
     check_stats_all("aborted");
@@ -730,6 +730,25 @@ START_TEST(clara_launch_script_arguments)
 }
 END_TEST
 
+/* On main before issue 12 a run whose every job failed exited 0, as a good one does. */
+START_TEST(a_run_without_an_ok_job_exits_4)
+{
+    char cmd[1024], out[256];
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    /* a round script that fails */
+    snprintf(cmd, sizeof(cmd), "printf '#!/bin/sh\\nexit 3\\n' > '%s/commands/"
+             "automl_train_round.sh'", mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "'%s' run -m '%s' --set run_id=r >'%s' 2>&1", MMARML_BIN,
+             mmar, out);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 4);
+    ck_assert_int_eq(lines_with(out, "no job ended ok (6 ended)"), 1);
+    remove_mmar();
+}
+END_TEST
+
 /* A run root longer than a socket address holds (108 bytes) could not run at all on
  * ee9cadf ("admin socket path ... is longer than 107 bytes"): now the socket is reached
  * through its directory, and `mmarml admin` works on it. */
@@ -942,6 +961,7 @@ int main(void)
     tcase_add_test(tc, sigterm_at_any_moment_of_start_up);
     tcase_add_test(tc, every_bad_config_is_refused_saying_where);
     tcase_add_test(tc, clara_launch_script_arguments);
+    tcase_add_test(tc, a_run_without_an_ok_job_exits_4);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);

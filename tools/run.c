@@ -44,16 +44,19 @@ static const char *const usage_run =
     "not start or its journal could not be written, 2 bad usage, 3 the file system failed\n"
     "under it (full, quota, read-only, I/O error: it stopped dispatching, aborted its jobs,\n"
     "and every job that ended is in the stats file and the journal; make room, then\n"
-    "--resume), 130 after SIGINT, 143 after SIGTERM. The run root is <mmar>/automl/<run_id> unless MMARHandler's work_dir\n"
-    "says otherwise; its journal is journal.mmarml there (docs/resume.md); its admin\n"
-    "socket serves 'mmarml admin <run_root> <command>'.\n";
+    "--resume), 4 the run completed but no job ended ok (or it ran no job at all),\n"
+    "130 after SIGINT, 143 after SIGTERM.\n"
+    "\n"
+    "The run root is <mmar>/automl/<run_id> unless MMARHandler's work_dir says otherwise;\n"
+    "its journal is journal.mmarml there (docs/resume.md); its admin socket serves\n"
+    "'mmarml admin <run_root> <command>'.\n";
 
 typedef struct {
     mmarml_engine *engine;
     int tty;
     double started;
     pthread_mutex_t lock;
-    unsigned done, failed;
+    unsigned done, failed, ok;
     double best;
     int have_best;
     char best_job[80];
@@ -159,6 +162,7 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     pthread_mutex_lock(&r->lock);
     r->done++;
     r->failed += !ok;
+    r->ok += ok && status != NULL && strcmp(status, "ok") == 0;
     if (ok && (!r->have_best || score > r->best)) {
         r->have_best = 1;
         r->best = score;
@@ -228,6 +232,22 @@ static void *watch(void *arg)
         }
     }
     return NULL;
+}
+
+static const char *end_reason_text(int reason)
+{
+    switch (reason) {
+    case MMARML_END_EXHAUSTED:
+        return "the controller recommended nothing";
+    case MMARML_END_STOP_ASKED:
+        return "a component asked to stop";
+    case MMARML_END_MAX_JOBS:
+        return "max_jobs reached";
+    case MMARML_END_MAX_SYS_RUN_TIME:
+        return "max_sys_run_time reached";
+    default:
+        return "no reason given";
+    }
 }
 
 static void log_to_stderr(void *ud, int level, const char *message)
@@ -377,6 +397,16 @@ int cli_run(int argc, char **argv)
                    r.run_root ? r.run_root : "");
         print_summary(r.run_root);
         status = r.signal == SIGINT ? 130 : r.signal == SIGTERM ? 143 : 0;
+        /* a run with nothing to show is not a success a script should take for one */
+        if (status == 0 && r.ok == 0 &&
+            mmarml_engine_end_reason(r.engine) != MMARML_END_ALREADY_FINISHED) {
+            if (r.done == 0)
+                fprintf(stderr, "mmarml run: the run ended without running any job (%s)\n",
+                        end_reason_text(mmarml_engine_end_reason(r.engine)));
+            else
+                fprintf(stderr, "mmarml run: no job ended ok (%u ended)\n", r.done);
+            status = 4;
+        }
     }
     mmarml_admin_server_stop(r.admin); /* when end_automl did not come */
     r.admin = NULL;

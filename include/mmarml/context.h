@@ -45,10 +45,16 @@
 #define MMARML_KEY_JOB_MMAR_ROOT "_jobMmarRoot"
 #define MMARML_KEY_MMAR_JOB_START "_mmarJobStart"
 #define MMARML_KEY_MMAR_ROOT "_mmarRoot"
+/** Main context, string: the trace file (`<run_root>/trace.txt`), set by MMARHandler when
+ *  `traceout` is `file` or `both`. */
 #define MMARML_KEY_MMAR_TRACE "_mmarTrace"
+/** Job context, JSON object: the job's `train_stats.json` as the trainer wrote it, set by
+ *  the MMAR executors once the job ended (absent when there is no such file). */
 #define MMARML_KEY_MMAR_TRAIN_STATS "_mmarTrainStats"
 #define MMARML_KEY_RUN_ID "_runId"
 #define MMARML_KEY_RUN_ROOT "_runRoot"
+/** Never set: a job MMAR is made in place, in the run root (`_jobMmarRoot`), not in a
+ *  temporary MMAR first, so there is nothing for it to name. Kept for Clara's key list. */
 #define MMARML_KEY_TEMP_MMAR_ROOT "_tempMmarRoot"
 #define MMARML_KEY_TRAIN_CONFIG_FILE "_trainConfigFile"
 /** @} */

@@ -114,6 +114,25 @@ MMARML_API int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx
                                         mmarml_registry *reg, const char *mmar_root,
                                         const char *automlconf, const json_t *vars);
 
+/** @name Clara's MMARStd: the standard folder and file names of an MMAR
+ * @{ */
+#define MMARML_MMAR_AUTOML_CONFIG "config_automl.json"
+#define MMARML_MMAR_AUTOML_DIR "automl"
+#define MMARML_MMAR_AUTOML_STATS_FILE "automl_stats_log.json"
+#define MMARML_MMAR_COMMAND_DIR "commands"
+#define MMARML_MMAR_CONFIG_DIR "config"
+#define MMARML_MMAR_ENV_CONFIG "environment.json"
+#define MMARML_MMAR_EVAL_DIR "eval"
+#define MMARML_MMAR_LOG_CONFIG "resources/log.config"
+#define MMARML_MMAR_LOG_FILE "log.txt"
+#define MMARML_MMAR_MODELS_DIR "models"
+#define MMARML_MMAR_SCORE_KEY "best_validation_metric"
+#define MMARML_MMAR_TRACE_FILE "trace.txt"
+#define MMARML_MMAR_TRAIN_CONFIG "config_train.json"
+#define MMARML_MMAR_TRAIN_ROUND_CMD "automl_train_round.sh"
+#define MMARML_MMAR_TRAIN_STATS "train_stats.json"
+/** @} */
+
 /** The admin control socket of a live run. */
 typedef struct mmarml_admin_server mmarml_admin_server;
 

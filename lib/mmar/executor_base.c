@@ -93,7 +93,7 @@ static int clear_interrupted(const char *me, const char *run_root, const char *n
     if (!mmar_job_root_is_ours(job_root, run_root, name))
         return mmarml_error_set(MMARML_EEXISTS, "%s: '%s' is not the job MMAR this run made: "
                                 "it is left as it is, and the job fails", me, job_root);
-    if (asprintf(&log, "%s/log.txt", job_root) < 0)
+    if (asprintf(&log, "%s/" MMARML_MMAR_LOG_FILE, job_root) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     for (k = 1; k < 1000; k++) {
         free(kept);
@@ -186,7 +186,9 @@ done:
 }
 
 /* The environment of a job: ours, with the job's variables set (replacing any). Without
- * `with_gpus` CUDA_VISIBLE_DEVICES is left out altogether: the cluster sets it. */
+ * `with_gpus` CUDA_VISIBLE_DEVICES is left out altogether: the cluster sets it. A worker
+ * with no GPU list (no `workers` given) leaves it as the user had it: an empty value would
+ * hide every GPU from the trainer. */
 static char **job_environment(mmarml_context *job, const char *job_root, int with_gpus)
 {
     static const char *const names[] = {"MMAR_ROOT=", "CUDA_VISIBLE_DEVICES=",
@@ -201,20 +203,23 @@ static char **job_environment(mmarml_context *job, const char *job_root, int wit
     env = calloc(n + 5, sizeof(char *));
     if (env == NULL)
         return NULL;
+    mmarml_context_get_string(job, MMARML_KEY_GPUS, &gpus);
+    if (with_gpus && (gpus == NULL || gpus[0] == '\0'))
+        with_gpus = -1; /* the user's CUDA_VISIBLE_DEVICES stays */
     for (i = 0, k = 0; i < n; i++) {
         int ours = 0;
         for (j = 0; j < 4; j++)
-            ours |= strncmp(environ[i], names[j], strlen(names[j])) == 0;
+            ours |= (j != 1 || with_gpus >= 0) &&
+                    strncmp(environ[i], names[j], strlen(names[j])) == 0;
         if (!ours && (env[k++] = strdup(environ[i])) == NULL)
             failed = 1;
     }
-    mmarml_context_get_string(job, MMARML_KEY_GPUS, &gpus);
     mmarml_context_get_string(job, MMARML_KEY_JOB_NAME, &name);
     mmarml_context_get_string(job, MMARML_KEY_RUN_ROOT, &run_root);
     if (asprintf(&env[k++], "MMAR_ROOT=%s", job_root) < 0 ||
         asprintf(&env[k++], "MMARML_JOB_NAME=%s", name ? name : "") < 0 ||
         asprintf(&env[k++], "MMARML_RUN_ROOT=%s", run_root ? run_root : "") < 0 ||
-        (with_gpus && asprintf(&env[k++], "CUDA_VISIBLE_DEVICES=%s", gpus ? gpus : "") < 0)) {
+        (with_gpus > 0 && asprintf(&env[k++], "CUDA_VISIBLE_DEVICES=%s", gpus) < 0)) {
         env[--k] = NULL;
         failed = 1;
     }
@@ -500,6 +505,7 @@ static int execute(int *status, double *score, mmarml_executor *self,
     base_executor *x = ud;
     mmar_job_end end = {MMARML_JOB_FAILED, -1, 0};
     char *job_root = NULL;
+    json_t *stats = NULL;
     int aborted = 0, rc;
 
     (void)self;
@@ -531,9 +537,14 @@ scored:
         else if (end.status != MMARML_JOB_OK)
             *status = end.status;
         else
-            *status = mmar_read_score(job_root, score) == MMARML_OK ? MMARML_JOB_OK
-                                                                    : MMARML_JOB_NO_SCORE;
+            *status = mmar_read_score(job_root, score, &stats) == MMARML_OK
+                          ? MMARML_JOB_OK
+                          : MMARML_JOB_NO_SCORE;
+        /* Clara's MMARPropKey.MMAR_TRAIN_STATS: what the trainer reported, for handlers */
+        if (stats != NULL)
+            mmarml_context_set_json(job, MMARML_KEY_MMAR_TRAIN_STATS, stats);
     }
+    json_decref(stats);
     free(job_root);
     return rc;
 }

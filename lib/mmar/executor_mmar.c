@@ -31,7 +31,7 @@ static int local_submit(void **run, void *data, mmarml_context *job, const char 
 
     if (asprintf(&script, "%s/commands/automl_train_round.sh", job_root) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    if (asprintf(&log, "%s/log.txt", job_root) < 0 ||
+    if (asprintf(&log, "%s/" MMARML_MMAR_LOG_FILE, job_root) < 0 ||
         asprintf(&exit_record, "%s/%s", job_root, MMAR_EXIT_RECORD) < 0) {
         free(script);
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);

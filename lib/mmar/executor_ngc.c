@@ -173,7 +173,7 @@ static int ngc_submit(void **out, void *data, mmarml_context *job, const char *j
         OPT("--ace", b->ace);
         OPT("--instance", b->instance);
         OPT("--org", b->org);
-        if (b->team != NULL)
+        if (b->team != NULL && b->team[0] != '\0')
             OPT("--team", b->team);
         OPT("--result", b->result_dir);
         if (b->dataset_id != NULL)
@@ -328,22 +328,27 @@ static void ngc_release(void *data, void *run)
     free(run);
 }
 
-/* The string args, where each lives in ngc_backend, and which may be left out. */
+/* The string args, where each lives in ngc_backend, whether it may be left out, and its
+ * default: the seed's NGCExecutor(image, dataset_id, dataset_path, workspace_id,
+ * workspace_path, org='nvidian', team='dlmed', ace='nv-us-west-2',
+ * instance='dgx1v.16g.1.norm', result_dir='/results', poll_interval=30). A dataset is
+ * optional here (a job may read its data from the workspace); both its args or neither. */
 static const struct {
     const char *name;
     size_t offset;
     int optional;
+    const char *fallback;
 } ngc_args[] = {
-    {"image", offsetof(ngc_backend, image), 0},
-    {"dataset_id", offsetof(ngc_backend, dataset_id), 1},
-    {"dataset_path", offsetof(ngc_backend, dataset_path), 1},
-    {"workspace_id", offsetof(ngc_backend, workspace_id), 0},
-    {"workspace_path", offsetof(ngc_backend, workspace_path), 0},
-    {"org", offsetof(ngc_backend, org), 0},
-    {"team", offsetof(ngc_backend, team), 1},
-    {"ace", offsetof(ngc_backend, ace), 0},
-    {"instance", offsetof(ngc_backend, instance), 0},
-    {"result_dir", offsetof(ngc_backend, result_dir), 0},
+    {"image", offsetof(ngc_backend, image), 0, NULL},
+    {"dataset_id", offsetof(ngc_backend, dataset_id), 1, NULL},
+    {"dataset_path", offsetof(ngc_backend, dataset_path), 1, NULL},
+    {"workspace_id", offsetof(ngc_backend, workspace_id), 0, NULL},
+    {"workspace_path", offsetof(ngc_backend, workspace_path), 0, NULL},
+    {"org", offsetof(ngc_backend, org), 0, "nvidian"},
+    {"team", offsetof(ngc_backend, team), 0, "dlmed"},
+    {"ace", offsetof(ngc_backend, ace), 0, "nv-us-west-2"},
+    {"instance", offsetof(ngc_backend, instance), 0, "dgx1v.16g.1.norm"},
+    {"result_dir", offsetof(ngc_backend, result_dir), 0, "/results"},
 };
 #define NGC_ARGS (sizeof(ngc_args) / sizeof(ngc_args[0]))
 
@@ -383,12 +388,12 @@ int mmarml_executor_new_ngc(mmarml_executor **out, const json_t *args)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     for (i = 0; rc == MMARML_OK && i < NGC_ARGS; i++) {
         const char *v = NULL;
-        rc = mmarml_args_get_string(args, me, own[i], NULL, &v);
+        rc = mmarml_args_get_string(args, me, own[i], ngc_args[i].fallback, &v);
         if (rc != MMARML_OK || (v == NULL && ngc_args[i].optional))
             continue;
         if (v == NULL)
             rc = mmarml_error_set(MMARML_EINVAL, "%s: arg '%s' is required", me, own[i]);
-        else if (v[0] == '\0')
+        else if (v[0] == '\0' && strcmp(own[i], "team") != 0) /* team "": no --team */
             rc = mmarml_error_set(MMARML_EINVAL, "%s: arg '%s' must not be empty", me, own[i]);
         else if ((*ngc_field(b, i) = strdup(v)) == NULL)
             rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);

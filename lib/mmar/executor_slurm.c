@@ -89,7 +89,7 @@ static char **sbatch_argv(const slurm_backend *b, mmarml_context *job, const cha
     PUSH(strdup("sbatch"));
     PUSH(strdup("--parsable"));
     PUSH(arg_opt("job-name", job_name ? job_name : ""));
-    if (asprintf(&argv[n++], "--output=%s/log.txt", job_root) < 0) {
+    if (asprintf(&argv[n++], "--output=%s/" MMARML_MMAR_LOG_FILE, job_root) < 0) {
         argv[n - 1] = NULL;
         failed = 1;
     }
@@ -289,7 +289,7 @@ static int forgotten(slurm_backend *b, slurm_run *r, mmarml_context *job, mmar_j
     /* no record: the job ended while nobody looked. Its MMAR says how far it got. */
     end->exit_code = -1;
     end->signal = 0;
-    end->status = mmar_read_score(r->job_root, &score) == MMARML_OK ? MMARML_JOB_OK
+    end->status = mmar_read_score(r->job_root, &score, NULL) == MMARML_OK ? MMARML_JOB_OK
                                                                    : MMARML_JOB_NO_SCORE;
     mmarml_context_trace(job, me, "Slurm job %s has left the controller's memory and there is "
                          "no accounting record; judged by its MMAR: %s", r->id,

@@ -37,10 +37,10 @@ typedef struct {
     size_t njobs, cap;
     double summary_written; /* when summary.txt was last rewritten (wall clock) */
     int made_root;          /* this run created run_root (a failed start removes it) */
+    char *made_work_top;    /* the shallowest directory of work_dir this run created */
+    char *work;             /* the work dir (_automlRoot) */
     char best_link[80];     /* where <run_root>/best points now */
     size_t *kept_ok, nkept, kept_cap; /* indexes of the kept ok jobs (keep >= 0): <= keep + 1 */
-    size_t best;            /* keeping all: index of the best job, if have_best */
-    int have_best;
 } mmar_handler;
 
 /* The live summary is rewritten at most this often (it lists every job, so rewriting it
@@ -50,6 +50,25 @@ typedef struct {
 static const char *const me = "MMARHandler";
 
 /* Make <work_dir>/<run_id>; refuse an existing one, unless resuming, which needs it. */
+/* The work dir's directories this run made, deepest first; rmdir leaves any that are not
+ * empty (another run's root in them). */
+static void remove_made_work(mmar_handler *h, const char *work)
+{
+    char *dir;
+
+    if (h->made_work_top == NULL || work == NULL || (dir = strdup(work)) == NULL)
+        return;
+    while (strlen(dir) >= strlen(h->made_work_top) && rmdir(dir) == 0) {
+        char *slash = strrchr(dir, '/');
+        if (slash == NULL || slash == dir)
+            break;
+        *slash = '\0';
+    }
+    free(dir);
+    free(h->made_work_top);
+    h->made_work_top = NULL;
+}
+
 static int make_run_root(mmar_handler *h, mmarml_context *ctx, int resuming,
                          char **work_dir_out)
 {
@@ -68,7 +87,7 @@ static int make_run_root(mmar_handler *h, mmarml_context *ctx, int resuming,
     }
     if (h->work_dir != NULL && h->work_dir[0] == '/')
         work = strdup(h->work_dir);
-    else if (asprintf(&work, "%s/%s", mmar, h->work_dir != NULL ? h->work_dir : "automl") < 0)
+    else if (asprintf(&work, "%s/%s", mmar, h->work_dir != NULL ? h->work_dir : MMARML_MMAR_AUTOML_DIR) < 0)
         work = NULL;
     if (work == NULL || asprintf(&h->run_root, "%s/%s", work, run_id) < 0) {
         h->run_root = NULL;
@@ -88,9 +107,12 @@ static int make_run_root(mmar_handler *h, mmarml_context *ctx, int resuming,
         work = NULL;
         goto done;
     }
-    if (mkdir(work, 0755) != 0 && errno != EEXIST) {
-        rc = mmarml_error_set(mmar_io_code(errno), "%s: cannot create the work dir '%s': %s", me, work,
-                              strerror(errno));
+    /* with its parents, as Clara's os.makedirs did; what it made goes if the start fails */
+    if ((rc = mmar_make_dirs(work, &h->made_work_top)) != MMARML_OK) {
+        char why[1024];
+        snprintf(why, sizeof(why), "%s", mmarml_error_message());
+        rc = mmarml_error_set(rc, "%s: cannot create the work dir: %s", me, why);
+        remove_made_work(h, work);
         goto done;
     }
     if (mkdir(h->run_root, 0755) != 0) {
@@ -103,6 +125,7 @@ static int make_run_root(mmar_handler *h, mmarml_context *ctx, int resuming,
                                     h->run_root, strerror(errno));
         free(h->run_root);
         h->run_root = NULL;
+        remove_made_work(h, work);
         goto done;
     }
     h->made_root = 1;
@@ -147,13 +170,15 @@ static int open_trace(mmar_handler *h, mmarml_context *ctx, const char *how)
 
     if (mmarml_context_get_string(ctx, MMARML_KEY_TRACE_DEST_TYPE, &dest) == MMARML_OK &&
         (strcmp(dest, "file") == 0 || strcmp(dest, "both") == 0)) {
-        if (asprintf(&trace, "%s/trace.txt", h->run_root) < 0)
+        if (asprintf(&trace, "%s/" MMARML_MMAR_TRACE_FILE, h->run_root) < 0)
             trace = NULL;
         rc = trace == NULL ? mmarml_error_set(MMARML_ENOMEM, "out of memory")
                            : mmarml_context_set_trace(ctx,
                                                       dest[0] == 'f' ? MMARML_TRACE_FILE
                                                                      : MMARML_TRACE_BOTH,
                                                       trace);
+        if (rc == MMARML_OK) /* Clara's MMARPropKey.MMAR_TRACE: where the trace goes */
+            rc = mmarml_context_set_string(ctx, MMARML_KEY_MMAR_TRACE, trace);
     }
     if (rc == MMARML_OK)
         mmarml_context_trace(ctx, me, "AutoML %s, run root %s", how, h->run_root);
@@ -165,8 +190,10 @@ static int open_trace(mmar_handler *h, mmarml_context *ctx, const char *how)
 /* A start that failed leaves nothing behind: the run root goes if this run made it. */
 static void remove_made_root(mmar_handler *h)
 {
-    if (h->made_root && h->run_root != NULL && mmar_remove_tree(h->run_root) == MMARML_OK)
+    if (h->made_root && h->run_root != NULL && mmar_remove_tree(h->run_root) == MMARML_OK) {
         h->made_root = 0;
+        remove_made_work(h, h->work);
+    }
 }
 
 static int shutdown_handler(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -203,6 +230,8 @@ static int start_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
     }
     if (rc != MMARML_OK || (rc = make_run_root(h, ctx, resuming, &work)) != MMARML_OK)
         return rc;
+    free(h->work);
+    h->work = strdup(work);
     if ((rc = mmarml_context_set_string(ctx, MMARML_KEY_RUN_ROOT, h->run_root)) == MMARML_OK &&
         (rc = mmarml_context_set_string(ctx, MMARML_KEY_AUTOML_ROOT, work)) == MMARML_OK &&
         (rc = mmarml_context_set_bool(ctx, MMARML_KEY_KEY_MMAR_CONTENT_ONLY, h->content_only)) ==
@@ -255,7 +284,7 @@ static char *summary_text(mmar_handler *h)
 {
     job_record *sorted = malloc((h->njobs ? h->njobs : 1) * sizeof(*sorted));
     size_t i, len = 0, cap = 256 + h->njobs * 160;
-    char *text = malloc(cap), keep[32];
+    char *text = malloc(cap);
 
     if (sorted == NULL || text == NULL) {
         free(sorted);
@@ -266,23 +295,20 @@ static char *summary_text(mmar_handler *h)
         memcpy(sorted, h->jobs, h->njobs * sizeof(*sorted));
         qsort(sorted, h->njobs, sizeof(*sorted), by_rank);
     }
-    if (h->keep >= 0)
-        snprintf(keep, sizeof(keep), "%lld", (long long)h->keep);
-    else
-        snprintf(keep, sizeof(keep), "all");
     len += (size_t)snprintf(text + len, cap - len,
-                            "AutoML summary\nTop MMARs to keep: %s\n"
+                            "AutoML summary\nTop MMARs to keep: %lld\n"
                             "| START | END | ROOT | SCORE | WORKER | STATUS |\n",
-                            keep);
+                            (long long)h->keep);
     for (i = 0; i < h->njobs; i++) {
-        char start[40], end[40];
+        char start[40], end[40], score[40];
         mmar_format_time(start, sizeof(start), sorted[i].start);
         mmar_format_time(end, sizeof(end), sorted[i].end);
-        len += (size_t)snprintf(text + len, cap - len, "| %s | %s | %s | %.6g | %s | %s |\n",
-                                start, end, sorted[i].name,
-                                sorted[i].status == MMARML_JOB_OK ? sorted[i].score
-                                                                  : MMARML_NO_SCORE_SENTINEL,
-                                sorted[i].worker, mmarml_job_status_name(sorted[i].status));
+        mmar_format_score(score, sizeof(score), sorted[i].status == MMARML_JOB_OK
+                                                    ? sorted[i].score
+                                                    : MMARML_NO_SCORE_SENTINEL);
+        len += (size_t)snprintf(text + len, cap - len, "| %s | %s | %s | %s | %s | %s |\n",
+                                start, end, sorted[i].name, score, sorted[i].worker,
+                                mmarml_job_status_name(sorted[i].status));
     }
     free(sorted);
     return text;
@@ -319,10 +345,25 @@ static void point_best_at(mmar_handler *h, mmarml_context *ctx, const job_record
     free(tmp);
 }
 
+/* No job MMAR is kept (num_mmars_to_keep 0): a `best` link would name a removed one. */
+static void drop_best_link(mmar_handler *h)
+{
+    char *link = NULL;
+    struct stat st;
+
+    if (h->best_link[0] == '\0' || asprintf(&link, "%s/best", h->run_root) < 0)
+        return;
+    if (lstat(link, &st) == 0 && S_ISLNK(st.st_mode))
+        unlink(link);
+    h->best_link[0] = '\0';
+    free(link);
+}
+
 /* Keep the `keep` best successful job MMARs (and failed ones iff keep_bad); point `best` at
- * the best. The kept successful jobs are a list of at most keep + 1, so the policy costs the
- * same at the 20,000th job as at the first; keeping all, the best is a running maximum.
- * Ties go to the earlier job. Lock held; `job` is h->jobs[h->njobs - 1]. */
+ * the best kept one. The kept successful jobs are a list of at most keep + 1, so the policy
+ * costs the same at the 20,000th job as at the first. Ties go to the earlier job: of equal
+ * worst scores the latest goes, of equal best the earliest is `best`, so `best` always names
+ * a kept job MMAR. Lock held; `job` is h->jobs[h->njobs - 1]. */
 static void apply_keep_policy(mmar_handler *h, mmarml_context *ctx, job_record *job)
 {
     size_t i, index = h->njobs - 1, worst = 0, best = 0;
@@ -330,14 +371,6 @@ static void apply_keep_policy(mmar_handler *h, mmarml_context *ctx, job_record *
     if (job->status != MMARML_JOB_OK) {
         if (!h->keep_bad)
             remove_job_mmar(h, ctx, job);
-        return;
-    }
-    if (h->keep < 0) {
-        if (!h->have_best || job->score > h->jobs[h->best].score) {
-            h->best = index;
-            h->have_best = 1;
-        }
-        point_best_at(h, ctx, &h->jobs[h->best]);
         return;
     }
     if (h->nkept == h->kept_cap) { /* grows to keep + 1 at most */
@@ -353,7 +386,7 @@ static void apply_keep_policy(mmar_handler *h, mmarml_context *ctx, job_record *
     h->kept_ok[h->nkept++] = index;
     if ((int64_t)h->nkept > h->keep) {
         for (i = 1; i < h->nkept; i++)
-            if (h->jobs[h->kept_ok[i]].score < h->jobs[h->kept_ok[worst]].score)
+            if (h->jobs[h->kept_ok[i]].score <= h->jobs[h->kept_ok[worst]].score)
                 worst = i;
         remove_job_mmar(h, ctx, &h->jobs[h->kept_ok[worst]]);
         memmove(&h->kept_ok[worst], &h->kept_ok[worst + 1],
@@ -365,6 +398,8 @@ static void apply_keep_policy(mmar_handler *h, mmarml_context *ctx, job_record *
             best = i;
     if (h->nkept > 0)
         point_best_at(h, ctx, &h->jobs[h->kept_ok[best]]);
+    else
+        drop_best_link(h);
 }
 
 static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -465,6 +500,8 @@ static void destroy(void *ud)
     free(h->train_config_file);
     free(h->data_list);
     free(h->run_root);
+    free(h->work);
+    free(h->made_work_top);
     free(h->jobs);
     free(h->kept_ok);
     pthread_mutex_destroy(&h->summary_lock);
@@ -513,13 +550,14 @@ int mmarml_handler_new_mmar(mmarml_handler **out, const json_t *args)
         (rc = dup_arg(args, "work_dir", &h->work_dir)) == MMARML_OK &&
         (rc = dup_arg(args, "train_config_file", &h->train_config_file)) == MMARML_OK &&
         (rc = dup_arg(args, "data_list_file_name", &h->data_list)) == MMARML_OK &&
-        (rc = mmarml_args_get_int(args, me, "num_mmars_to_keep", -1, &h->keep)) == MMARML_OK &&
-        (rc = mmarml_args_get_bool(args, me, "keep_bad_mmars", 0, &h->keep_bad)) == MMARML_OK &&
+        /* the seed's defaults: MMARHandler(num_mmars_to_keep=1, ..., keep_bad_mmars=True) */
+        (rc = mmarml_args_get_int(args, me, "num_mmars_to_keep", 1, &h->keep)) == MMARML_OK &&
+        (rc = mmarml_args_get_bool(args, me, "keep_bad_mmars", 1, &h->keep_bad)) == MMARML_OK &&
         (rc = mmarml_args_get_bool(args, me, "key_mmar_content_only", 0, &h->content_only)) ==
             MMARML_OK) {
         h->has_threshold = json_object_get(args, "stop_threshold") != NULL;
         rc = mmarml_args_get_double(args, me, "stop_threshold", 0, &h->threshold);
-        if (rc == MMARML_OK && json_object_get(args, "num_mmars_to_keep") != NULL && h->keep < 0)
+        if (rc == MMARML_OK && h->keep < 0)
             rc = mmarml_error_set(MMARML_EINVAL, "%s: arg 'num_mmars_to_keep' must be >= 0",
                                   me);
         if (rc == MMARML_OK && h->train_config_file != NULL &&

@@ -456,7 +456,7 @@ int mmarml_handler_new_mmar_stats(mmarml_handler **out, const json_t *args)
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->changed, NULL);
     if ((rc = mmarml_args_check(args, me, allowed)) == MMARML_OK &&
-        (rc = mmarml_args_get_string(args, me, "stats_file_name", "automl_stats_log.json",
+        (rc = mmarml_args_get_string(args, me, "stats_file_name", MMARML_MMAR_AUTOML_STATS_FILE,
                                      &file)) == MMARML_OK) {
         if (!mmarml_mmar_name_ok(file))
             rc = mmarml_error_set(MMARML_EINVAL, "%s: arg 'stats_file_name' must be a file "

@@ -6,6 +6,7 @@
  * double. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,28 @@ static int shortest(char *out, size_t n, double v)
         len += 2;
     }
     return len;
+}
+
+void mmar_format_score(char *out, size_t n, double v)
+{
+    char digits[40];
+    int p, exp10;
+
+    if (!isfinite(v)) {
+        snprintf(out, n, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (p = 1; p < 17; p++) { /* the fewest significant digits that read back as v */
+        snprintf(digits, sizeof(digits), "%.*e", p - 1, v);
+        if (strtod(digits, NULL) == v)
+            break;
+    }
+    snprintf(digits, sizeof(digits), "%.*e", p - 1, v);
+    exp10 = atoi(strchr(digits, 'e') + 1);
+    if (exp10 < -4 || exp10 >= 16) /* as Python's repr: 1e-05, 1e+16 */
+        snprintf(out, n, "%s", digits);
+    else
+        snprintf(out, n, "%.*f", p - 1 - exp10 > 1 ? p - 1 - exp10 : 1, v);
 }
 
 static int is_number_char(char c)

@@ -156,29 +156,33 @@ int mmar_write_json_atomic(const char *path, const json_t *json, int durable)
     return rc;
 }
 
-static int score_from(const char *path, double *score)
+static int score_from(const char *path, double *score, json_t **stats_out)
 {
     json_t *stats = json_load_file(path, 0, NULL), *v;
     int rc = MMARML_ENOTFOUND;
 
-    v = json_object_get(stats, "best_validation_metric");
+    v = json_object_get(stats, MMARML_MMAR_SCORE_KEY);
     if (json_is_number(v) && isfinite(json_number_value(v))) {
         *score = json_number_value(v);
         rc = MMARML_OK;
     }
+    if (stats_out != NULL && json_is_object(stats))
+        *stats_out = json_incref(stats);
     json_decref(stats);
     return rc;
 }
 
-int mmar_read_score(const char *job_root, double *score)
+int mmar_read_score(const char *job_root, double *score, json_t **stats)
 {
     char path[4096];
 
-    snprintf(path, sizeof(path), "%s/models/train_stats.json", job_root);
+    if (stats != NULL)
+        *stats = NULL;
+    snprintf(path, sizeof(path), "%s/" MMARML_MMAR_MODELS_DIR "/" MMARML_MMAR_TRAIN_STATS, job_root);
     if (access(path, F_OK) == 0)
-        return score_from(path, score);
-    snprintf(path, sizeof(path), "%s/train_stats.json", job_root);
-    return score_from(path, score);
+        return score_from(path, score, stats);
+    snprintf(path, sizeof(path), "%s/" MMARML_MMAR_TRAIN_STATS, job_root);
+    return score_from(path, score, stats);
 }
 
 double mmar_wall_time(void)
@@ -238,6 +242,35 @@ int mmar_remove_tree(const char *path)
     closedir(d);
     if (rc == MMARML_OK && rmdir(path) != 0)
         rc = mmarml_error_set(MMARML_EIO, "cannot remove '%s': %s", path, strerror(errno));
+    return rc;
+}
+
+int mmar_make_dirs(const char *path, char **made_top)
+{
+    char *dir = strdup(path), *p;
+    int rc = MMARML_OK;
+
+    *made_top = NULL;
+    if (dir == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory");
+    /* each component in turn: "/a", "/a/b", ... */
+    for (p = dir + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char end = *p;
+            *p = '\0';
+            if (mkdir(dir, 0755) == 0) {
+                if (*made_top == NULL && (*made_top = strdup(dir)) == NULL)
+                    rc = mmarml_error_set(MMARML_ENOMEM, "out of memory");
+            } else if (errno != EEXIST) {
+                rc = mmarml_error_set(mmar_io_code(errno), "cannot create the directory "
+                                      "'%s': %s", dir, strerror(errno));
+            }
+            *p = end;
+            if (end == '\0' || rc != MMARML_OK)
+                break;
+        }
+    }
+    free(dir);
     return rc;
 }
 

@@ -16,6 +16,9 @@ int mmar_write_json_atomic(const char *path, const json_t *json, int durable);
 /* json_dumps() with every real in the shortest form that reads back as the same double
  * (json_text.c). Release with free(). */
 char *mmar_json_dumps(const json_t *json, size_t flags);
+/* A score as Clara (Python) prints a float: its shortest exact digits, "0.5", "-1000000.0",
+ * "1e-05". */
+void mmar_format_score(char *out, size_t n, double v);
 /* Write text the same way. A file system that failed (full, quota, ...) is MMARML_ESTORAGE. */
 int mmar_write_text_atomic(const char *path, const char *text, int durable);
 /* MMARML_ESTORAGE for an errno that says the file system failed (ENOSPC, EDQUOT, EIO, EROFS,
@@ -24,8 +27,9 @@ int mmar_io_code(int err);
 /* write() all of buf, through short writes and EINTR: 0, or the errno. */
 int mmar_write_all(int fd, const void *buf, size_t len);
 /* best_validation_metric of <job>/models/train_stats.json, else <job>/train_stats.json;
- * MMARML_ENOTFOUND when missing, malformed, without the key, or not finite. */
-int mmar_read_score(const char *job_root, double *score);
+ * MMARML_ENOTFOUND when missing, malformed, without the key, or not finite. With `stats`,
+ * the file's object as well (NULL if none; release it). */
+int mmar_read_score(const char *job_root, double *score, json_t **stats);
 /* "2026-11-28 00:51:02.123456" for a CLOCK_REALTIME time in seconds. */
 void mmar_format_time(char *buf, size_t n, double t);
 double mmar_wall_time(void);
@@ -43,6 +47,9 @@ int mmar_open_regular(const char *path, const char *what);
 int mmar_file_digest(char out[32], const char *path);
 /* Add {name: digest of path} to the run's identity (`_runIdentity`). */
 int mmar_identity_add(mmarml_context *ctx, const char *name, const char *path);
+/* mkdir -p. *made_top (free it) is the shallowest directory it made, NULL if none: what a
+ * failed start removes again. */
+int mmar_make_dirs(const char *path, char **made_top);
 /* rm -rf of a job MMAR (never follows symlinks out of it). */
 int mmar_remove_tree(const char *path);
 
