@@ -497,6 +497,50 @@ START_TEST(handler_defaults_ties_and_the_summary)
 }
 END_TEST
 
+/* A component's `path`, as Clara's config_automl_BYO_RandomController.json writes it next
+ * to a `name`: `path` is what is loaded and `name` only a label; a relative library is found
+ * in the MMAR (on main before issue 12 it was looked up on the loader's path or the
+ * current directory). */
+START_TEST(plugin_paths_are_relative_to_the_mmar)
+{
+    static const char *const paths[] = {"plugins/libtestplugin.so", "libtestplugin.so"};
+    char conf[256], cmd[1024];
+    run_result r;
+    int i;
+
+    make_mmar();
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s/plugins' && cp '%s/libtestplugin.so' '%s/plugins/' "
+             "&& cp '%s/libtestplugin.so' '%s/'", mmar, TEST_PLUGIN_DIR, mmar, TEST_PLUGIN_DIR,
+             mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(conf, sizeof(conf), "%s/config/plugin.json", mmar);
+    for (i = 0; i < 3; i++) {
+        char text[1024];
+        json_t *stats;
+        snprintf(text, sizeof(text),
+                 "{\"engine\": {\"workers\": \"0\"}, \"handlers\": [{\"name\": "
+                 "\"MMARHandler\"}, {\"name\": \"MMARStatsHandler\"}], \"executor\": "
+                 "{\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": \"A label\", "
+                 "\"path\": \"%s:test_plugin_controller\", \"args\": {\"rounds\": 2}}}",
+                 i < 2 ? paths[i] : "nothere/libtestplugin.so");
+        write_file(conf, text);
+        r = run_plan("ok", i == 0 ? "run_id=p0" : i == 1 ? "run_id=p1" : "run_id=p2",
+                     "plugin.json");
+        if (i == 2) {
+            ck_assert_int_eq(r.rc, MMARML_ENOTFOUND);
+            snprintf(cmd, sizeof(cmd), "%s/nothere/libtestplugin.so", mmar);
+            ck_assert_msg(strstr(r.message, cmd) != NULL, "%s", r.message);
+            continue;
+        }
+        ck_assert_msg(r.rc == MMARML_OK, "%s: %s", paths[i], r.message);
+        stats = load_json(r.run_root, "automl_stats_log.json");
+        ck_assert_uint_eq(json_array_size(json_object_get(stats, "jobs")), 2);
+        json_decref(stats);
+    }
+    remove_mmar();
+}
+END_TEST
+
 /* The in-process trainer (Clara's MMARTrainer) instead of the round script. */
 static int train_in_process(int *status, double *score, mmarml_context *job, void *ud)
 {
@@ -841,6 +885,7 @@ int main(void)
     tcase_add_test(tc, keep_policy_best_link_and_stop_threshold);
     tcase_add_test(tc, in_process_trainer);
     tcase_add_test(tc, handler_defaults_ties_and_the_summary);
+    tcase_add_test(tc, plugin_paths_are_relative_to_the_mmar);
     tcase_add_test(tc, job_configs_carry_the_exact_proposed_floats);
     tcase_add_test(tc, clara_config_runs_the_demo);
     tcase_add_test(tc, read_only_mmar);

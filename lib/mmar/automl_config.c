@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mmarml.h"
 #include "mmar_util.h"
@@ -229,8 +230,36 @@ static char *cluster_slots(const json_t *executor)
     return spec;
 }
 
+/*
+ * A component spec with its `path` resolved against the MMAR (a new reference). Clara's own
+ * configs write both keys (config_automl_BYO_RandomController.json): `path` says what is
+ * loaded, `name` is then only a label. The library part of "library.so:factory" is taken
+ * as it is when absolute; relative to the MMAR when it has a '/' ("plugins/libmine.so");
+ * a bare "libmine.so" from the MMAR's root when it is there, else from the dynamic loader's
+ * search path (LD_LIBRARY_PATH, the system's directories).
+ */
+static json_t *resolved_spec(const json_t *spec, const char *mmar)
+{
+    const char *path = json_string_value(json_object_get(spec, "path")), *colon;
+    char lib[PATH_MAX];
+    json_t *copy;
+
+    if (path == NULL || path[0] == '/' || (colon = strrchr(path, ':')) == NULL ||
+        colon == path || (size_t)(colon - path) >= sizeof(lib))
+        return json_incref((json_t *)spec);
+    snprintf(lib, sizeof(lib), "%s/%.*s", mmar, (int)(colon - path), path);
+    if (memchr(path, '/', (size_t)(colon - path)) == NULL && access(lib, F_OK) != 0)
+        return json_incref((json_t *)spec); /* a bare name the MMAR does not hold */
+    copy = json_copy((json_t *)spec);
+    if (copy == NULL)
+        return NULL;
+    strncat(lib, colon, sizeof(lib) - strlen(lib) - 1);
+    json_object_set_new(copy, "path", json_string(lib));
+    return copy;
+}
+
 static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, const json_t *vars,
-                 const char *file)
+                 const char *file, const char *mmar)
 {
     static const char *const top[] = {"handlers", "executor", "controller", "engine", NULL};
     const json_t *handlers = json_object_get(conf, "handlers");
@@ -258,17 +287,23 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
     if (hs == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "out of memory");
     for (i = 0; rc == MMARML_OK && i < json_array_size(handlers); i++) {
+        json_t *spec = resolved_spec(json_array_get(handlers, i), mmar);
         snprintf(where, sizeof(where), "%s: handlers[%zu]", file, i);
-        rc = mmarml_registry_create_handler(&hs[i], reg, json_array_get(handlers, i), where);
+        rc = mmarml_registry_create_handler(&hs[i], reg, spec, where);
+        json_decref(spec);
     }
-    snprintf(where, sizeof(where), "%s: executor", file);
-    if (rc == MMARML_OK)
-        rc = mmarml_registry_create_executor(&exe, reg, json_object_get(conf, "executor"),
-                                             where);
-    snprintf(where, sizeof(where), "%s: controller", file);
-    if (rc == MMARML_OK)
-        rc = mmarml_registry_create_controller(&ctl, reg, json_object_get(conf, "controller"),
-                                               where);
+    if (rc == MMARML_OK) {
+        json_t *spec = resolved_spec(json_object_get(conf, "executor"), mmar);
+        snprintf(where, sizeof(where), "%s: executor", file);
+        rc = mmarml_registry_create_executor(&exe, reg, spec, where);
+        json_decref(spec);
+    }
+    if (rc == MMARML_OK) {
+        json_t *spec = resolved_spec(json_object_get(conf, "controller"), mmar);
+        snprintf(where, sizeof(where), "%s: controller", file);
+        rc = mmarml_registry_create_controller(&ctl, reg, spec, where);
+        json_decref(spec);
+    }
     if (rc == MMARML_OK && o.workers == NULL &&
         (slots = cluster_slots(json_object_get(conf, "executor"))) != NULL)
         o.workers = slots;
@@ -324,7 +359,7 @@ int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx, mmarml_re
     else if ((rc = fill(conf, all, path, "")) == MMARML_OK &&
              (rc = set_context(ctx, mmar, all)) == MMARML_OK &&
              (rc = add_identity(ctx, path)) == MMARML_OK)
-        rc = build(out, reg, conf, all, path);
+        rc = build(out, reg, conf, all, path, mmar);
     json_decref(conf);
     json_decref(all);
     free(path);
