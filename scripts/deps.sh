@@ -5,8 +5,10 @@
 # (slurmctld, slurmd, slurm-client, munge) and jq for the test's JSON checks. With --crash,
 # what the crash tests need: python3 (their independent journal reader and sampler).
 set -euo pipefail
+# python3: the tests run Clara's own round script, which runs `python3 -m medl.apps.train`
+# (a stand-in for it, tests/data/clara-medl); the library never needs it
 packages=(build-essential g++ autoconf automake autoconf-archive libtool pkg-config
-          libjansson-dev check valgrind)
+          libjansson-dev check valgrind python3)
 if [ "${1:-}" = --slurm ]; then
     packages=(slurmctld slurmd slurm-client munge jq)
 elif [ "${1:-}" = --crash ]; then

@@ -338,10 +338,10 @@ START_TEST(slurm_sbatch_argv_and_environment)
     snprintf(want, sizeof(want),
              "--parsable\n--job-name=mmarml.r1.job_$(touch pwned)\n"
              "--output=%s/job_$(touch pwned)/log.txt\n--open-mode=append\n"
-             "--chdir=%s/job_$(touch pwned)\n--export=ALL\n--partition=gpu q\n"
+             "--chdir=%s/job_$(touch pwned)/commands\n--export=ALL\n--partition=gpu q\n"
              "--account=lab;rm -rf /\n--time=90\n--gpus=2\n--cpus-per-task=4\n--mem=8G\n"
-             "--qos=high\n-x\n%s/job_$(touch pwned)/commands/automl_train_round.sh\n",
-             run_root, run_root, run_root);
+             "--qos=high\n-x\n--wrap=exec \"$MMAR_ROOT/commands/automl_train_round.sh\"\n",
+             run_root, run_root);
     ck_assert_str_eq(got, want);
     free(got);
     /* the stand-in runs nothing, so this only catches the library itself putting a value
@@ -635,13 +635,14 @@ START_TEST(ngc_argv_and_a_job_that_runs)
              "nv-us-west-2\n--instance\ndgx1v.16g.1.norm\n--org\nnvidian\n--team\nclara\n"
              "--result\n/result\n--datasetid\n1234:/data\n--workspace\n"
              "ws-1:%s:RW\n--commandline\n"
+             "cd '%s/ws it'\\''s $(touch pwned) `touch pwned2`/r1/job_a/commands' && "
              "env 'MMAR_ROOT=%s/ws it'\\''s $(touch pwned) `touch pwned2`/r1/job_a' "
              "'MMARML_JOB_NAME=job_a' "
              "'MMARML_RUN_ROOT=%s/ws it'\\''s $(touch pwned) `touch pwned2`/r1' "
              "'%s/ws it'\\''s $(touch pwned) `touch pwned2`/r1/job_a/commands/"
              "automl_train_round.sh'\n"
              "--format_type\njson\n",
-             ws, dir, dir, dir);
+             ws, dir, dir, dir, dir);
     ck_assert_str_eq(got, want);
     free(got);
     snprintf(path, sizeof(path), "%s/job_a/ran.txt", run_root);
@@ -735,6 +736,61 @@ START_TEST(ngc_abort_is_batch_kill)
 }
 END_TEST
 
+/* Clara's round script runs as itself on a cluster: on main before issue 12 sbatch ran a
+ * spool copy, so dirname "$0" was the spool directory and set_env.sh was not found. The
+ * Slurm stand-in now runs each job as slurmd would (a copy of the batch script, elsewhere)
+ * and the NGC one runs the command line; Clara's commands/ are unchanged. */
+START_TEST(clara_commands_on_the_cluster_stand_ins)
+{
+    char clara[600], conf[700], text[2048], root[700];
+    mmarml_registry *reg = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine *e = NULL;
+    json_t *vars = json_pack("{s:s, s:s}", "run_id", "c", "trainconf", "trn_autoML_LR_LP.json");
+
+    setup();
+    snprintf(clara, sizeof(clara), "%s/clara", dir);
+    tu_clara_mmar(TEST_DATA_DIR, clara);
+    setenv("FAKE_SLURM_RUN", "1", 1);
+    setenv("FAKE_NGC_PLAY", "QUEUED,RUNNING,EXEC", 1);
+    snprintf(conf, sizeof(conf), "%s/config/config_automl_cluster.json", clara);
+    if (_i == 0)
+        snprintf(text, sizeof(text),
+                 "{\"handlers\": [{\"name\": \"MMARHandler\", \"args\": {\"num_mmars_to_keep\":"
+                 " 30, \"train_config_file\": \"{trainconf}\"}}, {\"name\": "
+                 "\"MMARStatsHandler\"}], \"executor\": {\"name\": \"SlurmExecutor\", \"args\":"
+                 " {\"poll_interval\": 0.01}}, \"controller\": {\"name\": "
+                 "\"RandomController\", \"args\": {\"max_rounds\": 3}}}");
+    else
+        snprintf(text, sizeof(text),
+                 "{\"handlers\": [{\"name\": \"MMARHandler\", \"args\": {\"num_mmars_to_keep\":"
+                 " 30, \"train_config_file\": \"{trainconf}\", \"work_dir\": \"%s/ws\"}}, "
+                 "{\"name\": \"MMARStatsHandler\"}], \"executor\": {\"name\": \"NGCExecutor\", "
+                 "\"args\": {\"image\": \"clara\", \"workspace_id\": \"w\", \"workspace_path\":"
+                 " \"%s/ws\", \"poll_interval\": 0.01}}, \"controller\": {\"name\": "
+                 "\"RandomController\", \"args\": {\"max_rounds\": 3}}}",
+                 dir, dir);
+    write_file(conf, text, 0644);
+    ck_ok(mmarml_registry_new(&reg));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_automl_engine_new(&e, ctx, reg, clara, "config_automl_cluster.json", vars));
+    ck_ok(mmarml_engine_run(e, ctx));
+    if (_i == 0)
+        snprintf(root, sizeof(root), "%s/automl/c", clara);
+    else
+        snprintf(root, sizeof(root), "%s/ws/c", dir);
+    ck_assert_int_eq(tu_check_clara_jobs(root), 3);
+    mmarml_engine_unref(e);
+    mmarml_context_unref(ctx);
+    mmarml_registry_unref(reg);
+    json_decref(vars);
+    unsetenv("FAKE_SLURM_RUN");
+    unsetenv("FAKE_NGC_PLAY");
+    unsetenv("PYTHONPATH");
+    teardown();
+}
+END_TEST
+
 static Suite *cluster_suite(void)
 {
     Suite *s = suite_create("cluster");
@@ -760,6 +816,7 @@ static Suite *cluster_suite(void)
     tcase_add_loop_test(n, ngc_states_map_onto_statuses, 0,
                         sizeof(ngc_cases) / sizeof(ngc_cases[0]));
     tcase_add_test(n, ngc_abort_is_batch_kill);
+    tcase_add_loop_test(n, clara_commands_on_the_cluster_stand_ins, 0, 2);
     suite_add_tcase(s, n);
     return s;
 }

@@ -541,6 +541,37 @@ START_TEST(plugin_paths_are_relative_to_the_mmar)
 }
 END_TEST
 
+/* A Clara user's MMAR as it is: Clara's commands/ (automl_train_round.sh sources
+ * set_env.sh through dirname "$0" and runs python3 -m medl.apps.train) and Clara's own
+ * config_automl.json (content-only clones). The stand-in medl checks what the scripts set. */
+START_TEST(clara_commands_run_unchanged)
+{
+    char dir[] = "/tmp/mmarml-clara-XXXXXX", root[256];
+    mmarml_registry *reg = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine *e = NULL;
+    json_t *vars = json_pack("{s:s, s:s, s:s}", "run_id", "c", "trainconf",
+                             "trn_autoML_LR_LP.json", "workers", "0:0");
+    char cmd[512];
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    tu_clara_mmar(TEST_DATA_DIR, dir);
+    ck_ok(mmarml_registry_new(&reg));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_automl_engine_new(&e, ctx, reg, dir, NULL, vars));
+    ck_ok(mmarml_engine_run(e, ctx));
+    snprintf(root, sizeof(root), "%s/automl/c", dir);
+    ck_assert_int_eq(tu_check_clara_jobs(root), 8); /* ReinforcementController, max_rounds 8 */
+    mmarml_engine_unref(e);
+    mmarml_context_unref(ctx);
+    mmarml_registry_unref(reg);
+    json_decref(vars);
+    unsetenv("PYTHONPATH");
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 /* The in-process trainer (Clara's MMARTrainer) instead of the round script. */
 static int train_in_process(int *status, double *score, mmarml_context *job, void *ud)
 {
@@ -886,6 +917,7 @@ int main(void)
     tcase_add_test(tc, in_process_trainer);
     tcase_add_test(tc, handler_defaults_ties_and_the_summary);
     tcase_add_test(tc, plugin_paths_are_relative_to_the_mmar);
+    tcase_add_test(tc, clara_commands_run_unchanged);
     tcase_add_test(tc, job_configs_carry_the_exact_proposed_floats);
     tcase_add_test(tc, clara_config_runs_the_demo);
     tcase_add_test(tc, read_only_mmar);

@@ -188,4 +188,34 @@ submitted=$(squeue -h -t all -o %j | grep -c '^mmarml\.adopt\.')
 [ "$submitted" -eq 3 ] || fail "adopt: $submitted jobs submitted to Slurm, expected 3 (none twice)"
 [ "$(grep -c 'adopted cluster job' "$root/trace.txt")" -eq 2 ] || fail "adopt: trace"
 echo "part 3: after kill -9, Slurm jobs $before were adopted (3 submissions in all) and ended ok"
+# Part 4: a Clara MMAR as it is (tests/data/mmar-clara: Clara's commands/, whose round script
+# sources set_env.sh through dirname "$0" and runs python3 -m medl.apps.train; a stand-in
+# medl on PYTHONPATH). sbatch runs a spool copy of what it is given, so the round script
+# only finds set_env.sh when it runs as itself.
+if command -v python3 >/dev/null; then
+    cp -r "$src/tests/data/mmar-clara" "$W/clara"
+    cat > "$W/clara/config/config_automl_slurm.json" <<'JSON'
+{"handlers": [{"name": "MMARHandler", "args": {"num_mmars_to_keep": 30,
+                                               "train_config_file": "{trainconf}"}},
+              {"name": "MMARStatsHandler"}],
+ "executor": {"name": "SlurmExecutor", "args": {"partition": "debug", "poll_interval": 0.25,
+                                                "max_concurrent": 2}},
+ "controller": {"name": "RandomController", "args": {"max_rounds": 3}}}
+JSON
+    PYTHONPATH="$src/tests/data/clara-medl" "$mmarml" run -m "$W/clara" \
+        --automlconf config_automl_slurm.json \
+        --set run_id=clara trainconf=trn_autoML_LR_LP.json >"$W/clara.log" 2>&1 ||
+        fail "clara: $(tail -5 "$W/clara.log")"
+    root=$W/clara/automl/clara
+    [ "$(jq '[.jobs[] | select(.status == "ok")] | length' "$root/automl_stats_log.json")" -eq 3 ] ||
+        fail "clara: not 3 ok jobs"
+    for probe in "$root"/*/models/clara_probe.json; do
+        job=$(basename "$(dirname "$(dirname "$probe")")")
+        [ "$(jq -r .mmar_root "$probe")" = "$(realpath "$root/$job")" ] || fail "clara: MMAR_ROOT"
+        [ "$(jq -r .byoc "$probe")" = "$(realpath "$root/$job/BYOC")" ] || fail "clara: BYOC"
+    done
+    echo "part 4: Clara's round script and set_env.sh ran as themselves in Slurm: 3 jobs ok"
+else
+    echo "part 4: skipped (no python3 for the stand-in medl.apps.train)"
+fi
 echo "PASS: AutoML on a live Slurm"

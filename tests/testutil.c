@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,4 +308,49 @@ int tu_processes_with(const char *marker)
     if (d != NULL)
         closedir(d);
     return n;
+}
+
+void tu_clara_mmar(const char *data_dir, const char *dst)
+{
+    char cmd[2048];
+
+    snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp -r '%s/mmar-clara/.' '%s/'", dst, data_dir,
+             dst);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "%s/clara-medl", data_dir);
+    setenv("PYTHONPATH", cmd, 1);
+}
+
+int tu_check_clara_jobs(const char *run_root)
+{
+    char path[2048], real[4096], want[4200];
+    json_t *stats, *job;
+    size_t i;
+
+    snprintf(path, sizeof(path), "%s/automl_stats_log.json", run_root);
+    stats = json_load_file(path, 0, NULL);
+    ck_assert_msg(stats != NULL, "no stats file at %s", path);
+    json_array_foreach(json_object_get(stats, "jobs"), i, job) {
+        const char *name = json_string_value(json_object_get(job, "job"));
+        json_t *probe;
+        ck_assert_msg(strcmp(json_string_value(json_object_get(job, "status")), "ok") == 0,
+                      "%s: %s", name, json_string_value(json_object_get(job, "status")));
+        snprintf(path, sizeof(path), "%s/%s/models/clara_probe.json", run_root, name);
+        probe = json_load_file(path, 0, NULL);
+        if (probe == NULL)
+            continue; /* a job MMAR the keep policy removed */
+        ck_assert_ptr_nonnull(realpath(run_root, real));
+        snprintf(want, sizeof(want), "%s/%s", real, name);
+        /* set_env.sh found through dirname "$0": MMAR_ROOT is the job MMAR */
+        ck_assert_str_eq(json_string_value(json_object_get(probe, "mmar_root")), want);
+        /* and "$(pwd)/../BYOC" is the job's BYOC folder */
+        snprintf(want, sizeof(want), "%s/%s/BYOC", real, name);
+        ck_assert_str_eq(json_string_value(json_object_get(probe, "byoc")), want);
+        ck_assert_str_eq(json_string_value(json_array_get(json_object_get(probe, "set"), 0)),
+                         "print_conf=True");
+        json_decref(probe);
+    }
+    i = json_array_size(json_object_get(stats, "jobs"));
+    json_decref(stats);
+    return (int)i;
 }

@@ -76,6 +76,14 @@ int tu_wait_executing(tu_executor_state *st, unsigned n);
 /* How many processes have `marker` in their command line (scans /proc). */
 int tu_processes_with(const char *marker);
 
+/* Copy tests/data/mmar-clara (Clara's commands/ and config/ unchanged) to `dst`, and put the
+ * stand-in medl.apps.train (tests/data/clara-medl) on PYTHONPATH. */
+void tu_clara_mmar(const char *data_dir, const char *dst);
+/* Every job in the run's stats file ended ok, and each kept job's probe says Clara's round
+ * script ran as itself: MMAR_ROOT the job MMAR, its BYOC folder on PYTHONPATH, Clara's
+ * arguments. Returns how many jobs there were. */
+int tu_check_clara_jobs(const char *run_root);
+
 /* Run a suite with Check's normal output; returns the process exit status. */
 int tu_run(Suite *s);
 

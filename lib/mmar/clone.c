@@ -196,7 +196,8 @@ static int make_parents(const char *dst, const char *rel)
 int mmar_clone(const char *src, const char *dst, const char *exclude, int content_only,
                const char *data_list, const char *run_root, const char *job_name)
 {
-    static const char *const kept[] = {"config", "commands", "resources"};
+    /* BYOC too: the trainer imports its bring-your-own code from the job's BYOC folder */
+    static const char *const kept[] = {"config", "commands", "resources", "BYOC"};
     char root[PATH_MAX];
     clone_ctx c;
     struct stat st;

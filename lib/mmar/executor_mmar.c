@@ -10,6 +10,7 @@
 
 #include "mmarml.h"
 #include "executor_base.h"
+#include "mmar_util.h"
 #include "process.h"
 
 typedef struct {
@@ -24,12 +25,13 @@ static int local_submit(void **run, void *data, mmarml_context *job, const char 
                         char *const env[])
 {
     local_backend *b = data;
-    char *script = NULL, *log = NULL, *name = NULL, *exit_record = NULL;
+    char *script = NULL, *log = NULL, *name = NULL, *exit_record = NULL, *cwd = NULL;
     char *argv[2] = {NULL, NULL};
     mmar_process *p = NULL;
     int rc;
 
-    if (asprintf(&script, "%s/commands/automl_train_round.sh", job_root) < 0)
+    if (asprintf(&script, "%s/" MMARML_MMAR_COMMAND_DIR "/" MMARML_MMAR_TRAIN_ROUND_CMD,
+                 job_root) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     if (asprintf(&log, "%s/" MMARML_MMAR_LOG_FILE, job_root) < 0 ||
         asprintf(&exit_record, "%s/%s", job_root, MMAR_EXIT_RECORD) < 0) {
@@ -41,8 +43,11 @@ static int local_submit(void **run, void *data, mmarml_context *job, const char 
     if (access(script, X_OK) != 0)
         rc = mmarml_error_set(MMARML_ENOTFOUND, "%s: round script '%s' is missing or not "
                               "executable: %s", me, script, strerror(errno));
+    else if ((cwd = mmar_round_script_cwd(job_root)) == NULL)
+        rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     else
-        rc = mmar_process_spawn(&p, argv, env, job_root, b->output, log, name, exit_record);
+        rc = mmar_process_spawn(&p, argv, env, cwd, b->output, log, name, exit_record);
+    free(cwd);
     free(script);
     free(log);
     free(exit_record);

@@ -61,7 +61,7 @@ static int shell_quote(char **line, const char *s)
 }
 
 /* The command the container runs. NGC takes one string and runs it with a shell there, so
- * every value in it is quoted: env MMAR_ROOT=... MMARML_JOB_NAME=... <script>. */
+ * every value in it is quoted: cd <job>/commands && env MMAR_ROOT=... ... <script>. */
 static char *remote_command(const ngc_backend *b, mmarml_context *job)
 {
     char *run_id = NULL, *name = NULL, *root = NULL, *line = NULL, *v = NULL;
@@ -72,7 +72,20 @@ static char *remote_command(const ngc_backend *b, mmarml_context *job)
     if (asprintf(&root, "%s/%s/%s", b->workspace_path, run_id ? run_id : "",
                  name ? name : "") < 0)
         root = NULL;
-    failed = root == NULL || (line = strdup("env")) == NULL;
+    /* in the job's commands/, as the local executor runs it (Clara's set_env.sh) */
+    failed = root == NULL || (line = strdup("cd")) == NULL;
+    if (!failed && asprintf(&v, "%s/" MMARML_MMAR_COMMAND_DIR, root) >= 0) {
+        char *more;
+        failed |= shell_quote(&line, v);
+        free(v);
+        v = NULL;
+        if (!failed && asprintf(&more, "%s && env", line) >= 0) {
+            free(line);
+            line = more;
+        } else {
+            failed = 1;
+        }
+    }
     if (!failed && asprintf(&v, "MMAR_ROOT=%s", root) >= 0) {
         failed |= shell_quote(&line, v);
         free(v);

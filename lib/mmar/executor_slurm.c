@@ -64,10 +64,11 @@ static void free_argv(char **argv)
     free(argv);
 }
 
-/* sbatch --parsable --job-name=... --output=<job>/log.txt --chdir=<job> [options] script */
+/* sbatch --parsable --job-name=... --output=<job>/log.txt --chdir=<job>/commands [options]
+ * --wrap=<run the round script by its path> */
 static char **sbatch_argv(const slurm_backend *b, mmarml_context *job, const char *job_root)
 {
-    char *run_id = NULL, *name = NULL, *job_name = NULL;
+    char *run_id = NULL, *name = NULL, *job_name = NULL, *cwd = NULL;
     size_t n = 0, i, extra = 0;
     char **argv;
     int failed = 0;
@@ -94,7 +95,10 @@ static char **sbatch_argv(const slurm_backend *b, mmarml_context *job, const cha
         failed = 1;
     }
     PUSH(strdup("--open-mode=append"));
-    PUSH(arg_opt("chdir", job_root));
+    if ((cwd = mmar_round_script_cwd(job_root)) != NULL)
+        PUSH(arg_opt("chdir", cwd));
+    else
+        failed = 1;
     PUSH(strdup("--export=ALL"));
     if (b->partition != NULL)
         PUSH(arg_opt("partition", b->partition));
@@ -110,11 +114,13 @@ static char **sbatch_argv(const slurm_backend *b, mmarml_context *job, const cha
         PUSH(arg_opt("mem", b->mem));
     for (i = 0; i < extra; i++)
         PUSH(strdup(b->extra[i]));
-    if (asprintf(&argv[n++], "%s/commands/automl_train_round.sh", job_root) < 0) {
-        argv[n - 1] = NULL;
-        failed = 1;
-    }
+    /* sbatch would run a copy of the script from its spool directory: Clara's round script
+     * finds set_env.sh through dirname "$0". A fixed wrapper (no value in it: MMAR_ROOT
+     * comes through the exported environment) runs the script as itself. */
+    PUSH(strdup("--wrap=exec \"$MMAR_ROOT/" MMARML_MMAR_COMMAND_DIR "/"
+                MMARML_MMAR_TRAIN_ROUND_CMD "\""));
 #undef PUSH
+    free(cwd);
     mmarml_free(run_id);
     mmarml_free(name);
     free(job_name);

@@ -245,6 +245,20 @@ int mmar_remove_tree(const char *path)
     return rc;
 }
 
+char *mmar_round_script_cwd(const char *job_root)
+{
+    char *dir = NULL;
+    struct stat st;
+
+    if (asprintf(&dir, "%s/" MMARML_MMAR_COMMAND_DIR, job_root) < 0)
+        return NULL;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        free(dir);
+        dir = strdup(job_root);
+    }
+    return dir;
+}
+
 int mmar_make_dirs(const char *path, char **made_top)
 {
     char *dir = strdup(path), *p;

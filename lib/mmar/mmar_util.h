@@ -47,6 +47,10 @@ int mmar_open_regular(const char *path, const char *what);
 int mmar_file_digest(char out[32], const char *path);
 /* Add {name: digest of path} to the run's identity (`_runIdentity`). */
 int mmar_identity_add(mmarml_context *ctx, const char *name, const char *path);
+/* Where a job's round script runs: <job>/commands (<job> when there is none). Clara's
+ * set_env.sh puts "$(pwd)/../BYOC" on PYTHONPATH, which is the job's BYOC folder only from
+ * there. Release with free(); NULL when out of memory. */
+char *mmar_round_script_cwd(const char *job_root);
 /* mkdir -p. *made_top (free it) is the shallowest directory it made, NULL if none: what a
  * failed start removes again. */
 int mmar_make_dirs(const char *path, char **made_top);
