@@ -202,7 +202,7 @@ if command -v python3 >/dev/null; then
                                                 "max_concurrent": 2}},
  "controller": {"name": "RandomController", "args": {"max_rounds": 3}}}
 JSON
-    PYTHONPATH="$src/tests/data/clara-medl" "$mmarml" run -m "$W/clara" \
+    PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$src/tests/data/clara-medl" "$mmarml" run -m "$W/clara" \
         --automlconf config_automl_slurm.json \
         --set run_id=clara trainconf=trn_autoML_LR_LP.json >"$W/clara.log" 2>&1 ||
         fail "clara: $(tail -5 "$W/clara.log")"

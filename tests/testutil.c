@@ -319,6 +319,7 @@ void tu_clara_mmar(const char *data_dir, const char *dst)
     ck_assert_int_eq(system(cmd), 0);
     snprintf(cmd, sizeof(cmd), "%s/clara-medl", data_dir);
     setenv("PYTHONPATH", cmd, 1);
+    setenv("PYTHONDONTWRITEBYTECODE", "1", 1); /* nothing written into the source tree */
 }
 
 int tu_check_clara_jobs(const char *run_root)
