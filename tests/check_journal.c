@@ -716,9 +716,17 @@ START_TEST(killed_and_resumed_runs_match_the_uninterrupted_one)
     json_t *recs;
     unsigned seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 
+    struct timespec t0, t1;
+    long whole_us;
+
     det_init(&d);
     d.delay_us = 2000;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     ck_ok(run_engine(&ro, make_controller(kind, rounds), &d, NULL, NULL));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* kills land between a fifth and four fifths of an uninterrupted run, however slow
+     * this machine (or a sanitizer) makes it: a fixed window missed the runs under load */
+    whole_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
     recs = read_journal(path);
     expected = outcome_sequence(recs);
     json_decref(recs);
@@ -733,7 +741,7 @@ START_TEST(killed_and_resumed_runs_match_the_uninterrupted_one)
             if (child == 0)
                 child_exit(run_engine(&ro, make_controller(kind, rounds), &d, NULL, NULL) !=
                            MMARML_OK);
-            usleep((useconds_t)(rand_r(&seed) % 40000));
+            usleep((useconds_t)(whole_us / 5 + rand_r(&seed) % (3 * whole_us / 5 + 1)));
             kill(child, SIGKILL);
             waitpid(child, NULL, 0);
             if (file_size(path) > 0)
