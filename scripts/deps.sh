@@ -3,7 +3,8 @@
 # Needs root (apt-get). Quiet when everything is already there.
 # With --slurm, also what the live Slurm test and bench/slurm need: a single-node Slurm
 # (slurmctld, slurmd, slurm-client, munge) and jq for the test's JSON checks. With --crash,
-# what the crash tests need: python3 (their independent journal reader and sampler).
+# what the crash tests need: python3 (their independent journal reader and sampler). With
+# --tensorboard, what the optional MMARTensorboardHandler and its test need.
 set -euo pipefail
 # python3: the tests run Clara's own round script, which runs `python3 -m medl.apps.train`
 # (a stand-in for it, tests/data/clara-medl); the library never needs it
@@ -13,6 +14,10 @@ if [ "${1:-}" = --slurm ]; then
     packages=(slurmctld slurmd slurm-client munge jq)
 elif [ "${1:-}" = --crash ]; then
     packages=(python3)
+elif [ "${1:-}" = --tensorboard ]; then
+    # MMARTensorboardHandler's module (protobuf-c) and its test's independent reader
+    packages=(libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev protobuf-compiler
+              python3-protobuf)
 fi
 missing=()
 for p in "${packages[@]}"; do

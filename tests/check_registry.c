@@ -1,5 +1,6 @@
 /* The component registry: built-ins, user factories, shared objects, and clear errors. */
 #include <string.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -89,6 +90,33 @@ static void expect_error(mmarml_registry *reg, const char *text, int code, const
     ck_assert_msg(strstr(mmarml_error_message(), "config_automl.json: controller") != NULL,
                   "'%s' does not say where", mmarml_error_message());
 }
+
+/* MMARTensorboardHandler is a module loaded on first use; where it cannot be loaded, a
+ * config naming it is refused saying what to install (before issue 12: "unknown handler"). */
+START_TEST(the_tensorboard_module_is_loaded_on_demand)
+{
+    mmarml_registry *reg = NULL;
+    mmarml_handler *h = NULL;
+    json_t *j = spec("{\"name\": \"MMARTensorboardHandler\"}");
+
+    ck_ok(mmarml_registry_new(&reg));
+    setenv("MMARML_MODULE_DIR", "/nonexistent", 1);
+    ck_assert_int_eq(mmarml_registry_create_handler(&h, reg, j, "handlers[1]"),
+                     MMARML_ENOTSUP);
+    ck_assert_ptr_null(h);
+    ck_assert_msg(strstr(mmarml_error_message(), "libprotobuf-c-dev") != NULL, "%s",
+                  mmarml_error_message());
+    if (access(TEST_MODULE_DIR "/mmarml-tensorboard.so", F_OK) == 0) { /* built here */
+        setenv("MMARML_MODULE_DIR", TEST_MODULE_DIR, 1);
+        ck_ok(mmarml_registry_create_handler(&h, reg, j, "handlers[1]"));
+        ck_assert_ptr_nonnull(h);
+        mmarml_handler_unref(h);
+    }
+    unsetenv("MMARML_MODULE_DIR");
+    json_decref(j);
+    mmarml_registry_unref(reg);
+}
+END_TEST
 
 START_TEST(errors_name_what_is_wrong)
 {
@@ -290,6 +318,7 @@ int main(void)
     tcase_add_test(tc, a_factory_of_the_wrong_kind_is_refused);
     tcase_add_test(tc, args_helpers);
     tcase_add_test(te, errors_name_what_is_wrong);
+    tcase_add_test(te, the_tensorboard_module_is_loaded_on_demand);
     suite_add_tcase(s, tc);
     suite_add_tcase(s, te);
     return tu_run(s);

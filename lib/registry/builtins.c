@@ -1,6 +1,11 @@
 /* Factories of the bundled components: JSON args -> the public constructors. */
 #include "config.h"
 
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "builtins.h"
 
 static int check_count(const char *component, const char *key, int64_t v, int64_t min)
@@ -169,6 +174,41 @@ static int stats_handler_factory(void **out, const json_t *args, void *ud)
     return mmarml_handler_new_stats((mmarml_handler **)out, args);
 }
 
+#ifndef MMARML_PKGLIBDIR
+#define MMARML_PKGLIBDIR "/usr/local/lib/libmmarml"
+#endif
+
+/*
+ * MMARTensorboardHandler lives in a module of its own, mmarml-tensorboard.so, because it
+ * needs libprotobuf-c, which libmmarml never depends on. It is loaded on first use from
+ * $MMARML_MODULE_DIR, else from the installed module directory; where it was not built
+ * (no protobuf-c at build time) the config is refused saying so.
+ */
+static int tensorboard_handler_factory(void **out, const json_t *args, void *ud)
+{
+    typedef int (*make_fn)(mmarml_handler **, const json_t *);
+    const char *dir = getenv("MMARML_MODULE_DIR");
+    char path[4096];
+    void *module, *sym;
+    make_fn make;
+
+    (void)ud;
+    snprintf(path, sizeof(path), "%s/mmarml-tensorboard.so",
+             dir != NULL && dir[0] != '\0' ? dir : MMARML_PKGLIBDIR);
+    dlerror();
+    module = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (module == NULL)
+        return mmarml_error_set(MMARML_ENOTSUP, "MMARTensorboardHandler is not available here: "
+                                "%s (it is built when libprotobuf-c-dev, protobuf-c-compiler "
+                                "and libprotobuf-dev are installed at build time)", dlerror());
+    sym = dlsym(module, "mmarml_tensorboard_handler_new");
+    if (sym == NULL)
+        return mmarml_error_set(MMARML_ENOTFOUND, "MMARTensorboardHandler: '%s' has no "
+                                "factory", path);
+    memcpy(&make, &sym, sizeof(make)); /* POSIX: dlsym's pointer converts to a function */
+    return make((mmarml_handler **)out, args);
+}
+
 int mmarml__register_builtins(mmarml_registry *reg)
 {
     int rc;
@@ -199,7 +239,9 @@ int mmarml__register_builtins(mmarml_registry *reg)
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "MMARStatsHandler",
                                        mmar_stats_handler_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "StatsHandler",
-                                       stats_handler_factory, NULL)) != MMARML_OK)
+                                       stats_handler_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "MMARTensorboardHandler",
+                                       tensorboard_handler_factory, NULL)) != MMARML_OK)
         return rc;
     return MMARML_OK;
 }
