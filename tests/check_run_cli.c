@@ -745,6 +745,17 @@ START_TEST(a_run_without_an_ok_job_exits_4)
              mmar, out);
     ck_assert_int_eq(WEXITSTATUS(system(cmd)), 4);
     ck_assert_int_eq(lines_with(out, "no job ended ok (6 ended)"), 1);
+    /* a broken plugin controller that recommends nothing: 0 jobs, said, exit 4 */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/automl' && printf '%%s' '{\"handlers\": "
+             "[{\"name\": \"MMARHandler\"}], \"executor\": {\"name\": "
+             "\"MMARExecutor\"}, \"controller\": {\"path\": "
+             "\"%s/libtestplugin.so:test_plugin_idle_controller\"}}' > "
+             "'%s/config/config_automl.json'", mmar, TEST_PLUGIN_DIR, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "'%s' run -m '%s' --set run_id=r >'%s' 2>&1", MMARML_BIN,
+             mmar, out);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 4);
+    ck_assert_int_eq(lines_with(out, "the run ended without running any job"), 1);
     remove_mmar();
 }
 END_TEST

@@ -58,8 +58,8 @@ static void check_space(mmarml_engine *e)
     int err = mmarml__journal_low_space(e->journal);
     char msg[512];
 
-    if (err == 0 || e->run_failed)
-        return;
+    if (err == 0)
+        return; /* (mmarml__engine_fail keeps the first cause: no need to look first) */
     snprintf(msg, sizeof(msg), "the file system of the journal is nearly full: %s",
              strerror(err));
     mmarml__engine_fail(e, mmarml__errno_code(err), msg);
