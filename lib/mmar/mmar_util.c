@@ -87,58 +87,65 @@ int mmar_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-/* The file is made unnamed (O_TMPFILE) and named only once written, just before the rename:
- * a run killed while writing leaves no temporary file behind. A file system without
- * O_TMPFILE gets a named one. */
-static int open_unnamed(const char *path, char **tmp, int *named)
+/* Write `text` to `fd` (and fsync it with `durable`): 0 or the errno. */
+static int write_text(int fd, const char *text, int durable)
 {
-    char *dir = strdup(path), *slash = dir != NULL ? strrchr(dir, '/') : NULL;
-    int fd = -1;
+    int err = mmar_write_all(fd, text, strlen(text));
 
-    *named = 0;
+    if (err == 0 && durable && fsync(fd) != 0)
+        err = errno;
+    return err;
+}
+
+/* The file made unnamed (O_TMPFILE) and named `tmp` only once written: a run killed while
+ * writing leaves no temporary file behind. 0, the errno, or -1 when this file system (or a
+ * missing /proc) does not allow it and a named file must do. */
+static int write_unnamed(const char *path, const char *tmp, const char *text, int durable)
+{
+    char *dir = strdup(path), *slash = dir != NULL ? strrchr(dir, '/') : NULL, from[64];
+    int fd = -1, err;
+
     if (dir != NULL && slash != NULL) {
         *slash = '\0';
         fd = open(slash == dir ? "/" : dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
     }
     free(dir);
-    if (fd < 0) {
-        fd = open(*tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        *named = fd >= 0;
+    if (fd < 0)
+        return -1;
+    if ((err = write_text(fd, text, durable)) == 0) {
+        snprintf(from, sizeof(from), "/proc/self/fd/%d", fd);
+        unlink(tmp); /* one a killed process left */
+        if (linkat(AT_FDCWD, from, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+            err = mmar_io_code(errno) == MMARML_ESTORAGE ? errno : -1;
     }
-    return fd;
+    if (close(fd) != 0 && err == 0)
+        err = errno;
+    return err;
 }
 
 int mmar_write_text_atomic(const char *path, const char *text, int durable)
 {
-    char *tmp = NULL, link_from[64];
-    size_t len = strlen(text);
-    int fd, err = 0, named, rc = MMARML_OK;
+    char *tmp = NULL;
+    int fd, err, rc = MMARML_OK;
 
     if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "out of memory writing '%s'", path);
-    fd = open_unnamed(path, &tmp, &named);
-    if (fd < 0) {
-        err = errno;
-    } else {
-        if ((err = mmar_write_all(fd, text, len)) == 0 && durable && fsync(fd) != 0)
+    if ((err = write_unnamed(path, tmp, text, durable)) == -1) {
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) {
             err = errno;
-        if (err == 0 && !named) {
-            snprintf(link_from, sizeof(link_from), "/proc/self/fd/%d", fd);
-            unlink(tmp); /* one a killed process left */
-            if (linkat(AT_FDCWD, link_from, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+        } else {
+            err = write_text(fd, text, durable);
+            if (close(fd) != 0 && err == 0)
                 err = errno;
-            else
-                named = 1;
         }
-        if (close(fd) != 0 && err == 0)
-            err = errno;
     }
     if (err != 0)
         rc = mmarml_error_set(mmar_io_code(err), "cannot write '%s': %s", path, strerror(err));
     else if (rename(tmp, path) != 0)
         rc = mmarml_error_set(mmar_io_code(errno), "cannot rename '%s' to '%s': %s", tmp, path,
                               strerror(errno));
-    if (rc != MMARML_OK && named)
+    if (rc != MMARML_OK)
         unlink(tmp);
     free(tmp);
     return rc;
