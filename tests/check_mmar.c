@@ -250,7 +250,7 @@ START_TEST(every_fault_gets_its_status)
         fclose(f);
         ck_assert_str_eq(gpus, strcmp(worker, "W1") == 0 ? "0,1\n" : "2\n");
     }
-    ck_assert_int_eq(tu_processes_with("1234.5"), 0);
+    ck_assert_int_eq(tu_processes_left("1234.5"), 0);
     /* the trainer's environment names its job MMAR, job and run root */
     {
         const char *name = json_string_value(json_object_get(job_of(stats, 0), "job"));

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "testutil.h"
 
@@ -354,4 +355,15 @@ int tu_check_clara_jobs(const char *run_root)
     i = json_array_size(json_object_get(stats, "jobs"));
     json_decref(stats);
     return (int)i;
+}
+
+int tu_processes_left(const char *marker)
+{
+    int n, tries;
+
+    /* a process killed with SIGKILL is gone once the kernel has run it to its end: give a
+     * loaded machine a moment, a survivor stays for good */
+    for (tries = 0; (n = tu_processes_with(marker)) > 0 && tries < 150; tries++)
+        usleep(20000);
+    return n;
 }

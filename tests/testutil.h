@@ -75,6 +75,9 @@ int tu_wait_executing(tu_executor_state *st, unsigned n);
 
 /* How many processes have `marker` in their command line (scans /proc). */
 int tu_processes_with(const char *marker);
+/* The same, after waiting up to 3 s for it to reach 0: processes just killed (SIGKILL to a
+ * trainer's group) may still be listed for a moment on a loaded machine. */
+int tu_processes_left(const char *marker);
 
 /* Copy tests/data/mmar-clara (Clara's commands/ and config/ unchanged) to `dst`, and put the
  * stand-in medl.apps.train (tests/data/clara-medl) on PYTHONPATH. */
