@@ -280,7 +280,12 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$W/fs" && mount -t tmpfs -o size=4m tmpfs "$W
     # the disk fills up while the run goes on
     "$mmarml" run -m "$M" --set run_id=full traceout=none >"$W/enospc.log" 2>&1 &
     pid=$!
-    sleep 0.4
+    # fill the disk once two jobs have ended (a fixed wait let a fast machine finish the
+    # run before the disk was full)
+    for _ in $(seq 400); do
+        [ "$(grep -c '"t":"end"' "$W/fs/full/journal.mmarml" 2>/dev/null)" -ge 2 ] && break
+        sleep 0.025
+    done
     dd if=/dev/zero of="$W/fs/filler" bs=64k 2>/dev/null
     wait "$pid"
     rc=$?
