@@ -13,16 +13,25 @@
 
 #include "mmar_util.h"
 
-/* The shortest "%.*g" of v that strtod reads back as v, kept a real ("1.0", not "1"). */
-static int shortest(char *out, size_t n, double v)
+/* The fewest significant digits (1..17) with which v reads back as itself. */
+static int significant_digits(double v)
 {
-    int p, len = 0;
+    char text[40];
+    int p;
 
-    for (p = 1; p <= 17; p++) {
-        len = snprintf(out, n, "%.*g", p, v);
-        if (strtod(out, NULL) == v)
+    for (p = 1; p < 17; p++) {
+        snprintf(text, sizeof(text), "%.*e", p - 1, v);
+        if (strtod(text, NULL) == v)
             break;
     }
+    return p;
+}
+
+/* v with those digits, kept a real ("1.0", not "1"). */
+static int shortest(char *out, size_t n, double v)
+{
+    int len = snprintf(out, n, "%.*g", significant_digits(v), v);
+
     if (strpbrk(out, ".eEni") == NULL && len + 2 < (int)n) { /* "1" would read as an int */
         memcpy(out + len, ".0", 3);
         len += 2;
@@ -39,11 +48,7 @@ void mmar_format_score(char *out, size_t n, double v)
         snprintf(out, n, "%s", isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
         return;
     }
-    for (p = 1; p < 17; p++) { /* the fewest significant digits that read back as v */
-        snprintf(digits, sizeof(digits), "%.*e", p - 1, v);
-        if (strtod(digits, NULL) == v)
-            break;
-    }
+    p = significant_digits(v);
     snprintf(digits, sizeof(digits), "%.*e", p - 1, v);
     exp10 = atoi(strchr(digits, 'e') + 1);
     if (exp10 < -4 || exp10 >= 16) /* as Python's repr: 1e-05, 1e+16 */
