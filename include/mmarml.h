@@ -17,6 +17,7 @@
 #include "mmarml/controller.h"
 #include "mmarml/handler.h"
 #include "mmarml/executor.h"
+#include "mmarml/pruner.h"
 #include "mmarml/engine.h"
 #include "mmarml/journal.h"
 #include "mmarml/registry.h"

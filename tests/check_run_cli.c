@@ -900,7 +900,7 @@ START_TEST(live_status_line_on_a_terminal)
              MMARML_BIN, mmar, out);
     ck_assert_int_eq(system(cmd), 0);
     text = slurp_file(out);
-    ck_assert_ptr_nonnull(strstr(text, "\033[Kjobs done 6, running 0, failed 0, best "));
+    ck_assert_ptr_nonnull(strstr(text, "\033[Kjobs done 6, running 0, pruned 0, failed 0, best "));
     ck_assert_ptr_null(strstr(text, "W1_1_J1 ok score")); /* no per-job lines there */
     ck_assert_ptr_nonnull(strstr(text, "AutoML summary"));
     free(text);

@@ -56,7 +56,7 @@ typedef struct {
     int tty;
     double started;
     pthread_mutex_t lock;
-    unsigned done, failed, ok;
+    unsigned done, failed, ok, pruned;
     double best;
     int have_best;
     char best_job[80];
@@ -93,11 +93,12 @@ static void status_line(run_state *r)
     if (r->have_best)
         snprintf(best, sizeof(best), "%.6g (%s)", r->best, r->best_job);
     if (max_jobs > 0)
-        fprintf(stdout, "\r\033[Kjobs done %u/%lld, running %lld, failed %u, best %s, %.0f s",
-                r->done, max_jobs, running, r->failed, best, now_s() - r->started);
+        fprintf(stdout, "\r\033[Kjobs done %u/%lld, running %lld, pruned %u, failed %u, "
+                "best %s, %.0f s", r->done, max_jobs, running, r->pruned, r->failed, best,
+                now_s() - r->started);
     else
-        fprintf(stdout, "\r\033[Kjobs done %u, running %lld, failed %u, best %s, %.0f s",
-                r->done, running, r->failed, best, now_s() - r->started);
+        fprintf(stdout, "\r\033[Kjobs done %u, running %lld, pruned %u, failed %u, best %s, "
+                "%.0f s", r->done, running, r->pruned, r->failed, best, now_s() - r->started);
     fflush(stdout);
 }
 
@@ -140,14 +141,19 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
 {
     run_state *r = ud;
     char *name = NULL, *status = NULL;
-    double score = 0, start = 0, end = 0, took = 0;
+    double score = 0, start = 0, end = 0, took = 0, value = 0, step = 0;
     const char *from = "";
-    int ok, restored = 0;
+    int ok, pruned, restored = 0;
 
     (void)self;
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
     ok = mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score) == MMARML_OK;
+    pruned = status != NULL && strcmp(status, "pruned") == 0;
+    if (pruned) {
+        mmarml_context_get_double(ctx, MMARML_KEY_PRUNED_VALUE, &value);
+        mmarml_context_get_double(ctx, MMARML_KEY_JOB_LAST_STEP, &step);
+    }
     if (mmarml_context_get_bool(ctx, MMARML_KEY_JOB_RESTORED, &restored) == MMARML_OK &&
         restored)
         from = ", from the journal";
@@ -161,7 +167,8 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     }
     pthread_mutex_lock(&r->lock);
     r->done++;
-    r->failed += !ok;
+    r->pruned += pruned;
+    r->failed += !ok && !pruned; /* a pruned job was stopped on purpose: not a failure */
     r->ok += ok && status != NULL && strcmp(status, "ok") == 0;
     if (ok && (!r->have_best || score > r->best)) {
         r->have_best = 1;
@@ -174,6 +181,9 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         if (ok)
             printf("%s %s score %.6g (%.1f s%s)\n", name ? name : "?", status, score, took,
                    from);
+        else if (pruned)
+            printf("%s pruned at step %g, value %.6g (%.1f s%s)\n", name ? name : "?", step,
+                   value, took, from);
         else
             printf("%s %s (%.1f s%s)\n", name ? name : "?", status ? status : "?", took,
                    from);

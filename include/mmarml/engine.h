@@ -40,6 +40,7 @@
 #include "controller.h"
 #include "executor.h"
 #include "handler.h"
+#include "pruner.h"
 
 typedef struct mmarml_engine mmarml_engine;
 
@@ -119,6 +120,19 @@ MMARML_API mmarml_engine *mmarml_engine_ref(mmarml_engine *engine);
 /** Drop a reference; the last one frees it (and calls the vtable's destroy, if any). NULL-safe.
  *  @return NULL. @par Thread-safety Any thread (atomic count). */
 MMARML_API mmarml_engine *mmarml_engine_unref(mmarml_engine *engine);
+/** What a pruned job's score is (mmarml_engine_set_pruner()). */
+enum mmarml_pruned_score {
+    MMARML_PRUNED_SCORE_BEST = 0, /**< its best reported value (the default) */
+    MMARML_PRUNED_SCORE_LAST = 1  /**< its last reported value */
+};
+
+/**
+ * Set the run's pruner (referenced; NULL: none, today's behaviour) and what a pruned job's
+ * score is (enum mmarml_pruned_score). MMARML_EMISUSE once the run started. See
+ * <mmarml/pruner.h>.
+ */
+MMARML_API int mmarml_engine_set_pruner(mmarml_engine *engine, mmarml_pruner *pruner,
+                                        int pruned_score);
 /** Append a handler to the chain (referenced). MMARML_EMISUSE once the run started. */
 MMARML_API int mmarml_engine_add_handler(mmarml_engine *engine, mmarml_handler *handler);
 

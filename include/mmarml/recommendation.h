@@ -20,7 +20,10 @@ enum mmarml_job_status {
     MMARML_JOB_NO_SCORE = 2, /**< exited 0 without a valid score */
     MMARML_JOB_ABORTED = 3,  /**< stopped by us (stop, abort_worker) */
     MMARML_JOB_TIMEOUT = 4,  /**< max_job_run_time exceeded */
-    MMARML_JOB_ERROR = 5     /**< the executor itself failed */
+    MMARML_JOB_ERROR = 5,    /**< the executor itself failed */
+    /** stopped by the pruner (mmarml/pruner.h); its score is a reported value, not an ok
+     *  score: mmarml_outcome_value() */
+    MMARML_JOB_PRUNED = 6
 };
 
 /** Score written where Clara's files expect a number but the job has none. */
@@ -93,7 +96,9 @@ MMARML_API void mmarml_recommendation_list_clear(mmarml_recommendation_list *lis
  * Create an outcome (what refine_recommendation receives).
  * @param rec       Referenced.
  * @param status    enum mmarml_job_status.
- * @param score     Used only when status is MMARML_JOB_OK; must then be finite.
+ * @param score     Used only when status is MMARML_JOB_OK (must then be finite) or
+ *                  MMARML_JOB_PRUNED (the reported value it is judged by; may be NaN when
+ *                  the job reported nothing).
  * @param job_name  Copied; may be NULL.
  */
 MMARML_API int mmarml_outcome_new(mmarml_outcome **out, mmarml_recommendation *rec, int status,
@@ -111,8 +116,20 @@ MMARML_API int mmarml_outcome_status(const mmarml_outcome *outcome);
 MMARML_API int mmarml_outcome_score(const mmarml_outcome *outcome, double *out);
 /** @return The job name (borrowed), "" if none. */
 MMARML_API const char *mmarml_outcome_job_name(const mmarml_outcome *outcome);
+/** The score of an ok job or the value a pruned job is judged by (its best or last report).
+ *  @return MMARML_OK, or MMARML_ENOTFOUND (another status, or a pruned job without reports). */
+MMARML_API int mmarml_outcome_value(const mmarml_outcome *outcome, double *out);
+/** Append an intermediate report (what the engine does before the controller sees it).
+ *  MMARML_EINVAL for a non-finite step or value. Not thread-safe: before sharing. */
+MMARML_API int mmarml_outcome_add_report(mmarml_outcome *outcome, double step, double value);
+/** @return The number of intermediate reports the job made (steps strictly increasing). */
+MMARML_API size_t mmarml_outcome_report_count(const mmarml_outcome *outcome);
+/** Report `i` (0-based, in step order). @return MMARML_OK or MMARML_ENOTFOUND. */
+MMARML_API int mmarml_outcome_report(const mmarml_outcome *outcome, size_t i, double *step,
+                                     double *value);
 
-/** @return "ok", "failed", "no_score", "aborted", "timeout", "error", or "unknown". */
+/** @return "ok", "failed", "no_score", "aborted", "timeout", "error", "pruned", or
+ *  "unknown". */
 MMARML_API const char *mmarml_job_status_name(int status);
 /** @return The status named `name`, or MMARML_EINVAL. */
 MMARML_API int mmarml_job_status_from_name(const char *name);

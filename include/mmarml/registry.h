@@ -20,6 +20,7 @@
 #include "controller.h"
 #include "executor.h"
 #include "handler.h"
+#include "pruner.h"
 
 typedef struct mmarml_registry mmarml_registry;
 
@@ -27,13 +28,14 @@ typedef struct mmarml_registry mmarml_registry;
 enum mmarml_component_kind {
     MMARML_COMPONENT_CONTROLLER = 1,
     MMARML_COMPONENT_HANDLER = 2,
-    MMARML_COMPONENT_EXECUTOR = 3
+    MMARML_COMPONENT_EXECUTOR = 3,
+    MMARML_COMPONENT_PRUNER = 4 /**< mmarml/pruner.h */
 };
 
 /**
  * A factory: create one component from its args (borrowed; may be NULL for none). It should
  * reject unknown args (see mmarml_args_check()). `*out` is a mmarml_controller **,
- * mmarml_handler ** or mmarml_executor ** according to the kind it is registered for.
+ * mmarml_handler **, mmarml_executor ** or mmarml_pruner ** according to the kind it is registered for.
  * A factory loaded by `path` is called with user_data NULL.
  */
 typedef int (*mmarml_component_factory)(void **out, const json_t *args, void *user_data);
@@ -74,6 +76,9 @@ MMARML_API int mmarml_registry_create_handler(mmarml_handler **out, mmarml_regis
 /** As mmarml_registry_create_controller(), for an executor. */
 MMARML_API int mmarml_registry_create_executor(mmarml_executor **out, mmarml_registry *reg,
                                                const json_t *spec, const char *where);
+/** As mmarml_registry_create_controller(), for a pruner (config_automl.json's "pruner"). */
+MMARML_API int mmarml_registry_create_pruner(mmarml_pruner **out, mmarml_registry *reg,
+                                             const json_t *spec, const char *where);
 
 /** @name Reading component args (for factories)
  * `component` names the component in messages ("RandomController"). `args` may be NULL.

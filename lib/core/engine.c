@@ -108,6 +108,7 @@ int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
     free(gpus); /* the strings now belong to the workers */
     mmarml__ref_init(&e->ref);
     pthread_mutex_init(&e->lock, NULL);
+    pthread_mutex_init(&e->prune_lock, NULL);
     {
         pthread_condattr_t attr;
         pthread_condattr_init(&attr);
@@ -160,8 +161,10 @@ mmarml_engine *mmarml_engine_unref(mmarml_engine *e)
     free(e->journal_spec);
     mmarml_controller_unref(e->controller);
     mmarml_executor_unref(e->executor);
+    mmarml_pruner_unref(e->pruner);
     free(e->workers_spec);
     pthread_cond_destroy(&e->cond);
+    pthread_mutex_destroy(&e->prune_lock);
     pthread_mutex_destroy(&e->lock);
     free(e);
     return NULL;
@@ -439,9 +442,10 @@ static void end_job(mmarml_engine *e, job *j, int status, double score)
     mmarml_context_set_string(j->ctx, MMARML_KEY_JOB_STATUS, mmarml_job_status_name(status));
     if (status == MMARML_JOB_OK)
         mmarml_context_set_double(j->ctx, MMARML_KEY_SCORE, score);
+    mmarml__job_report_keys(e, j, j->ctx, score);
     mmarml_context_set_double(j->ctx, MMARML_KEY_JOB_END_TIME, j->wall_end);
     /* recorded before anyone is told */
-    mmarml__journal_job_end(e, j);
+    mmarml__job_end_record(e, j);
     mmarml__engine_fire(e, MMARML__EV_END_JOB, j->ctx, 0, 0);
 }
 
@@ -500,6 +504,11 @@ static void run_job(mmarml_engine *e, job *j)
     /* A job that did finish with a score keeps it, even if an abort raced with its end. */
     if (abort_reason != 0 && status != MMARML_JOB_OK)
         status = abort_reason;
+    if (status == MMARML_JOB_PRUNED) {
+        pthread_mutex_lock(&e->prune_lock);
+        score = mmarml__prune_score(e, j);
+        pthread_mutex_unlock(&e->prune_lock);
+    }
     end_job(e, j, status, score);
 }
 
@@ -638,6 +647,7 @@ static void dispatch(mmarml_engine *e)
         j->w = w;
         j->rec = p->rec; /* the queue's reference moves to the job */
         j->resumed = p->resumed;
+        mmarml__job_restore_reports(j);
         j->attempt = p->attempt > 0 ? p->attempt : 1;
         if (p->name[0] != '\0') { /* it ran when the run died: same name, same number */
             snprintf(j->name, sizeof(j->name), "%s", p->name);
@@ -796,6 +806,7 @@ static void complete_job(mmarml_engine *e, job *j)
         queue_retry(e, j);
     } else if (mmarml_outcome_new(&outcome, j->rec, j->status, j->score, j->name) ==
                MMARML_OK) {
+        mmarml__outcome_reports(outcome, j->reports, j->nreports);
         mmarml__engine_refine(e, outcome);
     }
     mmarml_outcome_unref(outcome);
@@ -808,6 +819,7 @@ static void complete_job(mmarml_engine *e, job *j)
     mmarml_context_unref(j->ctx);
     mmarml_recommendation_unref(j->rec);
     json_decref(j->resumed);
+    mmarml__job_free_reports(j);
     free(j);
 }
 
@@ -1051,7 +1063,8 @@ static int prepare(mmarml_engine *e, json_t *records)
     rc = mmarml_controller_set_search_space(e->controller, space, e->ctx);
     if (rc != MMARML_OK)
         return rc;
-    if (mmarml_context_stop_work_asked(e->ctx) || e->stop_requested) {
+    if (mmarml_context_stop_work_asked(e->ctx) ||
+        __atomic_load_n(&e->stop_requested, __ATOMIC_ACQUIRE)) {
         e->end_reason = MMARML_END_STOP_ASKED;
         return 1;
     }
@@ -1184,7 +1197,8 @@ int mmarml_engine_stop(mmarml_engine *e, const char *message)
     if (e == NULL)
         return MMARML__NULLARG("engine");
     pthread_mutex_lock(&e->lock);
-    e->stop_requested = 1;
+    /* atomic: start-up code reads it without the lock (a SIGTERM while the run starts) */
+    __atomic_store_n(&e->stop_requested, 1, __ATOMIC_RELEASE);
     ctx = mmarml_context_ref(e->ctx);
     mmarml__engine_wake(e);
     pthread_mutex_unlock(&e->lock);

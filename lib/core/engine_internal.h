@@ -33,6 +33,11 @@ struct job {
     double score;
     int retry;         /* ended failed/error/timeout with attempts left: run it again */
     uint64_t end_seq;  /* 1-based order of its end record in the journal (0: no journal) */
+    /* progress reports, step and value pairs (under the engine's prune_lock) */
+    double *reports;
+    size_t nreports, report_cap;
+    unsigned dropped_reports; /* steps that did not increase */
+    int prune_stop;           /* the pruner stopped it */
     job *next;         /* completion queue */
 };
 
@@ -111,6 +116,11 @@ struct mmarml_engine {
     char *run_failed_message;
     mmarml_search_space *space; /* the run's, borrowed from the main context (`_searchSpace`) */
     mmarml_outcome *best;       /* the best ok outcome so far (engine lock) */
+    /* early stopping (engine_prune.c): reports are journaled and given to the pruner under
+     * prune_lock, so that the journal holds them in the order the pruner saw them */
+    mmarml_pruner *pruner;
+    int pruned_score; /* enum mmarml_pruned_score */
+    pthread_mutex_t prune_lock;
     /* while replaying a journal: every recommendation the controller made, in order */
     mmarml_recommendation_list *replayed;
 };
@@ -156,6 +166,25 @@ void mmarml__journal_end_run(mmarml_engine *e);
 void mmarml__journal_alive(mmarml_engine *e);
 double mmarml__run_elapsed(const mmarml_engine *e);
 double mmarml__wall_now(void);
+/* engine_prune.c */
+/* The value a pruned job is judged by (best or last report; NaN without reports). */
+double mmarml__prune_score(const mmarml_engine *e, const job *j);
+/* Load the reports a resumed job made before the run died (`resumed`'s "reports"). */
+void mmarml__job_restore_reports(job *j);
+/* The end record, then the pruner's job_ended, in one step under prune_lock. */
+void mmarml__job_end_record(mmarml_engine *e, job *j);
+/* `_prunedValue`, `_jobReports`, `_jobLastStep` on the job's context at its end. */
+void mmarml__job_report_keys(mmarml_engine *e, job *j, mmarml_context *ctx, double score);
+/* Copy a job's reports onto its outcome. */
+void mmarml__outcome_reports(mmarml_outcome *outcome, const double *reports, size_t n);
+/* Resume: a journaled report record to the pruner (the decision was acted on before). */
+void mmarml__replay_report(mmarml_engine *e, const json_t *record);
+void mmarml__job_free_reports(job *j);
+/* The job a job context belongs to (the engine's key on it). */
+#define MMARML__KEY_ENGINE_JOB "__mmarmlEngineJob"
+/* engine_resume.c: append a journal record (durable: fdatasync). */
+int mmarml__journal_record(mmarml_engine *e, json_t *record, int durable);
+
 /* Build a job context (job thread, or the engine thread for a restored job). */
 int mmarml__job_context(mmarml_engine *e, job *j, mmarml_context **out);
 

@@ -21,8 +21,8 @@
 
 #include "engine_internal.h"
 
-/* The job a job context belongs to, for mmarml_job_note(). */
-#define KEY_ENGINE_JOB "__mmarmlEngineJob"
+/* The job a job context belongs to, for mmarml_job_note() and mmarml_job_report(). */
+#define KEY_ENGINE_JOB MMARML__KEY_ENGINE_JOB
 
 double mmarml__wall_now(void)
 {
@@ -78,6 +78,11 @@ static int append(mmarml_engine *e, json_t *record, int durable)
     else
         check_space(e);
     return rc;
+}
+
+int mmarml__journal_record(mmarml_engine *e, json_t *record, int durable)
+{
+    return append(e, record, durable);
 }
 
 static json_t *who_am_i(const char *type)
@@ -325,7 +330,10 @@ void mmarml__journal_job_end(mmarml_engine *e, job *j)
                                            &exit_status) == MMARML_OK;
     r = json_pack("{s:s, s:s, s:i, s:s, s:o, s:o, s:f, s:f, s:b, s:f}", "t", "end", "job",
                   j->name, "attempt", j->attempt, "status", mmarml_job_status_name(j->status),
-                  "score", j->status == MMARML_JOB_OK ? json_real(j->score) : json_null(),
+                  "score", j->status == MMARML_JOB_OK ||
+                               (j->status == MMARML_JOB_PRUNED && isfinite(j->score))
+                           ? json_real(j->score)
+                           : json_null(),
                   "exit_status", have_exit ? json_integer(exit_status) : json_null(), "start",
                   j->wall_start, "end", j->wall_end, "retry", j->retry, "elapsed",
                   mmarml__run_elapsed(e));
@@ -355,8 +363,8 @@ void mmarml__journal_stop(mmarml_engine *e, int reason, const char *message)
         mmarml_context_get_stop_message(e->ctx, &msg);
     r = json_pack("{s:s, s:s, s:s, s:s?, s:f, s:f}", "t", "stop", "reason",
                   mmarml__end_reason_name(reason), "by",
-                  e->stop_requested ? "operator" : "run", "message", message ? message : msg,
-                  "time", mmarml__wall_now(), "elapsed", mmarml__run_elapsed(e));
+                  __atomic_load_n(&e->stop_requested, __ATOMIC_ACQUIRE) ? "operator" : "run",
+                  "message", message ? message : msg, "time", mmarml__wall_now(), "elapsed", mmarml__run_elapsed(e));
     mmarml_free(msg);
     append(e, r, 1);
 }
@@ -368,7 +376,8 @@ void mmarml__journal_end_run(mmarml_engine *e)
     append(e, json_pack("{s:s, s:s, s:I, s:b, s:f, s:f}", "t", "end_run", "reason",
                         mmarml__end_reason_name(e->end_reason), "jobs",
                         (json_int_t)e->jobs_finished, "resumable",
-                        (e->end_reason == MMARML_END_STOP_ASKED && e->stop_requested) ||
+                        (e->end_reason == MMARML_END_STOP_ASKED &&
+                         __atomic_load_n(&e->stop_requested, __ATOMIC_ACQUIRE)) ||
                             e->end_reason == MMARML_END_STORAGE_FAILED,
                         "time",
                         mmarml__wall_now(), "elapsed", mmarml__run_elapsed(e)),
@@ -412,6 +421,7 @@ typedef struct {
     json_t *starts;   /* job name -> its (last) start record */
     json_t *ended;    /* job name -> its end record */
     json_t *notes;    /* job name -> {key: value} */
+    json_t *reports;  /* job name -> [[step, value], ...] */
     uint64_t *firsts; /* job numbers of first attempts, ascending */
     size_t nfirsts;
     int diverged;     /* the controller did not recommend what the journal says: said once */
@@ -461,6 +471,15 @@ static int index_records(mmarml_engine *e, json_t *records, replay_state *st)
             if (json_object_get(st->ended, name) != NULL)
                 return corrupt(e, i, "ends a job a second time");
             json_object_set(st->ended, name, (json_t *)r);
+        } else if (strcmp(t, "report") == 0 && name != NULL) {
+            json_t *list = json_object_get(st->reports, name);
+            if (!json_is_number(json_object_get(r, "step")) ||
+                !json_is_number(json_object_get(r, "value")))
+                return corrupt(e, i, "is a report without step or value");
+            if (list == NULL)
+                json_object_set_new(st->reports, name, list = json_array());
+            json_array_append_new(list, json_pack("[O, O]", json_object_get(r, "step"),
+                                                  json_object_get(r, "value")));
         } else if (strcmp(t, "note") == 0 && name != NULL) {
             json_t *n = json_object_get(st->notes, name);
             if (n == NULL)
@@ -557,7 +576,9 @@ static int replay_end(mmarml_engine *e, replay_state *st, const json_t *start,
     j.attempt = (int)json_integer_value(json_object_get(end, "attempt"));
     j.wall_start = json_number_value(json_object_get(end, "start"));
     j.status = status_name != NULL ? mmarml_job_status_from_name(status_name) : -1;
-    j.score = json_number_value(json_object_get(end, "score"));
+    j.score = json_is_number(json_object_get(end, "score"))
+                  ? json_number_value(json_object_get(end, "score"))
+                  : NAN;
     if (j.status < 0)
         return mmarml_error_set(MMARML_EINVAL, "journal '%s': job %s ended with an unknown "
                                 "status", mmarml__journal_path(e->journal), name);
@@ -573,6 +594,18 @@ static int replay_end(mmarml_engine *e, replay_state *st, const json_t *start,
         mmarml_context_set_string(j.ctx, MMARML_KEY_JOB_STATUS, status_name);
         if (j.status == MMARML_JOB_OK)
             mmarml_context_set_double(j.ctx, MMARML_KEY_SCORE, j.score);
+        {
+            const json_t *reports = json_object_get(st->reports, name), *last;
+            if (j.status == MMARML_JOB_PRUNED && isfinite(j.score))
+                mmarml_context_set_double(j.ctx, MMARML_KEY_PRUNED_VALUE, j.score);
+            if (json_array_size(reports) > 0) {
+                last = json_array_get(reports, json_array_size(reports) - 1);
+                mmarml_context_set_int(j.ctx, MMARML_KEY_JOB_REPORTS,
+                                       (int64_t)json_array_size(reports));
+                mmarml_context_set_double(j.ctx, MMARML_KEY_JOB_LAST_STEP,
+                                          json_number_value(json_array_get(last, 0)));
+            }
+        }
         if (json_is_integer(exit_status))
             mmarml_context_set_int(j.ctx, MMARML_KEY_PROCESS_EXIT_STATUS,
                                    json_integer_value(exit_status));
@@ -582,8 +615,14 @@ static int replay_end(mmarml_engine *e, replay_state *st, const json_t *start,
         mmarml__engine_fire(e, MMARML__EV_END_JOB, j.ctx, 0, 0);
     }
     if (rc == MMARML_OK && !json_is_true(json_object_get(end, "retry")) &&
-        (rc = mmarml_outcome_new(&outcome, j.rec, j.status, j.score, j.name)) == MMARML_OK)
+        (rc = mmarml_outcome_new(&outcome, j.rec, j.status, j.score, j.name)) == MMARML_OK) {
+        const json_t *r;
+        size_t i;
+        json_array_foreach(json_object_get(st->reports, name), i, r)
+        mmarml_outcome_add_report(outcome, json_number_value(json_array_get(r, 0)),
+                                  json_number_value(json_array_get(r, 1)));
         mmarml__engine_refine(e, outcome);
+    }
     mmarml_outcome_unref(outcome);
     mmarml_context_unref(j.ctx);
     mmarml_recommendation_unref(j.rec);
@@ -615,6 +654,9 @@ static int queue_unfinished(mmarml_engine *e, replay_state *st, const json_t *st
             p.worker = w;
         p.resumed = json_pack("{s:i, s:o}", "attempt", p.attempt, "notes",
                               notes != NULL ? json_deep_copy(notes) : json_object());
+        /* what it reported before: the pruner knew it; its steps go on from there */
+        if (p.resumed != NULL && json_object_get(st->reports, name) != NULL)
+            json_object_set(p.resumed, "reports", json_object_get(st->reports, name));
         mmarml_context_trace(e->ctx, "engine", "resume: job %s was running when the run "
                              "ended; it runs again%s", name,
                              notes != NULL ? " (or is adopted: it has notes)" : "");
@@ -682,15 +724,27 @@ int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_spac
     st.starts = json_object();
     st.ended = json_object();
     st.notes = json_object();
-    rc = st.starts && st.ended && st.notes ? index_records(e, records, &st) : MMARML__NOMEM();
+    st.reports = json_object();
+    rc = st.starts && st.ended && st.notes && st.reports ? index_records(e, records, &st)
+                                                         : MMARML__NOMEM();
     /* every ended job, in the order its end was recorded */
     json_array_foreach(records, i, r)
     {
         if (rc != MMARML_OK)
             break;
+        if (strcmp(rec_type(r), "report") == 0)
+            mmarml__replay_report(e, r);
         if (strcmp(rec_type(r), "end") != 0)
             continue;
         name = json_string_value(json_object_get(r, "job"));
+        if (e->pruner != NULL) {
+            const char *status = json_string_value(json_object_get(r, "status"));
+            mmarml_pruner_job_ended(
+                e->pruner, name,
+                (uint64_t)json_integer_value(
+                    json_object_get(json_object_get(st.starts, name), "first")),
+                status != NULL ? mmarml_job_status_from_name(status) : MMARML_JOB_ERROR);
+        }
         rc = replay_end(e, &st, json_object_get(st.starts, name), r, space);
         ends++;
     }
@@ -739,5 +793,6 @@ int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_spac
     json_decref(st.starts);
     json_decref(st.ended);
     json_decref(st.notes);
+    json_decref(st.reports);
     return rc;
 }

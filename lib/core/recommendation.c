@@ -24,6 +24,8 @@ struct mmarml_outcome {
     mmarml_recommendation *rec;
     int status;
     double score;
+    double *reports; /* step, value pairs; capacity: nreports rounded up to a power of 2 */
+    size_t nreports;
     char job_name[]; /* one allocation with the outcome */
 };
 
@@ -276,7 +278,7 @@ mmarml_recommendation *mmarml_recommendation_list_get(const mmarml_recommendatio
 /* ---- outcomes ---- */
 
 static const char *const status_names[] = {"ok", "failed", "no_score", "aborted", "timeout",
-                                           "error"};
+                                           "error", "pruned"};
 #define NSTATUS (sizeof(status_names) / sizeof(status_names[0]))
 
 const char *mmarml_job_status_name(int status)
@@ -317,7 +319,9 @@ int mmarml_outcome_new(mmarml_outcome **out, mmarml_recommendation *rec, int sta
     mmarml__ref_init(&o->ref);
     o->rec = mmarml_recommendation_ref(rec);
     o->status = status;
-    o->score = status == MMARML_JOB_OK ? score : NAN;
+    o->score = status == MMARML_JOB_OK || status == MMARML_JOB_PRUNED ? score : NAN;
+    o->reports = NULL;
+    o->nreports = 0;
     *out = o;
     return MMARML_OK;
 }
@@ -333,6 +337,7 @@ mmarml_outcome *mmarml_outcome_unref(mmarml_outcome *o)
 {
     if (o != NULL && mmarml__ref_dec(&o->ref)) {
         mmarml_recommendation_unref(o->rec);
+        free(o->reports);
         free(o);
     }
     return NULL;
@@ -362,4 +367,51 @@ int mmarml_outcome_score(const mmarml_outcome *o, double *out)
 const char *mmarml_outcome_job_name(const mmarml_outcome *o)
 {
     return o != NULL ? o->job_name : "";
+}
+
+int mmarml_outcome_value(const mmarml_outcome *o, double *out)
+{
+    if (o == NULL || out == NULL)
+        return MMARML__NULLARG(o == NULL ? "outcome" : "out");
+    if ((o->status != MMARML_JOB_OK && o->status != MMARML_JOB_PRUNED) || !isfinite(o->score))
+        return mmarml_error_set(MMARML_ENOTFOUND, "job '%s' has no value (status %s)",
+                                o->job_name, mmarml_job_status_name(o->status));
+    *out = o->score;
+    return MMARML_OK;
+}
+
+int mmarml_outcome_add_report(mmarml_outcome *o, double step, double value)
+{
+    double *more;
+
+    if (o == NULL)
+        return MMARML__NULLARG("outcome");
+    if (!isfinite(step) || !isfinite(value))
+        return mmarml_error_set(MMARML_EINVAL, "a report needs a finite step and value");
+    if ((o->nreports & (o->nreports - 1)) == 0) { /* 0, 1, 2, 4, ...: grow to the double */
+        more = realloc(o->reports, 2 * (o->nreports ? 2 * o->nreports : 1) * sizeof(*more));
+        if (more == NULL)
+            return MMARML__NOMEM();
+        o->reports = more;
+    }
+    o->reports[2 * o->nreports] = step;
+    o->reports[2 * o->nreports + 1] = value;
+    o->nreports++;
+    return MMARML_OK;
+}
+
+size_t mmarml_outcome_report_count(const mmarml_outcome *o)
+{
+    return o != NULL ? o->nreports : 0;
+}
+
+int mmarml_outcome_report(const mmarml_outcome *o, size_t i, double *step, double *value)
+{
+    if (o == NULL || i >= o->nreports)
+        return mmarml_error_set(MMARML_ENOTFOUND, "no report %zu", i);
+    if (step != NULL)
+        *step = o->reports[2 * i];
+    if (value != NULL)
+        *value = o->reports[2 * i + 1];
+    return MMARML_OK;
 }

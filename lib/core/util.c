@@ -113,7 +113,7 @@ int mmarml__component_kind(const void *component)
     if (component == NULL)
         return 0;
     memcpy(&tag, component, sizeof(tag));
-    return (tag & 0xffffff00u) == MMARML__KIND_TAG(0) && (tag & 0xff) >= 1 && (tag & 0xff) <= 3
+    return (tag & 0xffffff00u) == MMARML__KIND_TAG(0) && (tag & 0xff) >= 1 && (tag & 0xff) <= 4
                ? (int)(tag & 0xff)
                : 0;
 }

@@ -126,7 +126,8 @@ static int engine_options(mmarml_engine_options *o, const json_t *engine, const 
                           const char *file)
 {
     static const char *const allowed[] = {"workers", "max_jobs", "max_job_run_time",
-                                          "max_sys_run_time", "max_retries", "journal", NULL};
+                                          "max_sys_run_time", "max_retries", "journal",
+                                          "pruned_score", NULL};
     const char *resume = json_string_value(json_object_get(vars, "resume"));
     char what[PATH_MAX + 16];
     int64_t max_jobs, max_retries;
@@ -151,6 +152,12 @@ static int engine_options(mmarml_engine_options *o, const json_t *engine, const 
     if (!(o->max_sys_run_time >= 0) || isinf(o->max_sys_run_time))
         return mmarml_error_set(MMARML_EINVAL, "%s.max_sys_run_time: must be a finite number "
                                 "of seconds >= 0 (0: no limit)", what);
+    if (json_object_get(engine, "pruned_score") != NULL &&
+        (!json_is_string(json_object_get(engine, "pruned_score")) ||
+         (strcmp(json_string_value(json_object_get(engine, "pruned_score")), "best") != 0 &&
+          strcmp(json_string_value(json_object_get(engine, "pruned_score")), "last") != 0)))
+        return mmarml_error_set(MMARML_EINVAL, "%s.pruned_score: must be \"best\" or "
+                                "\"last\"", what);
     if (max_retries < 0 || max_retries > 1000)
         return mmarml_error_set(MMARML_EINVAL, "%s.max_retries: must be 0..1000", what);
     o->max_jobs = (uint64_t)max_jobs;
@@ -258,13 +265,23 @@ static json_t *resolved_spec(const json_t *spec, const char *mmar)
     return copy;
 }
 
+/* engine.pruned_score, checked by engine_options: "best" (default) or "last". */
+static int pruned_score(const json_t *engine)
+{
+    const char *s = json_string_value(json_object_get(engine, "pruned_score"));
+    return s != NULL && strcmp(s, "last") == 0 ? MMARML_PRUNED_SCORE_LAST
+                                               : MMARML_PRUNED_SCORE_BEST;
+}
+
 static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, const json_t *vars,
                  const char *file, const char *mmar)
 {
-    static const char *const top[] = {"handlers", "executor", "controller", "engine", NULL};
+    static const char *const top[] = {"handlers", "executor", "controller", "engine", "pruner",
+                                      NULL};
     const json_t *handlers = json_object_get(conf, "handlers");
     mmarml_controller *ctl = NULL;
     mmarml_executor *exe = NULL;
+    mmarml_pruner *pruner = NULL;
     mmarml_handler **hs;
     char *slots = NULL;
     mmarml_engine_options o;
@@ -304,6 +321,12 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
         rc = mmarml_registry_create_controller(&ctl, reg, spec, where);
         json_decref(spec);
     }
+    if (rc == MMARML_OK && json_object_get(conf, "pruner") != NULL) {
+        json_t *spec = resolved_spec(json_object_get(conf, "pruner"), mmar);
+        snprintf(where, sizeof(where), "%s: pruner", file);
+        rc = mmarml_registry_create_pruner(&pruner, reg, spec, where);
+        json_decref(spec);
+    }
     if (rc == MMARML_OK && o.workers == NULL &&
         (slots = cluster_slots(json_object_get(conf, "executor"))) != NULL)
         o.workers = slots;
@@ -320,6 +343,9 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
     free(slots);
     for (i = 0; rc == MMARML_OK && i < json_array_size(handlers); i++)
         rc = mmarml_engine_add_handler(*out, hs[i]);
+    if (rc == MMARML_OK && pruner != NULL)
+        rc = mmarml_engine_set_pruner(*out, pruner, pruned_score(json_object_get(conf, "engine")));
+    mmarml_pruner_unref(pruner);
     for (i = 0; i < json_array_size(handlers); i++)
         mmarml_handler_unref(hs[i]);
     free(hs);

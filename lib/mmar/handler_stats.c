@@ -352,7 +352,8 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
     mmarml_context_get_pointer(ctx, MMARML_KEY_RECOMMENDATION, &rec);
     mmarml_context_get_json(ctx, MMARML_KEY_CONCRETE_SEARCH_VALUE, &concrete);
-    mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score);
+    if (mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score) != MMARML_OK)
+        mmarml_context_get_double(ctx, MMARML_KEY_PRUNED_VALUE, &score); /* pruned */
     if (mmarml_context_get_double(ctx, MMARML_KEY_MMAR_JOB_START, &t0) != MMARML_OK)
         t0 = mmar_wall_time();
     have_exit = mmarml_context_get_int(ctx, MMARML_KEY_PROCESS_EXIT_STATUS, &exit_status) ==
@@ -366,7 +367,15 @@ static int stats_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
                     worker, "rec_id", (json_int_t)mmarml_recommendation_id(rec), "concrete",
                     concrete, "status", status, "score", score, "start", start, "end", end);
     if (job != NULL) {
+        int64_t reports = 0;
+        double last_step = 0;
         json_object_set_new(job, "attempt", json_integer(attempt));
+        /* early stopping: how far the job got (mmarml/pruner.h) */
+        if (mmarml_context_get_int(ctx, MMARML_KEY_JOB_REPORTS, &reports) == MMARML_OK &&
+            mmarml_context_get_double(ctx, MMARML_KEY_JOB_LAST_STEP, &last_step) == MMARML_OK) {
+            json_object_set_new(job, "reports", json_integer(reports));
+            json_object_set_new(job, "last_step", json_real(last_step));
+        }
         json_object_set_new(job, "exit_code",
                             have_exit && exit_status >= 0 ? json_integer(exit_status)
                                                           : json_null());
@@ -475,7 +484,7 @@ int mmarml_handler_new_mmar_stats(mmarml_handler **out, const json_t *args)
 
 typedef struct {
     pthread_mutex_t lock;
-    uint64_t by_status[6];
+    uint64_t by_status[MMARML_JOB_PRUNED + 1];
     double best;
     char best_job[80];
     double total_time, started;
@@ -500,7 +509,7 @@ static int rs_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
     st = status != NULL ? mmarml_job_status_from_name(status) : MMARML_JOB_ERROR;
     pthread_mutex_lock(&r->lock);
-    r->by_status[st >= 0 && st <= MMARML_JOB_ERROR ? st : MMARML_JOB_ERROR]++;
+    r->by_status[st >= 0 && st <= MMARML_JOB_PRUNED ? st : MMARML_JOB_ERROR]++;
     if (mmarml_context_get_double(ctx, MMARML_KEY_MMAR_JOB_START, &t0) == MMARML_OK)
         r->total_time += mmar_wall_time() - t0;
     if (mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score) == MMARML_OK &&
@@ -523,16 +532,16 @@ static int rs_end(mmarml_handler *self, mmarml_context *ctx, void *ud)
     int i;
 
     (void)self;
-    for (i = 0; i <= MMARML_JOB_ERROR; i++)
+    for (i = 0; i <= MMARML_JOB_PRUNED; i++)
         n += r->by_status[i];
     snprintf(line, sizeof(line),
              "%llu jobs in %.1f s: %llu ok, %llu failed, %llu no_score, %llu aborted, %llu "
-             "timeout, %llu error; mean job time %.2f s; best %s (%g)",
+             "timeout, %llu error, %llu pruned; mean job time %.2f s; best %s (%g)",
              (unsigned long long)n, mmar_wall_time() - r->started,
              (unsigned long long)r->by_status[0], (unsigned long long)r->by_status[1],
              (unsigned long long)r->by_status[2], (unsigned long long)r->by_status[3],
              (unsigned long long)r->by_status[4], (unsigned long long)r->by_status[5],
-             n ? r->total_time / (double)n : 0.0, r->best_job[0] ? r->best_job : "none",
+             (unsigned long long)r->by_status[6], n ? r->total_time / (double)n : 0.0, r->best_job[0] ? r->best_job : "none",
              r->best_job[0] ? r->best : MMARML_NO_SCORE_SENTINEL);
     mmarml_context_log(ctx, MMARML_LOG_INFO, "StatsHandler: %s", line);
     mmarml_context_trace(ctx, "StatsHandler", "%s", line);

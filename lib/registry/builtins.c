@@ -126,6 +126,61 @@ static int tpe_controller_factory(void **out, const json_t *args, void *ud)
                                      (uint64_t)seed, (uint64_t)startup);
 }
 
+static int median_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"n_startup_trials", "n_warmup_steps",
+                                          "interval_steps", NULL};
+    const char *me = "MedianPruner";
+    int64_t startup, interval;
+    double warmup;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "n_startup_trials", 5, &startup)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "n_warmup_steps", 0, &warmup)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "interval_steps", 1, &interval)) != MMARML_OK ||
+        (rc = check_count(me, "n_startup_trials", startup, 0)) != MMARML_OK ||
+        (rc = check_count(me, "interval_steps", interval, 1)) != MMARML_OK)
+        return rc;
+    return mmarml_pruner_new_median((mmarml_pruner **)out, (uint64_t)startup, warmup,
+                                    (uint64_t)interval);
+}
+
+/* ASHAPruner and HyperbandPruner take the same args (Optuna's names). */
+static int halving_pruner_factory(void **out, const json_t *args, const char *me,
+                                  double max_default,
+                                  int (*make)(mmarml_pruner **, double, double, double))
+{
+    static const char *const allowed[] = {"min_resource", "reduction_factor", "max_resource",
+                                          NULL};
+    double min_r, eta, max_r;
+    int rc;
+
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "min_resource", 1, &min_r)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "reduction_factor", 3, &eta)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "max_resource", max_default, &max_r)) !=
+            MMARML_OK)
+        return rc;
+    return make((mmarml_pruner **)out, min_r, eta, max_r);
+}
+
+static int asha_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return halving_pruner_factory(out, args, "ASHAPruner", 0, mmarml_pruner_new_asha);
+}
+
+static int hyperband_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    if (json_object_get(args, "max_resource") == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "HyperbandPruner: arg 'max_resource' is "
+                                "required (the steps of a whole training)");
+    return halving_pruner_factory(out, args, "HyperbandPruner", 0, mmarml_pruner_new_hyperband);
+}
+
 static int dummy_handler_factory(void **out, const json_t *args, void *ud)
 {
     static const char *const allowed[] = {NULL};
@@ -241,7 +296,13 @@ int mmarml__register_builtins(mmarml_registry *reg)
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "StatsHandler",
                                        stats_handler_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_HANDLER, "MMARTensorboardHandler",
-                                       tensorboard_handler_factory, NULL)) != MMARML_OK)
+                                       tensorboard_handler_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "MedianPruner",
+                                       median_pruner_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "ASHAPruner",
+                                       asha_pruner_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "HyperbandPruner",
+                                       hyperband_pruner_factory, NULL)) != MMARML_OK)
         return rc;
     return MMARML_OK;
 }

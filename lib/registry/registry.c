@@ -32,6 +32,8 @@ static const char *kind_name(int kind)
         return "handler";
     case MMARML_COMPONENT_EXECUTOR:
         return "executor";
+    case MMARML_COMPONENT_PRUNER:
+        return "pruner";
     default:
         return "component";
     }
@@ -97,7 +99,7 @@ int mmarml_registry_register(mmarml_registry *reg, int kind, const char *name,
     if (reg == NULL || name == NULL || *name == '\0' || factory == NULL)
         return mmarml_error_set(MMARML_EINVAL, "mmarml_registry_register: registry, name and "
                                 "factory are required");
-    if (kind < MMARML_COMPONENT_CONTROLLER || kind > MMARML_COMPONENT_EXECUTOR)
+    if (kind < MMARML_COMPONENT_CONTROLLER || kind > MMARML_COMPONENT_PRUNER)
         return mmarml_error_set(MMARML_EINVAL, "unknown component kind %d for '%s'", kind,
                                 name);
     e = find(reg, kind, name);
@@ -181,6 +183,8 @@ static int wrong_kind(void **out, int kind, const char *spec, const char *where)
         mmarml_handler_unref(*out);
     else if (got == MMARML_COMPONENT_EXECUTOR)
         mmarml_executor_unref(*out);
+    else if (got == MMARML_COMPONENT_PRUNER)
+        mmarml_pruner_unref(*out);
     *out = NULL;
     return mmarml_error_set(MMARML_EINVAL, "%s: the factory of '%s' returned %s%s, not a %s",
                             where, spec, got != 0 ? "a " : "",
@@ -280,4 +284,12 @@ int mmarml_registry_create_executor(mmarml_executor **out, mmarml_registry *reg,
     if (out == NULL)
         return mmarml_error_set(MMARML_EINVAL, "out is NULL");
     return create((void **)out, reg, MMARML_COMPONENT_EXECUTOR, spec, where);
+}
+
+int mmarml_registry_create_pruner(mmarml_pruner **out, mmarml_registry *reg, const json_t *spec,
+                                  const char *where)
+{
+    if (out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "out is NULL");
+    return create((void **)out, reg, MMARML_COMPONENT_PRUNER, spec, where);
 }

@@ -1,0 +1,160 @@
+/**
+ * @file mmarml/pruner.h
+ * @brief Pruner: early stopping. Trainers report progress (a value at a step, higher is
+ * better); a pruner sees every report of every job and says whether the job goes on.
+ *
+ * A job the pruner stops is aborted (its executor's `abort`, which for the MMAR executors
+ * first writes a stop marker in the job MMAR) and ends with status `pruned`, whose score is
+ * the job's best reported value (engine option `pruned_score`: or the last). Controllers
+ * receive pruned outcomes with every report (mmarml_outcome_report()); their score is not an
+ * ok score (mmarml_outcome_score() says ENOTFOUND), mmarml_outcome_value() gives it.
+ *
+ * Reports reach the engine through mmarml_job_report() (an executor or an in-process trainer)
+ * and are recorded in the journal before the pruner sees them, so that a resumed run's pruner
+ * is told everything again, in the same order, and decides as the uninterrupted run would.
+ * Without a pruner, reports are recorded and nothing is ever stopped.
+ *
+ * Built-ins (docs/components.md, by registry name): MedianPruner, ASHAPruner,
+ * HyperbandPruner.
+ *
+ * @par Thread-safety
+ * Pruner methods are called one at a time (under a lock of the engine's own), from whatever
+ * thread reported: a job thread, an executor's thread, or the engine thread while a resume
+ * replays the journal. A pruner must not call back into the engine.
+ */
+#ifndef MMARML_PRUNER_H
+#define MMARML_PRUNER_H
+
+#include "common.h"
+#include "context.h"
+
+typedef struct mmarml_pruner mmarml_pruner;
+
+/** Method table of a pruner. Members are only ever appended. */
+typedef struct mmarml_pruner_vtable {
+    uint32_t struct_size;
+    uint32_t version; /**< MMARML_PRUNER_VTABLE_VERSION */
+    /* --- version 1 --- */
+    /**
+     * Required. Job `job` (its name; `job_number`, the J<n> of its first attempt, is stable
+     * across retries and resumes) reported `value` at `step`. Steps of one job strictly
+     * increase (the engine drops the others before a pruner sees them); values are finite.
+     * Set *stop_out to non-zero to stop the job. `ctx`: the job context, or the main
+     * context while a resume replays the journal (then the decision is not acted on).
+     * @return MMARML_OK, or a negative code: logged as the pruner's exception, the job
+     *         goes on.
+     */
+    int MMARML_CALLBACK(report)(int *stop_out, mmarml_pruner *self, const char *job,
+                                uint64_t job_number, double step, double value,
+                                mmarml_context *ctx, void *user_data);
+    /** Optional. Job `job` ended with `status` (enum mmarml_job_status), after its last
+     *  report; also replayed on resume. */
+    void MMARML_CALLBACK(job_ended)(mmarml_pruner *self, const char *job, uint64_t job_number,
+                                    int status, void *user_data);
+    /** Optional. Release user_data; called exactly once, on the last unref. */
+    void MMARML_CALLBACK(destroy)(void *user_data);
+    /* --- version 2 members are appended here --- */
+} mmarml_pruner_vtable;
+
+#define MMARML_PRUNER_VTABLE_VERSION 1
+#define MMARML_PRUNER_VTABLE_INIT { sizeof(mmarml_pruner_vtable), MMARML_PRUNER_VTABLE_VERSION, 0, 0, 0 }
+
+/** Environment variable naming the job's progress file (MMAR executors, trainers). */
+#define MMARML_PROGRESS_FILE_ENV "MMARML_PROGRESS_FILE"
+/** Environment variable naming the job's stop marker (a trainer may check it, save, leave). */
+#define MMARML_STOP_FILE_ENV "MMARML_STOP_FILE"
+
+/** @name Job context keys of early stopping (set before end_job)
+ * @{ */
+/** double: the value a pruned job is judged by (its best or last report). `_score` stays
+ *  what it always was: the score of an ok job only. */
+#define MMARML_KEY_PRUNED_VALUE "_prunedValue"
+/** int: how many reports the job made (absent: none). */
+#define MMARML_KEY_JOB_REPORTS "_jobReports"
+/** double: the step of its last report. */
+#define MMARML_KEY_JOB_LAST_STEP "_jobLastStep"
+/** @} */
+
+MMARML_BEGIN_DECLS
+
+/** Zero `vt` and set struct_size and version. @return MMARML_OK or MMARML_EVERSION. */
+MMARML_API int mmarml_pruner_vtable_init(mmarml_pruner_vtable *vt, uint32_t version);
+/** Create a pruner. Same rules as mmarml_controller_new(): `report` is required. */
+MMARML_API int mmarml_pruner_new(mmarml_pruner **out, const mmarml_pruner_vtable *vtable,
+                                 void *user_data);
+/** Take a reference. NULL-safe. @return its argument. @par Thread-safety Any thread. */
+MMARML_API mmarml_pruner *mmarml_pruner_ref(mmarml_pruner *pruner);
+/** Drop a reference; the last one calls destroy. NULL-safe. @return NULL. */
+MMARML_API mmarml_pruner *mmarml_pruner_unref(mmarml_pruner *pruner);
+/** @return The user_data given at creation (borrowed). */
+MMARML_API void *mmarml_pruner_get_user_data(const mmarml_pruner *pruner);
+
+/** Call the pruner's report (what the engine does); *stop_out is 0 on any error. */
+MMARML_API int mmarml_pruner_report(int *stop_out, mmarml_pruner *pruner, const char *job,
+                                    uint64_t job_number, double step, double value,
+                                    mmarml_context *ctx);
+/** Call the pruner's job_ended, if it has one. */
+MMARML_API void mmarml_pruner_job_ended(mmarml_pruner *pruner, const char *job,
+                                        uint64_t job_number, int status);
+
+/** @name Built-in pruners (also by registry name, with the same args as JSON)
+ * @{ */
+/**
+ * MedianPruner (Optuna's semantics): stop a job when its best value so far is below the
+ * median of the values that ended jobs reported at the same step. Not before `n_startup`
+ * jobs have ended (not pruned ones: ended ok), not before step `n_warmup_steps`, and only
+ * at steps that are multiples of `interval` (>= 1).
+ */
+MMARML_API int mmarml_pruner_new_median(mmarml_pruner **out, uint64_t n_startup,
+                                        double n_warmup_steps, uint64_t interval);
+/**
+ * ASHAPruner (asynchronous successive halving, Li et al. 2020): rungs at the steps
+ * min_resource * eta^k that are below max_resource (0: no maximum). A job's value at a rung
+ * is its first report at a step at or past it. The job goes on when that value is at least
+ * the k-th best of the values every job reported at that rung so far (itself included),
+ * k = max(1, floor(n / eta)): Optuna's rule, so the first jobs at a rung go on only when they
+ * are the best there. Ties keep the job. eta (reduction_factor) >= 2, min_resource > 0.
+ */
+MMARML_API int mmarml_pruner_new_asha(mmarml_pruner **out, double min_resource,
+                                      double reduction_factor, double max_resource);
+/**
+ * HyperbandPruner: several ASHA brackets, bracket s with minimum resource
+ * min_resource * eta^s (s = 0 .. n_brackets-1, n_brackets from the ratio max/min); each job
+ * is put in one bracket by its job number (round robin, weighted as Hyperband's budgets), and
+ * compared only with the jobs of its bracket.
+ */
+MMARML_API int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resource,
+                                           double reduction_factor, double max_resource);
+/** @} */
+
+/**
+ * Report progress of a running job: `value` (higher is better) at `step` (>= 0, strictly
+ * increasing per job; others are dropped and said in the trace). Recorded in the journal,
+ * then given to the run's pruner. `*stop_out` (may be NULL) is set when the job is to stop
+ * (now or earlier): the engine aborts it, and a trainer should leave. Without an engine
+ * (a job context made by hand) it does nothing.
+ * @param job_ctx The job context execute() was given.
+ * @return MMARML_OK; MMARML_EINVAL (NULL, a non-finite value or step, a negative step);
+ *         MMARML_EIO (the journal cannot be written: the run stops).
+ * @par Thread-safety Any thread.
+ */
+MMARML_API int mmarml_job_report(mmarml_context *job_ctx, double step, double value,
+                                 int *stop_out);
+/** @return 1 when the pruner stopped the job of `job_ctx`, else 0. Any thread. */
+MMARML_API int mmarml_job_should_stop(const mmarml_context *job_ctx);
+
+/**
+ * For a trainer process (any program linked with libmmarml): append the report
+ * `{"step": step, "value": value[, "metric": metric], "time": now}` as one line to the file
+ * named by $MMARML_PROGRESS_FILE, in one write(). Does nothing (MMARML_OK) when the variable
+ * is not set: the trainer runs outside mmarml.
+ * @return MMARML_OK; MMARML_EINVAL (non-finite value, bad step); MMARML_EIO (the file).
+ */
+MMARML_API int mmarml_trainer_report(double step, double value, const char *metric);
+/** For a trainer process: 1 when the file named by $MMARML_STOP_FILE exists (the job was
+ *  stopped: save and leave within the grace period), else 0. */
+MMARML_API int mmarml_trainer_should_stop(void);
+
+MMARML_END_DECLS
+
+#endif

@@ -1,0 +1,228 @@
+/*
+ * Early stopping in the engine: progress reports of running jobs (mmarml_job_report), their
+ * journal records, the pruner's decisions and the abort of a job it stops (status `pruned`).
+ *
+ * Every report is appended to the journal and given to the pruner under prune_lock, and a
+ * job's end record is written together with the pruner's job_ended under the same lock: the
+ * journal holds exactly the sequence the pruner saw, which a resume replays to it.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+/* Drops of non-increasing steps said in the trace per job; the rest are only counted. */
+#define DROPS_TRACED 3
+
+int mmarml_engine_set_pruner(mmarml_engine *e, mmarml_pruner *pruner, int pruned_score)
+{
+    int rc = MMARML_OK;
+
+    if (e == NULL)
+        return MMARML__NULLARG("engine");
+    if (pruned_score != MMARML_PRUNED_SCORE_BEST && pruned_score != MMARML_PRUNED_SCORE_LAST)
+        return mmarml_error_set(MMARML_EINVAL, "pruned_score must be MMARML_PRUNED_SCORE_BEST "
+                                "or MMARML_PRUNED_SCORE_LAST, not %d", pruned_score);
+    pthread_mutex_lock(&e->lock);
+    if (e->state != ENGINE_NEW) {
+        rc = mmarml_error_set(MMARML_EMISUSE, "a pruner is set before the run starts");
+    } else {
+        mmarml_pruner_unref(e->pruner);
+        e->pruner = mmarml_pruner_ref(pruner);
+        e->pruned_score = pruned_score;
+    }
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
+double mmarml__prune_score(const mmarml_engine *e, const job *j)
+{
+    double best = NAN;
+    size_t i;
+
+    if (j->nreports == 0)
+        return NAN;
+    if (e->pruned_score == MMARML_PRUNED_SCORE_LAST)
+        return j->reports[2 * (j->nreports - 1) + 1];
+    for (i = 0; i < j->nreports; i++)
+        if (isnan(best) || j->reports[2 * i + 1] > best)
+            best = j->reports[2 * i + 1];
+    return best;
+}
+
+static int push_report(job *j, double step, double value)
+{
+    if (j->nreports == j->report_cap) {
+        size_t cap = j->report_cap ? 2 * j->report_cap : 16;
+        double *more = realloc(j->reports, 2 * cap * sizeof(*more));
+        if (more == NULL)
+            return MMARML__NOMEM();
+        j->reports = more;
+        j->report_cap = cap;
+    }
+    j->reports[2 * j->nreports] = step;
+    j->reports[2 * j->nreports + 1] = value;
+    j->nreports++;
+    return MMARML_OK;
+}
+
+void mmarml__job_free_reports(job *j)
+{
+    free(j->reports);
+    j->reports = NULL;
+    j->nreports = j->report_cap = 0;
+}
+
+void mmarml__job_restore_reports(job *j)
+{
+    const json_t *list = json_object_get(j->resumed, "reports"), *r;
+    size_t i;
+
+    json_array_foreach(list, i, r)
+    {
+        if (push_report(j, json_number_value(json_array_get(r, 0)),
+                        json_number_value(json_array_get(r, 1))) != MMARML_OK)
+            break;
+    }
+}
+
+void mmarml__job_report_keys(mmarml_engine *e, job *j, mmarml_context *ctx, double score)
+{
+    pthread_mutex_lock(&e->prune_lock);
+    if (j->status == MMARML_JOB_PRUNED && isfinite(score))
+        mmarml_context_set_double(ctx, MMARML_KEY_PRUNED_VALUE, score);
+    if (j->nreports > 0) {
+        mmarml_context_set_int(ctx, MMARML_KEY_JOB_REPORTS, (int64_t)j->nreports);
+        mmarml_context_set_double(ctx, MMARML_KEY_JOB_LAST_STEP,
+                                  j->reports[2 * (j->nreports - 1)]);
+    }
+    pthread_mutex_unlock(&e->prune_lock);
+}
+
+void mmarml__outcome_reports(mmarml_outcome *outcome, const double *reports, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (mmarml_outcome_add_report(outcome, reports[2 * i], reports[2 * i + 1]) != MMARML_OK)
+            break;
+}
+
+/* The pruner stopped `j`: abort it as a stop would, with status `pruned`. */
+static void stop_pruned_job(mmarml_engine *e, job *j)
+{
+    mmarml_context *ctxs[1];
+    size_t count = 0;
+
+    pthread_mutex_lock(&e->lock);
+    mmarml__engine_mark_abort(e, j, MMARML_JOB_PRUNED, ctxs, &count);
+    pthread_mutex_unlock(&e->lock);
+    mmarml__engine_run_aborts(e, ctxs, &count);
+}
+
+int mmarml_job_report(mmarml_context *job_ctx, double step, double value, int *stop_out)
+{
+    mmarml_engine *e;
+    void *p = NULL;
+    job *j;
+    int rc = MMARML_OK, stop = 0, newly = 0;
+
+    if (stop_out != NULL)
+        *stop_out = 0;
+    if (job_ctx == NULL)
+        return MMARML__NULLARG("job_ctx");
+    if (!isfinite(step) || step < 0 || !isfinite(value))
+        return mmarml_error_set(MMARML_EINVAL, "a report needs a finite step >= 0 and a finite "
+                                "value (got step %g, value %g)", step, value);
+    if (mmarml_context_get_pointer(job_ctx, MMARML__KEY_ENGINE_JOB, &p) != MMARML_OK ||
+        p == NULL) {
+        mmarml_error_clear(); /* an executor driven by hand: nobody to tell */
+        return MMARML_OK;
+    }
+    j = p;
+    e = j->w->engine;
+    pthread_mutex_lock(&e->prune_lock);
+    if (j->prune_stop) {
+        stop = 1; /* reports after the stop: the decision stands, nothing is recorded */
+    } else if (j->nreports > 0 && !(step > j->reports[2 * (j->nreports - 1)])) {
+        if (j->dropped_reports++ < DROPS_TRACED)
+            mmarml_context_trace(job_ctx, "engine", "job %s: report at step %g dropped: steps "
+                                 "must increase (last %g)%s", j->name, step,
+                                 j->reports[2 * (j->nreports - 1)],
+                                 j->dropped_reports == DROPS_TRACED ? "; further drops are "
+                                 "not said" : "");
+    } else if ((rc = push_report(j, step, value)) == MMARML_OK) {
+        if (e->journal != NULL)
+            rc = mmarml__journal_record(e, json_pack("{s:s, s:s, s:i, s:I, s:f, s:f}", "t",
+                                                     "report", "job", j->name, "attempt",
+                                                     j->attempt, "first", (json_int_t)j->first,
+                                                     "step", step, "value", value), 0);
+        if (rc == MMARML_OK && e->pruner != NULL &&
+            mmarml_pruner_report(&stop, e->pruner, j->name, j->first, step, value, job_ctx) !=
+                MMARML_OK) {
+            mmarml_context_exception_occurred(job_ctx, "pruner", mmarml_error_message());
+            stop = 0;
+        }
+        if (stop) {
+            j->prune_stop = newly = 1;
+            mmarml_context_trace(job_ctx, "engine", "job %s pruned at step %g (value %g)",
+                                 j->name, step, value);
+        }
+    }
+    pthread_mutex_unlock(&e->prune_lock);
+    if (newly)
+        stop_pruned_job(e, j);
+    if (stop_out != NULL)
+        *stop_out = stop;
+    return rc == MMARML_OK ? MMARML_OK : rc;
+}
+
+int mmarml_job_should_stop(const mmarml_context *job_ctx)
+{
+    void *p = NULL;
+    job *j;
+    int stop;
+
+    if (job_ctx == NULL ||
+        mmarml_context_get_pointer(job_ctx, MMARML__KEY_ENGINE_JOB, &p) != MMARML_OK ||
+        p == NULL) {
+        mmarml_error_clear();
+        return 0;
+    }
+    j = p;
+    pthread_mutex_lock(&j->w->engine->prune_lock);
+    stop = j->prune_stop;
+    pthread_mutex_unlock(&j->w->engine->prune_lock);
+    return stop;
+}
+
+void mmarml__job_end_record(mmarml_engine *e, job *j)
+{
+    if (e->pruner == NULL) {
+        mmarml__journal_job_end(e, j);
+        return;
+    }
+    pthread_mutex_lock(&e->prune_lock);
+    mmarml__journal_job_end(e, j);
+    mmarml_pruner_job_ended(e->pruner, j->name, j->first, j->status);
+    pthread_mutex_unlock(&e->prune_lock);
+}
+
+void mmarml__replay_report(mmarml_engine *e, const json_t *record)
+{
+    const char *name = json_string_value(json_object_get(record, "job"));
+    double step = json_number_value(json_object_get(record, "step"));
+    double value = json_number_value(json_object_get(record, "value"));
+    int stop = 0;
+
+    if (e->pruner == NULL || name == NULL)
+        return;
+    pthread_mutex_lock(&e->prune_lock);
+    if (mmarml_pruner_report(&stop, e->pruner, name,
+                             (uint64_t)json_integer_value(json_object_get(record, "first")),
+                             step, value, e->ctx) != MMARML_OK)
+        mmarml_context_exception_occurred(e->ctx, "pruner", mmarml_error_message());
+    pthread_mutex_unlock(&e->prune_lock);
+}

@@ -1,0 +1,230 @@
+/*
+ * ASHAPruner and HyperbandPruner (mmarml/pruner.h, docs/components.md).
+ *
+ * A bracket is asynchronous successive halving: rungs at min_resource * eta^k. A job's
+ * value at a rung is its first report at a step at or past the rung; it goes on when that
+ * value is at least the k-th best value of the rung so far (itself included), with
+ * k = max(1, floor(n / eta)) (Optuna's SuccessiveHalvingPruner rule). Hyperband runs
+ * several brackets with growing minimum resources and puts each job in one of them.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmarml.h"
+
+typedef struct {
+    double *values; /* descending */
+    size_t n, cap;
+} rung;
+
+typedef struct {
+    double min_resource;
+    rung *rungs;
+    size_t nrungs;
+} bracket;
+
+typedef struct {
+    const char *who;
+    double min_resource, eta, max_resource;
+    bracket *brackets;
+    size_t nbrackets;
+    uint64_t *budget; /* Hyperband: cumulative weights of the brackets */
+    json_t *next_rung; /* job name -> [bracket, next rung index] */
+} asha;
+
+static double rung_step(const asha *a, const bracket *b, size_t k)
+{
+    return b->min_resource * pow(a->eta, (double)k);
+}
+
+/* Insert `v` into the descending values of `r`; the 0-based rank it got (ties: the best). */
+static int rung_insert(rung *r, double v, size_t *rank)
+{
+    size_t lo = 0, hi = r->n;
+
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 16;
+        double *more = realloc(r->values, cap * sizeof(*more));
+        if (more == NULL)
+            return MMARML_ENOMEM;
+        r->values = more;
+        r->cap = cap;
+    }
+    while (lo < hi) { /* first position whose value is < v... of ties, v goes first */
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->values[mid] > v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(r->values + lo + 1, r->values + lo, (r->n - lo) * sizeof(*r->values));
+    r->values[lo] = v;
+    r->n++;
+    *rank = lo;
+    return MMARML_OK;
+}
+
+static rung *bracket_rung(bracket *b, size_t k)
+{
+    if (k >= b->nrungs) {
+        rung *more = realloc(b->rungs, (k + 1) * sizeof(*more));
+        if (more == NULL)
+            return NULL;
+        memset(more + b->nrungs, 0, (k + 1 - b->nrungs) * sizeof(*more));
+        b->rungs = more;
+        b->nrungs = k + 1;
+    }
+    return &b->rungs[k];
+}
+
+/* The bracket of a job: Hyperband's budgets, by a hash of its job number. */
+static size_t bracket_of(const asha *a, uint64_t job_number)
+{
+    uint64_t h = (job_number + 1) * 0x9e3779b97f4a7c15ull, pick;
+    size_t i;
+
+    if (a->nbrackets == 1)
+        return 0;
+    h ^= h >> 31;
+    pick = h % a->budget[a->nbrackets - 1];
+    for (i = 0; i < a->nbrackets && pick >= a->budget[i]; i++)
+        ;
+    return i;
+}
+
+static int asha_report(int *stop_out, mmarml_pruner *self, const char *job, uint64_t job_number,
+                       double step, double value, mmarml_context *ctx, void *ud)
+{
+    asha *a = ud;
+    json_t *state = json_object_get(a->next_rung, job);
+    bracket *b;
+    size_t k;
+
+    (void)self;
+    if (state == NULL) {
+        state = json_pack("[I, I]", (json_int_t)bracket_of(a, job_number), (json_int_t)0);
+        if (state == NULL || json_object_set_new(a->next_rung, job, state) != 0)
+            return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", a->who);
+    }
+    b = &a->brackets[json_integer_value(json_array_get(state, 0))];
+    k = (size_t)json_integer_value(json_array_get(state, 1));
+    /* every rung this report passes: the job is judged at each */
+    while (step >= rung_step(a, b, k) &&
+           (a->max_resource <= 0 || rung_step(a, b, k) < a->max_resource)) {
+        rung *r = bracket_rung(b, k);
+        size_t rank, keep;
+        if (r == NULL || rung_insert(r, value, &rank) != MMARML_OK)
+            return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", a->who);
+        keep = (size_t)floor((double)r->n / a->eta);
+        if (keep < 1)
+            keep = 1;
+        json_array_set_new(state, 1, json_integer((json_int_t)++k));
+        if (rank >= keep) {
+            mmarml_context_trace(ctx, a->who, "job %s stopped at rung %zu (step %g): value %g "
+                                 "ranks %zu of %zu, the top %zu go on", job, k - 1,
+                                 rung_step(a, b, k - 1), value, rank + 1, r->n, keep);
+            *stop_out = 1;
+            return MMARML_OK;
+        }
+    }
+    return MMARML_OK;
+}
+
+static void asha_job_ended(mmarml_pruner *self, const char *job, uint64_t job_number,
+                           int status, void *ud)
+{
+    asha *a = ud;
+
+    (void)self, (void)job_number, (void)status;
+    json_object_del(a->next_rung, job); /* its rung values stay: later jobs meet them */
+}
+
+static void asha_destroy(void *ud)
+{
+    asha *a = ud;
+    size_t i, k;
+
+    for (i = 0; i < a->nbrackets; i++) {
+        for (k = 0; k < a->brackets[i].nrungs; k++)
+            free(a->brackets[i].rungs[k].values);
+        free(a->brackets[i].rungs);
+    }
+    free(a->brackets);
+    free(a->budget);
+    json_decref(a->next_rung);
+    free(a);
+}
+
+static int make(mmarml_pruner **out, const char *who, double min_resource, double eta,
+                double max_resource, int hyperband)
+{
+    static const mmarml_pruner_vtable vt = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = asha_report,
+        .job_ended = asha_job_ended,
+        .destroy = asha_destroy,
+    };
+    asha *a;
+    size_t i, n = 1;
+    int rc;
+
+    if (out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", who);
+    *out = NULL;
+    if (!(min_resource > 0) || !isfinite(min_resource))
+        return mmarml_error_set(MMARML_EINVAL, "%s: min_resource must be > 0 (got %g)", who,
+                                min_resource);
+    if (!(eta >= 2) || !isfinite(eta))
+        return mmarml_error_set(MMARML_EINVAL, "%s: reduction_factor must be >= 2 (got %g)",
+                                who, eta);
+    if (!(max_resource >= 0) || !isfinite(max_resource) ||
+        (max_resource > 0 && max_resource < min_resource))
+        return mmarml_error_set(MMARML_EINVAL, "%s: max_resource must be 0 (none) or >= "
+                                "min_resource (got %g)", who, max_resource);
+    if (hyperband) {
+        if (max_resource <= 0)
+            return mmarml_error_set(MMARML_EINVAL, "%s: needs max_resource > 0", who);
+        /* 1e-9: eta^k == max/min must count that bracket despite rounding */
+        n = (size_t)floor(log(max_resource / min_resource) / log(eta) + 1e-9) + 1;
+    }
+    a = calloc(1, sizeof(*a));
+    if (a == NULL || (a->brackets = calloc(n, sizeof(*a->brackets))) == NULL ||
+        (a->budget = calloc(n, sizeof(*a->budget))) == NULL ||
+        (a->next_rung = json_object()) == NULL) {
+        if (a != NULL)
+            asha_destroy(a);
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", who);
+    }
+    a->who = who;
+    a->min_resource = min_resource;
+    a->eta = eta;
+    a->max_resource = max_resource;
+    a->nbrackets = n;
+    for (i = 0; i < n; i++) {
+        /* Hyperband's budget of bracket i: ceil(n * eta^s / (s + 1)), s = n - 1 - i */
+        double s = (double)(n - 1 - i);
+        a->brackets[i].min_resource = min_resource * pow(eta, (double)i);
+        a->budget[i] = (uint64_t)ceil((double)n * pow(eta, s) / (s + 1)) +
+                       (i > 0 ? a->budget[i - 1] : 0);
+    }
+    rc = mmarml_pruner_new(out, &vt, a);
+    if (rc != MMARML_OK)
+        asha_destroy(a);
+    return rc;
+}
+
+int mmarml_pruner_new_asha(mmarml_pruner **out, double min_resource, double reduction_factor,
+                           double max_resource)
+{
+    return make(out, "ASHAPruner", min_resource, reduction_factor, max_resource, 0);
+}
+
+int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resource,
+                                double reduction_factor, double max_resource)
+{
+    return make(out, "HyperbandPruner", min_resource, reduction_factor, max_resource, 1);
+}

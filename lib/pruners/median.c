@@ -1,0 +1,220 @@
+/*
+ * MedianPruner (mmarml/pruner.h, docs/components.md): Optuna's rule. A job is stopped when
+ * the best value it has reported so far is below the median of the values that jobs which
+ * ended ok reported at the same step; only once n_startup jobs ended ok, from step
+ * n_warmup_steps on, and at the first report of each interval of `interval` steps.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmarml.h"
+
+typedef struct {
+    double *pairs; /* step, value */
+    size_t n, cap;
+    double best;
+    double last_interval; /* index of the interval of its last judged report, -1: none */
+} series;
+
+typedef struct {
+    double step;
+    double *values; /* ascending */
+    size_t n, cap;
+} step_values;
+
+typedef struct {
+    uint64_t n_startup, interval;
+    double warmup;
+    json_t *running;     /* job name -> index into jobs */
+    series *jobs;        /* slots; a free slot has cap == SIZE_MAX */
+    size_t njobs, capjobs;
+    step_values *steps;  /* ascending by step */
+    size_t nsteps, capsteps;
+    uint64_t completed;  /* jobs that ended ok */
+} median;
+
+static const char *const me = "MedianPruner";
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    size_t c = *cap ? *cap : 8;
+    void *more;
+
+    if (need <= *cap)
+        return 0;
+    while (c < need)
+        c *= 2;
+    more = realloc(*p, c * size);
+    if (more == NULL)
+        return -1;
+    *p = more;
+    *cap = c;
+    return 0;
+}
+
+/* The values at `step` of the jobs that ended ok, or NULL. */
+static step_values *find_step(median *m, double step, int create)
+{
+    size_t lo = 0, hi = m->nsteps;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->steps[mid].step < step)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < m->nsteps && m->steps[lo].step == step)
+        return &m->steps[lo];
+    if (!create || grow((void **)&m->steps, &m->capsteps, m->nsteps + 1, sizeof(*m->steps)))
+        return NULL;
+    memmove(m->steps + lo + 1, m->steps + lo, (m->nsteps - lo) * sizeof(*m->steps));
+    memset(&m->steps[lo], 0, sizeof(m->steps[lo]));
+    m->steps[lo].step = step;
+    m->nsteps++;
+    return &m->steps[lo];
+}
+
+static double median_of(const step_values *s)
+{
+    return s->n % 2 ? s->values[s->n / 2]
+                    : 0.5 * (s->values[s->n / 2 - 1] + s->values[s->n / 2]);
+}
+
+static series *job_series(median *m, const char *job)
+{
+    json_t *idx = json_object_get(m->running, job);
+    series *s;
+
+    if (idx != NULL)
+        return &m->jobs[json_integer_value(idx)];
+    if (grow((void **)&m->jobs, &m->capjobs, m->njobs + 1, sizeof(*m->jobs)) ||
+        json_object_set_new(m->running, job, json_integer((json_int_t)m->njobs)) != 0)
+        return NULL;
+    s = &m->jobs[m->njobs++];
+    memset(s, 0, sizeof(*s));
+    s->best = -INFINITY;
+    s->last_interval = -1;
+    return s;
+}
+
+static int median_report(int *stop_out, mmarml_pruner *self, const char *job,
+                         uint64_t job_number, double step, double value, mmarml_context *ctx,
+                         void *ud)
+{
+    median *m = ud;
+    series *s = job_series(m, job);
+    step_values *at;
+    double interval;
+
+    (void)self, (void)job_number;
+    if (s == NULL || grow((void **)&s->pairs, &s->cap, 2 * (s->n + 1), sizeof(double)))
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    s->pairs[2 * s->n] = step;
+    s->pairs[2 * s->n + 1] = value;
+    s->n++;
+    if (value > s->best)
+        s->best = value;
+    if (m->completed < m->n_startup || step < m->warmup)
+        return MMARML_OK;
+    interval = floor((step - m->warmup) / (double)m->interval);
+    if (interval <= s->last_interval)
+        return MMARML_OK; /* judged in this interval already */
+    s->last_interval = interval;
+    at = find_step(m, step, 0);
+    if (at == NULL || at->n == 0)
+        return MMARML_OK; /* no ended job reported this step: nothing to compare with */
+    if (s->best < median_of(at)) {
+        mmarml_context_trace(ctx, me, "job %s stopped at step %g: best value %g is below the "
+                             "median %g of %zu ended jobs", job, step, s->best, median_of(at),
+                             at->n);
+        *stop_out = 1;
+    }
+    return MMARML_OK;
+}
+
+static void median_job_ended(mmarml_pruner *self, const char *job, uint64_t job_number,
+                             int status, void *ud)
+{
+    median *m = ud;
+    json_t *idx = json_object_get(m->running, job);
+    series *s;
+    size_t i;
+
+    (void)self, (void)job_number;
+    if (idx == NULL) {
+        if (status == MMARML_JOB_OK)
+            m->completed++;
+        return;
+    }
+    s = &m->jobs[json_integer_value(idx)];
+    if (status == MMARML_JOB_OK) {
+        m->completed++;
+        for (i = 0; i < s->n; i++) {
+            step_values *at = find_step(m, s->pairs[2 * i], 1);
+            size_t k;
+            if (at == NULL || grow((void **)&at->values, &at->cap, at->n + 1, sizeof(double)))
+                break; /* out of memory: this job's values are not compared with */
+            for (k = at->n; k > 0 && at->values[k - 1] > s->pairs[2 * i + 1]; k--)
+                at->values[k] = at->values[k - 1];
+            at->values[k] = s->pairs[2 * i + 1];
+            at->n++;
+        }
+    }
+    free(s->pairs);
+    memset(s, 0, sizeof(*s));
+    /* the slot is not reused: indices in `running` stay valid; a slot is 48 bytes */
+    json_object_del(m->running, job);
+}
+
+static void median_destroy(void *ud)
+{
+    median *m = ud;
+    size_t i;
+
+    for (i = 0; i < m->njobs; i++)
+        free(m->jobs[i].pairs);
+    for (i = 0; i < m->nsteps; i++)
+        free(m->steps[i].values);
+    free(m->jobs);
+    free(m->steps);
+    json_decref(m->running);
+    free(m);
+}
+
+int mmarml_pruner_new_median(mmarml_pruner **out, uint64_t n_startup, double n_warmup_steps,
+                             uint64_t interval)
+{
+    static const mmarml_pruner_vtable vt = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = median_report,
+        .job_ended = median_job_ended,
+        .destroy = median_destroy,
+    };
+    median *m;
+    int rc;
+
+    if (out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", me);
+    *out = NULL;
+    if (!(n_warmup_steps >= 0) || !isfinite(n_warmup_steps))
+        return mmarml_error_set(MMARML_EINVAL, "%s: n_warmup_steps must be >= 0", me);
+    if (interval < 1)
+        return mmarml_error_set(MMARML_EINVAL, "%s: interval_steps must be >= 1", me);
+    m = calloc(1, sizeof(*m));
+    if (m == NULL || (m->running = json_object()) == NULL) {
+        free(m);
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    }
+    m->n_startup = n_startup;
+    m->warmup = n_warmup_steps;
+    m->interval = interval;
+    rc = mmarml_pruner_new(out, &vt, m);
+    if (rc != MMARML_OK)
+        median_destroy(m);
+    return rc;
+}

@@ -1,0 +1,516 @@
+/* Early stopping: each built-in pruner's decisions on hand-made report sequences, and the
+ * engine's side (reports through mmarml_job_report, status `pruned`, its score, the reports
+ * on the outcome and in the journal, a resumed run's pruner deciding as the first one). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+/* One report; the decision. */
+static int rep(mmarml_pruner *p, const char *job, uint64_t n, double step, double value)
+{
+    int stop = -1;
+
+    ck_ok(mmarml_pruner_report(&stop, p, job, n, step, value, NULL));
+    ck_assert_int_ge(stop, 0);
+    return stop;
+}
+
+/* ---- ASHA ---- */
+
+START_TEST(asha_keeps_the_top_of_each_rung)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    /* rung at step 1: the top max(1, floor(n / 3)) go on */
+    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);  /* the first: the best so far */
+    ck_assert_int_eq(rep(p, "b", 2, 1, 0.4), 1);  /* 2nd of 2 */
+    ck_assert_int_eq(rep(p, "c", 3, 1, 0.6), 0);  /* 1st of 3 */
+    ck_assert_int_eq(rep(p, "d", 4, 1, 0.6), 0);  /* a tie with the best: kept */
+    ck_assert_int_eq(rep(p, "e", 5, 1, 0.55), 1); /* 3rd of 5, top 1 */
+    ck_assert_int_eq(rep(p, "f", 6, 1, 0.55), 1); /* 3rd of 6, top 2 */
+    ck_assert_int_eq(rep(p, "g", 7, 1, 0.6), 0);  /* tied 1st of 7, top 2 */
+    /* a job's later reports between rungs are not judged */
+    ck_assert_int_eq(rep(p, "a", 1, 2, 0.0), 0);
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
+START_TEST(asha_judges_every_rung_a_report_passes)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_asha(&p, 1, 2, 0)); /* rungs 1, 2, 4, 8, ... */
+    ck_assert_int_eq(rep(p, "a", 1, 1, 0.2), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 8, 0.9), 0); /* first at rungs 2, 4 and 8 */
+    /* a late arrival at step 5: rung 1 (1st of 2) passed, rung 2 (2nd of 2) not */
+    ck_assert_int_eq(rep(p, "b", 2, 5, 0.3), 1);
+    ck_assert_int_eq(rep(p, "c", 3, 1.5, 0.35), 0); /* rung 1 only: 1st of 3 */
+    ck_assert_int_eq(rep(p, "c", 3, 2, 0.1), 1);    /* rung 2: 0.9, 0.3, 0.1 */
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
+START_TEST(asha_has_no_rung_at_max_resource)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_asha(&p, 2, 2, 4)); /* one rung: step 2 */
+    ck_assert_int_eq(rep(p, "a", 1, 2, 0.5), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 4, 0.9), 0);
+    ck_assert_int_eq(rep(p, "b", 2, 2, 0.6), 0);
+    ck_assert_int_eq(rep(p, "b", 2, 4, 0.1), 0); /* would be 2nd of 2 at a rung 4 */
+    /* a job that reported nothing ends: nothing changes */
+    mmarml_pruner_job_ended(p, "silent", 3, MMARML_JOB_FAILED);
+    ck_assert_int_eq(rep(p, "c", 4, 2, 0.55), 1); /* 2nd of 3 at rung 2, top 1 */
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
+START_TEST(asha_refuses_impossible_args)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_assert_int_eq(mmarml_pruner_new_asha(&p, 0, 3, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_asha(&p, 1, 1.5, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_asha(&p, 4, 3, 2), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_asha(&p, NAN, 3, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_hyperband(&p, 1, 3, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_median(&p, 1, -1, 1), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_median(&p, 1, 0, 0), MMARML_EINVAL);
+    ck_assert_ptr_null(p);
+    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    ck_assert_int_eq(mmarml_pruner_report(&(int){0}, p, "a", 1, NAN, 1, NULL), MMARML_EINVAL);
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
+/* ---- Hyperband ---- */
+
+/* Jobs 1..n each report one value at step 1 and 3, every one worse than all before. */
+static void hyperband_sweep(mmarml_pruner *p, int n, int *went_on_1, int *went_on_3)
+{
+    int k;
+    char job[16];
+
+    *went_on_1 = *went_on_3 = 0;
+    for (k = 1; k <= n; k++) {
+        snprintf(job, sizeof(job), "j%d", k);
+        if (rep(p, job, (uint64_t)k, 1, -k))
+            continue;
+        ++*went_on_1;
+        *went_on_3 += !rep(p, job, (uint64_t)k, 3, -k);
+    }
+}
+
+START_TEST(hyperband_compares_jobs_within_their_bracket)
+{
+    mmarml_pruner *p = NULL, *q = NULL;
+    int on1, on3, again1, again3;
+
+    /* brackets with first rungs at 1, 3 and 9 (9 is max: none), budgets 9 : 5 : 3 */
+    ck_ok(mmarml_pruner_new_hyperband(&p, 1, 3, 9));
+    hyperband_sweep(p, 170, &on1, &on3);
+    /* bracket 0 stops all but its first at step 1; brackets 1 and 2 are not judged there:
+     * about 8/17 of the jobs go on (ASHA alone: 1) */
+    ck_assert_int_ge(on1, 50);
+    ck_assert_int_le(on1, 110);
+    /* at step 3 bracket 1 stops all but its first; bracket 2 (about 3/17) goes on */
+    ck_assert_int_ge(on3, 15);
+    ck_assert_int_lt(on3, on1 - 25);
+    /* the bracket of a job is a function of its number: a second pruner agrees */
+    ck_ok(mmarml_pruner_new_hyperband(&q, 1, 3, 9));
+    hyperband_sweep(q, 170, &again1, &again3);
+    ck_assert_int_eq(again1, on1);
+    ck_assert_int_eq(again3, on3);
+    mmarml_pruner_unref(p);
+    mmarml_pruner_unref(q);
+}
+END_TEST
+
+/* ---- Median ---- */
+
+START_TEST(median_compares_with_jobs_that_ended_ok)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_median(&p, 2, 0, 1));
+    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 2, 0.6), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
+    ck_assert_int_eq(rep(p, "b", 2, 1, 0.3), 0); /* 1 ended < n_startup 2 */
+    ck_assert_int_eq(rep(p, "b", 2, 2, 0.4), 0);
+    mmarml_pruner_job_ended(p, "b", 2, MMARML_JOB_OK);
+    /* medians: step 1 0.4, step 2 0.5 */
+    ck_assert_int_eq(rep(p, "c", 3, 1, 0.35), 1);
+    mmarml_pruner_job_ended(p, "c", 3, MMARML_JOB_PRUNED); /* not an ended-ok job */
+    ck_assert_int_eq(rep(p, "d", 4, 1, 0.45), 0);
+    ck_assert_int_eq(rep(p, "d", 4, 2, 0.42), 1); /* its best 0.45 < 0.5 */
+    ck_assert_int_eq(rep(p, "e", 5, 3, 0.0), 0);  /* nobody ended at step 3 */
+    ck_assert_int_eq(rep(p, "g", 6, 1, 0.39), 1); /* c's 0.35 did not lower the median */
+    ck_assert_int_eq(rep(p, "h", 7, 1, 0.40), 0); /* at the median: goes on */
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
+START_TEST(median_warmup_and_interval)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_median(&p, 1, 2, 3));
+    ck_assert_int_eq(rep(p, "a", 1, 1, 1.0), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 2, 1.0), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 3, 1.0), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 6, 1.0), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
+    ck_assert_int_eq(rep(p, "b", 2, 1, 0.0), 0); /* before the warm-up */
+    ck_assert_int_eq(rep(p, "b", 2, 2, 0.0), 1); /* first of interval [2, 5) */
+    ck_assert_int_eq(rep(p, "c", 3, 2, 1.0), 0);
+    ck_assert_int_eq(rep(p, "c", 3, 3, 0.0), 0); /* same interval: not judged */
+    ck_assert_int_eq(rep(p, "c", 3, 6, 0.0), 0); /* judged: best 1.0 = median 1.0 */
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
+/* ---- the engine ---- */
+
+/* A trainer in the executor: quality q = the recommendation's lr, value(t) = q (1 - e^-t/3)
+ * reported at steps 1..STEPS; it leaves when told to stop. */
+#define STEPS 10
+#define NRECS 12
+static const double lrs[NRECS] = {0.05, 0.01, 0.09, 0.02, 0.08, 0.03,
+                                  0.095, 0.005, 0.07, 0.06, 0.099, 0.04};
+
+static double curve(double q, double t)
+{
+    return q * (1 - exp(-t / 3));
+}
+
+static unsigned after_stop_said; /* reports after the stop answered "stop" */
+static mmarml_engine *running_engine; /* for the operator's stop of list_refine */
+
+static int curve_execute(int *status, double *score, mmarml_executor *self,
+                         const mmarml_recommendation *rec, mmarml_context *job_ctx, void *ud)
+{
+    double q = mmarml_recommendation_values(rec)[0];
+    int t, stop = 0;
+
+    (void)self, (void)ud;
+    for (t = 1; t <= STEPS; t++) {
+        ck_ok(mmarml_job_report(job_ctx, t, curve(q, t), &stop));
+        if (t == 3) /* a repeated step and a hostile value are refused or dropped */
+            ck_ok(mmarml_job_report(job_ctx, t, 1e9, NULL));
+        if (stop) {
+            ck_assert_int_eq(mmarml_job_should_stop(job_ctx), 1);
+            stop = 0;
+            ck_ok(mmarml_job_report(job_ctx, t + 1, 1e9, &stop));
+            after_stop_said += stop;
+            *status = MMARML_JOB_ABORTED;
+            return MMARML_OK;
+        }
+    }
+    ck_assert_int_eq(mmarml_job_report(job_ctx, STEPS + 1, NAN, NULL), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_job_report(job_ctx, -1, 0, NULL), MMARML_EINVAL);
+    *status = MMARML_JOB_OK;
+    *score = curve(q, STEPS);
+    return MMARML_OK;
+}
+
+static int curve_determine(mmarml_search_space **out, mmarml_executor *self,
+                           mmarml_context *ctx, void *ud)
+{
+    (void)self, (void)ctx, (void)ud;
+    *out = tu_space();
+    return MMARML_OK;
+}
+
+/* A controller recommending lrs[] in order, one at a time, recording every outcome. */
+typedef struct {
+    mmarml_search_space *space;
+    int next;
+    int stop_after; /* ask the run to stop after this many outcomes (0: never) */
+    int n;
+    int status[NRECS];
+    double value[NRECS];
+    size_t nreports[NRECS];
+    double last_step[NRECS];
+} list_ctl;
+
+static int list_propose(mmarml_recommendation_list *out, list_ctl *c)
+{
+    mmarml_recommendation *rec = NULL;
+    double v[3];
+
+    if (c->next >= NRECS)
+        return MMARML_OK;
+    v[0] = lrs[c->next];
+    v[1] = 0;
+    v[2] = 4;
+    ck_ok(mmarml_recommendation_new(&rec, c->next++, c->space, v, 3));
+    ck_ok(mmarml_recommendation_list_append(out, rec));
+    mmarml_recommendation_unref(rec);
+    return MMARML_OK;
+}
+
+static int list_set(mmarml_controller *self, mmarml_search_space *space, mmarml_context *ctx,
+                    void *ud)
+{
+    list_ctl *c = ud;
+
+    (void)self, (void)ctx;
+    c->space = mmarml_search_space_ref(space);
+    return MMARML_OK;
+}
+
+static int list_initial(mmarml_recommendation_list *out, mmarml_controller *self,
+                        mmarml_context *ctx, void *ud)
+{
+    (void)self, (void)ctx;
+    return list_propose(out, ud);
+}
+
+static int list_refine(mmarml_recommendation_list *out, mmarml_controller *self,
+                       const mmarml_outcome *o, mmarml_context *ctx, void *ud)
+{
+    list_ctl *c = ud;
+    size_t k = mmarml_outcome_report_count(o);
+
+    (void)self, (void)ctx;
+    ck_assert_int_lt(c->n, NRECS);
+    c->status[c->n] = mmarml_outcome_status(o);
+    c->value[c->n] = NAN;
+    mmarml_outcome_value(o, &c->value[c->n]);
+    c->nreports[c->n] = k;
+    c->last_step[c->n] = NAN;
+    if (k > 0)
+        ck_ok(mmarml_outcome_report(o, k - 1, &c->last_step[c->n], NULL));
+    c->n++;
+    if (c->stop_after > 0 && c->n == c->stop_after)
+        mmarml_engine_stop(running_engine, "part one ends here"); /* resumable */
+    return list_propose(out, c);
+}
+
+static void list_destroy(void *ud)
+{
+    list_ctl *c = ud;
+
+    mmarml_search_space_unref(c->space);
+    c->space = NULL;
+}
+
+/* Run the lrs[] through the curve trainer with `pruner` (NULL: none). */
+static mmarml_engine_options run_options(const char *journal, int resume)
+{
+    mmarml_engine_options o = tu_options(NULL);
+
+    o.journal = journal;
+    o.resume = resume;
+    return o;
+}
+
+static int run(list_ctl *c, mmarml_pruner *pruner, const char *journal, int resume)
+{
+    static const mmarml_controller_vtable cvt = {
+        .struct_size = sizeof(mmarml_controller_vtable),
+        .version = MMARML_CONTROLLER_VTABLE_VERSION,
+        .set_search_space = list_set,
+        .initial_recommendation = list_initial,
+        .refine_recommendation = list_refine,
+        .destroy = list_destroy,
+    };
+    static const mmarml_executor_vtable evt = {
+        .struct_size = sizeof(mmarml_executor_vtable),
+        .version = MMARML_EXECUTOR_VTABLE_VERSION,
+        .determine_search_space = curve_determine,
+        .execute = curve_execute,
+    };
+    mmarml_controller *ctl = NULL;
+    mmarml_executor *exe = NULL;
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine_options o = run_options(journal, resume);
+    int rc;
+
+    ck_ok(mmarml_controller_new(&ctl, &cvt, c));
+    ck_ok(mmarml_executor_new(&exe, &evt, NULL));
+    ck_ok(mmarml_engine_new(&e, ctl, exe, &o));
+    if (pruner != NULL)
+        ck_ok(mmarml_engine_set_pruner(e, pruner, MMARML_PRUNED_SCORE_BEST));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    running_engine = e;
+    rc = mmarml_engine_run(e, ctx);
+    running_engine = NULL;
+    ck_assert_int_eq(mmarml_engine_set_pruner(e, NULL, 0), MMARML_EMISUSE);
+    mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
+    mmarml_controller_unref(ctl);
+    mmarml_executor_unref(exe);
+    return rc;
+}
+
+START_TEST(no_pruner_changes_nothing)
+{
+    list_ctl c;
+    int i;
+
+    memset(&c, 0, sizeof(c));
+    ck_ok(run(&c, NULL, NULL, 0));
+    ck_assert_int_eq(c.n, NRECS);
+    for (i = 0; i < NRECS; i++) {
+        ck_assert_int_eq(c.status[i], MMARML_JOB_OK);
+        ck_assert_uint_eq(c.nreports[i], STEPS); /* the repeated step 3 was dropped */
+        ck_assert_double_eq_tol(c.value[i], curve(lrs[i], STEPS), 1e-12);
+    }
+}
+END_TEST
+
+START_TEST(asha_prunes_jobs_in_the_engine)
+{
+    mmarml_pruner *p = NULL;
+    list_ctl c;
+    int i, pruned = 0;
+    double epochs = 0;
+
+    memset(&c, 0, sizeof(c));
+    after_stop_said = 0;
+    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    ck_ok(run(&c, p, NULL, 0));
+    mmarml_pruner_unref(p);
+    ck_assert_int_eq(c.n, NRECS);
+    for (i = 0; i < NRECS; i++) {
+        epochs += c.last_step[i];
+        if (c.status[i] != MMARML_JOB_PRUNED) {
+            ck_assert_int_eq(c.status[i], MMARML_JOB_OK);
+            continue;
+        }
+        pruned++;
+        /* its score: the best value it reported; the report after the stop is not there */
+        ck_assert_double_eq_tol(c.value[i], curve(lrs[i], c.last_step[i]), 1e-12);
+        ck_assert_uint_eq(c.nreports[i], (size_t)c.last_step[i]);
+    }
+    /* the job after the first, worse than it, stops at rung 1; the best always goes on */
+    ck_assert_int_eq(c.status[1], MMARML_JOB_PRUNED);
+    ck_assert_double_eq(c.last_step[1], 1);
+    ck_assert_int_eq(c.status[10], MMARML_JOB_OK); /* 0.099: the best */
+    ck_assert_int_ge(pruned, 5);
+    ck_assert_uint_eq(after_stop_said, (unsigned)pruned);
+    ck_assert_double_lt(epochs, 0.7 * NRECS * STEPS);
+}
+END_TEST
+
+START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
+{
+    char dir[] = "/tmp/mmarml-prune-XXXXXX", path[64], cmd[96];
+    mmarml_pruner *p = NULL;
+    list_ctl whole, part;
+    json_t *recs = NULL, *r;
+    size_t i, reports = 0, pruned_ends = 0;
+    int k;
+
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/journal.mmarml", dir);
+    memset(&whole, 0, sizeof(whole));
+    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    ck_ok(run(&whole, p, NULL, 0));
+    mmarml_pruner_unref(p);
+
+    /* the same run, stopped after 5 outcomes and resumed with a new pruner */
+    memset(&part, 0, sizeof(part));
+    part.stop_after = 5;
+    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    ck_ok(run(&part, p, path, 0));
+    mmarml_pruner_unref(p);
+    ck_assert_int_eq(part.n, 5);
+    memset(&part, 0, sizeof(part));
+    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    ck_ok(run(&part, p, path, 1));
+    mmarml_pruner_unref(p);
+    ck_assert_int_eq(part.n, NRECS);
+    for (k = 0; k < NRECS; k++) {
+        ck_assert_int_eq(part.status[k], whole.status[k]);
+        ck_assert_double_eq(part.last_step[k], whole.last_step[k]);
+        ck_assert_uint_eq(part.nreports[k], whole.nreports[k]);
+    }
+    /* every accepted report is a record; a pruned job's end carries its value */
+    ck_ok(mmarml_journal_read(&recs, path, NULL));
+    json_array_foreach(recs, i, r)
+    {
+        const char *t = json_string_value(json_object_get(r, "t"));
+        if (strcmp(t, "report") == 0) {
+            reports++;
+            ck_assert(json_is_number(json_object_get(r, "step")));
+        } else if (strcmp(t, "end") == 0 &&
+                   strcmp(json_string_value(json_object_get(r, "status")), "pruned") == 0) {
+            pruned_ends++;
+            ck_assert(json_is_number(json_object_get(r, "score")));
+        }
+    }
+    for (k = 0; k < NRECS; k++)
+        reports -= whole.nreports[k];
+    ck_assert_uint_eq(reports, 0);
+    ck_assert_uint_gt(pruned_ends, 0);
+    json_decref(recs);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(pruners_by_registry_name)
+{
+    mmarml_registry *reg = NULL;
+    mmarml_pruner *p = NULL;
+    json_t *spec;
+
+    ck_ok(mmarml_registry_new(&reg));
+    spec = json_pack("{s:s, s:{s:i, s:i}}", "name", "ASHAPruner", "args", "min_resource", 2,
+                     "reduction_factor", 4);
+    ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
+    ck_assert_int_eq(rep(p, "a", 1, 2, 0.5), 0);
+    ck_assert_int_eq(rep(p, "b", 2, 2, 0.4), 1);
+    p = mmarml_pruner_unref(p);
+    json_decref(spec);
+    spec = json_pack("{s:s, s:{s:i}}", "name", "HyperbandPruner", "args", "min_resource", 1);
+    ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "max_resource"));
+    json_decref(spec);
+    spec = json_pack("{s:s, s:{s:i}}", "name", "MedianPruner", "args", "n_warmup", 1);
+    ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "n_warmup"));
+    json_decref(spec);
+    /* a controller's name is not a pruner's */
+    spec = json_pack("{s:s}", "name", "RandomController");
+    ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_ENOTFOUND);
+    json_decref(spec);
+    mmarml_registry_unref(reg);
+}
+END_TEST
+
+static Suite *pruner_suite(void)
+{
+    Suite *s = suite_create("pruner");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, asha_keeps_the_top_of_each_rung);
+    tcase_add_test(tc, asha_judges_every_rung_a_report_passes);
+    tcase_add_test(tc, asha_has_no_rung_at_max_resource);
+    tcase_add_test(tc, asha_refuses_impossible_args);
+    tcase_add_test(tc, hyperband_compares_jobs_within_their_bracket);
+    tcase_add_test(tc, median_compares_with_jobs_that_ended_ok);
+    tcase_add_test(tc, median_warmup_and_interval);
+    tcase_add_test(tc, no_pruner_changes_nothing);
+    tcase_add_test(tc, asha_prunes_jobs_in_the_engine);
+    tcase_add_test(tc, reports_are_journaled_and_a_resumed_pruner_decides_alike);
+    tcase_add_test(tc, pruners_by_registry_name);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(pruner_suite());
+}
