@@ -14,7 +14,9 @@
  *   train.pre_transforms[]: {"name": "RandomNoise", "args": {"prob", "std"}, "disabled"}
  *                           {"name": "RandomScale", "args": {"prob", "range"}, "disabled"}
  * Writes <mmar>/models/train_stats.json ({"best_validation_metric", ...}) and
- * <mmar>/models/model.json (the weights).
+ * <mmar>/models/model.json (the weights). Under mmarml it reports the validation accuracy of
+ * every epoch (mmarml_trainer_report: the progress file protocol) and, when the pruner
+ * stopped the job (mmarml_trainer_should_stop), saves what it has and leaves.
  *
  * Usage: mmarml-demo-trainer <mmar_root>
  */
@@ -26,6 +28,7 @@
 #include <sys/stat.h>
 
 #include <jansson.h>
+#include <mmarml.h>
 
 #define NTRAIN 800
 #define NVAL 400
@@ -283,6 +286,12 @@ int main(int argc, char **argv)
         }
         if (epoch % 10 == 0 || epoch == s.epochs)
             printf("epoch %d: loss %.4f, validation accuracy %.4f\n", epoch, loss, acc);
+        if (mmarml_trainer_report(epoch, acc, "val_acc") != MMARML_OK)
+            fprintf(stderr, "trainer: %s\n", mmarml_error_message()); /* training goes on */
+        if (mmarml_trainer_should_stop()) {
+            printf("epoch %d: stopped by the pruner; saving and leaving\n", epoch);
+            break;
+        }
     }
     if (save(argv[1], &m, &s, best, best_epoch, loss) != 0)
         return 1;

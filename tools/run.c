@@ -57,6 +57,7 @@ typedef struct {
     double started;
     pthread_mutex_t lock;
     unsigned done, failed, ok, pruned;
+    double steps; /* the steps (epochs) jobs reported, summed: what the run spent */
     double best;
     int have_best;
     char best_job[80];
@@ -150,10 +151,9 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
     ok = mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score) == MMARML_OK;
     pruned = status != NULL && strcmp(status, "pruned") == 0;
-    if (pruned) {
+    if (pruned)
         mmarml_context_get_double(ctx, MMARML_KEY_PRUNED_VALUE, &value);
-        mmarml_context_get_double(ctx, MMARML_KEY_JOB_LAST_STEP, &step);
-    }
+    mmarml_context_get_double(ctx, MMARML_KEY_JOB_LAST_STEP, &step);
     if (mmarml_context_get_bool(ctx, MMARML_KEY_JOB_RESTORED, &restored) == MMARML_OK &&
         restored)
         from = ", from the journal";
@@ -168,6 +168,7 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     pthread_mutex_lock(&r->lock);
     r->done++;
     r->pruned += pruned;
+    r->steps += step;
     r->failed += !ok && !pruned; /* a pruned job was stopped on purpose: not a failure */
     r->ok += ok && status != NULL && strcmp(status, "ok") == 0;
     if (ok && (!r->have_best || score > r->best)) {
@@ -406,6 +407,9 @@ int cli_run(int argc, char **argv)
             printf("mmarml run: the run %s has ended already; nothing to resume\n",
                    r.run_root ? r.run_root : "");
         print_summary(r.run_root);
+        if (r.steps > 0) /* trainers reported progress: what the search spent, in steps */
+            printf("mmarml run: %u jobs (%u pruned) trained %.0f steps in all\n", r.done,
+                   r.pruned, r.steps);
         status = r.signal == SIGINT ? 130 : r.signal == SIGTERM ? 143 : 0;
         /* a run with nothing to show is not a success a script should take for one */
         if (status == 0 && r.ok == 0 &&

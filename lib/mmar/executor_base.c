@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "mmarml.h"
 #include "clone.h"
 #include "executor_base.h"
+#include "progress.h"
 #include "mmar_util.h"
 
 extern char **environ;
@@ -30,6 +32,7 @@ typedef struct {
     int content_only; /* -1: take MMARHandler's */
     char *data_list;  /* NULL: take MMARHandler's */
     double poll, grace;
+    mmar_progress_config progress;
     mmarml_space_manager *manager;
     pthread_mutex_t lock; /* guards the published job handles, `running` */
     pthread_cond_t slot_freed;
@@ -43,7 +46,8 @@ typedef struct {
 
 static const char *const shared_args[] = {"remove_search_augs", "key_mmar_content_only",
                                           "data_list_file_name", "poll_interval",
-                                          "abort_grace_period", NULL};
+                                          "abort_grace_period", "progress_regex",
+                                          "progress_metric", NULL};
 
 int mmar_executor_args_check(const json_t *args, const char *who, const char *const own[])
 {
@@ -192,7 +196,8 @@ done:
 static char **job_environment(mmarml_context *job, const char *job_root, int with_gpus)
 {
     static const char *const names[] = {"MMAR_ROOT=", "CUDA_VISIBLE_DEVICES=",
-                                        "MMARML_JOB_NAME=", "MMARML_RUN_ROOT="};
+                                        "MMARML_JOB_NAME=", "MMARML_RUN_ROOT=",
+                                        MMARML_PROGRESS_FILE_ENV "=", MMARML_STOP_FILE_ENV "="};
     char *gpus = NULL, *name = NULL, *run_root = NULL;
     size_t n = 0, i, k, j;
     int failed = 0;
@@ -200,7 +205,7 @@ static char **job_environment(mmarml_context *job, const char *job_root, int wit
 
     for (; environ[n] != NULL; n++)
         ;
-    env = calloc(n + 5, sizeof(char *));
+    env = calloc(n + 7, sizeof(char *));
     if (env == NULL)
         return NULL;
     mmarml_context_get_string(job, MMARML_KEY_GPUS, &gpus);
@@ -208,7 +213,7 @@ static char **job_environment(mmarml_context *job, const char *job_root, int wit
         with_gpus = -1; /* the user's CUDA_VISIBLE_DEVICES stays */
     for (i = 0, k = 0; i < n; i++) {
         int ours = 0;
-        for (j = 0; j < 4; j++)
+        for (j = 0; j < sizeof(names) / sizeof(names[0]); j++)
             ours |= (j != 1 || with_gpus >= 0) &&
                     strncmp(environ[i], names[j], strlen(names[j])) == 0;
         if (!ours && (env[k++] = strdup(environ[i])) == NULL)
@@ -219,6 +224,8 @@ static char **job_environment(mmarml_context *job, const char *job_root, int wit
     if (asprintf(&env[k++], "MMAR_ROOT=%s", job_root) < 0 ||
         asprintf(&env[k++], "MMARML_JOB_NAME=%s", name ? name : "") < 0 ||
         asprintf(&env[k++], "MMARML_RUN_ROOT=%s", run_root ? run_root : "") < 0 ||
+        asprintf(&env[k++], MMARML_PROGRESS_FILE_ENV "=%s/" MMAR_PROGRESS_FILE, job_root) < 0 ||
+        asprintf(&env[k++], MMARML_STOP_FILE_ENV "=%s/" MMAR_STOP_FILE, job_root) < 0 ||
         (with_gpus > 0 && asprintf(&env[k++], "CUDA_VISIBLE_DEVICES=%s", gpus) < 0)) {
         env[--k] = NULL;
         failed = 1;
@@ -337,6 +344,24 @@ static int start_or_adopt(base_executor *x, void **run, mmarml_context *job,
     return rc;
 }
 
+/* Before the signal: a file a trainer may look for to save and leave within the grace
+ * period. Always 1: a marker that cannot be written does not keep a job running. */
+static int write_stop_marker(mmarml_context *job, const char *job_root)
+{
+    char *path = NULL;
+    int fd = -1;
+
+    if (asprintf(&path, "%s/" MMAR_STOP_FILE, job_root) >= 0)
+        fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0)
+        mmarml_context_trace(job, "executor", "cannot write the stop marker '%s': %s",
+                             path ? path : job_root, strerror(errno));
+    else
+        close(fd);
+    free(path);
+    return 1;
+}
+
 /* Submit, then check until the end; stop once when the job is aborted. */
 static int submit_and_follow(base_executor *x, mmarml_context *job, const char *job_root,
                              char *const env[], job_handle *h, mmar_job_end *end, int *stopped)
@@ -350,7 +375,7 @@ static int submit_and_follow(base_executor *x, mmarml_context *job, const char *
         return rc;
     for (;;) {
         /* also an abort that came before the job was published: nothing woke us for it */
-        if (!*stopped && job_aborted(job) &&
+        if (!*stopped && job_aborted(job) && write_stop_marker(job, job_root) &&
             x->be.stop(x->be.data, run, job, x->grace) == MMARML_OK) {
             /* (a failed stop is tried again after the next check) */
             *stopped = 1;
@@ -410,8 +435,14 @@ static int run_job(base_executor *x, mmarml_context *job, const char *job_root,
     pthread_mutex_lock(&x->lock);
     rc = mmarml_context_set_pointer(job, MMARML_KEY_EXEC_SUBPROCESS, &h, NULL);
     pthread_mutex_unlock(&x->lock);
-    if (rc == MMARML_OK)
+    if (rc == MMARML_OK) {
+        mmar_progress *progress = NULL;
+        /* a job whose progress cannot be followed still trains: said, not fatal */
+        if (mmar_progress_start(&progress, &x->progress, job, job_root) != MMARML_OK)
+            mmarml_context_exception_occurred(job, x->be.name, mmarml_error_message());
         rc = submit_and_follow(x, job, job_root, env, &h, end, &stopped);
+        mmar_progress_finish(progress); /* its last lines, before the job's end is told */
+    }
     if (rc != MMARML_OK) /* keep the message: the lookups below may set their own */
         snprintf(message, sizeof(message), "%s", mmarml_error_message());
     pthread_mutex_lock(&x->lock);
@@ -573,6 +604,7 @@ static void destroy(void *ud)
         x->be.destroy(x->be.data);
     mmarml_space_manager_unref(x->manager);
     free(x->data_list);
+    mmar_progress_config_free(&x->progress);
     pthread_cond_destroy(&x->slot_freed);
     pthread_mutex_destroy(&x->lock);
     free(x);
@@ -604,7 +636,9 @@ static int parse_shared(base_executor *x, const json_t *args)
         return rc;
     if (data_list != NULL && (x->data_list = strdup(data_list)) == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    return MMARML_OK;
+    /* a local trainer's files wake us through inotify; a cluster node's are read at the
+     * poll interval */
+    return mmar_progress_config_parse(&x->progress, args, me, x->poll);
 }
 
 int mmar_executor_base_new(mmarml_executor **out, const json_t *args,

@@ -268,14 +268,20 @@ static int start_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     return mmarml_context_set_double(ctx, MMARML_KEY_MMAR_JOB_START, mmar_wall_time());
 }
 
-/* Best first: ok jobs by score (descending), then the rest by end time. */
+/* Best first: ok jobs by score (descending), then pruned ones by the value they were judged
+ * by, then the rest by end time. */
+static int rank_class(int status)
+{
+    return status == MMARML_JOB_OK ? 0 : status == MMARML_JOB_PRUNED ? 1 : 2;
+}
+
 static int by_rank(const void *a, const void *b)
 {
     const job_record *x = a, *y = b;
 
-    if ((x->status == MMARML_JOB_OK) != (y->status == MMARML_JOB_OK))
-        return x->status == MMARML_JOB_OK ? -1 : 1;
-    if (x->status == MMARML_JOB_OK && x->score != y->score)
+    if (rank_class(x->status) != rank_class(y->status))
+        return rank_class(x->status) - rank_class(y->status);
+    if (rank_class(x->status) < 2 && x->score != y->score)
         return x->score > y->score ? -1 : 1;
     return (x->end > y->end) - (x->end < y->end);
 }
@@ -303,7 +309,7 @@ static char *summary_text(mmar_handler *h)
         char start[40], end[40], score[40];
         mmar_format_time(start, sizeof(start), sorted[i].start);
         mmar_format_time(end, sizeof(end), sorted[i].end);
-        mmar_format_score(score, sizeof(score), sorted[i].status == MMARML_JOB_OK
+        mmar_format_score(score, sizeof(score), rank_class(sorted[i].status) < 2
                                                     ? sorted[i].score
                                                     : MMARML_NO_SCORE_SENTINEL);
         len += (size_t)snprintf(text + len, cap - len, "| %s | %s | %s | %s | %s | %s |\n",
@@ -423,7 +429,8 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         job.start = mmar_wall_time();
     if (mmarml_context_get_double(ctx, MMARML_KEY_JOB_END_TIME, &job.end) != MMARML_OK)
         job.end = mmar_wall_time();
-    if (mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &job.score) != MMARML_OK)
+    if (mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &job.score) != MMARML_OK &&
+        mmarml_context_get_double(ctx, MMARML_KEY_PRUNED_VALUE, &job.score) != MMARML_OK)
         job.score = MMARML_NO_SCORE_SENTINEL;
     job.kept = 1;
     mmarml_free(name);
