@@ -69,6 +69,10 @@ typedef struct mmarml_pruner_vtable {
 /** double: the value a pruned job is judged by (its best or last report). `_score` stays
  *  what it always was: the score of an ok job only. */
 #define MMARML_KEY_PRUNED_VALUE "_prunedValue"
+/** bool, set with `_jobAborted` while the job runs: the abort is the pruner's. The MMAR
+ *  executors then write the stop marker and give the trainer the grace period to leave
+ *  before they signal it. */
+#define MMARML_KEY_JOB_PRUNED "_jobPruned"
 /** int: how many reports the job made (absent: none). */
 #define MMARML_KEY_JOB_REPORTS "_jobReports"
 /** double: the step of its last report. */

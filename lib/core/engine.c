@@ -685,6 +685,8 @@ void mmarml__engine_mark_abort(mmarml_engine *e, job *j, int reason, mmarml_cont
     if (!__atomic_load_n(&j->executing, __ATOMIC_SEQ_CST))
         return; /* the job thread will see abort_reason before it calls execute */
     ctx = __atomic_load_n(&j->ctx, __ATOMIC_ACQUIRE);
+    if (reason == MMARML_JOB_PRUNED) /* first: an executor that sees the abort sees why */
+        mmarml_context_set_bool(ctx, MMARML_KEY_JOB_PRUNED, 1);
     mmarml_context_set_bool(ctx, MMARML_KEY_JOB_ABORTED, 1);
     if (ctxs != NULL)
         ctxs[(*count)++] = mmarml_context_ref(ctx);

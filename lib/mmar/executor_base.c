@@ -345,8 +345,8 @@ static int start_or_adopt(base_executor *x, void **run, mmarml_context *job,
 }
 
 /* Before the signal: a file a trainer may look for to save and leave within the grace
- * period. Always 1: a marker that cannot be written does not keep a job running. */
-static int write_stop_marker(mmarml_context *job, const char *job_root)
+ * period. A marker that cannot be written is said, and the job is stopped all the same. */
+static void write_stop_marker(mmarml_context *job, const char *job_root)
 {
     char *path = NULL;
     int fd = -1;
@@ -359,14 +359,24 @@ static int write_stop_marker(mmarml_context *job, const char *job_root)
     else
         close(fd);
     free(path);
-    return 1;
 }
 
-/* Submit, then check until the end; stop once when the job is aborted. */
+static int job_pruned(mmarml_context *job)
+{
+    int pruned = 0;
+
+    mmarml_context_get_bool(job, MMARML_KEY_JOB_PRUNED, &pruned);
+    return pruned;
+}
+
+/* Submit, then check until the end; stop once when the job is aborted. The stop marker comes
+ * first; a job the pruner stopped then has the grace period to save and leave by itself
+ * before the signal (which is followed by SIGKILL another grace period later), any other
+ * abort is signalled at once. */
 static int submit_and_follow(base_executor *x, mmarml_context *job, const char *job_root,
                              char *const env[], job_handle *h, mmar_job_end *end, int *stopped)
 {
-    double timeout = x->be.event_driven ? -1 : x->poll, stop_at = 0;
+    double timeout = x->be.event_driven ? -1 : x->poll, stop_at = 0, marked_at = -1;
     void *run = NULL;
     int rc, r;
 
@@ -374,15 +384,26 @@ static int submit_and_follow(base_executor *x, mmarml_context *job, const char *
     if (rc != MMARML_OK)
         return rc;
     for (;;) {
+        double wait = timeout;
         /* also an abort that came before the job was published: nothing woke us for it */
-        if (!*stopped && job_aborted(job) && write_stop_marker(job, job_root) &&
-            x->be.stop(x->be.data, run, job, x->grace) == MMARML_OK) {
-            /* (a failed stop is tried again after the next check) */
-            *stopped = 1;
-            stop_at = mmar_monotonic_time();
-            /* a stopped job ends soon: look more often than the poll interval */
-            if (timeout > 1.0)
-                timeout = 1.0;
+        if (!*stopped && job_aborted(job)) {
+            double now = mmar_monotonic_time();
+            if (marked_at < 0) {
+                write_stop_marker(job, job_root);
+                marked_at = now;
+            }
+            if (job_pruned(job) && now - marked_at < x->grace) {
+                double left = marked_at + x->grace - now;
+                wait = wait < 0 || wait > left ? left : wait;
+            } else if (x->be.stop(x->be.data, run, job, x->grace) == MMARML_OK) {
+                /* (a failed stop is tried again after the next check) */
+                *stopped = 1;
+                stop_at = now;
+                /* a stopped job ends soon: look more often than the poll interval */
+                if (timeout > 1.0)
+                    timeout = 1.0;
+                wait = timeout;
+            }
         }
         if (*stopped && !x->be.event_driven &&
             mmar_monotonic_time() - stop_at > x->grace + STOP_WAIT_S) {
@@ -393,7 +414,7 @@ static int submit_and_follow(base_executor *x, mmarml_context *job, const char *
             end->signal = 0;
             break;
         }
-        r = x->be.check(x->be.data, run, job, h->wake_fd, timeout, end);
+        r = x->be.check(x->be.data, run, job, h->wake_fd, wait, end);
         if (r < 0) {
             char saved[1024];
             snprintf(saved, sizeof(saved), "%s", mmarml_error_message());

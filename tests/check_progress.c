@@ -1,0 +1,285 @@
+/* Progress of real round scripts under MMARExecutor: the progress file protocol (also with
+ * hostile lines and 100,000 of them), the log collector (progress_regex), ASHA stopping real
+ * trainers that read the stop marker, and a trainer that ignores it (killed after the grace
+ * period, still `pruned`). Fixture: tests/data/mmar-progress. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static char mmar[128];
+
+static void make_mmar(void)
+{
+    char cmd[512];
+
+    snprintf(mmar, sizeof(mmar), "/tmp/mmarml-progress-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(mmar));
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/mmar-progress/.' '%s/'", TEST_DATA_DIR, mmar);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void remove_mmar(void)
+{
+    char cmd[256];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mmar);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* A pruner that stops every job at its first report at step 3 or later. */
+static int stop3_report(int *stop_out, mmarml_pruner *self, const char *job, uint64_t n,
+                        double step, double value, mmarml_context *ctx, void *ud)
+{
+    (void)self, (void)job, (void)n, (void)value, (void)ctx, (void)ud;
+    *stop_out = step >= 3;
+    return MMARML_OK;
+}
+
+static int stop3_factory(void **out, const json_t *args, void *ud)
+{
+    static const mmarml_pruner_vtable vt = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = stop3_report,
+    };
+
+    (void)args, (void)ud;
+    return mmarml_pruner_new((mmarml_pruner **)out, &vt, NULL);
+}
+
+/* Run the fixture with the AutoML config `conf` and trainer mode `mode`; its run root. */
+static void run_fixture(const char *conf, const char *mode, char *run_root, size_t size)
+{
+    mmarml_registry *reg = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine *e = NULL;
+    json_t *vars = json_pack("{s:s}", "run_id", "r");
+    char *root = NULL, path[256];
+
+    snprintf(path, sizeof(path), "%s/config/%s", mmar, conf);
+    setenv("MMARML_TEST_PROGRESS", mode, 1);
+    ck_ok(mmarml_registry_new(&reg));
+    ck_ok(mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "StopAtStep3Pruner",
+                                   stop3_factory, NULL));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_automl_engine_new(&e, ctx, reg, mmar, path, vars));
+    ck_ok(mmarml_engine_run(e, ctx));
+    ck_ok(mmarml_context_get_string(ctx, MMARML_KEY_RUN_ROOT, &root));
+    snprintf(run_root, size, "%s", root);
+    mmarml_free(root);
+    mmarml_engine_unref(e);
+    mmarml_context_unref(ctx);
+    mmarml_registry_unref(reg);
+    json_decref(vars);
+    unsetenv("MMARML_TEST_PROGRESS");
+}
+
+static json_t *stats_jobs(const char *run_root)
+{
+    char path[1024];
+    json_error_t err;
+    json_t *stats, *jobs;
+
+    snprintf(path, sizeof(path), "%s/automl_stats_log.json", run_root);
+    stats = json_load_file(path, 0, &err);
+    ck_assert_msg(stats != NULL, "%s: %s", path, err.text);
+    jobs = json_incref(json_object_get(stats, "jobs"));
+    json_decref(stats);
+    ck_assert_uint_gt(json_array_size(jobs), 0);
+    return jobs;
+}
+
+/* Report records of job `name` in the run's journal. */
+static size_t journal_reports(const char *run_root, const char *name)
+{
+    char path[1024];
+    json_t *recs = NULL, *r;
+    size_t i, n = 0;
+
+    snprintf(path, sizeof(path), "%s/journal.mmarml", run_root);
+    ck_ok(mmarml_journal_read(&recs, path, NULL));
+    json_array_foreach(recs, i, r)
+    n += strcmp(json_string_value(json_object_get(r, "t")), "report") == 0 &&
+         strcmp(json_string_value(json_object_get(r, "job")), name) == 0;
+    json_decref(recs);
+    return n;
+}
+
+static size_t file_count(const char *run_root, const char *file, const char *needle)
+{
+    char path[1024], line[4096];
+    size_t n = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", run_root, file);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL)
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+#define JOB_STR(job, key) json_string_value(json_object_get(job, key))
+#define JOB_NUM(job, key) json_number_value(json_object_get(job, key))
+
+START_TEST(progress_file_reports_reach_the_run)
+{
+    char run_root[512];
+    json_t *jobs, *job;
+    size_t i;
+
+    make_mmar();
+    run_fixture("config_automl.json", "curve", run_root, sizeof(run_root));
+    jobs = stats_jobs(run_root);
+    ck_assert_uint_eq(json_array_size(jobs), 4);
+    json_array_foreach(jobs, i, job)
+    {
+        ck_assert_str_eq(JOB_STR(job, "status"), "ok");
+        ck_assert_int_eq(json_integer_value(json_object_get(job, "reports")), 10);
+        ck_assert_double_eq(JOB_NUM(job, "last_step"), 10);
+        ck_assert_uint_eq(journal_reports(run_root, JOB_STR(job, "job")), 10);
+    }
+    json_decref(jobs);
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(asha_stops_real_trainers_through_the_stop_marker)
+{
+    char run_root[512], path[768];
+    json_t *jobs, *job;
+    size_t i, pruned = 0, ok = 0;
+    struct stat st;
+
+    make_mmar();
+    run_fixture("config_automl_asha.json", "curve", run_root, sizeof(run_root));
+    jobs = stats_jobs(run_root);
+    ck_assert_uint_eq(json_array_size(jobs), 9);
+    json_array_foreach(jobs, i, job)
+    {
+        const char *name = JOB_STR(job, "job");
+        double q = json_number_value(json_object_get(json_object_get(job, "concrete"),
+                                                     "score"));
+        snprintf(path, sizeof(path), "%s/%s/.mmarml_stop", run_root, name);
+        if (strcmp(JOB_STR(job, "status"), "ok") == 0) {
+            ok++;
+            ck_assert_int_ne(stat(path, &st), 0);
+            continue;
+        }
+        ck_assert_str_eq(JOB_STR(job, "status"), "pruned");
+        pruned++;
+        ck_assert_double_lt(JOB_NUM(job, "last_step"), 10);
+        /* its score: the best value it reported (values rise: the last) */
+        if (q > 0)
+            ck_assert_double_eq_tol(JOB_NUM(job, "score"),
+                                    q * (1 - exp(-JOB_NUM(job, "last_step") / 3)), 1e-9);
+        /* the marker was written, and the trainer saw it and left on its own */
+        ck_assert_int_eq(stat(path, &st), 0);
+        snprintf(path, sizeof(path), "%s/%s", run_root, name);
+        ck_assert_uint_eq(file_count(path, "log.txt", "stop marker seen"), 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(job, "exit_code")), 0);
+    }
+    ck_assert_uint_gt(pruned, 0);
+    ck_assert_uint_gt(ok, 0);
+    json_decref(jobs);
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(hostile_progress_lines_are_skipped_and_said)
+{
+    char run_root[512];
+    json_t *jobs, *job;
+    size_t i;
+
+    make_mmar();
+    run_fixture("config_automl.json", "hostile", run_root, sizeof(run_root));
+    jobs = stats_jobs(run_root);
+    json_array_foreach(jobs, i, job)
+    {
+        ck_assert_str_eq(JOB_STR(job, "status"), "ok");
+        /* steps 1 and 2, then 3..100002; everything else skipped or dropped */
+        ck_assert_int_eq(json_integer_value(json_object_get(job, "reports")), 100002);
+        ck_assert_double_eq(JOB_NUM(job, "last_step"), 100002);
+    }
+    /* the first five per job said, then a count; the torn last line said too */
+    ck_assert_uint_ge(file_count(run_root, "trace.txt", "progress file line skipped"), 5);
+    ck_assert_uint_ge(file_count(run_root, "trace.txt", "malformed progress lines skipped"),
+                      json_array_size(jobs));
+    ck_assert_uint_ge(file_count(run_root, "trace.txt", "steps must increase"), 1);
+    json_decref(jobs);
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(regex_collects_progress_from_the_log)
+{
+    char run_root[512];
+    json_t *jobs, *job;
+    size_t i;
+
+    make_mmar();
+    run_fixture("config_automl_regex.json", "regex", run_root, sizeof(run_root));
+    jobs = stats_jobs(run_root);
+    ck_assert_uint_eq(json_array_size(jobs), 2);
+    json_array_foreach(jobs, i, job)
+    {
+        ck_assert_str_eq(JOB_STR(job, "status"), "ok");
+        ck_assert_int_eq(json_integer_value(json_object_get(job, "reports")), 10);
+    }
+    ck_assert_uint_ge(file_count(run_root, "trace.txt", "groups are not numbers"), 2);
+    json_decref(jobs);
+    remove_mmar();
+}
+END_TEST
+
+START_TEST(a_trainer_ignoring_the_stop_is_killed_and_still_pruned)
+{
+    char run_root[512];
+    json_t *jobs, *job;
+    struct timespec t0, t1;
+
+    make_mmar();
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    run_fixture("config_automl_stop.json", "ignore", run_root, sizeof(run_root));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    jobs = stats_jobs(run_root);
+    job = json_array_get(jobs, 0);
+    ck_assert_str_eq(JOB_STR(job, "status"), "pruned");
+    ck_assert_int_eq(json_integer_value(json_object_get(job, "signal")), 9);
+    /* reports after the stop were not taken: it was judged at step 3 */
+    ck_assert_double_eq(JOB_NUM(job, "last_step"), 3);
+    /* 600 steps would take 30 s: SIGTERM (ignored) after the 1 s grace period, SIGKILL 1 s
+     * later */
+    ck_assert_double_lt((double)(t1.tv_sec - t0.tv_sec), 15);
+    json_decref(jobs);
+    remove_mmar();
+}
+END_TEST
+
+static Suite *progress_suite(void)
+{
+    Suite *s = suite_create("progress");
+    TCase *tc = tcase_create("core");
+
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, progress_file_reports_reach_the_run);
+    tcase_add_test(tc, asha_stops_real_trainers_through_the_stop_marker);
+    tcase_add_test(tc, hostile_progress_lines_are_skipped_and_said);
+    tcase_add_test(tc, regex_collects_progress_from_the_log);
+    tcase_add_test(tc, a_trainer_ignoring_the_stop_is_killed_and_still_pruned);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    return tu_run(progress_suite());
+}

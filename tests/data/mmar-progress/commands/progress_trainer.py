@@ -1,0 +1,80 @@
+"""Test trainer for the progress protocol (tests/check_progress.c).
+
+The searched "score" q is the job's quality; value(epoch) = q * (1 - exp(-epoch / 3)).
+MMARML_TEST_PROGRESS says how it reports:
+  curve   one line per epoch in $MMARML_PROGRESS_FILE; leaves when $MMARML_STOP_FILE appears
+  hostile malformed, torn, huge, NaN, negative, non-monotone and NUL-holding lines among
+          good ones, then 100,000 lines in a burst
+  regex   prints "epoch <e> val_acc=<v>" to its log only (progress_regex collects them)
+  ignore  ignores SIGTERM and the stop marker, and reports slowly until killed
+"""
+import json
+import math
+import os
+import re
+import signal
+import sys
+import time
+
+mode = os.environ.get("MMARML_TEST_PROGRESS", "curve")
+epochs = int(os.environ.get("MMARML_TEST_EPOCHS", "10"))
+with open("config/config_train.json") as f:
+    q = json.load(f)["score"]
+progress = os.environ.get("MMARML_PROGRESS_FILE")
+stop_file = os.environ.get("MMARML_STOP_FILE")
+
+
+def value(e):
+    return q * (1 - math.exp(-e / 3))
+
+
+def append(text):
+    with open(progress, "a") as f:
+        f.write(text)
+
+
+def finish(best):
+    os.makedirs("models", exist_ok=True)
+    with open("models/train_stats.json", "w") as f:
+        json.dump({"best_validation_metric": best}, f)
+
+
+if mode == "curve":
+    best = 0
+    for e in range(1, epochs + 1):
+        append(json.dumps({"step": e, "value": value(e), "metric": "val"}) + "\n")
+        best = max(best, value(e))
+        time.sleep(0.05)
+        if os.path.exists(stop_file):
+            print("stop marker seen at epoch %d" % e, flush=True)
+            finish(best)
+            sys.exit(0)
+    finish(best)
+elif mode == "hostile":
+    append("not json\n")
+    append('{"step": 1}\n')
+    append('{"step": NaN, "value": 1}\n')
+    append('{"step": -1, "value": 0.5}\n')
+    append('{"step": 1, "value": 1e999}\n')
+    append('{"step": 1, "value": 0.5, "metric": 7}\n')
+    append("[" * 100000 + "\n")
+    append('{"step": 1, "value": 0.25}\x00\n')
+    append(json.dumps({"step": 1, "value": q / 2}) + "\n")
+    append(json.dumps({"step": 0.5, "value": 9}) + "\n")  # steps go back: dropped
+    append(json.dumps({"step": 2, "value": q}) + "\n")
+    with open(progress, "a") as f:
+        for e in range(3, 100003):
+            f.write('{"step": %d, "value": %r}\n' % (e, q))
+    append('{"step": 200000, "val')  # torn: the trainer dies in the middle of a line
+    finish(q)
+elif mode == "regex":
+    for e in range(1, epochs + 1):
+        print("epoch %d loss 0.1 val_acc=%.4f" % (e, value(e)), flush=True)
+        print("epoch %d val_acc=not-a-number" % e, flush=True) if e == 1 else None
+    finish(value(epochs))
+elif mode == "ignore":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for e in range(1, 600):
+        append(json.dumps({"step": e, "value": value(e)}) + "\n")
+        time.sleep(0.05)
+    finish(value(599))
