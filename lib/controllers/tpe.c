@@ -47,6 +47,9 @@
 typedef struct {
     double *x; /* d values in [0, 1] (enum dims: the choice index) */
     double y;  /* score, higher is better */
+    /* how far the job got: INFINITY for an ok job, the step of its last report for a pruned
+     * one (ranked by that first, then by y: Optuna's order) */
+    double reach;
     int64_t id;
 } point;
 
@@ -111,18 +114,24 @@ static void add_bad(tpe *t, point p)
     }
 }
 
+/* Is `a` ranked above `b`? A job that got further first, then the higher value. */
+static int better(const point *a, const point *b)
+{
+    return a->reach > b->reach || (a->reach == b->reach && a->y > b->y);
+}
+
 /* Insert a scored point: into the sorted good set, pushing its worst out to the bad set. */
 static void add_scored(tpe *t, point p)
 {
     size_t i;
 
-    if (t->ngood == GOOD_MAX && p.y <= t->good[GOOD_MAX - 1].y) {
+    if (t->ngood == GOOD_MAX && !better(&p, &t->good[GOOD_MAX - 1])) {
         add_bad(t, p);
         return;
     }
     if (t->ngood == GOOD_MAX)
         add_bad(t, t->good[--t->ngood]);
-    for (i = t->ngood; i > 0 && t->good[i - 1].y < p.y; i--)
+    for (i = t->ngood; i > 0 && better(&p, &t->good[i - 1]); i--)
         t->good[i] = t->good[i - 1];
     t->good[i] = p;
     t->ngood++;
@@ -361,6 +370,7 @@ static int propose(mmarml_recommendation_list *out, tpe *t)
         x[j] = ctl_to_unit(mmarml_search_space_param(t->space, j), t->values[j]);
     t->pending[t->npending].x = copy_x(t, x);
     t->pending[t->npending].y = 0;
+    t->pending[t->npending].reach = 0;
     t->pending[t->npending].id = (int64_t)t->issued;
     if (t->pending[t->npending].x == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
@@ -388,7 +398,7 @@ static void adapt_region(tpe *t, double score)
 {
     if (t->ngood == 0)
         return;
-    if (score > t->good[0].y) {
+    if (isfinite(t->good[0].reach) || score > t->good[0].y) { /* beats a pruned best too */
         t->stalled = 0;
         if (++t->improved >= WIDEN_AFTER) {
             t->improved = 0;
@@ -488,11 +498,19 @@ static int tpe_refine(mmarml_recommendation_list *out, mmarml_controller *self,
         t->pending[i] = t->pending[--t->npending];
         /* A job without a score (failed, out of time, no metric) goes to the bad set: the
          * search moves away from configurations that fail, yet no invented score ever
-         * enters the good set or the ranking of real scores. */
+         * enters the good set or the ranking of real scores. A pruned job is ranked by how
+         * far it got, then by its last reported value, below every job that ended ok. */
         if (mmarml_outcome_score(outcome, &score) == MMARML_OK && isfinite(score)) {
             p.y = score;
+            p.reach = INFINITY;
             t->scored++;
             adapt_region(t, score);
+            add_scored(t, p);
+        } else if (mmarml_outcome_status(outcome) == MMARML_JOB_PRUNED &&
+                   mmarml_outcome_report_count(outcome) > 0) {
+            mmarml_outcome_report(outcome, mmarml_outcome_report_count(outcome) - 1, &p.reach,
+                                  &p.y);
+            t->scored++;
             add_scored(t, p);
         } else {
             add_bad(t, p);

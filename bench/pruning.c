@@ -1,0 +1,241 @@
+/*
+ * Early stopping on a learning-curve workload (bench/README.md, "Pruning"): TPEController
+ * alone, and with ASHAPruner, HyperbandPruner and MedianPruner, through the engine and the
+ * in-process report API (mmarml_job_report), seeds 0..19. Prints one JSON line per run and
+ * one summary line per variant. bench/pruning_optuna.py measures Optuna on the same curves.
+ *
+ * The workload (the same formula in bench/pruning_optuna.py): x = (a, b, c) in [0, 1]^3;
+ *   F(x) = 0.9 - ((a - 0.65)^2 + (b - 0.35)^2) - 0.2 c^2           (what a config can reach)
+ *   k(x) = 0.2 + 0.2 c                                             (how fast it learns)
+ *   true(x, t) = F(x) (1 - exp(-k(x) t)),  t = 1 .. T = 27 epochs
+ *   reported(x, t) = true(x, t) + 0.02 noise(seed, job, t), noise uniform-sum in [-1, 1]
+ * Fast learners (large c) lead early and end worse: the curves cross. A job that runs to T
+ * scores true(x, T); regret = f* - the best such score of the run (f* found numerically).
+ *
+ * Usage: bench/pruning [workers] [seeds]     (defaults 1 and 20)
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <mmarml.h>
+
+#define T 27
+#define UNPRUNED_TRIALS 60
+#define BUDGET (UNPRUNED_TRIALS * T / 3) /* a third of the unpruned search's epochs */
+
+static double F(const double *x)
+{
+    return 0.9 - ((x[0] - 0.65) * (x[0] - 0.65) + (x[1] - 0.35) * (x[1] - 0.35)) -
+           0.2 * x[2] * x[2];
+}
+
+static double curve(const double *x, double t)
+{
+    return F(x) * (1 - exp(-(0.2 + 0.2 * x[2]) * t));
+}
+
+static uint64_t splitmix(uint64_t z)
+{
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* In [-1, 1]: the mean of three uniforms, centred and scaled. */
+static double noise(uint64_t seed, uint64_t job, int t)
+{
+    uint64_t h = splitmix(seed * 1000003u + job * 1009u + (uint64_t)t);
+    double s = 0;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        h = splitmix(h);
+        s += (double)(h >> 11) / 9007199254740992.0;
+    }
+    return (s / 3 - 0.5) * 2;
+}
+
+static double f_star(void)
+{
+    double x[3] = {0.65, 0.35, 0}, best = -1;
+    int i;
+
+    for (i = 0; i <= 100000; i++) {
+        x[2] = i / 100000.0;
+        if (curve(x, T) > best)
+            best = curve(x, T);
+    }
+    return best;
+}
+
+typedef struct {
+    uint64_t seed;
+    long budget; /* epochs, 0: none */
+    pthread_mutex_t lock;
+    long epochs;
+    double best_true;
+    unsigned ok, pruned;
+    uint64_t jobs;
+} run_state;
+
+static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
+                     void *ud)
+{
+    (void)self, (void)ctx, (void)ud;
+    if (mmarml_search_space_new(out, "curves") != MMARML_OK ||
+        mmarml_search_space_add_float(*out, "a.float.$0:a", "x", 0, 1, 0) != MMARML_OK ||
+        mmarml_search_space_add_float(*out, "b.float.$0:b", "x", 0, 1, 0) != MMARML_OK ||
+        mmarml_search_space_add_float(*out, "c.float.$0:c", "x", 0, 1, 0) != MMARML_OK)
+        return MMARML_ENOMEM;
+    return MMARML_OK;
+}
+
+static int execute(int *status, double *score, mmarml_executor *self,
+                   const mmarml_recommendation *rec, mmarml_context *job, void *ud)
+{
+    run_state *r = ud;
+    const double *x = mmarml_recommendation_values(rec);
+    uint64_t id;
+    int t, stop = 0, out_of_budget = 0;
+
+    (void)self;
+    pthread_mutex_lock(&r->lock);
+    id = r->jobs++;
+    pthread_mutex_unlock(&r->lock);
+    for (t = 1; t <= T; t++) {
+        pthread_mutex_lock(&r->lock);
+        out_of_budget = r->budget > 0 && r->epochs >= r->budget;
+        r->epochs += !out_of_budget;
+        pthread_mutex_unlock(&r->lock);
+        if (out_of_budget) {
+            mmarml_context_stop_work(job, "bench", "epoch budget spent");
+            *status = MMARML_JOB_ABORTED;
+            return MMARML_OK;
+        }
+        mmarml_job_report(job, t, curve(x, t) + 0.02 * noise(r->seed, id, t), &stop);
+        if (stop) {
+            pthread_mutex_lock(&r->lock);
+            r->pruned++;
+            pthread_mutex_unlock(&r->lock);
+            *status = MMARML_JOB_ABORTED;
+            return MMARML_OK;
+        }
+    }
+    pthread_mutex_lock(&r->lock);
+    r->ok++;
+    if (curve(x, T) > r->best_true)
+        r->best_true = curve(x, T);
+    pthread_mutex_unlock(&r->lock);
+    *status = MMARML_JOB_OK;
+    *score = curve(x, T);
+    return MMARML_OK;
+}
+
+static int make_pruner(mmarml_pruner **p, const char *variant)
+{
+    *p = NULL;
+    if (strcmp(variant, "asha") == 0)
+        return mmarml_pruner_new_asha(p, 1, 3, T);
+    if (strcmp(variant, "hyperband") == 0)
+        return mmarml_pruner_new_hyperband(p, 1, 3, T);
+    if (strcmp(variant, "median") == 0)
+        return mmarml_pruner_new_median(p, 5, 0, 1);
+    return MMARML_OK;
+}
+
+static double run(const char *variant, const char *workers, uint64_t seed, long budget,
+                  uint64_t max_trials, long *epochs, unsigned *pruned)
+{
+    static const mmarml_executor_vtable evt = {
+        .struct_size = sizeof(mmarml_executor_vtable),
+        .version = MMARML_EXECUTOR_VTABLE_VERSION,
+        .determine_search_space = determine,
+        .execute = execute,
+    };
+    mmarml_engine_options o;
+    mmarml_controller *ctl = NULL;
+    mmarml_executor *exe = NULL;
+    mmarml_pruner *p = NULL;
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    run_state r;
+
+    memset(&r, 0, sizeof(r));
+    pthread_mutex_init(&r.lock, NULL);
+    r.seed = seed;
+    r.budget = budget;
+    r.best_true = -INFINITY;
+    mmarml_engine_options_init(&o, MMARML_ENGINE_OPTIONS_VERSION);
+    o.workers = workers;
+    if (mmarml_controller_new_tpe(&ctl, max_trials, seed, 10) != MMARML_OK ||
+        mmarml_executor_new(&exe, &evt, &r) != MMARML_OK || make_pruner(&p, variant) ||
+        mmarml_engine_new(&e, ctl, exe, &o) != MMARML_OK ||
+        (p != NULL && mmarml_engine_set_pruner(e, p, MMARML_PRUNED_SCORE_BEST)) ||
+        mmarml_context_new(&ctx, NULL) != MMARML_OK || mmarml_engine_run(e, ctx) != MMARML_OK) {
+        fprintf(stderr, "pruning: %s\n", mmarml_error_message());
+        exit(1);
+    }
+    mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
+    mmarml_pruner_unref(p);
+    mmarml_executor_unref(exe);
+    mmarml_controller_unref(ctl);
+    pthread_mutex_destroy(&r.lock);
+    *epochs = r.epochs;
+    *pruned = r.pruned;
+    return r.best_true;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof(*v), by_value);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const variants[] = {"none", "none", "asha", "hyperband", "median"};
+    int nworkers = argc > 1 ? atoi(argv[1]) : 1, seeds = argc > 2 ? atoi(argv[2]) : 20;
+    char workers[64] = "";
+    double fs = f_star(), regret[64], epochs[64];
+    int v, s, i;
+
+    if (nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > 64) {
+        fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..64]\n");
+        return 2;
+    }
+    for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
+        strcat(workers, i ? ":-" : "-");
+    for (v = 0; v < 5; v++) {
+        /* "none" twice: the whole unpruned search (60 trials), then at the pruned budget */
+        long budget = v == 0 ? 0 : BUDGET;
+        uint64_t trials = v == 0 ? UNPRUNED_TRIALS : 100000;
+        const char *name = v == 0 ? "unpruned" : v == 1 ? "unpruned_at_budget" : variants[v];
+        for (s = 0; s < seeds; s++) {
+            long spent;
+            unsigned pruned;
+            double best = run(variants[v], workers, (uint64_t)s, budget, trials, &spent,
+                              &pruned);
+            regret[s] = fs - best;
+            epochs[s] = (double)spent;
+            printf("{\"variant\": \"%s\", \"workers\": %d, \"seed\": %d, \"epochs\": %ld, "
+                   "\"pruned\": %u, \"regret\": %.6g}\n", name, nworkers, s, spent, pruned,
+                   regret[s]);
+        }
+        printf("{\"summary\": \"%s\", \"workers\": %d, \"seeds\": %d, \"median_epochs\": %g, "
+               "\"median_regret\": %.6g}\n", name, nworkers, seeds, median(epochs, seeds),
+               median(regret, seeds));
+        fflush(stdout);
+    }
+    return 0;
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Early stopping on the learning-curve workload (bench/pruning.c): ours and Optuna's, same
+# curves, seeds 0..19, 1 and 4 workers, in one run. Prints the summary lines of both.
+# Usage: bench/pruning.sh [build dir]   (needs /usr/bin/python3 with python3-optuna)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+[ -x "$build/bench/pruning" ] || { echo "no $build/bench/pruning: build first" >&2; exit 1; }
+/usr/bin/python3 -c "import optuna" 2>/dev/null ||
+    { echo "Optuna is missing: apt-get install python3-optuna" >&2; exit 1; }
+for w in 1 4; do
+    "$build/bench/pruning" "$w" 20 | grep summary
+    /usr/bin/python3 "$here/pruning_optuna.py" "$w" 20 | grep summary
+done
