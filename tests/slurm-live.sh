@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A whole AutoML through `mmarml run` with the SlurmExecutor on a real single-node Slurm
 # started here (tests/slurm/cluster.sh): a job that scores, one that exits 3, one killed by
-# a signal, and one that hangs until the admin's abort_worker cancels it. Checks statuses,
+# a signal, and one that hangs until the admin's abort_worker cancels it (then a Clara MMAR,
+# and jobs pruned by ASHAPruner through their progress files). Checks statuses,
 # scores and stats against what Slurm itself says, and that nothing is left running.
 # Exit 77 (skipped) when Slurm is not installed or cannot be started; never "passed" then.
 # Needs root and jq. Run: make check-slurm, or top_builddir=build bash tests/slurm-live.sh
@@ -217,5 +218,40 @@ JSON
     echo "part 4: Clara's round script and set_env.sh ran as themselves in Slurm: 3 jobs ok"
 else
     echo "part 4: skipped (no python3 for the stand-in medl.apps.train)"
+fi
+# Part 5: early stopping in Slurm. Trainers report to their progress file on the (here:
+# local) shared file system; the executor reads it at the poll interval; ASHAPruner stops
+# the worse ones, which see the stop marker and leave; they end pruned, not failed.
+if command -v python3 >/dev/null; then
+    cp -r "$src/tests/data/mmar-progress" "$W/prune"
+    cat > "$W/prune/config/config_automl_slurm.json" <<'JSON'
+{"handlers": [{"name": "MMARHandler"}, {"name": "MMARStatsHandler"}],
+ "executor": {"name": "SlurmExecutor", "args": {"partition": "debug", "poll_interval": 0.25,
+                                                "abort_grace_period": 5}},
+ "engine": {"workers": "-:-"},
+ "controller": {"name": "RandomController", "args": {"max_rounds": 6, "seed": 3}},
+ "pruner": {"name": "ASHAPruner",
+            "args": {"min_resource": 2, "reduction_factor": 3, "max_resource": 20}}}
+JSON
+    MMARML_TEST_PROGRESS=curve MMARML_TEST_EPOCHS=20 "$mmarml" run -m "$W/prune" \
+        --automlconf config_automl_slurm.json --set run_id=prune >"$W/prune.log" 2>&1 ||
+        fail "prune: $(tail -5 "$W/prune.log")"
+    root=$W/prune/automl/prune
+    pstats=$root/automl_stats_log.json
+    pruned=$(jq '[.jobs[] | select(.status == "pruned")] | length' "$pstats")
+    ok=$(jq '[.jobs[] | select(.status == "ok")] | length' "$pstats")
+    [ "$pruned" -ge 1 ] && [ "$ok" -ge 1 ] && [ $((pruned + ok)) -eq 6 ] ||
+        fail "prune: $ok ok and $pruned pruned of 6: $(jq -c '[.jobs[].status]' "$pstats")"
+    for job in $(jq -r '.jobs[] | select(.status == "pruned") | .job' "$pstats"); do
+        [ -e "$root/$job/.mmarml_stop" ] || fail "prune: no stop marker in $job"
+        grep -q "stop marker seen" "$root/$job/log.txt" || fail "prune: $job did not see it"
+        [ "$(jq --arg j "$job" '.jobs[] | select(.job == $j) | .last_step' "$pstats" |
+            cut -d. -f1)" -lt 20 ] || fail "prune: $job ran to the end"
+    done
+    jq -e '[.jobs[] | select(.reports > 0)] | length == 6' "$pstats" >/dev/null ||
+        fail "prune: not every job's reports were read from the shared file system"
+    echo "part 5: ASHAPruner in Slurm: $ok ok, $pruned pruned through the stop marker"
+else
+    echo "part 5: skipped (no python3 for the test trainer)"
 fi
 echo "PASS: AutoML on a live Slurm"
