@@ -541,7 +541,8 @@ static int rs_end(mmarml_handler *self, mmarml_context *ctx, void *ud)
              (unsigned long long)r->by_status[0], (unsigned long long)r->by_status[1],
              (unsigned long long)r->by_status[2], (unsigned long long)r->by_status[3],
              (unsigned long long)r->by_status[4], (unsigned long long)r->by_status[5],
-             (unsigned long long)r->by_status[6], n ? r->total_time / (double)n : 0.0, r->best_job[0] ? r->best_job : "none",
+             (unsigned long long)r->by_status[MMARML_JOB_PRUNED],
+             n ? r->total_time / (double)n : 0.0, r->best_job[0] ? r->best_job : "none",
              r->best_job[0] ? r->best : MMARML_NO_SCORE_SENTINEL);
     mmarml_context_log(ctx, MMARML_LOG_INFO, "StatsHandler: %s", line);
     mmarml_context_trace(ctx, "StatsHandler", "%s", line);
