@@ -14,9 +14,15 @@
  * Prints one JSON object: {"results": [{"function", "controller", "budget", "median_regret",
  * "q1", "q3"}], "suggest_us": {"100": x, "1000": y, "10000": z}}.
  *
- * Usage: controllers [seeds] [first_seed]     (default 20 0: seeds 0..19, the anchor's)
+ * With WORKERS=n (n > 1) in the environment the runs use n workers and every job sleeps 10 ms
+ * (so that jobs overlap and proposals are made while others run: the constant liar's case);
+ * budget b is then the first b jobs to complete, and suggest_us is skipped (null).
+ * bench/optuna_tpe_parallel.py measures Optuna's TPE with constant_liar on n threads.
+ *
+ * Usage: [WORKERS=n] controllers [seeds] [first_seed]   (default 20 0: seeds 0..19)
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,9 +106,12 @@ static const function functions[] = {
 
 typedef struct {
     const function *fn;
-    double values[BUDGET]; /* f of each job, in job order */
+    double values[BUDGET]; /* f of each job, in completion order */
     int n;
+    pthread_mutex_t lock;  /* several workers */
 } run_state;
+
+static int workers = 1; /* $WORKERS */
 
 static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
                      void *ud)
@@ -125,7 +134,8 @@ static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_co
     return rc;
 }
 
-/* One worker: jobs run one after another, so job order is recommendation order. */
+/* One worker: jobs run one after another, so job order is recommendation order. Several:
+ * each job takes 10 ms, and the values are kept in completion order. */
 static int execute(int *status, double *score, mmarml_executor *self,
                    const mmarml_recommendation *rec, mmarml_context *job, void *ud)
 {
@@ -133,8 +143,12 @@ static int execute(int *status, double *score, mmarml_executor *self,
     double f = r->fn->f(mmarml_recommendation_values(rec));
 
     (void)self, (void)job;
+    if (workers > 1)
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    pthread_mutex_lock(&r->lock);
     if (r->n < BUDGET)
         r->values[r->n++] = f;
+    pthread_mutex_unlock(&r->lock);
     *score = -f;
     *status = MMARML_JOB_OK;
     return MMARML_OK;
@@ -152,14 +166,21 @@ static int run_one(const function *fn, const char *controller, uint64_t seed, ru
     mmarml_executor *exe = NULL;
     mmarml_engine *engine = NULL;
     mmarml_context *ctx = NULL;
-    int rc;
+    mmarml_engine_options o;
+    char spec[64] = "";
+    int rc, i;
 
     memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&r->lock, NULL);
     r->fn = fn;
+    mmarml_engine_options_init(&o, MMARML_ENGINE_OPTIONS_VERSION);
+    for (i = 0; i < workers; i++) /* workers without GPUs */
+        strcat(spec, i ? ":-" : "-");
+    o.workers = spec;
     rc = strcmp(controller, "tpe") == 0 ? mmarml_controller_new_tpe(&ctl, BUDGET, seed, 10)
                                         : mmarml_controller_new_random(&ctl, BUDGET, seed);
     if (rc == MMARML_OK && (rc = mmarml_executor_new(&exe, &vt, r)) == MMARML_OK &&
-        (rc = mmarml_engine_new(&engine, ctl, exe, NULL)) == MMARML_OK &&
+        (rc = mmarml_engine_new(&engine, ctl, exe, &o)) == MMARML_OK &&
         (rc = mmarml_context_new(&ctx, NULL)) == MMARML_OK)
         rc = mmarml_engine_run(engine, ctx);
     if (rc != MMARML_OK)
@@ -168,6 +189,7 @@ static int run_one(const function *fn, const char *controller, uint64_t seed, ru
     mmarml_engine_unref(engine);
     mmarml_executor_unref(exe);
     mmarml_controller_unref(ctl);
+    pthread_mutex_destroy(&r->lock);
     return rc == MMARML_OK && r->n == BUDGET ? 0 : -1;
 }
 
@@ -254,9 +276,11 @@ int main(int argc, char **argv)
     double *regret = malloc(sizeof(double) * (size_t)seeds * 2), cost[3];
     run_state r;
 
-    if (seeds < 1 || first_seed < 0 || regret == NULL)
+    if (getenv("WORKERS") != NULL)
+        workers = atoi(getenv("WORKERS"));
+    if (seeds < 1 || first_seed < 0 || regret == NULL || workers < 1 || workers > 16)
         return 2;
-    printf("{\"results\": [");
+    printf("{\"workers\": %d, \"results\": [", workers);
     for (f = 0; f < 4; f++) {
         for (c = 0; c < 2; c++) {
             for (s = 0; s < seeds; s++) {
@@ -281,6 +305,11 @@ int main(int argc, char **argv)
             }
             fflush(stdout);
         }
+    }
+    if (workers > 1) { /* the suggestion cost is a one-worker figure */
+        printf("\n], \"suggest_us\": null}\n");
+        free(regret);
+        return 0;
     }
     suggest_cost(cost);
     printf("\n], \"suggest_us\": {\"100\": %.1f, \"1000\": %.1f, \"10000\": %.1f}}\n", cost[0],

@@ -6,8 +6,8 @@
  * scores form the good set and the others the bad set; l(x) and g(x) are Parzen mixtures
  * (product Gaussian kernels over continuous dims, an Aitchison-Aitken kernel over enum dims,
  * plus a uniform prior). Candidates are drawn around good points and the one with the
- * highest l(x)/g(x) is proposed. Pending recommendations count as bad points (a constant
- * liar), so parallel proposals spread out.
+ * highest l(x)/g(x) is proposed. Pending recommendations count as bad points for these
+ * global proposals (a constant liar), so parallel proposals spread out.
  *
  * Only every GLOBAL_EVERY-th proposal is such a global one. The others come from a trust
  * region around the best point: LOCAL_CANDIDATES draws that move a random subset of the
@@ -292,10 +292,13 @@ static void model_point(tpe *t, double *best_x, int local)
             local_point(t, x);
         else
             global_point(t, x, ng, bwl);
-        /* pending points count as bad: a parallel proposal avoids them */
+        /* pending points count as bad: a parallel global proposal avoids them. Not a local
+         * one: the pending steps of the other workers sit around the same centre, and
+         * counting them pushed every step out of the region (4 workers, bench/controllers:
+         * Branin 0.0125 -> 0.0028 at 100 jobs, Rosenbrock-10 4,360 -> 2,999) */
         score = log_density(t, x, t->good, ng, NULL, 0, bwl) -
                 log_density(t, x, t->good + ng, t->ngood - ng, t->bad, t->nbad, bwg);
-        if (t->npending > 0)
+        if (t->npending > 0 && !local)
             score -= log_density(t, x, t->pending, t->npending, NULL, 0, bwl) -
                      log_density(t, x, NULL, 0, NULL, 0, bwl);
         if (score > best) {

@@ -176,7 +176,7 @@ int mmarml_job_report(mmarml_context *job_ctx, double step, double value, int *s
         stop_pruned_job(e, j);
     if (stop_out != NULL)
         *stop_out = stop;
-    return rc == MMARML_OK ? MMARML_OK : rc;
+    return rc;
 }
 
 int mmarml_job_should_stop(const mmarml_context *job_ctx)
