@@ -1,18 +1,24 @@
 /*
  * Early stopping on a learning-curve workload (bench/README.md, "Pruning"): TPEController
- * alone, and with ASHAPruner, HyperbandPruner and MedianPruner, through the engine and the
+ * (or RandomController) alone, and with ASHAPruner, HyperbandPruner and MedianPruner, through
+ * the engine and the
  * in-process report API (mmarml_job_report), seeds 0..19. Prints one JSON line per run and
  * one summary line per variant. bench/pruning_optuna.py measures Optuna on the same curves.
  *
- * The workload (the same formula in bench/pruning_optuna.py): x = (a, b, c) in [0, 1]^3;
- *   F(x) = 0.9 - ((a - 0.65)^2 + (b - 0.35)^2) - 0.2 c^2           (what a config can reach)
- *   k(x) = 0.2 + 0.2 c                                             (how fast it learns)
- *   true(x, t) = F(x) (1 - exp(-k(x) t)),  t = 1 .. T = 27 epochs
+ * Two workloads (the same formulas in bench/pruning_optuna.py), x = (a, b, c) in [0, 1]^3,
+ * d2 = (a - 0.65)^2 + (b - 0.35)^2, t = 1 .. T = 27 epochs:
+ *   partial:     F(x) = 0.9 - d2 - 0.5 max(0, c - 0.7)^2,   k(x) = 0.08 + 0.4 c
+ *   adversarial: F(x) = 0.9 - d2 - 0.2 c^2,                 k(x) = 0.2 + 0.2 c
+ *   true(x, t) = F(x) (1 - exp(-k(x) t))
  *   reported(x, t) = true(x, t) + 0.02 noise(seed, job, t), noise uniform-sum in [-1, 1]
- * Fast learners (large c) lead early and end worse: the curves cross. A job that runs to T
- * scores true(x, T); regret = f* - the best such score of the run (f* found numerically).
+ * c is how fast a config learns. In "partial" the fastest learners (c > 0.7) lead early and
+ * end a little worse, so only some curves cross; in "adversarial" every faster learner ends
+ * worse, so the early ranking is the opposite of the final one. A job that runs to T scores
+ * its last report, noise included, as a real trainer's final validation would; regret =
+ * f* - the best true(x, T) among the jobs that ran to the end (f* found numerically).
  *
- * Usage: bench/pruning [workers] [seeds]     (defaults 1 and 20)
+ * Usage: bench/pruning [workers] [seeds] [workload] [controller]
+ *        (defaults 1, 20, partial, tpe; the controller: tpe or random)
  */
 #include <math.h>
 #include <pthread.h>
@@ -26,15 +32,22 @@
 #define UNPRUNED_TRIALS 60
 #define BUDGET (UNPRUNED_TRIALS * T / 3) /* a third of the unpruned search's epochs */
 
+static int adversarial; /* the workload: 0 partial, 1 adversarial */
+static int use_random;  /* the controller: 0 TPEController, 1 RandomController */
+
 static double F(const double *x)
 {
-    return 0.9 - ((x[0] - 0.65) * (x[0] - 0.65) + (x[1] - 0.35) * (x[1] - 0.35)) -
-           0.2 * x[2] * x[2];
+    double d2 = (x[0] - 0.65) * (x[0] - 0.65) + (x[1] - 0.35) * (x[1] - 0.35);
+    double over = x[2] > 0.7 ? x[2] - 0.7 : 0;
+
+    return adversarial ? 0.9 - d2 - 0.2 * x[2] * x[2] : 0.9 - d2 - 0.5 * over * over;
 }
 
 static double curve(const double *x, double t)
 {
-    return F(x) * (1 - exp(-(0.2 + 0.2 * x[2]) * t));
+    double k = adversarial ? 0.2 + 0.2 * x[2] : 0.08 + 0.4 * x[2];
+
+    return F(x) * (1 - exp(-k * t));
 }
 
 static uint64_t splitmix(uint64_t z)
@@ -100,6 +113,7 @@ static int execute(int *status, double *score, mmarml_executor *self,
     run_state *r = ud;
     const double *x = mmarml_recommendation_values(rec);
     uint64_t id;
+    double reported = 0;
     int t, stop = 0, out_of_budget = 0;
 
     (void)self;
@@ -116,7 +130,8 @@ static int execute(int *status, double *score, mmarml_executor *self,
             *status = MMARML_JOB_ABORTED;
             return MMARML_OK;
         }
-        mmarml_job_report(job, t, curve(x, t) + 0.02 * noise(r->seed, id, t), &stop);
+        reported = curve(x, t) + 0.02 * noise(r->seed, id, t);
+        mmarml_job_report(job, t, reported, &stop);
         if (stop) {
             pthread_mutex_lock(&r->lock);
             r->pruned++;
@@ -131,7 +146,7 @@ static int execute(int *status, double *score, mmarml_executor *self,
         r->best_true = curve(x, T);
     pthread_mutex_unlock(&r->lock);
     *status = MMARML_JOB_OK;
-    *score = curve(x, T);
+    *score = reported;
     return MMARML_OK;
 }
 
@@ -171,7 +186,8 @@ static double run(const char *variant, const char *workers, uint64_t seed, long 
     r.best_true = -INFINITY;
     mmarml_engine_options_init(&o, MMARML_ENGINE_OPTIONS_VERSION);
     o.workers = workers;
-    if (mmarml_controller_new_tpe(&ctl, max_trials, seed, 10) != MMARML_OK ||
+    if ((use_random ? mmarml_controller_new_random(&ctl, max_trials, seed)
+                    : mmarml_controller_new_tpe(&ctl, max_trials, seed, 10)) != MMARML_OK ||
         mmarml_executor_new(&exe, &evt, &r) != MMARML_OK || make_pruner(&p, variant) ||
         mmarml_engine_new(&e, ctl, exe, &o) != MMARML_OK ||
         (p != NULL && mmarml_engine_set_pruner(e, p, MMARML_PRUNED_SCORE_BEST)) ||
@@ -206,12 +222,19 @@ int main(int argc, char **argv)
 {
     static const char *const variants[] = {"none", "none", "asha", "hyperband", "median"};
     int nworkers = argc > 1 ? atoi(argv[1]) : 1, seeds = argc > 2 ? atoi(argv[2]) : 20;
+    const char *workload = argc > 3 ? argv[3] : "partial";
+    const char *controller = argc > 4 ? argv[4] : "tpe";
     char workers[64] = "";
     double fs = f_star(), regret[64], epochs[64];
     int v, s, i;
 
-    if (nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > 64) {
-        fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..64]\n");
+    adversarial = strcmp(workload, "adversarial") == 0;
+    use_random = strcmp(controller, "random") == 0;
+    if (nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > 64 ||
+        (!adversarial && strcmp(workload, "partial") != 0) ||
+        (!use_random && strcmp(controller, "tpe") != 0)) {
+        fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..64] [partial|adversarial] "
+                        "[tpe|random]\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
@@ -228,13 +251,15 @@ int main(int argc, char **argv)
                               &pruned);
             regret[s] = fs - best;
             epochs[s] = (double)spent;
-            printf("{\"variant\": \"%s\", \"workers\": %d, \"seed\": %d, \"epochs\": %ld, "
-                   "\"pruned\": %u, \"regret\": %.6g}\n", name, nworkers, s, spent, pruned,
-                   regret[s]);
+            printf("{\"workload\": \"%s\", \"controller\": \"%s\", \"variant\": \"%s\", "
+                   "\"workers\": %d, \"seed\": %d, \"epochs\": %ld, \"pruned\": %u, "
+                   "\"regret\": %.6g}\n",
+                   workload, controller, name, nworkers, s, spent, pruned, regret[s]);
         }
-        printf("{\"summary\": \"%s\", \"workers\": %d, \"seeds\": %d, \"median_epochs\": %g, "
-               "\"median_regret\": %.6g}\n", name, nworkers, seeds, median(epochs, seeds),
-               median(regret, seeds));
+        printf("{\"workload\": \"%s\", \"controller\": \"%s\", \"summary\": \"%s\", "
+               "\"workers\": %d, \"seeds\": %d, \"median_epochs\": %g, "
+               "\"median_regret\": %.6g}\n", workload, controller, name, nworkers, seeds,
+               median(epochs, seeds), median(regret, seeds));
         fflush(stdout);
     }
     return 0;

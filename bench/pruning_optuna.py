@@ -1,9 +1,9 @@
 """Optuna 3.1 (python3-optuna) on the learning-curve workload of bench/pruning.c: the same
-formula, noise and budgets (see that file). TPESampler(seed) alone and with
-SuccessiveHalvingPruner, HyperbandPruner and MedianPruner; one JSON line per run and a
-summary line per variant.
+formulas, noise and budgets (see that file). TPESampler(seed) (or RandomSampler(seed))
+alone and with SuccessiveHalvingPruner, HyperbandPruner and MedianPruner; one JSON line per
+run and a summary line per variant.
 
-Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds]
+Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
 """
 import json
 import math
@@ -19,12 +19,19 @@ BUDGET = UNPRUNED_TRIALS * T // 3
 MASK = (1 << 64) - 1
 
 
+ADVERSARIAL = False
+
+
 def F(x):
-    return 0.9 - ((x[0] - 0.65) ** 2 + (x[1] - 0.35) ** 2) - 0.2 * x[2] ** 2
+    d2 = (x[0] - 0.65) ** 2 + (x[1] - 0.35) ** 2
+    if ADVERSARIAL:
+        return 0.9 - d2 - 0.2 * x[2] ** 2
+    return 0.9 - d2 - 0.5 * max(0.0, x[2] - 0.7) ** 2
 
 
 def curve(x, t):
-    return F(x) * (1 - math.exp(-(0.2 + 0.2 * x[2]) * t))
+    k = 0.2 + 0.2 * x[2] if ADVERSARIAL else 0.08 + 0.4 * x[2]
+    return F(x) * (1 - math.exp(-k * t))
 
 
 def splitmix(z):
@@ -47,6 +54,8 @@ def f_star():
     return max(curve((0.65, 0.35, i / 100000.0), T) for i in range(100001))
 
 
+SAMPLERS = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}
+
 PRUNERS = {
     "unpruned": lambda: optuna.pruners.NopPruner(),
     "unpruned_at_budget": lambda: optuna.pruners.NopPruner(),
@@ -58,7 +67,7 @@ PRUNERS = {
 }
 
 
-def run(variant, seed, n_jobs):
+def run(variant, seed, n_jobs, sampler):
     budget = 0 if variant == "unpruned" else BUDGET
     state = {"epochs": 0, "best": -math.inf, "pruned": 0}
     lock = threading.Lock()
@@ -66,23 +75,25 @@ def run(variant, seed, n_jobs):
     def objective(trial):
         x = (trial.suggest_float("a", 0, 1), trial.suggest_float("b", 0, 1),
              trial.suggest_float("c", 0, 1))
+        reported = 0.0
         for t in range(1, T + 1):
             with lock:
                 if budget and state["epochs"] >= budget:
                     trial.study.stop()
                     raise optuna.TrialPruned()
                 state["epochs"] += 1
-            trial.report(curve(x, t) + 0.02 * noise(seed, trial.number, t), t)
+            reported = curve(x, t) + 0.02 * noise(seed, trial.number, t)
+            trial.report(reported, t)
             if trial.should_prune():
                 with lock:
                     state["pruned"] += 1
                 raise optuna.TrialPruned()
         with lock:
             state["best"] = max(state["best"], curve(x, T))
-        return curve(x, T)
+        return reported
 
     study = optuna.create_study(direction="maximize",
-                                sampler=optuna.samplers.TPESampler(seed=seed),
+                                sampler=SAMPLERS[sampler](seed=seed),
                                 pruner=PRUNERS[variant]())
     study.optimize(objective, n_trials=UNPRUNED_TRIALS if variant == "unpruned" else 100000,
                    n_jobs=n_jobs)
@@ -90,20 +101,28 @@ def run(variant, seed, n_jobs):
 
 
 def main():
+    global ADVERSARIAL
     n_jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    workload = sys.argv[3] if len(sys.argv) > 3 else "partial"
+    sampler = sys.argv[4] if len(sys.argv) > 4 else "tpe"
+    if workload not in ("partial", "adversarial") or sampler not in SAMPLERS:
+        sys.exit("usage: pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]")
+    ADVERSARIAL = workload == "adversarial"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     fs = f_star()
     for variant in PRUNERS:
         regrets, epochs = [], []
         for seed in range(seeds):
-            st = run(variant, seed, n_jobs)
+            st = run(variant, seed, n_jobs, sampler)
             regrets.append(fs - st["best"])
             epochs.append(st["epochs"])
-            print(json.dumps({"optuna_variant": variant, "n_jobs": n_jobs, "seed": seed,
+            print(json.dumps({"workload": workload, "sampler": sampler,
+                              "optuna_variant": variant, "n_jobs": n_jobs, "seed": seed,
                               "epochs": st["epochs"], "pruned": st["pruned"],
                               "regret": regrets[-1]}))
-        print(json.dumps({"optuna_summary": variant, "n_jobs": n_jobs, "seeds": seeds,
+        print(json.dumps({"workload": workload, "sampler": sampler,
+                          "optuna_summary": variant, "n_jobs": n_jobs, "seeds": seeds,
                           "median_epochs": statistics.median(epochs),
                           "median_regret": statistics.median(regrets)}), flush=True)
 
