@@ -5,7 +5,8 @@
 # (slurmctld, slurmd, slurm-client, munge) and jq for the test's JSON checks. With --crash,
 # what the crash tests need: python3 (their independent journal reader and sampler). With
 # --tensorboard, what the optional MMARTensorboardHandler and its test need. With --abi, what
-# the ABI gate needs (make abi-check, tests/abi-gate.sh: libabigail's abidw and abidiff).
+# the ABI gate needs (make abi-check, tests/abi-gate.sh: libabigail's abidw and abidiff). With
+# --doc, Doxygen for the reference (make doc; make check and distcheck build it when found).
 set -euo pipefail
 # python3: the tests run Clara's own round script, which runs `python3 -m medl.apps.train`
 # (a stand-in for it, tests/data/clara-medl); the library never needs it
@@ -15,6 +16,8 @@ if [ "${1:-}" = --slurm ]; then
     packages=(slurmctld slurmd slurm-client munge jq)
 elif [ "${1:-}" = --crash ]; then
     packages=(python3)
+elif [ "${1:-}" = --doc ]; then
+    packages=(doxygen)
 elif [ "${1:-}" = --abi ]; then
     packages=(abigail-tools)
 elif [ "${1:-}" = --tensorboard ]; then

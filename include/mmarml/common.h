@@ -24,6 +24,12 @@
 #  define MMARML_API
 #endif
 
+/** @def MMARML_API
+ *  Marks a function exported from libmmarml (everything else is hidden). */
+/** @def MMARML_BEGIN_DECLS
+ *  Opens the headers' declarations (`extern "C" {` in C++). */
+/** @def MMARML_END_DECLS
+ *  Closes what MMARML_BEGIN_DECLS opened. */
 #ifdef __cplusplus
 #  define MMARML_BEGIN_DECLS extern "C" {
 #  define MMARML_END_DECLS }
@@ -32,6 +38,13 @@
 #  define MMARML_END_DECLS
 #endif
 
+/** @def MMARML_PRINTF
+ *  Lets the compiler check a printf-style format (argument `fmt`) against its arguments
+ *  (from argument `args`). */
+/** @def MMARML_NODISCARD
+ *  Warns when a caller ignores the result. */
+/** @def MMARML_DEPRECATED
+ *  Warns when a caller uses the declaration, with `msg`. */
 #if defined(__GNUC__)
 #  define MMARML_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #  define MMARML_NODISCARD __attribute__((warn_unused_result))

@@ -19,18 +19,18 @@
 
 /** @name Standard property keys (Clara's exact strings)
  * @{ */
-#define MMARML_KEY_CONCRETE_SEARCH_VALUE "_concreteSearchValue"
-#define MMARML_KEY_GPUS "_gpus"
-#define MMARML_KEY_JOB_NAME "_jobName"
-#define MMARML_KEY_JOB_STATUS "_jobStatus"
-#define MMARML_KEY_NUM_WORKERS "_numWorkers"
-#define MMARML_KEY_PROCESS_EXIT_STATUS "_processExitStatus"
-#define MMARML_KEY_RECOMMENDATION "_recommendation"
-#define MMARML_KEY_RECOMMENDATIONS "_recommendations"
-#define MMARML_KEY_SCORE "_score"
-#define MMARML_KEY_SEARCH_SPACE "_searchSpace"
-#define MMARML_KEY_TRACE_DEST_FILE "_traceDestFile"
-#define MMARML_KEY_TRACE_DEST_TYPE "_traceDestType"
+#define MMARML_KEY_CONCRETE_SEARCH_VALUE "_concreteSearchValue" /**< Job context, JSON: the concrete values of the job's search items */
+#define MMARML_KEY_GPUS "_gpus" /**< Job context, string: the worker's GPU list ("0,1"; "" for none) */
+#define MMARML_KEY_JOB_NAME "_jobName" /**< Job context, string: the job's name (`W1_1_J1`) */
+#define MMARML_KEY_JOB_STATUS "_jobStatus" /**< Job context, int: the job's status (enum mmarml_job_status) */
+#define MMARML_KEY_NUM_WORKERS "_numWorkers" /**< Main context, int: how many workers the run has */
+#define MMARML_KEY_PROCESS_EXIT_STATUS "_processExitStatus" /**< Job context, int: the exit status of the job's process */
+#define MMARML_KEY_RECOMMENDATION "_recommendation" /**< Job context, pointer: the job's mmarml_recommendation */
+#define MMARML_KEY_RECOMMENDATIONS "_recommendations" /**< Main context, pointer: the latest mmarml_recommendation_list */
+#define MMARML_KEY_SCORE "_score" /**< Job context, double: the score of a job that ended ok */
+#define MMARML_KEY_SEARCH_SPACE "_searchSpace" /**< Main context, pointer: the run's mmarml_search_space */
+#define MMARML_KEY_TRACE_DEST_FILE "_traceDestFile" /**< Main context, string: the trace file, when there is one */
+#define MMARML_KEY_TRACE_DEST_TYPE "_traceDestType" /**< Main context, int: the trace sink (enum mmarml_trace_dest) */
 /** libmmarml addition: name of the worker running the job ("W1"). */
 #define MMARML_KEY_WORKER_NAME "_workerName"
 /** libmmarml addition: set (bool true) on a job context when the engine aborts the job,
@@ -40,23 +40,23 @@
 
 /** @name MMAR property keys (Clara's MMARPropKey)
  * @{ */
-#define MMARML_KEY_AUTOML_ROOT "_automlRoot"
-#define MMARML_KEY_EXEC_SUBPROCESS "_execSubprocess"
-#define MMARML_KEY_JOB_MMAR_ROOT "_jobMmarRoot"
-#define MMARML_KEY_MMAR_JOB_START "_mmarJobStart"
-#define MMARML_KEY_MMAR_ROOT "_mmarRoot"
+#define MMARML_KEY_AUTOML_ROOT "_automlRoot" /**< Main context, string: the folder AutoML runs are made in */
+#define MMARML_KEY_EXEC_SUBPROCESS "_execSubprocess" /**< Job context, pointer: the job's running process (executor-owned) */
+#define MMARML_KEY_JOB_MMAR_ROOT "_jobMmarRoot" /**< Job context, string: the job's own MMAR in the run root */
+#define MMARML_KEY_MMAR_JOB_START "_mmarJobStart" /**< Job context, double: when the job started (seconds, wall clock) */
+#define MMARML_KEY_MMAR_ROOT "_mmarRoot" /**< Main context, string: the MMAR the run searches */
 /** Main context, string: the trace file (`<run_root>/trace.txt`), set by MMARHandler when
  *  `traceout` is `file` or `both`. */
 #define MMARML_KEY_MMAR_TRACE "_mmarTrace"
 /** Job context, JSON object: the job's `train_stats.json` as the trainer wrote it, set by
  *  the MMAR executors once the job ended (absent when there is no such file). */
 #define MMARML_KEY_MMAR_TRAIN_STATS "_mmarTrainStats"
-#define MMARML_KEY_RUN_ID "_runId"
-#define MMARML_KEY_RUN_ROOT "_runRoot"
+#define MMARML_KEY_RUN_ID "_runId" /**< Main context, string: the run's id (`run_id`) */
+#define MMARML_KEY_RUN_ROOT "_runRoot" /**< Main context, string: the run root (`<automl root>/<run_id>`) */
 /** Never set: a job MMAR is made in place, in the run root (`_jobMmarRoot`), not in a
  *  temporary MMAR first, so there is nothing for it to name. Kept for Clara's key list. */
 #define MMARML_KEY_TEMP_MMAR_ROOT "_tempMmarRoot"
-#define MMARML_KEY_TRAIN_CONFIG_FILE "_trainConfigFile"
+#define MMARML_KEY_TRAIN_CONFIG_FILE "_trainConfigFile" /**< Main context, string: the training config, relative to the MMAR's config folder */
 /** @} */
 
 /** Type of a stored property. */
@@ -86,6 +86,7 @@ enum mmarml_trace_dest {
     MMARML_TRACE_BOTH = 3
 };
 
+/** A property store with a parent chain: a run's main context, each job's context. */
 typedef struct mmarml_context mmarml_context;
 
 /** Receives log lines; `message` is borrowed for the call. May be called from any thread. */
@@ -119,9 +120,13 @@ MMARML_API void *mmarml_context_get_user_data(const mmarml_context *ctx);
 /** @name Setters: write into this context (never the parent). Keys and strings are copied.
  * @return MMARML_OK, MMARML_EINVAL (NULL key) or MMARML_ENOMEM.
  * @{ */
+/** Store an int. */
 MMARML_API int mmarml_context_set_int(mmarml_context *ctx, const char *key, int64_t value);
+/** Store a double. */
 MMARML_API int mmarml_context_set_double(mmarml_context *ctx, const char *key, double value);
+/** Store a bool (any non-zero `value` is true). */
 MMARML_API int mmarml_context_set_bool(mmarml_context *ctx, const char *key, int value);
+/** Store a copy of a string. */
 MMARML_API int mmarml_context_set_string(mmarml_context *ctx, const char *key, const char *value);
 /** JSON: borrowed for the call; the context keeps its own deep copy. */
 MMARML_API int mmarml_context_set_json(mmarml_context *ctx, const char *key, const json_t *value);
@@ -138,9 +143,11 @@ MMARML_API int mmarml_context_remove(mmarml_context *ctx, const char *key);
  * @{ */
 /** @return The type of `key` as found through the chain, MMARML_PROP_NONE if absent. */
 MMARML_API int mmarml_context_get_type(const mmarml_context *ctx, const char *key);
+/** Read an int. */
 MMARML_API int mmarml_context_get_int(const mmarml_context *ctx, const char *key, int64_t *out);
 /** Ints are converted to double. */
 MMARML_API int mmarml_context_get_double(const mmarml_context *ctx, const char *key, double *out);
+/** Read a bool (1 or 0). */
 MMARML_API int mmarml_context_get_bool(const mmarml_context *ctx, const char *key, int *out);
 /** `*out` is a copy; release it with mmarml_free(). */
 MMARML_API int mmarml_context_get_string(const mmarml_context *ctx, const char *key, char **out);
@@ -154,6 +161,7 @@ MMARML_API int mmarml_context_get_pointer(const mmarml_context *ctx, const char 
  * Ask the run to stop (Clara's stop_work). Visible from every context of the chain; only
  * the first message is kept. Whether and when it is honoured is up to the engine.
  *
+ * @param ctx      Any context of the run.
  * @param issuer   Who asks (for the trace/log), may be NULL.
  * @param message  Why, may be NULL.
  */
@@ -177,6 +185,7 @@ MMARML_API int mmarml_context_get_last_exception(const mmarml_context *ctx, char
  * Configure the run's trace sink (on the root). Also sets the `_traceDestType` and
  * `_traceDestFile` properties.
  *
+ * @param ctx        Any context of the run.
  * @param dest       One of enum mmarml_trace_dest.
  * @param file_name  Required for FILE and BOTH; opened for append (close-on-exec).
  * @return MMARML_OK, MMARML_EINVAL, or MMARML_EIO naming the file and errno text.
@@ -191,7 +200,9 @@ MMARML_API void mmarml_context_close_trace(mmarml_context *ctx);
 /**
  * Install the log function of the run (on the root). Default: none, the library is silent.
  *
+ * @param ctx        Any context of the run.
  * @param fn         Log receiver, or NULL to silence.
+ * @param user_data  Passed to `fn`.
  * @param max_level  Lines with a level above it are dropped (e.g. MMARML_LOG_INFO).
  */
 MMARML_API void mmarml_context_set_log_fn(mmarml_context *ctx, mmarml_log_fn fn,

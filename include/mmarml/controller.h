@@ -20,6 +20,7 @@
 #include "recommendation.h"
 #include "search_space.h"
 
+/** A controller (Clara's Controller): proposes recommendations, learns from outcomes. */
 typedef struct mmarml_controller mmarml_controller;
 
 /** Method table of a controller. Members are only ever appended. */
@@ -48,7 +49,8 @@ typedef struct mmarml_controller_vtable {
     /* --- version 2 members are appended here --- */
 } mmarml_controller_vtable;
 
-#define MMARML_CONTROLLER_VTABLE_VERSION 1
+#define MMARML_CONTROLLER_VTABLE_VERSION 1 /**< The vtable version this header describes */
+/** A static initialiser: struct_size and version set, every method NULL. */
 #define MMARML_CONTROLLER_VTABLE_INIT \
     { sizeof(mmarml_controller_vtable), MMARML_CONTROLLER_VTABLE_VERSION, 0, 0, 0, 0, 0 }
 
@@ -80,6 +82,7 @@ MMARML_API void *mmarml_controller_get_user_data(const mmarml_controller *ctl);
 
 /** @name Calling a controller (what the engine does; useful to drive one by hand)
  * @{ */
+/** Give the controller the run's space (its set_search_space). */
 MMARML_API int mmarml_controller_set_search_space(mmarml_controller *ctl,
                                                   mmarml_search_space *space,
                                                   mmarml_context *ctx);

@@ -42,11 +42,12 @@
 #include "handler.h"
 #include "pruner.h"
 
+/** The workflow engine: runs jobs on workers and feeds outcomes to the controller. */
 typedef struct mmarml_engine mmarml_engine;
 
 /** Engine options; versioned like a vtable. Zero means "no limit" for the limits. */
 typedef struct mmarml_engine_options {
-    uint32_t struct_size;
+    uint32_t struct_size; /**< sizeof(mmarml_engine_options) as the caller compiled it */
     uint32_t version; /**< MMARML_ENGINE_OPTIONS_VERSION */
     /* --- version 1 --- */
     /** Clara's workers string: `0:0:1:1`, `0,1:2,3`; `-` is a worker without GPUs (`-:-:-`
@@ -81,7 +82,8 @@ typedef struct mmarml_engine_options {
     int engine_thread_calls;
 } mmarml_engine_options;
 
-#define MMARML_ENGINE_OPTIONS_VERSION 2
+#define MMARML_ENGINE_OPTIONS_VERSION 2 /**< The options version this header describes */
+/** A static initialiser: struct_size and version set, everything else zero. */
 #define MMARML_ENGINE_OPTIONS_INIT \
     { sizeof(mmarml_engine_options), MMARML_ENGINE_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0 }
 
@@ -107,6 +109,7 @@ MMARML_API int mmarml_engine_options_init(mmarml_engine_options *opts, uint32_t 
 
 /**
  * Create an engine.
+ * @param[out] out    The new engine (refcount 1).
  * @param controller  Referenced.
  * @param executor    Referenced.
  * @param opts        Copied; NULL for defaults.
@@ -140,6 +143,7 @@ MMARML_API int mmarml_engine_add_handler(mmarml_engine *engine, mmarml_handler *
  * Run the whole workflow on the calling thread; returns when it has ended and every
  * component was shut down. An engine runs once.
  *
+ * @param engine  The engine (runs once).
  * @param ctx  The main context (referenced for the run). Every job context is its child.
  * @return MMARML_OK when the run completed (see mmarml_engine_end_reason()); the negative
  *         code of a startup/start_automl handler, determine_search_space, set_search_space,
@@ -186,6 +190,7 @@ MMARML_API int mmarml_engine_status(json_t **out, mmarml_engine *engine);
  * score and recommendation through the mmarml_outcome_* getters. Any thread, during and
  * after the run.
  * @param[out] out  New reference (mmarml_outcome_unref()); NULL when there is none.
+ * @param engine    The engine.
  * @return MMARML_OK, or MMARML_ENOTFOUND while no job has ended ok.
  * @since 0.2
  */

@@ -33,9 +33,11 @@
 
 /** Error codes. Functions return them as `int`. */
 enum mmarml_error_code {
+/** @cond */
 #define MMARML_ERRNO_ENUM_(name, value, text) MMARML_##name = value,
     MMARML_ERRNO_MAP(MMARML_ERRNO_ENUM_)
 #undef MMARML_ERRNO_ENUM_
+/** @endcond */
     MMARML_ERRNO_LAST_ = -16 /* never use */
 };
 

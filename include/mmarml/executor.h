@@ -16,11 +16,12 @@
 #include "recommendation.h"
 #include "search_space.h"
 
+/** An executor (Clara's Executor): determines the search space and runs jobs. */
 typedef struct mmarml_executor mmarml_executor;
 
 /** Method table of an executor. Members are only ever appended. */
 typedef struct mmarml_executor_vtable {
-    uint32_t struct_size;
+    uint32_t struct_size; /**< sizeof(mmarml_executor_vtable) as the implementer compiled it */
     uint32_t version; /**< MMARML_EXECUTOR_VTABLE_VERSION */
     /* --- version 1 --- */
     /** Required. Build the space (new reference in *out). */
@@ -50,7 +51,8 @@ typedef struct mmarml_executor_vtable {
     /* --- version 2 members are appended here --- */
 } mmarml_executor_vtable;
 
-#define MMARML_EXECUTOR_VTABLE_VERSION 1
+#define MMARML_EXECUTOR_VTABLE_VERSION 1 /**< The vtable version this header describes */
+/** A static initialiser: struct_size and version set, every method NULL. */
 #define MMARML_EXECUTOR_VTABLE_INIT \
     { sizeof(mmarml_executor_vtable), MMARML_EXECUTOR_VTABLE_VERSION, 0, 0, 0, 0, 0 }
 
@@ -72,6 +74,7 @@ MMARML_API void *mmarml_executor_get_user_data(const mmarml_executor *exe);
 
 /** @name Calling an executor (what the engine does)
  * @{ */
+/** Ask the executor for the run's space (its determine_search_space). */
 MMARML_API int mmarml_executor_determine_search_space(mmarml_search_space **out,
                                                       mmarml_executor *exe,
                                                       mmarml_context *ctx);

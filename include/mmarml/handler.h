@@ -21,6 +21,7 @@
 #include "common.h"
 #include "context.h"
 
+/** A handler (Clara's Handler): observes the run's events. */
 typedef struct mmarml_handler mmarml_handler;
 
 /** One event method. `ctx` is the main context, or the job context for start_job/end_job. */
@@ -29,26 +30,26 @@ typedef int (*mmarml_handler_event_fn)(mmarml_handler *self, mmarml_context *ctx
 
 /** @name Event names passed to handle_event
  * @{ */
-#define MMARML_EVENT_STARTUP "startup"
-#define MMARML_EVENT_SHUTDOWN "shutdown"
-#define MMARML_EVENT_START_AUTOML "start_automl"
-#define MMARML_EVENT_END_AUTOML "end_automl"
-#define MMARML_EVENT_SEARCH_SPACE_AVAILABLE "search_space_available"
-#define MMARML_EVENT_RECOMMENDATIONS_AVAILABLE "recommendations_available"
-#define MMARML_EVENT_START_JOB "start_job"
-#define MMARML_EVENT_END_JOB "end_job"
-#define MMARML_EVENT_ROUND_ENDED "round_ended"
+#define MMARML_EVENT_STARTUP "startup" /**< vtable member startup */
+#define MMARML_EVENT_SHUTDOWN "shutdown" /**< vtable member shutdown */
+#define MMARML_EVENT_START_AUTOML "start_automl" /**< vtable member start_automl */
+#define MMARML_EVENT_END_AUTOML "end_automl" /**< vtable member end_automl */
+#define MMARML_EVENT_SEARCH_SPACE_AVAILABLE "search_space_available" /**< vtable member search_space_available */
+#define MMARML_EVENT_RECOMMENDATIONS_AVAILABLE "recommendations_available" /**< vtable member recommendations_available */
+#define MMARML_EVENT_START_JOB "start_job" /**< vtable member start_job */
+#define MMARML_EVENT_END_JOB "end_job" /**< vtable member end_job */
+#define MMARML_EVENT_ROUND_ENDED "round_ended" /**< vtable member round_ended */
 /** @} */
 
 /** Method table of a handler. Members are only ever appended. */
 typedef struct mmarml_handler_vtable {
-    uint32_t struct_size;
+    uint32_t struct_size; /**< sizeof(mmarml_handler_vtable) as the implementer compiled it */
     uint32_t version; /**< MMARML_HANDLER_VTABLE_VERSION */
     /* --- version 1 --- */
-    mmarml_handler_event_fn startup;
-    mmarml_handler_event_fn shutdown;
-    mmarml_handler_event_fn start_automl;
-    mmarml_handler_event_fn end_automl;
+    mmarml_handler_event_fn startup;      /**< the engine starts, before anything else */
+    mmarml_handler_event_fn shutdown;     /**< the engine ends, after everything else */
+    mmarml_handler_event_fn start_automl; /**< the AutoML starts (run root, journal next) */
+    mmarml_handler_event_fn end_automl;   /**< every job has ended */
     /** `_searchSpace` holds the space (pointer property). */
     mmarml_handler_event_fn search_space_available;
     /** `_recommendations` holds the new mmarml_recommendation_list (pointer, this event
@@ -71,7 +72,8 @@ typedef struct mmarml_handler_vtable {
     /* --- version 2 members are appended here --- */
 } mmarml_handler_vtable;
 
-#define MMARML_HANDLER_VTABLE_VERSION 1
+#define MMARML_HANDLER_VTABLE_VERSION 1 /**< The vtable version this header describes */
+/** A static initialiser: struct_size and version set, every method NULL. */
 #define MMARML_HANDLER_VTABLE_INIT \
     { sizeof(mmarml_handler_vtable), MMARML_HANDLER_VTABLE_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 

@@ -43,7 +43,7 @@
 #define MMARML_KEY_JOB_ATTEMPT "_jobAttempt"
 /** Job context, double: wall-clock (CLOCK_REALTIME) seconds when the job started / ended. */
 #define MMARML_KEY_JOB_START_TIME "_jobStartTime"
-#define MMARML_KEY_JOB_END_TIME "_jobEndTime"
+#define MMARML_KEY_JOB_END_TIME "_jobEndTime" /**< Job context, double: when the job ended (as above) */
 /** Main context, bool: set before `end_automl`/`shutdown` when the run failed before its
  *  first job (also a refused resume): a component removes what it made at the start for
  *  this run, and writes nothing more (a refused resume changes nothing). */
@@ -68,6 +68,8 @@ MMARML_API int mmarml_journal_read(json_t **records, const char *path, size_t *t
  * it. Without a journal, or for a job context the engine did not make (an executor driven
  * by hand), it does nothing and returns MMARML_OK.
  * @param job_ctx  The job context execute() was given.
+ * @param key      What the fact is (`cluster_job_id`); copied.
+ * @param value    Its value; copied.
  * @return MMARML_OK; MMARML_EINVAL (a NULL argument); MMARML_EIO (the journal cannot be
  *         written: the run stops).
  * @par Thread-safety Any thread.

@@ -29,11 +29,11 @@
 
 /** libmmarml additions to Clara's MMARPropKey, published by MMARHandler. @{ */
 #define MMARML_KEY_KEY_MMAR_CONTENT_ONLY "_keyMmarContentOnly"
-#define MMARML_KEY_DATA_LIST_FILE_NAME "_dataListFileName"
+#define MMARML_KEY_DATA_LIST_FILE_NAME "_dataListFileName" /**< Main context, string: the data list file that job MMARs get (copied into each) */
 /** Job context: the id a cluster executor's scheduler gave the job (Slurm job id, NGC
  *  job id), and its latest state in the scheduler's words (RUNNING, FINISHED_SUCCESS...). */
 #define MMARML_KEY_CLUSTER_JOB_ID "_clusterJobId"
-#define MMARML_KEY_CLUSTER_JOB_STATE "_clusterJobState"
+#define MMARML_KEY_CLUSTER_JOB_STATE "_clusterJobState" /**< Job context, string: the job's latest state in the scheduler's words */
 /** @} */
 
 /**
@@ -52,6 +52,7 @@ MMARML_BEGIN_DECLS
  * `remove_search_augs` (false), `poll_interval` (accepted for Clara configs; completion is
  * event-driven), `abort_grace_period` (10 s between SIGTERM and SIGKILL),
  * `key_mmar_content_only` and `data_list_file_name` (override MMARHandler's).
+ * @param[out] out  The new executor.
  * @param args  Borrowed; NULL for defaults. Unknown args are MMARML_EINVAL naming them.
  */
 MMARML_API int mmarml_executor_new_mmar(mmarml_executor **out, const json_t *args);
@@ -97,6 +98,7 @@ MMARML_API int mmarml_handler_new_stats(mmarml_handler **out, const json_t *args
 /**
  * Load `config_automl.json` and make the engine it describes.
  *
+ * @param[out] out    The engine, its controller, executor, handlers and pruner set.
  * @param ctx         Main context of the run: receives `_mmarRoot`, `_runId`,
  *                    `_trainConfigFile` and the trace destination.
  * @param reg         Registry to create components from.
@@ -116,21 +118,21 @@ MMARML_API int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx
 
 /** @name Clara's MMARStd: the standard folder and file names of an MMAR
  * @{ */
-#define MMARML_MMAR_AUTOML_CONFIG "config_automl.json"
-#define MMARML_MMAR_AUTOML_DIR "automl"
-#define MMARML_MMAR_AUTOML_STATS_FILE "automl_stats_log.json"
-#define MMARML_MMAR_COMMAND_DIR "commands"
-#define MMARML_MMAR_CONFIG_DIR "config"
-#define MMARML_MMAR_ENV_CONFIG "environment.json"
-#define MMARML_MMAR_EVAL_DIR "eval"
-#define MMARML_MMAR_LOG_CONFIG "resources/log.config"
-#define MMARML_MMAR_LOG_FILE "log.txt"
-#define MMARML_MMAR_MODELS_DIR "models"
-#define MMARML_MMAR_SCORE_KEY "best_validation_metric"
-#define MMARML_MMAR_TRACE_FILE "trace.txt"
-#define MMARML_MMAR_TRAIN_CONFIG "config_train.json"
-#define MMARML_MMAR_TRAIN_ROUND_CMD "automl_train_round.sh"
-#define MMARML_MMAR_TRAIN_STATS "train_stats.json"
+#define MMARML_MMAR_AUTOML_CONFIG "config_automl.json" /**< the AutoML config, in the config folder */
+#define MMARML_MMAR_AUTOML_DIR "automl" /**< the default folder for run roots, in the MMAR */
+#define MMARML_MMAR_AUTOML_STATS_FILE "automl_stats_log.json" /**< MMARStatsHandler's default file, in the run root */
+#define MMARML_MMAR_COMMAND_DIR "commands" /**< the scripts folder */
+#define MMARML_MMAR_CONFIG_DIR "config" /**< the configs folder */
+#define MMARML_MMAR_ENV_CONFIG "environment.json" /**< the environment config, in the config folder */
+#define MMARML_MMAR_EVAL_DIR "eval" /**< the evaluation output folder */
+#define MMARML_MMAR_LOG_CONFIG "resources/log.config" /**< the logging config */
+#define MMARML_MMAR_LOG_FILE "log.txt" /**< a job's log, in its MMAR */
+#define MMARML_MMAR_MODELS_DIR "models" /**< the models folder */
+#define MMARML_MMAR_SCORE_KEY "best_validation_metric" /**< the key of the score in train_stats.json */
+#define MMARML_MMAR_TRACE_FILE "trace.txt" /**< the run's trace, in the run root */
+#define MMARML_MMAR_TRAIN_CONFIG "config_train.json" /**< the default training config */
+#define MMARML_MMAR_TRAIN_ROUND_CMD "automl_train_round.sh" /**< the round script, in the scripts folder */
+#define MMARML_MMAR_TRAIN_STATS "train_stats.json" /**< what a trainer writes at its end, in the models folder */
 /** @} */
 
 /** The admin control socket of a live run. */
@@ -144,7 +146,10 @@ typedef struct mmarml_admin_server mmarml_admin_server;
  * text of `summary_path`, may be NULL). One poll loop serves up to 64 clients at once, each
  * with 2 s in all to send its line (at most 511 bytes) and take its reply; a client cannot
  * stall the server or kill the process (no SIGPIPE).
+ * @param[out] out      The running server; stop it with mmarml_admin_server_stop().
  * @param engine  Not referenced: stop the server before the engine goes away.
+ * @param socket_path  Where the socket is made (a stale socket there is replaced).
+ * @param summary_path What `summary` replies with; may be NULL.
  */
 MMARML_API int mmarml_admin_server_start(mmarml_admin_server **out, mmarml_engine *engine,
                                          const char *socket_path, const char *summary_path);
@@ -153,6 +158,8 @@ MMARML_API void mmarml_admin_server_stop(mmarml_admin_server *server);
 /**
  * Client side: send one command line to the socket and return the reply line.
  * @param[out] reply  Release with mmarml_free().
+ * @param socket_path  The run's admin socket (`<run_root>/admin.sock`).
+ * @param command      One command line, without its newline.
  * @return MMARML_OK, or MMARML_EIO when nothing listens there or no reply came (within 10 s).
  */
 MMARML_API int mmarml_admin_request(char **reply, const char *socket_path, const char *command);

@@ -28,11 +28,12 @@
 #include "common.h"
 #include "context.h"
 
+/** A pruner: sees every job's progress reports and stops hopeless jobs. */
 typedef struct mmarml_pruner mmarml_pruner;
 
 /** Method table of a pruner. Members are only ever appended. */
 typedef struct mmarml_pruner_vtable {
-    uint32_t struct_size;
+    uint32_t struct_size; /**< sizeof(mmarml_pruner_vtable) as the implementer compiled it */
     uint32_t version; /**< MMARML_PRUNER_VTABLE_VERSION */
     /* --- version 1 --- */
     /**
@@ -56,7 +57,8 @@ typedef struct mmarml_pruner_vtable {
     /* --- version 2 members are appended here --- */
 } mmarml_pruner_vtable;
 
-#define MMARML_PRUNER_VTABLE_VERSION 1
+#define MMARML_PRUNER_VTABLE_VERSION 1 /**< The vtable version this header describes */
+/** A static initialiser: struct_size and version set, every method NULL. */
 #define MMARML_PRUNER_VTABLE_INIT { sizeof(mmarml_pruner_vtable), MMARML_PRUNER_VTABLE_VERSION, 0, 0, 0 }
 
 /** Environment variable naming the job's progress file (MMAR executors, trainers). */
@@ -138,6 +140,9 @@ MMARML_API int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resou
  * (now or earlier): the engine aborts it, and a trainer should leave. Without an engine
  * (a job context made by hand) it does nothing.
  * @param job_ctx The job context execute() was given.
+ * @param step     How far the job got (epochs, iterations, seconds...).
+ * @param value    The metric there, higher is better.
+ * @param[out] stop_out  Set to 1 when the job is to stop, else 0; may be NULL.
  * @return MMARML_OK; MMARML_EINVAL (NULL, a non-finite value or step, a negative step);
  *         MMARML_EIO (the journal cannot be written: the run stops).
  * @par Thread-safety Any thread.

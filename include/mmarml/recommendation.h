@@ -29,8 +29,11 @@ enum mmarml_job_status {
 /** Score written where Clara's files expect a number but the job has none. */
 #define MMARML_NO_SCORE_SENTINEL (-1000000.0)
 
+/** Values for every param of a space, with an id: what a job trains with. */
 typedef struct mmarml_recommendation mmarml_recommendation;
+/** A list of recommendations: what controllers return. */
 typedef struct mmarml_recommendation_list mmarml_recommendation_list;
+/** How a job ended: its recommendation, status, score, job name and reports. */
 typedef struct mmarml_outcome mmarml_outcome;
 
 MMARML_BEGIN_DECLS
@@ -53,6 +56,8 @@ MMARML_API int mmarml_recommendation_new(mmarml_recommendation **out, int64_t id
 /**
  * Create a recommendation from `{"rec_id": n, "values": {PRL: value}}` (or a bare values
  * object, with id 0). Unknown PRLs and out-of-range values are errors naming them.
+ * @param[out] out  The new recommendation (refcount 1).
+ * @param space  The space the values belong to; referenced.
  * @param json  Borrowed.
  */
 MMARML_API int mmarml_recommendation_from_json(mmarml_recommendation **out,
@@ -77,6 +82,7 @@ MMARML_API int mmarml_recommendation_to_json(json_t **out, const mmarml_recommen
 
 /** @name Recommendation lists: what controllers return. The list holds its own references.
  * @{ */
+/** Create an empty list; free it with mmarml_recommendation_list_free(). */
 MMARML_API int mmarml_recommendation_list_new(mmarml_recommendation_list **out);
 /** Free the list and drop its references. NULL-safe. */
 MMARML_API void mmarml_recommendation_list_free(mmarml_recommendation_list *list);
@@ -94,6 +100,7 @@ MMARML_API void mmarml_recommendation_list_clear(mmarml_recommendation_list *lis
 
 /**
  * Create an outcome (what refine_recommendation receives).
+ * @param[out] out  The new outcome (refcount 1).
  * @param rec       Referenced.
  * @param status    enum mmarml_job_status.
  * @param score     Used only when status is MMARML_JOB_OK (must then be finite) or

@@ -22,6 +22,7 @@
 #include "handler.h"
 #include "pruner.h"
 
+/** Makes components by name (built-ins, registered factories, plugins). */
 typedef struct mmarml_registry mmarml_registry;
 
 /** Component kinds. */
@@ -54,7 +55,11 @@ MMARML_API mmarml_registry *mmarml_registry_unref(mmarml_registry *reg);
 /**
  * Register a factory under `name` (copied). A name already registered for that kind is
  * replaced, so users can override a built-in.
+ * @param reg   The registry.
  * @param kind  enum mmarml_component_kind.
+ * @param name  The name configs use (`"name": ...`).
+ * @param factory    Makes the component from its args.
+ * @param user_data  Passed to every call of `factory`.
  */
 MMARML_API int mmarml_registry_register(mmarml_registry *reg, int kind, const char *name,
                                         mmarml_component_factory factory, void *user_data);
@@ -63,6 +68,9 @@ MMARML_API int mmarml_registry_has(const mmarml_registry *reg, int kind, const c
 
 /**
  * Create a component from a spec (borrowed).
+ * @param[out] out  The new component (refcount 1).
+ * @param reg    The registry.
+ * @param spec   `{"name": ..., "args": {...}}` or `{"path": "lib.so:factory", "args": ...}`.
  * @param where  Context for messages (e.g. "config_automl.json: controller"); may be NULL.
  * @return MMARML_OK; MMARML_ENOTFOUND for an unknown name (named in the message);
  *         MMARML_ENOTSUP for a Python path; MMARML_EINVAL for a bad spec or args; or what

@@ -24,6 +24,7 @@ enum mmarml_param_type {
 /** Flags for float and int params. */
 #define MMARML_PARAM_F_LOG 0x1u /**< sample on a log scale; requires min > 0 */
 
+/** A search space: named params (float, int, enum) found by their PRL. */
 typedef struct mmarml_search_space mmarml_search_space;
 /** One param of a space; borrowed from and as long-lived as its space. */
 typedef struct mmarml_param mmarml_param;
@@ -45,8 +46,11 @@ MMARML_API mmarml_search_space *mmarml_search_space_unref(mmarml_search_space *s
 
 /**
  * Add a float param.
+ * @param space   An unfrozen space.
  * @param prl     Unique PRL (`<domain>.float.<...>`); copied.
  * @param domain  Search domain ("lr", "net", "transform", ...); copied.
+ * @param min     The lower bound (finite; > 0 on a log scale).
+ * @param max     The upper bound (finite, >= min).
  * @param flags   0 or MMARML_PARAM_F_LOG.
  * @return MMARML_OK; MMARML_EINVAL for a bad range or a duplicate PRL; MMARML_EMISUSE once
  *         frozen.
@@ -60,6 +64,9 @@ MMARML_API int mmarml_search_space_add_int(mmarml_search_space *space, const cha
                                            uint32_t flags);
 /**
  * Add an enum param.
+ * @param space    An unfrozen space.
+ * @param prl      Unique PRL (`<domain>.enum.<...>`); copied.
+ * @param domain   Search domain; copied.
  * @param choices  Non-empty JSON array, one element per choice (the `targets` as written);
  *                 borrowed, deep-copied.
  */
@@ -79,6 +86,8 @@ MMARML_API const mmarml_param *mmarml_search_space_param(const mmarml_search_spa
                                                          size_t index);
 /**
  * Look a param up by PRL (constant time once frozen).
+ * @param space  The space.
+ * @param prl    The PRL.
  * @param[out] index_out  Position of the param; may be NULL.
  * @return The param (borrowed) or NULL (mmarml_error_message() names the PRL).
  */
@@ -87,7 +96,9 @@ MMARML_API const mmarml_param *mmarml_search_space_find(const mmarml_search_spac
 
 /** @name Param accessors; all results borrowed from the space.
  * @{ */
+/** @return The param's PRL (`lr.float.$0:lr`). */
 MMARML_API const char *mmarml_param_prl(const mmarml_param *param);
+/** @return The param's domain (`lr`, `net`, ...). */
 MMARML_API const char *mmarml_param_domain(const mmarml_param *param);
 /** @return enum mmarml_param_type. */
 MMARML_API int mmarml_param_type(const mmarml_param *param);
@@ -95,8 +106,9 @@ MMARML_API int mmarml_param_type(const mmarml_param *param);
 MMARML_API const char *mmarml_param_type_name(const mmarml_param *param);
 /** @return MMARML_PARAM_F_* flags. */
 MMARML_API uint32_t mmarml_param_flags(const mmarml_param *param);
-/** Float and int: the bounds. Enum: 0 and number of choices - 1. */
+/** Float and int: the lower bound. Enum: 0. */
 MMARML_API double mmarml_param_min(const mmarml_param *param);
+/** Float and int: the upper bound. Enum: the number of choices - 1. */
 MMARML_API double mmarml_param_max(const mmarml_param *param);
 /** Number of ranges: 1 for float and int, one per choice for enum (Clara's SearchRange list). */
 MMARML_API size_t mmarml_param_range_count(const mmarml_param *param);
@@ -134,11 +146,13 @@ MMARML_API int mmarml_param_to_unit(const mmarml_param *param, double value, dou
  * Serialise: `{"name": s, "params": [{"prl", "domain", "type", "min", "max", "scale"} |
  * {"prl", "domain", "type": "enum", "choices": [...]}]}`.
  * @param[out] out  New reference.
+ * @param space     The space.
  */
 MMARML_API int mmarml_search_space_to_json(json_t **out, const mmarml_search_space *space);
 /**
  * Build a frozen space from the mmarml_search_space_to_json() format. Errors name the JSON
  * path (`params[3].max`) and what is wrong.
+ * @param[out] out  The new space (refcount 1).
  * @param json  Borrowed.
  */
 MMARML_API int mmarml_search_space_from_json(mmarml_search_space **out, const json_t *json);

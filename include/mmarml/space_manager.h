@@ -28,6 +28,7 @@
 #include "recommendation.h"
 #include "search_space.h"
 
+/** Clara's SearchSpaceManager: a training config's space, and job configs from it. */
 typedef struct mmarml_space_manager mmarml_space_manager;
 
 /** Flags of mmarml_space_manager_apply(). */
@@ -73,6 +74,8 @@ MMARML_API const json_t *mmarml_space_manager_config(const mmarml_space_manager 
  * @param[out] job_config  New reference: the config with the values written.
  * @param[out] concrete    New reference or NULL: `{PRL: [value written per arg]}` in param
  *                         order (Clara's `_concreteSearchValue`). May be NULL.
+ * @param      m           The space manager.
+ * @param      rec         A recommendation over the manager's space.
  * @param      flags       0 or MMARML_APPLY_F_REMOVE_SEARCH_AUGS.
  * @return MMARML_OK; MMARML_EINVAL naming the PRL and value when a value is outside the
  *         space.
@@ -86,12 +89,14 @@ MMARML_API int mmarml_space_manager_apply(json_t **job_config, json_t **concrete
  * JSON: sorted keys, compact, 17 significant digits). Equal concrete values give equal
  * digests on every run and machine.
  * @param[out] out  Release with mmarml_free().
+ * @param concrete  The concrete values (mmarml_space_manager_apply()).
  */
 MMARML_API int mmarml_concrete_digest(char **out, const json_t *concrete);
 /**
  * A readable dump of concrete values, one line per PRL:
  * `net.enum.train.model$1:if_use_psp,final_activation => if_use_psp=true, final_activation="sigmoid"`.
  * @param[out] out  Release with mmarml_free().
+ * @param concrete  The concrete values.
  */
 MMARML_API int mmarml_concrete_dump(char **out, const json_t *concrete);
 
