@@ -4,5 +4,6 @@
 
 int cli_run(int argc, char **argv);
 int cli_admin(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 #endif

@@ -4,6 +4,7 @@
  *   admin   talk to a live run (run.c)
  *   space   print the search space of an MMAR's training config
  *   apply   print the job config for given values
+ *   report  an HTML page about a run (report.c)
  * Built on the public API only. space and apply exit 0 on success and 2 on bad usage or
  * input (the message on stderr, nothing on stdout).
  */
@@ -26,6 +27,7 @@ static const char *const usage_main =
     "  admin   list, suspend, resume or abort workers of a live run; stop it; summary\n"
     "  space   print the search space of an MMAR's training config as JSON\n"
     "  apply   print the job config a recommendation makes\n"
+    "  report  write an HTML page about a run, live or finished\n"
     "\n"
     "'mmarml <command> --help' describes a command.\n";
 
@@ -244,6 +246,8 @@ int main(int argc, char **argv)
         return cli_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "admin") == 0)
         return cli_admin(argc - 1, argv + 1);
+    if (strcmp(argv[1], "report") == 0)
+        return cli_report(argc - 1, argv + 1);
     if (strcmp(argv[1], "space") == 0)
         return cmd_space(argc - 1, argv + 1);
     if (strcmp(argv[1], "apply") == 0)

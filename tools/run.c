@@ -19,6 +19,7 @@
 #include <mmarml.h>
 
 #include "cli.h"
+#include "report.h"
 
 static const char *const usage_run =
     "usage: mmarml run -m <mmar> [--automlconf <file>] [--resume] [--set key=value ...]\n"
@@ -323,6 +324,21 @@ static int parse_run(int argc, char **argv, const char **mmar, const char **auto
     return -1;
 }
 
+/* The run's page (mmarml report, report.c): say where it is, or why there is none. It never
+ * changes the run's exit status. */
+static void write_report(const char *run_root)
+{
+    char *path = NULL;
+
+    if (run_root == NULL || asprintf(&path, "%s/report.html", run_root) < 0)
+        return;
+    if (report_write_file(run_root, NULL, path) == MMARML_OK)
+        printf("mmarml run: report %s\n", path);
+    else
+        fprintf(stderr, "mmarml run: no report: %s\n", mmarml_error_message());
+    free(path);
+}
+
 static void print_summary(const char *run_root)
 {
     char path[4096], line[1024];
@@ -410,6 +426,8 @@ int cli_run(int argc, char **argv)
         if (r.steps > 0) /* trainers reported progress: what the search spent, in steps */
             printf("mmarml run: %u jobs (%u pruned) trained %.0f steps in all\n", r.done,
                    r.pruned, r.steps);
+        if (mmarml_engine_end_reason(r.engine) != MMARML_END_ALREADY_FINISHED)
+            write_report(r.run_root); /* a finished run resumed again writes nothing */
         status = r.signal == SIGINT ? 130 : r.signal == SIGTERM ? 143 : 0;
         /* a run with nothing to show is not a success a script should take for one */
         if (status == 0 && r.ok == 0 &&
