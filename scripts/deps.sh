@@ -7,6 +7,7 @@
 # --tensorboard, what the optional MMARTensorboardHandler and its test need. With --abi, what
 # the ABI gate needs (make abi-check, tests/abi-gate.sh: libabigail's abidw and abidiff). With
 # --doc, Doxygen for the reference (make doc; make check and distcheck build it when found).
+# With --browser, Chromium for tests/report-browser.sh (mmarml report in a real browser).
 set -euo pipefail
 # python3: the tests run Clara's own round script, which runs `python3 -m medl.apps.train`
 # (a stand-in for it, tests/data/clara-medl); the library never needs it
@@ -16,6 +17,8 @@ if [ "${1:-}" = --slurm ]; then
     packages=(slurmctld slurmd slurm-client munge jq)
 elif [ "${1:-}" = --crash ]; then
     packages=(python3)
+elif [ "${1:-}" = --browser ]; then
+    packages=(chromium)
 elif [ "${1:-}" = --doc ]; then
     packages=(doxygen)
 elif [ "${1:-}" = --abi ]; then
