@@ -2,8 +2,8 @@
 # mmarml report in a real browser: headless Chromium (Debian's chromium package) loads the
 # page of a real run (tests/data/mmar-progress with ASHA) with no console error and no
 # uncaught exception, counts the marks of every chart (one per job, as the journal says),
-# sorts the job table by score through its column head, and takes a screenshot that must
-# not be blank. Skipped (77) where Chromium is not installed.
+# sorts the job table by score through its column head, points at a mark (its tooltip
+# names the job), and takes a screenshot that must not be blank. Skipped (77) where Chromium is not installed.
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir/build}
@@ -44,6 +44,10 @@ window.addEventListener("load", function () {
   var v = Array.from(document.querySelectorAll("#jobs tbody tr")).map(function (r) {
     return parseFloat(r.cells[col].dataset.v); }).filter(function (x) { return !isNaN(x); });
   out.sorted = v.length > 1 && v.every(function (x, i) { return i === 0 || v[i - 1] <= x; });
+  var mark = document.querySelector("svg[data-chart=history] [data-job]");
+  mark.dispatchEvent(new MouseEvent("mouseover", {bubbles: true, clientX: 20, clientY: 20}));
+  var tip = document.getElementById("tip");
+  out.tip = tip.style.display === "block" && tip.textContent.indexOf(mark.dataset.job) === 0;
   var pre = document.createElement("pre"); pre.id = "probe";
   pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
 });
@@ -74,7 +78,9 @@ for name, marks in got["charts"].items():
         sys.exit("chart %s: the browser counts %d marks, the run has %d" % (name, marks, need))
 if not got["sorted"]:
     sys.exit("clicking the score column did not sort the table by score")
-print("ok: chromium: %d charts, %d marks each, no error, the table sorts"
+if not got["tip"]:
+    sys.exit("pointing at a mark showed no tooltip naming its job")
+print("ok: chromium: %d charts, %d marks each, no error, the table sorts, marks name their job"
       % (len(got["charts"]), want["jobs"]))
 EOF
 if grep -E "Uncaught|CONSOLE\(.*(Error|error)" "$work/console.txt"; then

@@ -49,17 +49,6 @@ static void svg_open(FILE *f, const char *chart, int w, int h, const char *label
     fputs("\" xmlns=\"http://www.w3.org/2000/svg\">\n", f);
 }
 
-/* The mark's tooltip: job, status, score. */
-static void mark_title(FILE *f, const report_job *j)
-{
-    fputs("<title>", f);
-    put_escaped(f, j->name);
-    fprintf(f, " %s", j->status);
-    if (scored(j))
-        fprintf(f, " %.6g", j->score);
-    fputs("</title>", f);
-}
-
 /* A circle for job j at (x, y): filled by status; a pruned job's is hollow. */
 static void dot(FILE *f, const report_job *j, double x, double y)
 {
@@ -67,11 +56,9 @@ static void dot(FILE *f, const report_job *j, double x, double y)
 
     fprintf(f, "<circle class=\"mark s-%s\" data-job=\"", j->status);
     put_escaped(f, j->name);
-    fprintf(f, "\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" %s=\"%s\"%s>", x, y,
+    fprintf(f, "\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\" %s=\"%s\"%s/>\n", x, y,
             hollow ? "stroke" : "fill", status_colour(j->status),
             hollow ? " fill=\"none\"" : "");
-    mark_title(f, j);
-    fputs("</circle>\n", f);
 }
 
 /* y of a job: on the score scale, or in the strip under it (spread a little). */
@@ -272,9 +259,7 @@ void chart_parallel(FILE *f, const report_run *run)
         for (a = 0; a < naxes; a++)
             fprintf(f, "%.1f,%.1f ", LEFT + gap * (double)a,
                     bottom - (bottom - top) * parallel_at(run, j, a, &unit));
-        fputs("\">", f);
-        mark_title(f, j);
-        fputs("</polyline>\n", f);
+        fputs("\"/>\n", f);
     }
     for (a = 0; a < naxes; a++) { /* the axes over the lines, labelled at both ends */
         double x = LEFT + gap * (double)a;
@@ -326,10 +311,8 @@ void chart_timeline(FILE *f, const report_run *run)
             x1 = scale_at(&xs, j->end - run->t0);
             fprintf(f, "<rect class=\"mark s-%s\" data-job=\"", j->status);
             put_escaped(f, j->name);
-            fprintf(f, "\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\">", x0,
-                    y + 3, fmax(x1 - x0, 1), row - 6, status_colour(j->status));
-            mark_title(f, j);
-            fputs("</rect>\n", f);
+            fprintf(f, "\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n",
+                    x0, y + 3, fmax(x1 - x0, 1), row - 6, status_colour(j->status));
         }
         fprintf(f, "<text class=\"wl\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", label - 8,
                 y + row / 2.0 + 4);
@@ -352,9 +335,7 @@ static void curve_line(FILE *f, const report_job *j, const scale *xs, const scal
         fprintf(f, "%.1f,%.1f ", scale_at(xs, j->steps[r]), scale_at(ys, j->reports[r]));
     if (j->nreports == 1) /* one report: a short tick, so the line shows */
         fprintf(f, "%.1f,%.1f", scale_at(xs, j->steps[0]) + 2, scale_at(ys, j->reports[0]));
-    fputs("\">", f);
-    mark_title(f, j);
-    fputs("</polyline>\n", f);
+    fputs("\"/>\n", f);
 }
 
 void chart_curves(FILE *f, const report_run *run)

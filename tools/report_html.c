@@ -27,7 +27,11 @@ static const char style[] =
     "polyline.mark.top{stroke-width:3;stroke-opacity:1}"
     ".bar{background:#1f77b4;height:10px;display:inline-block}"
     ".key span{display:inline-block;margin-right:14px}"
-    ".key i{display:inline-block;width:10px;height:10px;margin-right:4px}";
+    ".key i{display:inline-block;width:10px;height:10px;margin-right:4px}"
+    "#tip{position:fixed;display:none;background:#222;color:#fff;padding:2px 6px;"
+    "font-size:12px;pointer-events:none}"
+    /* off-screen parts are laid out only when scrolled to (a run of 10,000 jobs) */
+    ".lazy{content-visibility:auto}";
 
 /* Click a column head to sort by it (numbers by data-v, else text); again to reverse. */
 static const char script[] =
@@ -40,7 +44,18 @@ static const char script[] =
     "rows.sort(function(a,b){var x=key(a),y=key(b);"
     "if(typeof x==='number'&&isNaN(x))return 1;if(typeof y==='number'&&isNaN(y))return -1;"
     "return (x<y?-1:x>y?1:0)*(up?1:-1);});"
-    "rows.forEach(function(r){body.appendChild(r);});});});";
+    "rows.forEach(function(r){body.appendChild(r);});});});"
+    /* one tooltip for every mark: the job's row says its status and score */
+    "var tip=document.createElement('div'),byName=null;tip.id='tip';"
+    "document.body.appendChild(tip);"
+    "document.addEventListener('mouseover',function(e){"
+    "var j=e.target.getAttribute&&e.target.getAttribute('data-job');"
+    "if(!j){tip.style.display='none';return;}"
+    "if(!byName){byName={};document.querySelectorAll('#jobs tbody tr').forEach(function(r){"
+    "byName[r.cells[0].textContent]=r;});}"
+    "var r=byName[j];tip.textContent=j+(r?'  '+r.cells[2].textContent+'  '+"
+    "r.cells[3].textContent:'');tip.style.left=(e.clientX+12)+'px';"
+    "tip.style.top=(e.clientY+12)+'px';tip.style.display='block';});";
 
 static const char *const statuses[] = {"ok",    "pruned",  "failed",  "no_score",   "timeout",
                                        "aborted", "error", "running", "interrupted"};
@@ -188,10 +203,12 @@ static void job_table(FILE *f, const report_run *run)
     size_t i, k;
     char buf[256];
 
-    fputs("<h2 id=\"jobs-title\">Jobs</h2>\n<p class=\"meta\">Click a column to sort.</p>\n"
-          "<table id=\"jobs\"><thead><tr><th>job</th><th>worker</th><th>status</th>"
-          "<th>score</th><th>start (s)</th><th>duration (s)</th><th>reports</th>",
-          f);
+    fprintf(f, "<h2 id=\"jobs-title\">Jobs</h2>\n<p class=\"meta\">Click a column to sort; "
+               "point at a mark in a chart to see its job.</p>\n<div class=\"lazy\" "
+               "style=\"contain-intrinsic-size:auto %zupx\">"
+               "<table id=\"jobs\"><thead><tr><th>job</th><th>worker</th><th>status</th>"
+               "<th>score</th><th>start (s)</th><th>duration (s)</th><th>reports</th>",
+            24 * run->njobs + 40);
     for (k = 0; k < run->nparams; k++) {
         fputs("<th title=\"", f);
         put_escaped(f, run->params[k].prl);
@@ -208,7 +225,7 @@ static void job_table(FILE *f, const report_run *run)
         put_escaped(f, j->worker);
         fprintf(f, "</td><td>%s</td>", j->status);
         if (isfinite(j->score))
-            fprintf(f, "<td class=\"n\" data-v=\"%.17g\">%.6g</td>", j->score, j->score);
+            fprintf(f, "<td class=\"n\" data-v=\"%.9g\">%.6g</td>", j->score, j->score);
         else
             fputs("<td class=\"n\" data-v=\"NaN\"></td>", f);
         fprintf(f, "<td class=\"n\" data-v=\"%.3f\">%.1f</td><td class=\"n\" data-v=\"%.3f\">"
@@ -220,13 +237,13 @@ static void job_table(FILE *f, const report_run *run)
             if (run->params[k].type == PARAM_ENUM || isnan(j->values[k]))
                 fputs("<td>", f);
             else
-                fprintf(f, "<td class=\"n\" data-v=\"%.17g\">", j->values[k]);
+                fprintf(f, "<td class=\"n\" data-v=\"%.9g\">", j->values[k]);
             put_escaped_cut(f, buf, 40);
             fputs("</td>", f);
         }
         fputs("</tr>\n", f);
     }
-    fputs("</tbody></table>\n", f);
+    fputs("</tbody></table></div>\n", f);
 }
 
 static int has_reports(const report_run *run)
@@ -255,7 +272,8 @@ void report_write_html(FILE *f, const report_run *run)
           "ended ok; hollow: pruned (the value it was judged by); jobs without a score in the "
           "grey strip; the line: best so far.</p>\n", f);
     chart_history(f, run);
-    fputs("<h2 id=\"params-title\">Score against each parameter</h2>\n<div class=\"grid\">\n", f);
+    fputs("<h2 id=\"params-title\">Score against each parameter</h2>\n<div class=\"grid lazy\">\n",
+          f);
     for (k = 0; k < run->nparams; k++)
         chart_param(f, run, k);
     fputs("</div>\n<h2 id=\"parallel-title\">Parallel coordinates</h2>\n<p class=\"meta\">One "

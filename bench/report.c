@@ -1,0 +1,172 @@
+/*
+ * mmarml report at scale (bench/README.md, "Report"): a journaled run of N in-process jobs
+ * (RandomController, a log float, an int and an enum, 10 progress reports per job,
+ * MedianPruner, every 20th job failing), then the time to read its journal
+ * (mmarml_journal_read, the floor any report pays), the time `mmarml report` takes to write
+ * the page, and the page's size. Medians of 3. One JSON line per size.
+ *
+ * Usage: bench/report [mmarml binary] [jobs ...]   (defaults ./tools/mmarml, 1000 10000;
+ *        run from the build directory)
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mmarml.h>
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
+                     void *ud)
+{
+    json_t *choices = json_pack("[s,s,s,s]", "resnet", "unet", "segresnet", "vnet");
+    int rc;
+
+    (void)self, (void)ctx, (void)ud;
+    if ((rc = mmarml_search_space_new(out, "config_train.json")) == MMARML_OK &&
+        (rc = mmarml_search_space_add_float(*out, "lr.float.$0:learning_rate", "lr", 1e-5, 1e-1,
+                                            MMARML_PARAM_F_LOG)) == MMARML_OK &&
+        (rc = mmarml_search_space_add_int(*out, "net.int.$0:depth", "net", 2, 9, 0)) ==
+            MMARML_OK)
+        rc = mmarml_search_space_add_enum(*out, "net.enum.$0:model", "net", choices);
+    json_decref(choices);
+    return rc;
+}
+
+static int execute(int *status, double *score, mmarml_executor *self,
+                   const mmarml_recommendation *rec, mmarml_context *job, void *ud)
+{
+    const double *x = mmarml_recommendation_values(rec);
+    double q = 0.9 - 0.02 * fabs(log10(x[0]) + 3) - 0.01 * fabs(x[1] - 5) - 0.02 * x[2], v = 0;
+    int t, stop = 0;
+    static unsigned n;
+
+    (void)self, (void)ud;
+    if (__atomic_add_fetch(&n, 1, __ATOMIC_RELAXED) % 20 == 0) {
+        *status = MMARML_JOB_FAILED;
+        return MMARML_OK;
+    }
+    for (t = 1; t <= 10 && !stop; t++) {
+        v = q * (1 - exp(-0.4 * t));
+        mmarml_job_report(job, t, v, &stop);
+    }
+    *status = stop ? MMARML_JOB_ABORTED : MMARML_JOB_OK;
+    *score = v;
+    return MMARML_OK;
+}
+
+static int make_run(const char *journal, unsigned jobs)
+{
+    static const mmarml_executor_vtable evt = {
+        .struct_size = sizeof(mmarml_executor_vtable),
+        .version = MMARML_EXECUTOR_VTABLE_VERSION,
+        .determine_search_space = determine,
+        .execute = execute,
+    };
+    mmarml_engine_options o;
+    mmarml_controller *ctl = NULL;
+    mmarml_executor *exe = NULL;
+    mmarml_pruner *p = NULL;
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    int rc;
+
+    mmarml_engine_options_init(&o, MMARML_ENGINE_OPTIONS_VERSION);
+    o.workers = "-:-";
+    o.journal = journal;
+    if ((rc = mmarml_controller_new_random(&ctl, jobs, 1)) == MMARML_OK &&
+        (rc = mmarml_executor_new(&exe, &evt, NULL)) == MMARML_OK &&
+        (rc = mmarml_pruner_new_median(&p, 5, 3, 1)) == MMARML_OK &&
+        (rc = mmarml_engine_new(&e, ctl, exe, &o)) == MMARML_OK &&
+        (rc = mmarml_engine_set_pruner(e, p, MMARML_PRUNED_SCORE_BEST)) == MMARML_OK &&
+        (rc = mmarml_context_new(&ctx, NULL)) == MMARML_OK)
+        rc = mmarml_engine_run(e, ctx);
+    if (rc != MMARML_OK)
+        fprintf(stderr, "report bench: %s\n", mmarml_error_message());
+    mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
+    mmarml_pruner_unref(p);
+    mmarml_executor_unref(exe);
+    mmarml_controller_unref(ctl);
+    return rc;
+}
+
+static int by_value(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+static double median3(double *v)
+{
+    qsort(v, 3, sizeof(double), by_value);
+    return v[1];
+}
+
+int main(int argc, char **argv)
+{
+    const char *mmarml = argc > 1 ? argv[1] : "./tools/mmarml";
+    unsigned sizes[8] = {1000, 10000}, nsizes = 2, s, k;
+    char dir[] = "/tmp/mmarml-report-bench-XXXXXX", journal[256], page[256], cmd[1024];
+
+    if (argc > 2)
+        for (nsizes = 0; nsizes < 8 && (int)nsizes + 2 < argc; nsizes++)
+            sizes[nsizes] = (unsigned)atoi(argv[nsizes + 2]);
+    if (access(mmarml, X_OK) != 0 || mkdtemp(dir) == NULL) {
+        fprintf(stderr, "usage: report [mmarml binary] [jobs ...] (no %s?)\n", mmarml);
+        return 2;
+    }
+    for (s = 0; s < nsizes; s++) {
+        double read_s[3], report_s[3], t;
+        struct stat st;
+        snprintf(journal, sizeof(journal), "%s/journal-%u.mmarml", dir, sizes[s]);
+        snprintf(page, sizeof(page), "%s/report-%u.html", dir, sizes[s]);
+        if (make_run(journal, sizes[s]) != MMARML_OK)
+            return 1;
+        for (k = 0; k < 3; k++) {
+            json_t *records = NULL;
+            t = now();
+            if (mmarml_journal_read(&records, journal, NULL) != MMARML_OK)
+                return 1;
+            read_s[k] = now() - t;
+            json_decref(records);
+            snprintf(cmd, sizeof(cmd), "%s report %s --journal %s -o %s 2>/dev/null", mmarml,
+                     dir, journal, page);
+            t = now();
+            if (system(cmd) != 0) {
+                fprintf(stderr, "report bench: %s failed\n", cmd);
+                return 1;
+            }
+            report_s[k] = now() - t;
+        }
+        stat(journal, &st);
+        printf("{\"jobs\": %u, \"journal_bytes\": %lld, ", sizes[s], (long long)st.st_size);
+        stat(page, &st);
+        printf("\"page_bytes\": %lld, \"journal_read_s\": %.4f, \"report_s\": %.4f, "
+               "\"report_over_read\": %.2f}\n",
+               (long long)st.st_size, median3(read_s), median3(report_s),
+               median3(report_s) / median3(read_s));
+        fflush(stdout);
+        if (getenv("KEEP") == NULL) {
+            unlink(journal);
+            unlink(page);
+        }
+    }
+    if (getenv("KEEP") == NULL)
+        rmdir(dir);
+    else
+        fprintf(stderr, "kept in %s\n", dir);
+    return 0;
+}
