@@ -460,7 +460,12 @@ static const char *const usage_admin =
     "usage: mmarml admin <run_root> <command> [worker]\n"
     "\n"
     "Talks to a live run through <run_root>/admin.sock. Commands: list_workers,\n"
-    "show_worker W, suspend_worker W, resume_worker W, abort_worker W, stop, status, summary.\n";
+    "show_worker W, suspend_worker W, resume_worker W, abort_worker W, stop, status, summary.\n"
+    "\n"
+    "  -h, --help  this text\n"
+    "\n"
+    "Exit status: 0 the run answered ok, 1 it answered with an error, 2 bad usage or\n"
+    "nothing answered.\n";
 
 int cli_admin(int argc, char **argv)
 {
