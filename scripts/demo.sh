@@ -37,3 +37,5 @@ printf "best AutoML job (%s): validation accuracy %.4f\n" "$(readlink "$demo/aut
 printf "with ASHAPruner (%s): validation accuracy %.4f, %s epochs in all instead of %s\n" \
     "$(readlink "$demo/automl/demo-asha/best")" "$best_asha" "$(epochs "$build/demo-run-asha.txt")" \
     "$(epochs "$build/demo-run.txt")"
+echo "the runs' pages (mmarml report): $demo/automl/demo/report.html"
+echo "                                 $demo/automl/demo-asha/report.html"
