@@ -11,8 +11,9 @@
 set -euo pipefail
 # python3: the tests run Clara's own round script, which runs `python3 -m medl.apps.train`
 # (a stand-in for it, tests/data/clara-medl); the library never needs it
+# python3-dev: the optional Python package (python/mmarml) and its tests
 packages=(build-essential g++ autoconf automake autoconf-archive libtool pkg-config
-          libjansson-dev check valgrind python3)
+          libjansson-dev check valgrind python3 python3-dev)
 if [ "${1:-}" = --slurm ]; then
     packages=(slurmctld slurmd slurm-client munge jq)
 elif [ "${1:-}" = --crash ]; then

@@ -1,0 +1,230 @@
+"""mmarml: AutoML over real training jobs, from Python (docs/python.md).
+
+A search space, an objective, a controller by name::
+
+    import mmarml
+
+    space = mmarml.SearchSpace()
+    space.add_float("lr", 1e-4, 1e-1, log=True)
+    space.add_int("depth", 2, 8)
+    space.add_enum("model", ["unet", "segresnet"])
+
+    def objective(values, job):
+        return train(values["lr"], values["depth"], values["model"])
+
+    study = mmarml.optimize(objective, space, n_trials=100, workers=4)
+    print(study.best.score, study.best.values)
+
+The engine, the controllers (TPEController, RandomController, GridController,
+ReinforcementController...), the pruners and the handlers are libmmarml's own, in C; the
+objective runs in the engine's job threads, holding Python's GIL only while it runs.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+
+from . import _mmarml
+from ._mmarml import Job, MmarmlError
+
+__all__ = ["SearchSpace", "Job", "Outcome", "Study", "MmarmlError", "optimize", "run_mmar",
+           "version"]
+
+Value = Union[float, int, Any]
+
+
+def version() -> str:
+    """The version of the libmmarml library in use."""
+    return _mmarml.version()
+
+
+class SearchSpace:
+    """The params a search may set: floats and ints (linear or log scale) and enums.
+
+    Each param has a name, which is its key in the values an objective gets; Clara's
+    PRLs (``lr.float.$0:learning_rate``) are names too.
+    """
+
+    def __init__(self, name: str = "python") -> None:
+        self._space = _mmarml.Space(name)
+        self._names: List[str] = []
+        self._kinds: List[str] = []
+        self._choices: List[Optional[List[Any]]] = []
+
+    def _added(self, name: str, kind: str, choices: Optional[List[Any]] = None) -> None:
+        self._names.append(name)
+        self._kinds.append(kind)
+        self._choices.append(choices)
+
+    def add_float(self, name: str, low: float, high: float, *, log: bool = False,
+                  domain: str = "python") -> "SearchSpace":
+        """A float in [low, high]; on a log scale with ``log=True`` (then low > 0)."""
+        self._space.add_float(name, domain, float(low), float(high), log)
+        self._added(name, "float")
+        return self
+
+    def add_int(self, name: str, low: int, high: int, *, log: bool = False,
+                domain: str = "python") -> "SearchSpace":
+        """An int in [low, high], both included."""
+        self._space.add_int(name, domain, float(low), float(high), log)
+        self._added(name, "int")
+        return self
+
+    def add_enum(self, name: str, choices: Sequence[Any], *,
+                 domain: str = "python") -> "SearchSpace":
+        """One of ``choices`` (any JSON values); the objective gets the choice itself."""
+        choices = list(choices)
+        self._space.add_enum(name, domain, json.dumps(choices))
+        self._added(name, "enum", choices)
+        return self
+
+    @property
+    def names(self) -> List[str]:
+        """The params' names, in the order they were added."""
+        return list(self._names)
+
+    def to_json(self) -> Dict[str, Any]:
+        """The space as libmmarml describes it (prl, domain, type, bounds or choices)."""
+        return json.loads(self._space.to_json())
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def values(self, raw: Sequence[float]) -> Dict[str, Value]:
+        """The engine's numbers for one recommendation, as the objective sees them: ints as
+        int, enums as the choice."""
+        out: Dict[str, Value] = {}
+        for name, kind, choices, x in zip(self._names, self._kinds, self._choices, raw):
+            if kind == "int":
+                out[name] = int(x)
+            elif kind == "enum":
+                out[name] = choices[int(x)] if choices is not None and not math.isnan(x) else None
+            else:
+                out[name] = x
+        return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one job ended."""
+
+    job: str
+    """The job's name (``W1_3_J7``)."""
+    status: str
+    """ok, failed, no_score, aborted, timeout, error or pruned."""
+    score: Optional[float]
+    """The score of an ok job, the value a pruned job was judged by, else None."""
+    values: Dict[str, Value] = field(default_factory=dict)
+    """The values it ran with."""
+    rec_id: int = -1
+    """The controller's recommendation id."""
+    error: Optional[str] = None
+    """For a job whose objective raised: the Python traceback."""
+
+
+class Study:
+    """A run's outcomes: every job as it ended (also while the run goes on, and after
+    Ctrl-C), the best one, why the run ended."""
+
+    def __init__(self, space: Optional[SearchSpace] = None) -> None:
+        self._space = space
+        self._raw: List[tuple] = []
+        self.end_reason: Optional[str] = None
+
+    def _outcome(self, raw: tuple) -> Outcome:
+        job, status, score, values, rec_id, error = raw
+        named = (values if isinstance(values, dict) or self._space is None
+                 else self._space.values(values))
+        return Outcome(job, status, score, named, rec_id, error)
+
+    @property
+    def outcomes(self) -> List[Outcome]:
+        """Every job that ended, in the order they ended."""
+        return [self._outcome(r) for r in list(self._raw)]
+
+    @property
+    def best(self) -> Optional[Outcome]:
+        """The ok job with the highest score (the earliest of equal ones), or None."""
+        best = None
+        for r in list(self._raw):
+            if r[1] == "ok" and r[2] is not None and (best is None or r[2] > best[2]):
+                best = r
+        return self._outcome(best) if best is not None else None
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __repr__(self) -> str:
+        best = self.best
+        return "<Study %d jobs, best %s, %s>" % (
+            len(self), "%.6g" % best.score if best else None, self.end_reason or "running")
+
+
+def _spec(name: str, args: Optional[Mapping[str, Any]]) -> str:
+    return json.dumps({"name": name, "args": dict(args or {})})
+
+
+def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
+             space: SearchSpace, *, n_trials: int = 100,
+             controller: str = "TPEController",
+             controller_args: Optional[Mapping[str, Any]] = None, seed: int = 0,
+             workers: Union[int, str] = 1, max_jobs: int = 0,
+             pruner: Optional[str] = None, pruner_args: Optional[Mapping[str, Any]] = None,
+             pruned_score: str = "best",
+             handlers: Sequence[Union[str, Mapping[str, Any]]] = (),
+             journal: Optional[str] = None, study: Optional[Study] = None) -> Study:
+    """Search ``space`` for the values that maximise ``objective(values, job)``.
+
+    The objective returns a score (higher is better), or None when the job has none; an
+    exception makes the job's status ``error`` (its traceback in the outcome) and the run
+    goes on. ``job.report(step, value)`` sends progress to the pruner and returns True when
+    the job should stop: return then (any value); the job ends ``pruned``, scored by its
+    best report (``pruned_score="last"``: its last).
+
+    ``controller`` is any libmmarml controller by name with ``controller_args`` (by default
+    ``max_rounds=n_trials`` and ``seed``); ``workers`` is a count or Clara's workers
+    string (``"0:1"``, ``"0,1:2,3"``); ``pruner`` a pruner by name (MedianPruner,
+    ASHAPruner, HyperbandPruner) with ``pruner_args``; ``handlers`` more handlers by name
+    (a name, or ``{"name": ..., "args": ...}``); ``journal`` a journal file to keep the run
+    in. Ctrl-C stops the run: running jobs end, then KeyboardInterrupt is raised, and the
+    ``study`` passed in holds every job that ended.
+    """
+    if not callable(objective):
+        raise TypeError("the objective must be callable")
+    args = dict(controller_args or {})
+    args.setdefault("max_rounds", n_trials)
+    if controller in ("TPEController", "RandomController", "ReinforcementController"):
+        args.setdefault("seed", seed)
+    if isinstance(workers, int):
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        workers = ":".join(["-"] * workers)
+    if pruned_score not in ("best", "last"):
+        raise ValueError("pruned_score is 'best' or 'last'")
+    handler_specs = [{"name": h, "args": {}} if isinstance(h, str) else dict(h)
+                     for h in handlers]
+    study = study if study is not None else Study(space)
+    study._space = space
+
+    def call(raw_values: tuple, job: Job) -> Optional[float]:
+        return objective(space.values(raw_values), job)
+
+    study.end_reason = _mmarml.optimize(
+        space._space, call, study._raw, _spec(controller, args), workers, max_jobs,
+        _spec(pruner, pruner_args) if pruner else None,
+        json.dumps(handler_specs) if handler_specs else None, journal, pruned_score == "last")
+    return study
+
+
+def run_mmar(mmar: str, automlconf: Optional[str] = None, *, study: Optional[Study] = None,
+             **variables: str) -> Study:
+    """Run the AutoML of an MMAR as ``mmarml run -m MMAR`` does: its config_automl.json (or
+    ``automlconf``), with ``variables`` as ``--set key=value`` (run_id, workers, trainconf,
+    traceout, ...). Returns the study; its outcomes' values are keyed by PRL (an enum's
+    value is its choice index, as Clara's controllers see it)."""
+    study = study if study is not None else Study()
+    variables_json = json.dumps({k: str(v) for k, v in variables.items()}) if variables else None
+    study.end_reason = _mmarml.run_mmar(mmar, automlconf, variables_json, study._raw)
+    return study

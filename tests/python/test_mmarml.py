@@ -1,0 +1,182 @@
+"""The mmarml Python package on the real library (tests/python.sh runs it)."""
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import mmarml
+
+
+def branin(v, job):
+    x, y = v["x"], v["y"]
+    return -((y - 5.1 / (4 * math.pi ** 2) * x ** 2 + 5 / math.pi * x - 6) ** 2
+             + 10 * (1 - 1 / (8 * math.pi)) * math.cos(x) + 10)
+
+
+def branin_space():
+    return mmarml.SearchSpace().add_float("x", -5, 10).add_float("y", 0, 15)
+
+
+class Optimize(unittest.TestCase):
+    def test_every_trial_ends_and_the_best_is_the_highest_score(self):
+        study = mmarml.optimize(branin, branin_space(), n_trials=120, workers=3)
+        outcomes = study.outcomes
+        self.assertEqual(len(outcomes), 120)
+        self.assertEqual(len({o.job for o in outcomes}), 120)
+        self.assertTrue(all(o.status == "ok" for o in outcomes))
+        self.assertEqual(study.best.score, max(o.score for o in outcomes))
+        self.assertAlmostEqual(study.best.score, branin(study.best.values, None))
+        self.assertGreater(study.best.score, -0.5)  # f* = -0.3979: TPE gets close
+        self.assertIn(study.end_reason, ("stop_asked", "exhausted"))
+
+    def test_ints_enums_and_log_floats_reach_the_objective_as_they_should(self):
+        space = (mmarml.SearchSpace().add_int("depth", 2, 5)
+                 .add_enum("model", ["unet", {"name": "segresnet"}, None])
+                 .add_float("lr", 1e-5, 1e-1, log=True))
+        seen = []
+
+        def objective(values, job):
+            seen.append(values)
+            return float(values["depth"])
+
+        mmarml.optimize(objective, space, controller="RandomController", n_trials=60)
+        self.assertEqual(len(seen), 60)
+        self.assertTrue(all(isinstance(v["depth"], int) and 2 <= v["depth"] <= 5 for v in seen))
+        self.assertEqual({json.dumps(v["model"]) for v in seen},
+                         {'"unet"', '{"name": "segresnet"}', "null"})
+        self.assertTrue(all(1e-5 <= v["lr"] <= 1e-1 for v in seen))
+        # a log scale: about as many draws below 1e-3 as above
+        self.assertGreater(sum(v["lr"] < 1e-3 for v in seen), 15)
+
+    def test_one_worker_and_a_seed_give_the_same_run_twice(self):
+        runs = [mmarml.optimize(branin, branin_space(), n_trials=40, seed=7).outcomes
+                for _ in range(2)]
+        self.assertEqual([o.values for o in runs[0]], [o.values for o in runs[1]])
+        other = mmarml.optimize(branin, branin_space(), n_trials=40, seed=8).outcomes
+        self.assertNotEqual([o.values for o in runs[0]], [o.values for o in other])
+
+    def test_an_objective_that_raises_makes_that_job_an_error_and_the_run_goes_on(self):
+        def objective(values, job):
+            if values["x"] < 0:
+                raise ValueError("negative x: %r" % values["x"])
+            return values["x"]
+
+        study = mmarml.optimize(objective, branin_space(), controller="RandomController",
+                                n_trials=40, workers=2)
+        errors = [o for o in study.outcomes if o.status == "error"]
+        self.assertEqual(len(study), 40)
+        self.assertTrue(errors)
+        self.assertTrue(all("ValueError: negative x" in o.error and "Traceback" in o.error
+                            for o in errors))
+        self.assertTrue(all(o.values["x"] < 0 for o in errors))
+        self.assertTrue(all(o.status == "ok" for o in study.outcomes if o.values["x"] >= 0))
+
+    def test_none_nan_and_non_numbers(self):
+        answers = {0: None, 1: float("nan"), 2: "a string", 3: 1}
+
+        def objective(values, job):
+            return answers[int(values["k"])]
+
+        space = mmarml.SearchSpace().add_int("k", 0, 3)
+        study = mmarml.optimize(objective, space, controller="GridController",
+                                controller_args={"points_per_float": 4}, n_trials=4)
+        status = {o.values["k"]: o.status for o in study.outcomes}
+        self.assertEqual(status, {0: "no_score", 1: "no_score", 2: "error", 3: "ok"})
+        self.assertIn("not a number", [o for o in study.outcomes if o.values["k"] == 2][0].error
+                      or "not a number")
+
+    def test_reports_reach_the_pruner(self):
+        def objective(values, job):
+            value = 0.0
+            for step in range(1, 11):
+                value = values["q"] * step
+                if job.report(step, value):
+                    self.assertTrue(job.should_stop())
+                    return value
+            return value
+
+        space = mmarml.SearchSpace().add_float("q", 0, 1)
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=40,
+                                pruner="MedianPruner",
+                                pruner_args={"n_startup_trials": 3, "n_warmup_steps": 2})
+        pruned = [o for o in study.outcomes if o.status == "pruned"]
+        self.assertTrue(pruned, [o.status for o in study.outcomes])
+        self.assertTrue(all(o.score is not None for o in pruned))
+        best_pruned = max(o.values["q"] for o in pruned)
+        self.assertGreater(study.best.values["q"], best_pruned * 0.5)
+
+    def test_a_job_is_usable_only_during_its_call(self):
+        kept = []
+
+        def objective(values, job):
+            kept.append(job)
+            self.assertTrue(job.name.startswith("W1_"))
+            self.assertEqual(job.worker, "W1")
+            return 1.0
+
+        mmarml.optimize(objective, branin_space(), n_trials=2)
+        with self.assertRaises(RuntimeError):
+            kept[0].report(1, 1.0)
+
+    def test_errors_carry_the_library_s_message(self):
+        with self.assertRaises(mmarml.MmarmlError) as cm:
+            mmarml.optimize(branin, branin_space(), controller="NoSuchController")
+        self.assertIn("NoSuchController", str(cm.exception))
+        self.assertLess(cm.exception.code, 0)
+        with self.assertRaises(mmarml.MmarmlError) as cm:
+            mmarml.SearchSpace().add_float("x", 2, 1)
+        self.assertIn("x", str(cm.exception))
+        with self.assertRaises(mmarml.MmarmlError):
+            mmarml.optimize(branin, branin_space(), controller_args={"bogus_arg": 1})
+        with self.assertRaises(TypeError):
+            mmarml.optimize(42, branin_space())
+
+    def test_ctrl_c_stops_the_run_and_keeps_what_ended(self):
+        def slow(values, job):
+            time.sleep(0.02)
+            return values["x"]
+
+        study = mmarml.Study()
+        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        started = time.monotonic()
+        with self.assertRaises(KeyboardInterrupt):
+            mmarml.optimize(slow, branin_space(), n_trials=100000, workers=2, study=study)
+        self.assertLess(time.monotonic() - started, 5)
+        self.assertGreater(len(study), 5)
+        self.assertTrue(all(o.status in ("ok", "aborted") for o in study.outcomes))
+
+    def test_a_journal_keeps_the_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "journal.mmarml")
+            study = mmarml.optimize(branin, branin_space(), n_trials=10, journal=path)
+            self.assertEqual(len(study), 10)
+            with open(path, "rb") as f:
+                self.assertEqual(f.read().count(b'"t":"end"'), 10)
+
+
+class RunMmar(unittest.TestCase):
+    def test_an_mmar_automl_as_mmarml_run_does(self):
+        src = os.path.join(os.environ["top_srcdir"], "tests", "data", "mmar-progress")
+        with tempfile.TemporaryDirectory() as d:
+            mmar = os.path.join(d, "mmar")
+            shutil.copytree(src, mmar)
+            study = mmarml.run_mmar(mmar, run_id="py")
+            self.assertEqual(len(study), 4)
+            self.assertTrue(all(o.status == "ok" for o in study.outcomes))
+            self.assertEqual(set(study.best.values), {"test.float.$0:score"})
+            stats = os.path.join(mmar, "automl", "py", "automl_stats_log.json")
+            self.assertTrue(os.path.exists(stats))
+            with self.assertRaises(mmarml.MmarmlError) as cm:
+                mmarml.run_mmar(os.path.join(d, "none"))
+            self.assertIn("none", str(cm.exception))
+
+
+if __name__ == "__main__":
+    unittest.main()
