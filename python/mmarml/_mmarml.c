@@ -259,6 +259,17 @@ static PyObject *job_gpus(job_object *self, void *unused)
     return job_prop(self, MMARML_KEY_GPUS);
 }
 
+static PyObject *job_aborted(job_object *self, void *unused)
+{
+    int aborted = 0;
+
+    (void)unused;
+    if (!job_live(self))
+        return NULL;
+    mmarml_context_get_bool(self->ctx, MMARML_KEY_JOB_ABORTED, &aborted);
+    return PyBool_FromLong(aborted);
+}
+
 static PyMethodDef job_methods[] = {
     {"report", (PyCFunction)job_report, METH_VARARGS,
      "report(step, value) -> bool: record progress; True when the job is to stop."},
@@ -271,6 +282,9 @@ static PyGetSetDef job_getset[] = {
     {"name", (getter)job_name, NULL, "The job's name (W1_3_J7).", NULL},
     {"worker", (getter)job_worker, NULL, "The worker running it (W1).", NULL},
     {"gpus", (getter)job_gpus, NULL, "The worker's GPUs (\"0,1\"; \"\" for none).", NULL},
+    {"aborted", (getter)job_aborted, NULL,
+     "True once the engine aborts the job (a stop, Ctrl-C, its time limit, the pruner): "
+     "return soon.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -278,7 +292,7 @@ static PyTypeObject job_type = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "mmarml.Job",
     .tp_basicsize = sizeof(job_object),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "A running job, as an objective sees it: name, worker, gpus, report(), "
+    .tp_doc = "A running job, as an objective sees it: name, worker, gpus, aborted, report(), "
               "should_stop(). Valid only during the objective's call.",
     .tp_methods = job_methods,
     .tp_getset = job_getset,
