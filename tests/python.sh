@@ -15,6 +15,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir "$work/mmarml"
 cp "$top_srcdir"/python/mmarml/*.py "$top_srcdir/python/mmarml/py.typed" "$work/mmarml/"
 cp "$module" "$work/mmarml/"
+cp -r "$top_srcdir/python/automl" "$work/"
 export top_srcdir PYTHONPATH="$work" LD_LIBRARY_PATH="$top_builddir/lib/.libs"
 cd "$work"
 "$PYTHON3" -m unittest discover -s "$top_srcdir/tests/python" -t "$top_srcdir/tests/python" -v

@@ -168,12 +168,12 @@ def _spec(name: str, args: Optional[Mapping[str, Any]]) -> str:
 
 def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
              space: SearchSpace, *, n_trials: int = 100,
-             controller: str = "TPEController",
+             controller: Union[str, Any] = "TPEController",
              controller_args: Optional[Mapping[str, Any]] = None, seed: int = 0,
              workers: Union[int, str] = 1, max_jobs: int = 0,
              pruner: Optional[str] = None, pruner_args: Optional[Mapping[str, Any]] = None,
              pruned_score: str = "best",
-             handlers: Sequence[Union[str, Mapping[str, Any]]] = (),
+             handlers: Sequence[Union[str, Mapping[str, Any], Any]] = (),
              journal: Optional[str] = None, study: Optional[Study] = None) -> Study:
     """Search ``space`` for the values that maximise ``objective(values, job)``.
 
@@ -184,26 +184,36 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     best report (``pruned_score="last"``: its last).
 
     ``controller`` is any libmmarml controller by name with ``controller_args`` (by default
-    ``max_rounds=n_trials`` and ``seed``); ``workers`` is a count or Clara's workers
-    string (``"0:1"``, ``"0,1:2,3"``); ``pruner`` a pruner by name (MedianPruner,
-    ASHAPruner, HyperbandPruner) with ``pruner_args``; ``handlers`` more handlers by name
-    (a name, or ``{"name": ..., "args": ...}``); ``journal`` a journal file to keep the run
-    in. Ctrl-C stops the run: running jobs end, then KeyboardInterrupt is raised, and the
+    ``max_rounds=n_trials`` and ``seed``), or a Python controller object (Clara's
+    Controller methods: set_search_space, initial_recommendation, refine_recommendation;
+    docs/python.md); ``workers`` is a count or Clara's workers string (``"0:1"``,
+    ``"0,1:2,3"``); ``pruner`` a pruner by name (MedianPruner, ASHAPruner,
+    HyperbandPruner) with ``pruner_args``; ``handlers`` more handlers: a name,
+    ``{"name": ..., "args": ...}``, or a Python handler object (Clara's Handler event
+    methods); ``journal`` a journal file to keep the run in. Ctrl-C stops the run: running jobs end, then KeyboardInterrupt is raised, and the
     ``study`` passed in holds every job that ended.
     """
     if not callable(objective):
         raise TypeError("the objective must be callable")
-    args = dict(controller_args or {})
-    args.setdefault("max_rounds", n_trials)
-    if controller in ("TPEController", "RandomController", "ReinforcementController"):
-        args.setdefault("seed", seed)
+    if isinstance(controller, str):
+        args = dict(controller_args or {})
+        args.setdefault("max_rounds", n_trials)
+        if controller in ("TPEController", "RandomController", "ReinforcementController"):
+            args.setdefault("seed", seed)
+        controller_spec: Any = _spec(controller, args)
+    else:
+        if controller_args:
+            raise ValueError("controller_args go to a controller by name; a Python "
+                             "controller takes its own")
+        controller_spec = controller
     if isinstance(workers, int):
         if workers < 1:
             raise ValueError("workers must be at least 1")
         workers = ":".join(["-"] * workers)
     if pruned_score not in ("best", "last"):
         raise ValueError("pruned_score is 'best' or 'last'")
-    handler_specs = [{"name": h, "args": {}} if isinstance(h, str) else dict(h)
+    handler_specs = [_spec(h, None) if isinstance(h, str)
+                     else json.dumps(dict(h)) if isinstance(h, Mapping) else h
                      for h in handlers]
     study = study if study is not None else Study(space)
     study._space = space
@@ -212,9 +222,9 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
         return objective(space.values(raw_values), job)
 
     study.end_reason = _mmarml.optimize(
-        space._space, call, study._raw, _spec(controller, args), workers, max_jobs,
-        _spec(pruner, pruner_args) if pruner else None,
-        json.dumps(handler_specs) if handler_specs else None, journal, pruned_score == "last")
+        space._space, call, study._raw, controller_spec, workers, max_jobs,
+        _spec(pruner, pruner_args) if pruner else None, handler_specs, journal,
+        pruned_score == "last")
     return study
 
 

@@ -17,6 +17,8 @@
 
 #include <mmarml.h>
 
+#include "components.h"
+
 static PyObject *mmarml_error; /* mmarml.MmarmlError */
 
 /* ---- the engine's threads in Python ----
@@ -36,7 +38,7 @@ static void drop_thread_state(void *state)
 }
 
 /* Take the GIL on an engine thread; PyGILState_Release(state) gives it back. */
-static PyGILState_STATE take_gil(void)
+PyGILState_STATE take_gil(void)
 {
     if (pthread_getspecific(thread_state_key) == NULL) {
         PyGILState_Ensure(); /* the outermost level, kept until the thread ends */
@@ -323,7 +325,7 @@ static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_co
 }
 
 /* The Python traceback of the pending exception, as text (cleared). */
-static char *traceback_text(void)
+char *traceback_text(void)
 {
     PyObject *type, *value, *tb, *mod, *lines = NULL, *text = NULL;
     char *out = NULL;
@@ -351,6 +353,34 @@ static char *traceback_text(void)
     return out;
 }
 
+/* `_concreteSearchValue` as Clara's executors set it: PRL -> the values the job gets, a list
+ * (a number as [x]; an enum's choice as it is when it is a list, else [choice]). */
+static void set_concrete_values(mmarml_context *job, const mmarml_recommendation *rec)
+{
+    mmarml_search_space *space = mmarml_recommendation_space(rec);
+    const double *x = mmarml_recommendation_values(rec);
+    json_t *concrete = json_object();
+    size_t i;
+
+    for (i = 0; concrete != NULL && i < mmarml_search_space_count(space); i++) {
+        const mmarml_param *p = mmarml_search_space_param(space, i);
+        json_t *v;
+        if (mmarml_param_type(p) == MMARML_PARAM_ENUM) {
+            json_t *choice = json_array_get(mmarml_param_choices(p), (size_t)x[i]);
+            v = json_is_array(choice) ? json_incref(choice) : json_pack("[O]", choice);
+        } else if (mmarml_param_type(p) == MMARML_PARAM_INT) {
+            v = json_pack("[I]", (json_int_t)x[i]);
+        } else {
+            v = json_pack("[f]", x[i]);
+        }
+        if (v != NULL)
+            json_object_set_new(concrete, mmarml_param_prl(p), v);
+    }
+    if (concrete != NULL)
+        mmarml_context_set_json(job, MMARML_KEY_CONCRETE_SEARCH_VALUE, concrete);
+    json_decref(concrete);
+}
+
 static int execute(int *status, double *score, mmarml_executor *self,
                    const mmarml_recommendation *rec, mmarml_context *job, void *ud)
 {
@@ -363,6 +393,7 @@ static int execute(int *status, double *score, mmarml_executor *self,
     int rc = MMARML_OK;
 
     (void)self;
+    set_concrete_values(job, rec);
     if (values != NULL && j != NULL) {
         j->ctx = job;
         for (i = 0; i < n; i++)
@@ -552,34 +583,35 @@ static const mmarml_handler_vtable sink_vtable = {
     .end_job = end_job,
 };
 
-/* Make the components, add the sink, run; the common end of optimize() and run_mmar(). */
-static PyObject *finish_run(run_state *r, mmarml_registry *reg, const char *handlers)
+/* Add the handlers (a list: JSON specs as text, or Python objects), then the sink, then
+ * run; the common end of optimize() and run_mmar(). */
+static PyObject *finish_run(run_state *r, mmarml_registry *reg, PyObject *handlers)
 {
-    json_t *list = parse_spec(handlers, "handlers"), *spec;
     mmarml_handler *h = NULL;
-    PyObject *reason = NULL;
-    size_t i;
+    Py_ssize_t i, n = handlers != NULL ? PyList_Size(handlers) : 0;
     int rc = MMARML_OK;
 
-    if (handlers != NULL && list == NULL)
-        return NULL;
-    json_array_foreach(list, i, spec)
-    {
-        if ((rc = mmarml_registry_create_handler(&h, reg, spec, "handlers")) != MMARML_OK ||
-            (rc = mmarml_engine_add_handler(r->engine, h)) != MMARML_OK)
-            break;
+    for (i = 0; i < n && rc == MMARML_OK; i++) {
+        PyObject *item = PyList_GET_ITEM(handlers, i);
+        if (PyUnicode_Check(item)) {
+            json_t *spec = parse_spec(PyUnicode_AsUTF8(item), "handlers");
+            if (spec == NULL)
+                return NULL;
+            rc = mmarml_registry_create_handler(&h, reg, spec, "handlers");
+            json_decref(spec);
+        } else {
+            rc = components_make((void **)&h, MMARML_COMPONENT_HANDLER, item);
+        }
+        if (rc == MMARML_OK)
+            rc = mmarml_engine_add_handler(r->engine, h);
         h = mmarml_handler_unref(h);
     }
-    mmarml_handler_unref(h);
-    h = NULL;
-    json_decref(list);
     if (rc == MMARML_OK && (rc = mmarml_handler_new(&h, &sink_vtable, r)) == MMARML_OK)
         rc = mmarml_engine_add_handler(r->engine, h);
     mmarml_handler_unref(h);
     if (rc != MMARML_OK)
         return raise_mmarml(rc);
-    reason = run_engine(r);
-    return reason;
+    return run_engine(r);
 }
 
 static void run_state_init(run_state *r, PyObject *objective, PyObject *sink)
@@ -600,8 +632,9 @@ static void run_state_free(run_state *r)
     free(r->error);
 }
 
-/* optimize(space, objective, sink, controller_json, workers, max_jobs, pruner_json,
- *          handlers_json, journal, pruned_score_last) -> end reason */
+/* optimize(space, objective, sink, controller (JSON spec text, or a Python controller),
+ *          workers, max_jobs, pruner_json, handlers (list), journal, pruned_score_last)
+ * -> end reason */
 static PyObject *py_optimize(PyObject *module, PyObject *args)
 {
     static const mmarml_executor_vtable evt = {
@@ -611,8 +644,8 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
         .execute = execute,
     };
     space_object *space;
-    PyObject *objective, *sink, *reason = NULL;
-    const char *controller, *workers, *pruner = NULL, *handlers = NULL, *journal = NULL;
+    PyObject *objective, *sink, *reason = NULL, *controller, *handlers = NULL;
+    const char *workers, *pruner = NULL, *journal = NULL;
     unsigned long long max_jobs;
     int pruned_last = 0, rc;
     mmarml_engine_options o;
@@ -624,15 +657,16 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     run_state r;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "O!OO!ssK|zzzp", &space_type, &space, &objective, &PyList_Type,
-                          &sink, &controller, &workers, &max_jobs, &pruner, &handlers,
-                          &journal, &pruned_last))
+    if (!PyArg_ParseTuple(args, "O!OO!OsK|zO!zp", &space_type, &space, &objective, &PyList_Type,
+                          &sink, &controller, &workers, &max_jobs, &pruner, &PyList_Type,
+                          &handlers, &journal, &pruned_last))
         return NULL;
     if (!PyCallable_Check(objective)) {
         PyErr_SetString(PyExc_TypeError, "the objective must be callable");
         return NULL;
     }
-    if ((cspec = parse_spec(controller, "controller")) == NULL ||
+    if ((PyUnicode_Check(controller) &&
+         (cspec = parse_spec(PyUnicode_AsUTF8(controller), "controller")) == NULL) ||
         (pruner != NULL && (pspec = parse_spec(pruner, "pruner")) == NULL)) {
         json_decref(cspec);
         return NULL;
@@ -644,7 +678,9 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     o.max_jobs = max_jobs;
     o.journal = journal;
     if ((rc = mmarml_registry_new(&reg)) == MMARML_OK &&
-        (rc = mmarml_registry_create_controller(&ctl, reg, cspec, "controller")) == MMARML_OK &&
+        (rc = cspec != NULL ? mmarml_registry_create_controller(&ctl, reg, cspec, "controller")
+                            : components_make((void **)&ctl, MMARML_COMPONENT_CONTROLLER,
+                                              controller)) == MMARML_OK &&
         (pspec == NULL ||
          (rc = mmarml_registry_create_pruner(&p, reg, pspec, "pruner")) == MMARML_OK) &&
         (rc = mmarml_executor_new(&exe, &evt, &r)) == MMARML_OK &&
@@ -727,7 +763,11 @@ PyMODINIT_FUNC PyInit__mmarml(void)
 {
     PyObject *m;
 
-    if (PyType_Ready(&space_type) < 0 || PyType_Ready(&job_type) < 0)
+    static mmarml_python_c_api c_api = {1, components_make};
+    PyObject *capsule;
+
+    if (PyType_Ready(&space_type) < 0 || PyType_Ready(&job_type) < 0 ||
+        PyType_Ready(&components_context_type) < 0)
         return NULL;
     if (pthread_key_create(&thread_state_key, drop_thread_state) != 0)
         return PyErr_NoMemory();
@@ -737,9 +777,15 @@ PyMODINIT_FUNC PyInit__mmarml(void)
         "mmarml.MmarmlError", "An error libmmarml reported; .code is its code.", NULL, NULL);
     Py_INCREF(&space_type);
     Py_INCREF(&job_type);
-    if (mmarml_error == NULL || PyModule_AddObject(m, "MmarmlError", mmarml_error) < 0 ||
+    Py_INCREF(&components_context_type);
+    /* what the embedded-Python bridge (mmarml-python.so) calls */
+    capsule = PyCapsule_New(&c_api, MMARML_PYTHON_CAPSULE, NULL);
+    if (mmarml_error == NULL || capsule == NULL ||
+        PyModule_AddObject(m, "MmarmlError", mmarml_error) < 0 ||
         PyModule_AddObject(m, "Space", (PyObject *)&space_type) < 0 ||
-        PyModule_AddObject(m, "Job", (PyObject *)&job_type) < 0) {
+        PyModule_AddObject(m, "Job", (PyObject *)&job_type) < 0 ||
+        PyModule_AddObject(m, "Context", (PyObject *)&components_context_type) < 0 ||
+        PyModule_AddObject(m, "_C_API", capsule) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,5 +1,6 @@
 """The mmarml Python package on the real library (tests/python.sh runs it)."""
 import json
+import sys
 import math
 import os
 import shutil
@@ -185,3 +186,54 @@ class RunMmar(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ClaraComponents(unittest.TestCase):
+    """Clara's own BYOC file (tests/data/mmar-clara/BYOC/myAutoMLController.py, unchanged)
+    as Python objects in mmarml.optimize."""
+
+    def setUp(self):
+        data = os.path.join(os.environ["top_srcdir"], "tests", "data")
+        self.paths = [os.path.join(data, "mmar-clara", "BYOC"),
+                      os.path.join(data, "mlflow-standin")]
+        sys.path[:0] = self.paths
+        self.log = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+        os.environ["MLFLOW_STANDIN_LOG"] = self.log
+
+    def tearDown(self):
+        for p in self.paths:
+            sys.path.remove(p)
+        os.unlink(self.log)
+
+    def test_clara_s_random_controller_and_handler_run_unchanged(self):
+        import myAutoMLController as byoc
+        space = (mmarml.SearchSpace()
+                 .add_float("lr.float.$0:learning_rate", 1e-4, 1e-2, domain="lr")
+                 .add_enum("net.enum.model$0:final_activation", ["softmax", "sigmoid"],
+                           domain="net"))
+        seen = []
+
+        def objective(values, job):
+            seen.append(values)
+            return 1.0 - values["lr.float.$0:learning_rate"]
+
+        controller = byoc.RandomController(max_rounds=6)
+        handler = byoc.MyHandler()
+        study = mmarml.optimize(objective, space, controller=controller, handlers=[handler],
+                                workers=2)
+        # Clara's controller samples max_rounds recommendations at a time and asks to stop
+        # once max_rounds outcomes came back; every job ended ok
+        self.assertGreaterEqual(len(study), 6)
+        self.assertTrue(all(o.status == "ok" for o in study.outcomes))
+        # refine_recommendation saw each outcome, by the id the controller gave it
+        self.assertTrue(all(controller.search_log[o.rec_id]["outcome"].score == o.score
+                            for o in study.outcomes))
+        self.assertGreaterEqual(controller.score_priority_queue.qsize(), 6)
+        self.assertTrue(handler.recs)  # recommendations_available, through get_prop
+        with open(self.log) as f:
+            runs = [json.loads(line) for line in f]
+        # one MLflow run per job: the job's score and each param's value, by Clara's keys
+        self.assertEqual(len(runs), len(study))
+        self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs),
+                         sorted(o.score for o in study.outcomes))
+        self.assertTrue(all(r["uri"] == "/claraDevDay/AutoML/mlruns" for r in runs))

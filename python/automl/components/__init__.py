@@ -1,0 +1,1 @@
+"""Clara's automl.components."""
