@@ -41,6 +41,17 @@ enum mmarml_component_kind {
  */
 typedef int (*mmarml_component_factory)(void **out, const json_t *args, void *user_data);
 
+/**
+ * Makes a component from a Python class (a spec's `"path": "module.Class"`, as Clara's
+ * bring-your-own configs write it): import `module` with `module_paths` (NULL-terminated)
+ * first on the module search path, call `Class(**args)`, wrap the object as a component of
+ * `kind`. See mmarml_registry_set_python_loader().
+ * @since 0.3
+ */
+typedef int (*mmarml_python_loader)(void **out, int kind, const char *class_path,
+                                    const json_t *args, const char *const *module_paths,
+                                    void *user_data);
+
 MMARML_BEGIN_DECLS
 
 /** Create a registry holding the built-ins: DummyController, TestController,
@@ -63,6 +74,32 @@ MMARML_API mmarml_registry *mmarml_registry_unref(mmarml_registry *reg);
  */
 MMARML_API int mmarml_registry_register(mmarml_registry *reg, int kind, const char *name,
                                         mmarml_component_factory factory, void *user_data);
+/**
+ * Who makes Python components for this registry. By default (and with `loader` NULL) the
+ * registry loads the embedded-Python bridge, `mmarml-python.so` (from $MMARML_MODULE_DIR,
+ * else the installed module directory), on the first such spec: it starts an interpreter
+ * of its own, and the `mmarml` and `automl` Python packages must be installed. A host that
+ * already runs Python (the `mmarml` Python package does) sets its own loader. Without the
+ * bridge, such a spec is refused saying what to install. docs/python.md.
+ * @param reg        The registry.
+ * @param loader     The loader, or NULL for the bridge.
+ * @param user_data  Passed to every call of `loader`.
+ * @return MMARML_OK or MMARML_EINVAL (no registry).
+ * @since 0.3
+ */
+MMARML_API int mmarml_registry_set_python_loader(mmarml_registry *reg,
+                                                 mmarml_python_loader loader, void *user_data);
+/**
+ * Put `dir` on the module search path of the Python components this registry makes, before
+ * the ones added earlier are searched: mmarml_automl_engine_new() adds the MMAR's `BYOC/`
+ * folder, as Clara's set_env.sh puts it on PYTHONPATH.
+ * @param reg  The registry.
+ * @param dir  A directory; copied.
+ * @return MMARML_OK, MMARML_EINVAL or MMARML_ENOMEM.
+ * @since 0.3
+ */
+MMARML_API int mmarml_registry_add_python_path(mmarml_registry *reg, const char *dir);
+
 /** @return 1 if `name` is registered for `kind`. */
 MMARML_API int mmarml_registry_has(const mmarml_registry *reg, int kind, const char *name);
 

@@ -356,6 +356,16 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
     return rc;
 }
 
+/* Python components ("path": "module.Class") import from the MMAR's BYOC folder, as
+ * Clara's set_env.sh puts it first on PYTHONPATH. */
+static int add_byoc_path(mmarml_registry *reg, const char *mmar)
+{
+    char byoc[PATH_MAX + 8];
+
+    snprintf(byoc, sizeof(byoc), "%s/BYOC", mmar);
+    return mmarml_registry_add_python_path(reg, byoc);
+}
+
 int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx, mmarml_registry *reg,
                              const char *mmar_root, const char *automlconf, const json_t *vars)
 {
@@ -384,7 +394,8 @@ int mmarml_automl_engine_new(mmarml_engine **out, mmarml_context *ctx, mmarml_re
         rc = mmarml_error_set(MMARML_EINVAL, "%s: must be a JSON object", path);
     else if ((rc = fill(conf, all, path, "")) == MMARML_OK &&
              (rc = set_context(ctx, mmar, all)) == MMARML_OK &&
-             (rc = add_identity(ctx, path)) == MMARML_OK)
+             (rc = add_identity(ctx, path)) == MMARML_OK &&
+             (rc = add_byoc_path(reg, mmar)) == MMARML_OK)
         rc = build(out, reg, conf, all, path, mmar);
     json_decref(conf);
     json_decref(all);

@@ -21,6 +21,11 @@ struct mmarml_registry {
     uint32_t refs;
     entry *entries;
     size_t count, cap;
+    /* Python components (python.c) */
+    mmarml_python_loader python_loader;
+    void *python_user_data;
+    char **python_paths; /* NULL-terminated, the latest first */
+    size_t npython_paths;
 };
 
 static const char *kind_name(int kind)
@@ -75,9 +80,41 @@ mmarml_registry *mmarml_registry_unref(mmarml_registry *reg)
         return NULL;
     for (i = 0; i < reg->count; i++)
         free(reg->entries[i].name);
+    for (i = 0; i < reg->npython_paths; i++)
+        free(reg->python_paths[i]);
+    free(reg->python_paths);
     free(reg->entries);
     free(reg);
     return NULL;
+}
+
+int mmarml_registry_set_python_loader(mmarml_registry *reg, mmarml_python_loader loader,
+                                      void *user_data)
+{
+    if (reg == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "mmarml_registry_set_python_loader: no registry");
+    reg->python_loader = loader;
+    reg->python_user_data = user_data;
+    return MMARML_OK;
+}
+
+int mmarml_registry_add_python_path(mmarml_registry *reg, const char *dir)
+{
+    char **paths, *copy;
+
+    if (reg == NULL || dir == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "mmarml_registry_add_python_path: registry and "
+                                "directory are required");
+    if ((copy = strdup(dir)) == NULL ||
+        (paths = realloc(reg->python_paths, (reg->npython_paths + 2) * sizeof(char *))) == NULL) {
+        free(copy);
+        return mmarml_error_set(MMARML_ENOMEM, "out of memory adding '%s'", dir);
+    }
+    memmove(paths + 1, paths, reg->npython_paths * sizeof(char *)); /* the latest first */
+    paths[0] = copy;
+    paths[++reg->npython_paths] = NULL;
+    reg->python_paths = paths;
+    return MMARML_OK;
 }
 
 static entry *find(const mmarml_registry *reg, int kind, const char *name)
@@ -139,12 +176,6 @@ static int load_factory(mmarml_component_factory *out, const char *path, const c
     void *handle, *sym;
 
     if (colon == NULL) {
-        if (strstr(path, ".so") == NULL && strchr(path, '/') == NULL)
-            return mmarml_error_set(MMARML_ENOTSUP,
-                                    "%s: path '%s' names a Python class; libmmarml cannot load "
-                                    "Python components. Write it in C against <mmarml.h> and "
-                                    "give \"path\": \"libname.so:factory_symbol\"",
-                                    where, path);
         return mmarml_error_set(MMARML_EINVAL,
                                 "%s: path '%s' must be \"library.so:factory_symbol\"", where,
                                 path);
@@ -227,6 +258,14 @@ static int create(void **out, mmarml_registry *reg, int kind, const json_t *spec
         return mmarml_error_set(MMARML_EINVAL, "%s.args: must be an object", where);
     name = json_string_value(jname);
     path = json_string_value(jpath);
+    if (path != NULL && mmarml__is_python_class(path)) {
+        rc = mmarml__python_component(out, kind, path, json_is_null(args) ? NULL : args, where,
+                                      reg->python_loader, reg->python_user_data,
+                                      (const char *const *)reg->python_paths);
+        if (rc == MMARML_OK && mmarml__component_kind(*out) != kind)
+            rc = wrong_kind(out, kind, path, where);
+        return rc;
+    }
     if (path != NULL) {
         rc = load_factory(&factory, path, where);
         if (rc != MMARML_OK)

@@ -40,7 +40,7 @@ static void drop_thread_state(void *state)
 /* Take the GIL on an engine thread; PyGILState_Release(state) gives it back. */
 PyGILState_STATE take_gil(void)
 {
-    if (pthread_getspecific(thread_state_key) == NULL) {
+    if (PyGILState_GetThisThreadState() == NULL) { /* a thread Python does not know */
         PyGILState_Ensure(); /* the outermost level, kept until the thread ends */
         pthread_setspecific(thread_state_key, PyGILState_GetThisThreadState());
         PyEval_SaveThread();
@@ -722,6 +722,9 @@ static PyObject *py_run_mmar(PyObject *module, PyObject *args)
         return NULL;
     run_state_init(&r, NULL, sink);
     if ((rc = mmarml_registry_new(&reg)) == MMARML_OK &&
+        /* Python runs here: its components are made in this interpreter, not the bridge's */
+        (rc = mmarml_registry_set_python_loader(reg, components_load_class, NULL)) ==
+            MMARML_OK &&
         (rc = mmarml_context_new(&r.ctx, NULL)) == MMARML_OK &&
         (rc = mmarml_automl_engine_new(&r.engine, r.ctx, reg, mmar, automlconf, vars)) ==
             MMARML_OK)
@@ -763,7 +766,7 @@ PyMODINIT_FUNC PyInit__mmarml(void)
 {
     PyObject *m;
 
-    static mmarml_python_c_api c_api = {1, components_make};
+    static mmarml_python_c_api c_api = {1, components_make, components_load_class};
     PyObject *capsule;
 
     if (PyType_Ready(&space_type) < 0 || PyType_Ready(&job_type) < 0 ||

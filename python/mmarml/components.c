@@ -517,3 +517,68 @@ int components_make(void **out, int kind, PyObject *obj)
     }
     return rc;
 }
+
+/* Put each of `paths` on sys.path, first, unless it is there already. */
+static int extend_sys_path(const char *const *paths)
+{
+    PyObject *sys_path = PySys_GetObject("path"); /* borrowed */
+    size_t n = 0, i;
+
+    if (sys_path == NULL || !PyList_Check(sys_path))
+        return -1;
+    while (paths[n] != NULL)
+        n++;
+    for (i = n; i-- > 0;) { /* the first of `paths` ends up first */
+        PyObject *dir = PyUnicode_FromString(paths[i]);
+        int has = dir != NULL ? PySequence_Contains(sys_path, dir) : -1;
+        if (has == 0 && PyList_Insert(sys_path, 0, dir) != 0)
+            has = -1;
+        Py_XDECREF(dir);
+        if (has < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int components_load_class(void **out, int kind, const char *class_path, const json_t *args,
+                          const char *const *module_paths, void *user_data)
+{
+    PyGILState_STATE gil = take_gil();
+    const char *dot = strrchr(class_path, '.');
+    PyObject *module = NULL, *cls = NULL, *kwargs = NULL, *obj = NULL, *empty = NULL;
+    char *module_name = dot != NULL ? strndup(class_path, (size_t)(dot - class_path)) : NULL;
+    int rc = MMARML_OK;
+
+    (void)user_data;
+    *out = NULL;
+    if (module_name == NULL || extend_sys_path(module_paths) != 0 ||
+        (module = PyImport_ImportModule(module_name)) == NULL ||
+        (cls = PyObject_GetAttrString(module, dot + 1)) == NULL)
+        goto python_error;
+    if (args != NULL) {
+        char *text = json_dumps(args, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        kwargs = text != NULL ? from_json_text(text) : NULL;
+        free(text);
+        if (kwargs == NULL)
+            goto python_error;
+    }
+    if ((empty = PyTuple_New(0)) == NULL || (obj = PyObject_Call(cls, empty, kwargs)) == NULL)
+        goto python_error;
+    rc = components_make(out, kind, obj);
+    goto done;
+python_error:
+    {
+        char *tb = traceback_text();
+        rc = mmarml_error_set(MMARML_EUSER, "%s", tb != NULL ? tb : "cannot import it");
+        free(tb);
+    }
+done:
+    Py_XDECREF(obj);
+    Py_XDECREF(empty);
+    Py_XDECREF(kwargs);
+    Py_XDECREF(cls);
+    Py_XDECREF(module);
+    free(module_name);
+    PyGILState_Release(gil);
+    return rc;
+}

@@ -16,6 +16,8 @@ typedef struct {
     /* Wrap `obj` (a new reference is taken) as a component of `kind`
      * (MMARML_COMPONENT_CONTROLLER or _HANDLER). GIL held. */
     int (*make_component)(void **out, int kind, PyObject *obj);
+    /* A mmarml_python_loader: import the class, make the object, wrap it. Takes the GIL. */
+    mmarml_python_loader load_class;
 } mmarml_python_c_api;
 
 #define MMARML_PYTHON_CAPSULE "mmarml._mmarml._C_API"
@@ -24,6 +26,10 @@ typedef struct {
 extern PyTypeObject components_context_type;
 PyObject *components_context_new(mmarml_context *ctx);
 int components_make(void **out, int kind, PyObject *obj);
+/* A mmarml_python_loader (registry.h) for Python components: with `module_paths` first on
+ * sys.path, `Class(**args)` of `module`, as a component of `kind`. */
+int components_load_class(void **out, int kind, const char *class_path, const json_t *args,
+                          const char *const *module_paths, void *user_data);
 
 /* Take the GIL on any thread; PyGILState_Release(state) gives it back (_mmarml.c). */
 PyGILState_STATE take_gil(void);

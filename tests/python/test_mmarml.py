@@ -237,3 +237,32 @@ class ClaraComponents(unittest.TestCase):
         self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs),
                          sorted(o.score for o in study.outcomes))
         self.assertTrue(all(r["uri"] == "/claraDevDay/AutoML/mlruns" for r in runs))
+
+    def test_run_mmar_loads_clara_s_components_in_this_interpreter(self):
+        data = os.path.join(os.environ["top_srcdir"], "tests", "data")
+        with tempfile.TemporaryDirectory() as d:
+            mmar = os.path.join(d, "mmar")
+            shutil.copytree(os.path.join(data, "mmar-clara"), mmar)
+            with open(os.path.join(data, "config_automl_BYO_RandomController.json")) as f:
+                conf = json.load(f)
+            del conf["handlers"][0]["args"]["work_dir"]  # Clara's points at /claraDevDay
+            with open(os.path.join(mmar, "config", "byo.json"), "w") as f:
+                json.dump(conf, f)
+            old = os.environ.get("PYTHONPATH")
+            os.environ["PYTHONPATH"] = os.path.join(data, "clara-medl")  # the round script's
+            try:
+                study = mmarml.run_mmar(mmar, "byo.json", run_id="byo",
+                                        trainconf="trn_autoML_LR_LP.json", workers="0:0",
+                                        traceout="none")
+            finally:
+                if old is None:
+                    del os.environ["PYTHONPATH"]
+                else:
+                    os.environ["PYTHONPATH"] = old
+            ok = [o for o in study.outcomes if o.status == "ok"]
+            self.assertGreaterEqual(len(ok), 8)
+            with open(self.log) as f:
+                runs = [json.loads(line) for line in f]
+            self.assertEqual(len(runs), len(study))
+            self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs if r["metrics"]["Acc"]),
+                             sorted(o.score for o in ok))

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Clara's Python components under `mmarml run`, unchanged: tests/data/mmar-clara (a Clara
+# MMAR whose BYOC/ holds Clara's own myAutoMLController.py) with both of Clara's
+# bring-your-own configs (tests/data/config_automl_BYO_*.json), through the embedded-Python
+# bridge (mmarml-python.so) and the mmarml and automl packages. MLflow is not in Debian: a
+# stand-in records what MyHandler logs, one run per job, checked against the stats file.
+# Also: no bridge, a refusal saying what to install; a component that raises, its traceback.
+# The configs' MMARHandler writes to /claraDevDay/AutoML/models, as Clara's do: root only.
+set -euo pipefail
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir/build}
+top_srcdir=$(cd "$top_srcdir" && pwd)
+top_builddir=$(cd "$top_builddir" && pwd)
+bridge="$top_builddir/python/.libs/mmarml-python.so"
+[ -f "$bridge" ] && [ -n "${PYTHON3:-}" ] ||
+    { echo "SKIP: the Python bridge was not built (apt-get install python3-dev)"; exit 77; }
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: Clara's configs write to /claraDevDay: root only"; exit 77; }
+[ -e /claraDevDay ] && { echo "SKIP: /claraDevDay exists already"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work" /claraDevDay' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+# the packages as they are installed: mmarml (with the built module), automl, and mlflow
+mkdir -p "$work/pkg/mmarml"
+cp "$top_srcdir"/python/mmarml/*.py "$top_srcdir/python/mmarml/py.typed" "$work/pkg/mmarml/"
+cp "$top_builddir/python/mmarml/.libs/_mmarml.so" "$work/pkg/mmarml/"
+cp -r "$top_srcdir/python/automl" "$top_srcdir/tests/data/mlflow-standin/mlflow" "$work/pkg/"
+cp -r "$top_srcdir/tests/data/mmar-clara" "$work/mmar"
+chmod -R u+w "$work/mmar"
+cp "$top_srcdir"/tests/data/config_automl_BYO_*.json "$work/mmar/config/"
+export MMARML_MODULE_DIR="$top_builddir/python/.libs" MMARML_PYTHONPATH="$work/pkg" \
+    PYTHONPATH="$top_srcdir/tests/data/clara-medl" PYTHONDONTWRITEBYTECODE=1
+run() { # config run_id: mmarml run as Clara's automlBYOC.sh would
+    MLFLOW_STANDIN_LOG="$work/$2.mlflow" "$top_builddir/tools/mmarml" run -m "$work/mmar" \
+        -a "$1" --set run_id="$2" trainconf=trn_autoML_LR_LP.json workers=0:0 traceout=none \
+        >"$work/$2.out" 2>&1
+}
+check() { # run_id: every job MyHandler saw is an MLflow run with its score and params
+    "$PYTHON3" - "/claraDevDay/AutoML/models/$1/automl_stats_log.json" "$work/$1.mlflow" <<'PY'
+import json, sys
+stats = json.load(open(sys.argv[1]))
+runs = [json.loads(line) for line in open(sys.argv[2])]
+ok = [j for j in stats["jobs"] if j["status"] == "ok"]
+assert len(ok) >= 8, "%d ok jobs" % len(ok)
+assert len(runs) == len(stats["jobs"]), (len(runs), len(stats["jobs"]))
+scores = sorted(r["metrics"]["Acc"] for r in runs if r["metrics"]["Acc"] is not None)
+assert scores == sorted(j["score"] for j in ok), (scores, [j["score"] for j in ok])
+assert all(set(r["params"]) == {"learning_rate", "gamma", "prob"} for r in runs), runs[0]
+assert all(r["uri"] == "/claraDevDay/AutoML/mlruns" for r in runs)
+print("ok: %d jobs, %d MLflow runs with their scores and params" % (len(stats["jobs"]), len(runs)))
+PY
+}
+
+run config_automl_BYO_RandomController.json byo_controller ||
+    { tail -30 "$work/byo_controller.out"; fail "Clara's RandomController and MyHandler"; }
+grep -q '"by":"run","message":"Number of runs reached 8' \
+    /claraDevDay/AutoML/models/byo_controller/journal.mmarml ||
+    fail "Clara's RandomController did not ask to stop as it does (ctx.stop_work)"
+check byo_controller || fail "what MyHandler logged (RandomController)"
+echo "ok: config_automl_BYO_RandomController.json: Clara's controller and handler, unchanged"
+
+run config_automl_BYO_handler.json byo_handler ||
+    { tail -30 "$work/byo_handler.out"; fail "ReinforcementController with MyHandler"; }
+check byo_handler || fail "what MyHandler logged (ReinforcementController)"
+echo "ok: config_automl_BYO_handler.json: our controller, Clara's handler"
+
+# without the bridge: refused, saying what to install, nothing run
+rc=0
+MMARML_MODULE_DIR="$work/none" run config_automl_BYO_handler.json nobridge || rc=$?
+[ $rc -eq 1 ] && grep -q "python3-dev" "$work/nobridge.out" ||
+    { cat "$work/nobridge.out"; fail "no bridge: exit $rc"; }
+echo "ok: without the bridge the config is refused saying what to install"
+
+# a component that raises: the run fails with its traceback, named
+cat >"$work/mmar/BYOC/broken.py" <<'PY'
+from automl.components.controllers.controller import Controller
+class Broken(Controller):
+    def set_search_space(self, space, ctx):
+        self.n = len(space.targets)
+    def initial_recommendation(self, ctx):
+        return 1 / 0
+PY
+sed 's/myAutoMLController.RandomController/broken.Broken/; s/"max_rounds": 8//' \
+    "$work/mmar/config/config_automl_BYO_RandomController.json" >"$work/mmar/config/broken.json"
+rc=0
+run broken.json broken || rc=$?
+[ $rc -ne 0 ] && grep -q "ZeroDivisionError" "$work/broken.out" &&
+    grep -q "initial_recommendation" "$work/broken.out" ||
+    { cat "$work/broken.out"; fail "a raising controller: exit $rc"; }
+echo "ok: a controller that raises ends the run with its traceback"
