@@ -8,6 +8,8 @@
 # the ABI gate needs (make abi-check, tests/abi-gate.sh: libabigail's abidw and abidiff). With
 # --doc, Doxygen for the reference (make doc; make check and distcheck build it when found).
 # With --browser, Chromium for tests/report-browser.sh (mmarml report in a real browser).
+# With --python-debug, Debian's debug interpreter (make check-valgrind runs the Python tests
+# under it).
 set -euo pipefail
 # python3: the tests run Clara's own round script, which runs `python3 -m medl.apps.train`
 # (a stand-in for it, tests/data/clara-medl); the library never needs it
@@ -18,6 +20,8 @@ if [ "${1:-}" = --slurm ]; then
     packages=(slurmctld slurmd slurm-client munge jq)
 elif [ "${1:-}" = --crash ]; then
     packages=(python3)
+elif [ "${1:-}" = --python-debug ]; then
+    packages=(python3.11-dbg)
 elif [ "${1:-}" = --browser ]; then
     packages=(chromium)
 elif [ "${1:-}" = --doc ]; then

@@ -2,6 +2,10 @@
 # The Python package's tests (tests/python/) against the built module: the package's files
 # and the built _mmarml.so side by side in a temporary directory, with the Python the module
 # was built for (configure's PYTHON3). Skipped (77) when the module was not built.
+# MMARML_PYTHON_CHECK=valgrind runs them under valgrind memcheck (PYTHONMALLOC=malloc, so
+# every object is a malloc block: a definitely lost block or a bad read fails);
+# MMARML_PYTHON_CHECK=debug under Debian's debug interpreter (python3.11-dbg: refcount,
+# GIL and allocator assertions); make check-valgrind runs both.
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir/build}
@@ -18,4 +22,20 @@ cp "$module" "$work/mmarml/"
 cp -r "$top_srcdir/python/automl" "$work/"
 export top_srcdir PYTHONPATH="$work" LD_LIBRARY_PATH="$top_builddir/lib/.libs"
 cd "$work"
-"$PYTHON3" -m unittest discover -s "$top_srcdir/tests/python" -t "$top_srcdir/tests/python" -v
+runner=("$PYTHON3")
+case "${MMARML_PYTHON_CHECK:-}" in
+valgrind)
+    export PYTHONMALLOC=malloc
+    # forked children that do not exec (the MMAR executor's guards) hold a copy of the
+    # heap whose owners are on other threads: their leak reports are noise
+    runner=(valgrind -q --child-silent-after-fork=yes --leak-check=full
+            --errors-for-leak-kinds=definite --show-leak-kinds=definite --error-exitcode=9
+            "$PYTHON3")
+    ;;
+debug)
+    debug="$PYTHON3-dbg"
+    [ -x "$debug" ] || { echo "SKIP: no $debug (apt-get install python3.11-dbg)"; exit 77; }
+    runner=("$debug" -X dev)
+    ;;
+esac
+"${runner[@]}" -m unittest discover -s "$top_srcdir/tests/python" -t "$top_srcdir/tests/python" -v

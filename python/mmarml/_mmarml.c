@@ -24,28 +24,63 @@ static PyObject *mmarml_error; /* mmarml.MmarmlError */
 /* ---- the engine's threads in Python ----
  * PyGILState_Ensure/Release on a thread Python did not create make and free a thread state
  * per call; the engine's worker threads call Python for every job, so each keeps one from
- * its first call until it ends (released by the key's destructor, while the thread that
- * joins it waits without the GIL). */
+ * its first call until it ends. The thread cannot free it as it ends: Python's own key for
+ * the thread may be gone by then (destructors run in key order) and the debug interpreter
+ * refuses to free memory then. So the key's destructor only queues the state, and the next
+ * thread that holds the GIL frees it (run_engine does, once the engine's threads ended). */
 static pthread_key_t thread_state_key;
+static pthread_mutex_t dead_lock = PTHREAD_MUTEX_INITIALIZER;
+static PyThreadState **dead_states;
+static size_t ndead_states, cap_dead_states;
 
 static void drop_thread_state(void *state)
 {
-    /* Python's own key for the thread may be cleared already (destructors run in key
-     * order), so not PyGILState_Release: the state itself is at hand */
-    PyEval_RestoreThread(state);
-    PyThreadState_Clear(state);
-    PyThreadState_DeleteCurrent(); /* and gives the GIL back */
+    pthread_mutex_lock(&dead_lock);
+    if (ndead_states == cap_dead_states) {
+        size_t cap = cap_dead_states ? cap_dead_states * 2 : 16;
+        PyThreadState **grown = realloc(dead_states, cap * sizeof(*grown));
+        if (grown != NULL) {
+            dead_states = grown;
+            cap_dead_states = cap;
+        }
+    }
+    if (ndead_states < cap_dead_states) /* else it stays with the interpreter */
+        dead_states[ndead_states++] = state;
+    pthread_mutex_unlock(&dead_lock);
+}
+
+/* Free the states of threads that ended. GIL held. */
+static void reap_thread_states(void)
+{
+    PyThreadState *batch[16];
+    size_t n, i;
+
+    do {
+        pthread_mutex_lock(&dead_lock);
+        for (n = 0; n < 16 && ndead_states > 0; n++)
+            batch[n] = dead_states[--ndead_states];
+        pthread_mutex_unlock(&dead_lock);
+        for (i = 0; i < n; i++) {
+            PyThreadState_Clear(batch[i]);
+            PyThreadState_Delete(batch[i]);
+        }
+    } while (n == 16);
 }
 
 /* Take the GIL on an engine thread; PyGILState_Release(state) gives it back. */
 PyGILState_STATE take_gil(void)
 {
+    PyGILState_STATE state;
+
     if (PyGILState_GetThisThreadState() == NULL) { /* a thread Python does not know */
         PyGILState_Ensure(); /* the outermost level, kept until the thread ends */
         pthread_setspecific(thread_state_key, PyGILState_GetThisThreadState());
         PyEval_SaveThread();
     }
-    return PyGILState_Ensure();
+    state = PyGILState_Ensure();
+    if (__atomic_load_n(&ndead_states, __ATOMIC_RELAXED) > 0)
+        reap_thread_states();
+    return state;
 }
 
 /* Raise MmarmlError(message) with .code, from libmmarml's last error. */
@@ -548,6 +583,7 @@ static PyObject *run_engine(run_state *r)
     Py_BEGIN_ALLOW_THREADS
     pthread_join(thread, NULL);
     Py_END_ALLOW_THREADS
+    reap_thread_states(); /* the engine's threads have ended */
     if (interrupt_type != NULL) {
         PyErr_Restore(interrupt_type, interrupt_value, interrupt_tb);
         return NULL;

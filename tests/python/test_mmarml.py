@@ -139,7 +139,12 @@ class Optimize(unittest.TestCase):
             mmarml.optimize(42, branin_space())
 
     def test_ctrl_c_stops_the_run_and_keeps_what_ended(self):
+        ended = []
+
         def slow(values, job):
+            ended.append(job.name)
+            if len(ended) == 10:  # Ctrl-C once ten jobs ran, whatever this machine's speed
+                os.kill(os.getpid(), signal.SIGINT)
             for _ in range(20):
                 if job.aborted:
                     return None
@@ -147,13 +152,12 @@ class Optimize(unittest.TestCase):
             return values["x"]
 
         study = mmarml.Study()
-        timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
-        timer.start()
         started = time.monotonic()
         with self.assertRaises(KeyboardInterrupt):
             mmarml.optimize(slow, branin_space(), n_trials=100000, workers=2, study=study)
-        self.assertLess(time.monotonic() - started, 5)
-        self.assertGreater(len(study), 5)
+        self.assertLess(time.monotonic() - started, 30)
+        self.assertGreaterEqual(len(study), 10)
+        self.assertLess(len(study), 100)  # it stopped, it did not run on
         statuses = [o.status for o in study.outcomes]
         self.assertTrue(set(statuses) <= {"ok", "aborted"}, statuses)
         self.assertIn("aborted", statuses)  # the running jobs saw job.aborted and left
