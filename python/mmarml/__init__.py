@@ -131,7 +131,14 @@ class Study:
     def __init__(self, space: Optional[SearchSpace] = None) -> None:
         self._space = space
         self._raw: List[tuple] = []
+        self._box: List[Any] = []  # the run's context, once it runs
         self.end_reason: Optional[str] = None
+
+    def stop(self, message: str = "stopped from Python") -> None:
+        """Stop the run (from any thread): no new job starts, running jobs end (their
+        ``job.aborted`` turns True), then optimize() returns. Nothing when it has ended."""
+        if self._box:
+            self._box[0].stop_work("Study.stop", message)
 
     def _outcome(self, raw: tuple) -> Outcome:
         job, status, score, values, rec_id, error = raw
@@ -224,7 +231,7 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     study.end_reason = _mmarml.optimize(
         space._space, call, study._raw, controller_spec, workers, max_jobs,
         _spec(pruner, pruner_args) if pruner else None, handler_specs, journal,
-        pruned_score == "last")
+        pruned_score == "last", study._box)
     return study
 
 

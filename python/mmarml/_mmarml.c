@@ -264,6 +264,16 @@ static PyObject *job_should_stop(job_object *self, PyObject *unused)
     return PyBool_FromLong(mmarml_job_should_stop(self->ctx));
 }
 
+static PyObject *job_stop_run(job_object *self, PyObject *args)
+{
+    const char *message = NULL;
+
+    if (!PyArg_ParseTuple(args, "|z", &message) || !job_live(self))
+        return NULL;
+    mmarml_context_stop_work(self->ctx, "python", message);
+    Py_RETURN_NONE;
+}
+
 static PyObject *job_prop(job_object *self, const char *key)
 {
     char *s = NULL;
@@ -312,6 +322,8 @@ static PyMethodDef job_methods[] = {
      "report(step, value) -> bool: record progress; True when the job is to stop."},
     {"should_stop", (PyCFunction)job_should_stop, METH_NOARGS,
      "should_stop() -> bool: the pruner stopped this job."},
+    {"stop_run", (PyCFunction)job_stop_run, METH_VARARGS,
+     "stop_run(message=None): stop the whole run (no new job; running jobs end)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -669,8 +681,8 @@ static void run_state_free(run_state *r)
 }
 
 /* optimize(space, objective, sink, controller (JSON spec text, or a Python controller),
- *          workers, max_jobs, pruner_json, handlers (list), journal, pruned_score_last)
- * -> end reason */
+ *          workers, max_jobs, pruner_json, handlers (list), journal, pruned_score_last,
+ *          box (a list: the run's Context is put in it, for Study.stop)) -> end reason */
 static PyObject *py_optimize(PyObject *module, PyObject *args)
 {
     static const mmarml_executor_vtable evt = {
@@ -680,7 +692,7 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
         .execute = execute,
     };
     space_object *space;
-    PyObject *objective, *sink, *reason = NULL, *controller, *handlers = NULL;
+    PyObject *objective, *sink, *reason = NULL, *controller, *handlers = NULL, *box = NULL;
     const char *workers, *pruner = NULL, *journal = NULL;
     unsigned long long max_jobs;
     int pruned_last = 0, rc;
@@ -693,9 +705,9 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     run_state r;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "O!OO!OsK|zO!zp", &space_type, &space, &objective, &PyList_Type,
-                          &sink, &controller, &workers, &max_jobs, &pruner, &PyList_Type,
-                          &handlers, &journal, &pruned_last))
+    if (!PyArg_ParseTuple(args, "O!OO!OsK|zO!zpO!", &space_type, &space, &objective,
+                          &PyList_Type, &sink, &controller, &workers, &max_jobs, &pruner,
+                          &PyList_Type, &handlers, &journal, &pruned_last, &PyList_Type, &box))
         return NULL;
     if (!PyCallable_Check(objective)) {
         PyErr_SetString(PyExc_TypeError, "the objective must be callable");
@@ -725,10 +737,15 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
                                                                       ? MMARML_PRUNED_SCORE_LAST
                                                                       : MMARML_PRUNED_SCORE_BEST)) ==
                           MMARML_OK) &&
-        (rc = mmarml_context_new(&r.ctx, NULL)) == MMARML_OK)
+        (rc = mmarml_context_new(&r.ctx, NULL)) == MMARML_OK) {
+        PyObject *ctx = box != NULL ? components_context_new(r.ctx) : NULL;
+        if (ctx != NULL)
+            PyList_Append(box, ctx);
+        Py_XDECREF(ctx);
         reason = finish_run(&r, reg, handlers);
-    else
+    } else {
         raise_mmarml(rc);
+    }
     json_decref(cspec);
     json_decref(pspec);
     Py_BEGIN_ALLOW_THREADS /* the engine's threads end here and may need the GIL */

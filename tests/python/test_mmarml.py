@@ -162,6 +162,25 @@ class Optimize(unittest.TestCase):
         self.assertTrue(set(statuses) <= {"ok", "aborted"}, statuses)
         self.assertIn("aborted", statuses)  # the running jobs saw job.aborted and left
 
+    def test_a_run_stops_from_another_thread_and_from_its_objective(self):
+        study = mmarml.Study()
+        stopper = threading.Timer(0.3, study.stop, ("enough",))
+        stopper.start()
+        mmarml.optimize(lambda v, j: time.sleep(0.005) or v["x"], branin_space(),
+                        n_trials=100000, workers=2, study=study)
+        self.assertEqual(study.end_reason, "stop_asked")
+        self.assertLess(len(study), 100000)
+        study.stop()  # ended: nothing happens
+
+        def objective(values, job):
+            if job.name.endswith("_J5"):
+                job.stop_run("found it")
+            return values["x"]
+
+        study = mmarml.optimize(objective, branin_space(), n_trials=1000)
+        self.assertEqual(study.end_reason, "stop_asked")
+        self.assertEqual(len(study), 5)
+
     def test_a_journal_keeps_the_run(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "journal.mmarml")
