@@ -11,7 +11,7 @@
    through the Python package: the same seeds must give the same figures.
 
 Prints JSON lines. Usage (a built tree; tests/python.sh shows the PYTHONPATH it needs):
-    python3 bench/python.py [--quick] [--optuna-tpe-10000]
+    python3 bench/python.py [--quick] [--optuna-tpe-10000] [--overhead-only]
 """
 import json
 import math
@@ -122,7 +122,8 @@ def main():
     quick = "--quick" in sys.argv
     print(json.dumps({"mmarml": mmarml.version(), "python": sys.version.split()[0]}))
     overhead([1000] if quick else [1000, 10000], "--optuna-tpe-10000" in sys.argv)
-    quality(3 if quick else 20)
+    if "--overhead-only" not in sys.argv:
+        quality(3 if quick else 20)
 
 
 if __name__ == "__main__":

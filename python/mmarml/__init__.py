@@ -197,8 +197,11 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     ``"0,1:2,3"``); ``pruner`` a pruner by name (MedianPruner, ASHAPruner,
     HyperbandPruner) with ``pruner_args``; ``handlers`` more handlers: a name,
     ``{"name": ..., "args": ...}``, or a Python handler object (Clara's Handler event
-    methods); ``journal`` a journal file to keep the run in. Ctrl-C stops the run: running jobs end, then KeyboardInterrupt is raised, and the
-    ``study`` passed in holds every job that ended.
+    methods); ``journal`` a journal file to keep the run in.
+
+    ``study.stop()`` (any thread) or ``job.stop_run()`` stops the run; so does Ctrl-C, after
+    which KeyboardInterrupt is raised and the ``study`` passed in holds every job that
+    ended. Running jobs see ``job.aborted`` and should return soon.
     """
     if not callable(objective):
         raise TypeError("the objective must be callable")
@@ -240,8 +243,9 @@ def run_mmar(mmar: str, automlconf: Optional[str] = None, *, study: Optional[Stu
     """Run the AutoML of an MMAR as ``mmarml run -m MMAR`` does: its config_automl.json (or
     ``automlconf``), with ``variables`` as ``--set key=value`` (run_id, workers, trainconf,
     traceout, ...). Returns the study; its outcomes' values are keyed by PRL (an enum's
-    value is its choice index, as Clara's controllers see it)."""
+    value is its choice index, as Clara's controllers see it). Stopped as optimize() is."""
     study = study if study is not None else Study()
     variables_json = json.dumps({k: str(v) for k, v in variables.items()}) if variables else None
-    study.end_reason = _mmarml.run_mmar(mmar, automlconf, variables_json, study._raw)
+    study.end_reason = _mmarml.run_mmar(mmar, automlconf, variables_json, study._raw,
+                                        study._box)
     return study

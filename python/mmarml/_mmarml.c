@@ -758,18 +758,19 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     return reason;
 }
 
-/* run_mmar(mmar, automlconf, vars_json, sink) -> end reason: what `mmarml run` does. */
+/* run_mmar(mmar, automlconf, vars_json, sink, box) -> end reason: what `mmarml run` does. */
 static PyObject *py_run_mmar(PyObject *module, PyObject *args)
 {
     const char *mmar, *automlconf = NULL, *vars_text = NULL;
-    PyObject *sink, *reason = NULL;
+    PyObject *sink, *reason = NULL, *box = NULL;
     mmarml_registry *reg = NULL;
     json_t *vars = NULL;
     run_state r;
     int rc;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "szzO!", &mmar, &automlconf, &vars_text, &PyList_Type, &sink))
+    if (!PyArg_ParseTuple(args, "szzO!|O!", &mmar, &automlconf, &vars_text, &PyList_Type, &sink,
+                          &PyList_Type, &box))
         return NULL;
     if (vars_text != NULL && (vars = parse_spec(vars_text, "variables")) == NULL)
         return NULL;
@@ -780,10 +781,15 @@ static PyObject *py_run_mmar(PyObject *module, PyObject *args)
             MMARML_OK &&
         (rc = mmarml_context_new(&r.ctx, NULL)) == MMARML_OK &&
         (rc = mmarml_automl_engine_new(&r.engine, r.ctx, reg, mmar, automlconf, vars)) ==
-            MMARML_OK)
+            MMARML_OK) {
+        PyObject *ctx = box != NULL ? components_context_new(r.ctx) : NULL;
+        if (ctx != NULL)
+            PyList_Append(box, ctx);
+        Py_XDECREF(ctx);
         reason = finish_run(&r, reg, NULL);
-    else
+    } else {
         raise_mmarml(rc);
+    }
     json_decref(vars);
     Py_BEGIN_ALLOW_THREADS
     mmarml_registry_unref(reg);
