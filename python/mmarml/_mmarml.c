@@ -662,6 +662,16 @@ static PyObject *finish_run(run_state *r, mmarml_registry *reg, PyObject *handle
     return run_engine(r);
 }
 
+/* Put the run's context in `box` (may be NULL), where Study.stop finds it. */
+static void share_context(PyObject *box, mmarml_context *ctx)
+{
+    PyObject *c = box != NULL ? components_context_new(ctx) : NULL;
+
+    if (c != NULL && PyList_Append(box, c) != 0)
+        PyErr_Clear(); /* out of memory: the run just cannot be stopped that way */
+    Py_XDECREF(c);
+}
+
 static void run_state_init(run_state *r, PyObject *objective, PyObject *sink)
 {
     memset(r, 0, sizeof(*r));
@@ -738,10 +748,7 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
                                                                       : MMARML_PRUNED_SCORE_BEST)) ==
                           MMARML_OK) &&
         (rc = mmarml_context_new(&r.ctx, NULL)) == MMARML_OK) {
-        PyObject *ctx = box != NULL ? components_context_new(r.ctx) : NULL;
-        if (ctx != NULL)
-            PyList_Append(box, ctx);
-        Py_XDECREF(ctx);
+        share_context(box, r.ctx);
         reason = finish_run(&r, reg, handlers);
     } else {
         raise_mmarml(rc);
@@ -782,10 +789,7 @@ static PyObject *py_run_mmar(PyObject *module, PyObject *args)
         (rc = mmarml_context_new(&r.ctx, NULL)) == MMARML_OK &&
         (rc = mmarml_automl_engine_new(&r.engine, r.ctx, reg, mmar, automlconf, vars)) ==
             MMARML_OK) {
-        PyObject *ctx = box != NULL ? components_context_new(r.ctx) : NULL;
-        if (ctx != NULL)
-            PyList_Append(box, ctx);
-        Py_XDECREF(ctx);
+        share_context(box, r.ctx);
         reason = finish_run(&r, reg, NULL);
     } else {
         raise_mmarml(rc);
