@@ -207,10 +207,6 @@ class RunMmar(unittest.TestCase):
             self.assertIn("none", str(cm.exception))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class ClaraComponents(unittest.TestCase):
     """Clara's own BYOC file (tests/data/mmar-clara/BYOC/myAutoMLController.py, unchanged)
     as Python objects in mmarml.optimize."""
@@ -245,20 +241,25 @@ class ClaraComponents(unittest.TestCase):
         study = mmarml.optimize(objective, space, controller=controller, handlers=[handler],
                                 workers=2)
         # Clara's controller samples max_rounds recommendations at a time and asks to stop
-        # once max_rounds outcomes came back; every job ended ok
-        self.assertGreaterEqual(len(study), 6)
-        self.assertTrue(all(o.status == "ok" for o in study.outcomes))
+        # once max_rounds outcomes came back; those ended ok. A job the other worker still
+        # had when stop was asked may end aborted (docs/engine.md: stop aborts what runs)
+        ok = [o for o in study.outcomes if o.status == "ok"]
+        self.assertGreaterEqual(len(ok), 6)
+        self.assertLessEqual(len(study), 6 + 1)
+        self.assertTrue(all(o.status == "aborted" for o in study.outcomes if o not in ok))
         # refine_recommendation saw each outcome, by the id the controller gave it
         self.assertTrue(all(controller.search_log[o.rec_id]["outcome"].score == o.score
-                            for o in study.outcomes))
+                            for o in ok))
         self.assertGreaterEqual(controller.score_priority_queue.qsize(), 6)
         self.assertTrue(handler.recs)  # recommendations_available, through get_prop
         with open(self.log) as f:
             runs = [json.loads(line) for line in f]
-        # one MLflow run per job: the job's score and each param's value, by Clara's keys
+        # one MLflow run per job that ended: its score and each param's value, by Clara's
+        # keys. MyHandler assumes every job has a score and values: for an aborted job its
+        # end_job raises inside the run (logged, the run goes on), which ends without "Acc"
         self.assertEqual(len(runs), len(study))
-        self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs),
-                         sorted(o.score for o in study.outcomes))
+        self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs if "Acc" in r["metrics"]),
+                         sorted(o.score for o in ok))
         self.assertTrue(all(r["uri"] == "/claraDevDay/AutoML/mlruns" for r in runs))
 
     def test_run_mmar_loads_clara_s_components_in_this_interpreter(self):
@@ -287,5 +288,10 @@ class ClaraComponents(unittest.TestCase):
             with open(self.log) as f:
                 runs = [json.loads(line) for line in f]
             self.assertEqual(len(runs), len(study))
-            self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs if r["metrics"]["Acc"]),
+            self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs
+                                    if r["metrics"].get("Acc") is not None),
                              sorted(o.score for o in ok))
+
+
+if __name__ == "__main__":
+    unittest.main()
