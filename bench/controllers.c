@@ -18,8 +18,13 @@
  * (so that jobs overlap and proposals are made while others run: the constant liar's case);
  * budget b is then the first b jobs to complete, and suggest_us is skipped (null).
  * bench/optuna_tpe_parallel.py measures Optuna's TPE with constant_liar on n threads.
+ * Which job ends first then depends on the machine's load, and so do the figures. With
+ * ORDER=fifo as well, there is no engine and no sleep: the bench calls the controller itself
+ * with n recommendations in flight, each ending in the order it was issued (as jobs of
+ * equal length would), so the figures are the same on every machine: the way to compare
+ * two versions of a controller.
  *
- * Usage: [WORKERS=n] controllers [seeds] [first_seed]   (default 20 0: seeds 0..19)
+ * Usage: [WORKERS=n [ORDER=fifo]] controllers [seeds] [first_seed]   (default 20 0)
  */
 #include <math.h>
 #include <pthread.h>
@@ -193,6 +198,55 @@ static int run_one(const function *fn, const char *controller, uint64_t seed, ru
     return rc == MMARML_OK && r->n == BUDGET ? 0 : -1;
 }
 
+/* ORDER=fifo: the controller's calls as the engine makes them, `workers` recommendations
+ * in flight, the oldest ending first. */
+static int run_fifo(const function *fn, const char *controller, uint64_t seed, run_state *r)
+{
+    mmarml_controller *ctl = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_search_space *space = NULL;
+    mmarml_recommendation_list *list = NULL, *queue = NULL;
+    size_t next = 0; /* the oldest in `queue` still in flight */
+    int rc;
+
+    memset(r, 0, sizeof(*r));
+    r->fn = fn;
+    rc = strcmp(controller, "tpe") == 0 ? mmarml_controller_new_tpe(&ctl, BUDGET, seed, 10)
+                                        : mmarml_controller_new_random(&ctl, BUDGET, seed);
+    if (rc == MMARML_OK && (rc = mmarml_context_new(&ctx, NULL)) == MMARML_OK &&
+        (rc = mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, workers)) == MMARML_OK &&
+        (rc = determine(&space, NULL, ctx, r)) == MMARML_OK &&
+        (rc = mmarml_controller_set_search_space(ctl, space, ctx)) == MMARML_OK &&
+        (rc = mmarml_recommendation_list_new(&list)) == MMARML_OK &&
+        (rc = mmarml_recommendation_list_new(&queue)) == MMARML_OK)
+        rc = mmarml_controller_initial_recommendation(list, ctl, ctx);
+    while (rc == MMARML_OK) {
+        mmarml_recommendation *rec;
+        mmarml_outcome *o = NULL;
+        size_t i;
+        double f;
+        for (i = 0; rc == MMARML_OK && i < mmarml_recommendation_list_count(list); i++)
+            rc = mmarml_recommendation_list_append(queue, mmarml_recommendation_list_get(list, i));
+        mmarml_recommendation_list_clear(list);
+        if (rc != MMARML_OK || next == mmarml_recommendation_list_count(queue) || r->n == BUDGET)
+            break;
+        rec = mmarml_recommendation_list_get(queue, next++);
+        f = fn->f(mmarml_recommendation_values(rec));
+        r->values[r->n++] = f;
+        if ((rc = mmarml_outcome_new(&o, rec, MMARML_JOB_OK, -f, NULL)) == MMARML_OK)
+            rc = mmarml_controller_refine_recommendation(list, ctl, o, ctx);
+        mmarml_outcome_unref(o);
+    }
+    if (rc != MMARML_OK)
+        fprintf(stderr, "controllers: %s\n", mmarml_error_message());
+    mmarml_recommendation_list_free(queue);
+    mmarml_recommendation_list_free(list);
+    mmarml_search_space_unref(space);
+    mmarml_context_unref(ctx);
+    mmarml_controller_unref(ctl);
+    return rc == MMARML_OK && r->n == BUDGET ? 0 : -1;
+}
+
 static int cmp(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -272,19 +326,22 @@ int main(int argc, char **argv)
     static const char *const controllers[] = {"random", "tpe"};
     static const int budgets[] = {50, 100};
     int seeds = argc > 1 ? atoi(argv[1]) : 20, f, c, b, s, first = 1, i;
-    int first_seed = argc > 2 ? atoi(argv[2]) : 0;
+    int first_seed = argc > 2 ? atoi(argv[2]) : 0, fifo;
     double *regret = malloc(sizeof(double) * (size_t)seeds * 2), cost[3];
     run_state r;
 
     if (getenv("WORKERS") != NULL)
         workers = atoi(getenv("WORKERS"));
+    fifo = getenv("ORDER") != NULL && strcmp(getenv("ORDER"), "fifo") == 0;
     if (seeds < 1 || first_seed < 0 || regret == NULL || workers < 1 || workers > 16)
         return 2;
-    printf("{\"workers\": %d, \"results\": [", workers);
+    printf("{\"workers\": %d, \"order\": \"%s\", \"results\": [", workers,
+           fifo ? "fifo" : workers > 1 ? "completion" : "issue");
     for (f = 0; f < 4; f++) {
         for (c = 0; c < 2; c++) {
             for (s = 0; s < seeds; s++) {
-                if (run_one(&functions[f], controllers[c], (uint64_t)(first_seed + s), &r) != 0)
+                if ((fifo ? run_fifo : run_one)(&functions[f], controllers[c],
+                                                (uint64_t)(first_seed + s), &r) != 0)
                     return 1;
                 for (b = 0; b < 2; b++) {
                     double best = INFINITY;
