@@ -172,17 +172,13 @@ static int add_job(report_run *run, const json_t *r, const char *where, size_t a
     return MMARML_OK;
 }
 
-/* The static name of a status from the journal (so jobs need not own it). */
+/* The static name of a status from the journal (so jobs need not own it); one this build
+ * does not know (a newer writer's) is shown as an error. */
 static const char *known_status(const char *s)
 {
-    static const char *const names[] = {"ok",      "failed", "no_score", "aborted",
-                                        "timeout", "error",  "pruned"};
-    size_t i;
+    int status = mmarml_job_status_from_name(s);
 
-    for (i = 0; s != NULL && i < sizeof(names) / sizeof(names[0]); i++)
-        if (strcmp(s, names[i]) == 0)
-            return names[i];
-    return "error";
+    return status >= 0 ? mmarml_job_status_name(status) : "error";
 }
 
 static void end_job(report_run *run, const json_t *r)
