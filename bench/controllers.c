@@ -122,7 +122,7 @@ static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_co
                      void *ud)
 {
     const function *fn = ((run_state *)ud)->fn;
-    char prl[32];
+    char prl[48];
     int i, rc;
 
     (void)self, (void)ctx;
