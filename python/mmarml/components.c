@@ -306,8 +306,9 @@ typedef struct {
     mmarml_search_space *space; /* a controller's, from set_search_space */
 } component;
 
-/* Call glue.<fn>(obj, ...): the result, or NULL with libmmarml's error set from the Python
- * exception (its traceback in the message). GIL held. */
+/* Call glue.<fn>(*args): the result, or NULL with libmmarml's error set from the Python
+ * exception (its traceback in the message). `args` is a new reference (or NULL), released
+ * here: every caller builds it for this call. GIL held. */
 static PyObject *call_glue(component *c, const char *fn, const char *what, PyObject *args)
 {
     PyObject *f = PyObject_GetAttrString(c->glue, fn), *result = NULL;
@@ -315,6 +316,7 @@ static PyObject *call_glue(component *c, const char *fn, const char *what, PyObj
     if (f != NULL && args != NULL)
         result = PyObject_CallObject(f, args);
     Py_XDECREF(f);
+    Py_XDECREF(args);
     if (result == NULL) {
         char *tb = traceback_text();
         PyObject *cls = PyObject_GetAttrString((PyObject *)Py_TYPE(c->obj), "__name__");

@@ -1,4 +1,5 @@
 """The mmarml Python package on the real library (tests/python.sh runs it)."""
+import gc
 import json
 import sys
 import math
@@ -10,6 +11,7 @@ import tempfile
 import threading
 import time
 import unittest
+import weakref
 
 import mmarml
 
@@ -261,6 +263,12 @@ class ClaraComponents(unittest.TestCase):
         self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs if "Acc" in r["metrics"]),
                          sorted(o.score for o in ok))
         self.assertTrue(all(r["uri"] == "/claraDevDay/AutoML/mlruns" for r in runs))
+        # once the run returned, nothing of it keeps the controller or the handler alive
+        # (the controller keeps its context, as Clara's do)
+        gone = [weakref.ref(controller), weakref.ref(handler)]
+        del controller, handler, study, ok
+        gc.collect()
+        self.assertEqual([r() for r in gone], [None, None])
 
     def test_run_mmar_loads_clara_s_components_in_this_interpreter(self):
         data = os.path.join(os.environ["top_srcdir"], "tests", "data")
@@ -291,6 +299,70 @@ class ClaraComponents(unittest.TestCase):
             self.assertEqual(sorted(r["metrics"]["Acc"] for r in runs
                                     if r["metrics"].get("Acc") is not None),
                              sorted(o.score for o in ok))
+
+
+
+@unittest.skipUnless(os.environ.get("MMARML_PYTHON_DEBUG_BUILD") and
+                     hasattr(sys, "gettotalrefcount"),
+                     "needs the debug interpreter and the module built for it (tests/python.sh)")
+class ReferenceTotal(unittest.TestCase):
+    """Under the debug interpreter, with the module built against its headers, every
+    reference is counted: 300 trials must move the total by what 100 do (no reference
+    taken and never given back per trial, even on objects that are never freed)."""
+
+    def drift_per_trial(self, run):
+        run(10)  # first-time caches and imports
+        gc.collect()
+        before = sys.gettotalrefcount()
+        run(100)
+        gc.collect()
+        after_100 = sys.gettotalrefcount()
+        run(300)
+        gc.collect()
+        return ((sys.gettotalrefcount() - after_100) - (after_100 - before)) / 200.0
+
+    def test_optimize_with_reports_a_pruner_errors_and_every_kind_of_answer(self):
+        space = (mmarml.SearchSpace().add_float("q", 0, 1).add_int("k", 0, 3)
+                 .add_enum("m", ["a", {"b": 1}]))
+
+        def objective(values, job):
+            for step in range(1, 4):
+                if job.report(step, values["q"] * step):
+                    return None
+            if values["k"] == 0:
+                raise ValueError("k is 0")
+            return {1: None, 2: float("nan")}.get(values["k"], values["q"])
+
+        def run(n):
+            study = mmarml.optimize(objective, space, controller="RandomController",
+                                    n_trials=n, workers=2, pruner="MedianPruner",
+                                    pruner_args={"n_startup_trials": 3})
+            self.assertEqual(len(study), n)
+            if n >= 100:
+                self.assertEqual({o.status for o in study.outcomes},
+                                 {"ok", "error", "no_score", "pruned"})
+
+        self.assertLess(abs(self.drift_per_trial(run)), 0.5)
+
+    def test_clara_s_python_controller_and_handler(self):
+        data = os.path.join(os.environ["top_srcdir"], "tests", "data")
+        paths = [os.path.join(data, "mmar-clara", "BYOC"), os.path.join(data, "mlflow-standin")]
+        sys.path[:0] = paths
+        log = tempfile.NamedTemporaryFile(suffix=".jsonl", delete=False).name
+        os.environ["MLFLOW_STANDIN_LOG"] = log
+        self.addCleanup(os.unlink, log)
+        self.addCleanup(lambda: [sys.path.remove(p) for p in paths])
+        import myAutoMLController as byoc
+        space = mmarml.SearchSpace().add_float("lr.float.$0:learning_rate", 1e-4, 1e-2,
+                                               domain="lr")
+
+        def run(n):
+            study = mmarml.optimize(lambda values, job: 1.0, space,
+                                    controller=byoc.RandomController(max_rounds=n),
+                                    handlers=[byoc.MyHandler()])
+            self.assertGreaterEqual(len(study), n)
+
+        self.assertLess(abs(self.drift_per_trial(run)), 0.5)
 
 
 if __name__ == "__main__":
