@@ -516,6 +516,124 @@ START_TEST(tpe_moves_away_from_failures)
 }
 END_TEST
 
+/* As drive(), with a pruner's verdicts: after the first 5 jobs, a job scoring below the
+ * median of those that ended ok so far is pruned after one report of its score (a crude
+ * MedianPruner at step 1). */
+static size_t drive_pruned(mmarml_controller *c, mmarml_search_space *space, objective_fn f,
+                           size_t rounds, double *kept, size_t *npruned)
+{
+    mmarml_recommendation_list *list = NULL, *more = NULL;
+    mmarml_context *ctx = NULL;
+    size_t n = mmarml_search_space_count(space), got = 0, next = 0, nok = 0;
+    double ok_scores[512];
+
+    *npruned = 0;
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_controller_set_search_space(c, space, ctx));
+    ck_ok(mmarml_recommendation_list_new(&list));
+    ck_ok(mmarml_recommendation_list_new(&more));
+    ck_ok(mmarml_controller_initial_recommendation(list, c, ctx));
+    while (next < mmarml_recommendation_list_count(list) && got < rounds && got < 512) {
+        mmarml_recommendation *r = mmarml_recommendation_list_get(list, next++);
+        const double *v = mmarml_recommendation_values(r);
+        mmarml_outcome *o = NULL;
+        double score = f(v), sorted[512];
+        size_t i;
+        int prune = 0;
+        for (i = 0; i < n; i++) {
+            ck_ok(mmarml_param_check_value(mmarml_search_space_param(space, i), v[i]));
+            kept[got * n + i] = v[i];
+        }
+        got++;
+        if (nok >= 5) {
+            memcpy(sorted, ok_scores, nok * sizeof(double));
+            qsort(sorted, nok, sizeof(double), cmp_double);
+            prune = score < sorted[nok / 2];
+        }
+        ck_ok(mmarml_outcome_new(&o, r, prune ? MMARML_JOB_PRUNED : MMARML_JOB_OK, score, "J"));
+        ck_ok(mmarml_outcome_add_report(o, 1, score));
+        if (prune)
+            ++*npruned;
+        else
+            ok_scores[nok++] = score;
+        mmarml_recommendation_list_clear(more);
+        ck_ok(mmarml_controller_refine_recommendation(more, c, o, ctx));
+        mmarml_outcome_unref(o);
+        for (i = 0; i < mmarml_recommendation_list_count(more); i++)
+            ck_ok(mmarml_recommendation_list_append(list,
+                                                    mmarml_recommendation_list_get(more, i)));
+    }
+    mmarml_recommendation_list_free(list);
+    mmarml_recommendation_list_free(more);
+    mmarml_context_unref(ctx);
+    return got;
+}
+
+/* After a pruned job TPE proposes one dimension at a time (docs/controllers.md): seeded,
+ * in range, closer to the bowl's bottom than random search under the same pruner, and on
+ * a float-and-enum space it settles on the best choice. */
+START_TEST(tpe_learns_from_pruned_jobs)
+{
+    enum { N = 80 };
+    static double a[N * 2], b[N * 2];
+    mmarml_search_space *s = square(), *fe = float_enum_space();
+    mmarml_controller *c = NULL;
+    double tpe_regret[10], random_regret[10];
+    size_t pruned, pruned_b;
+    uint64_t seed;
+    int i, best_choice = 0, repeats = 0;
+
+    ck_ok(mmarml_controller_new_tpe(&c, N, 3, 10));
+    ck_assert_uint_eq(drive_pruned(c, s, bowl, N, a, &pruned), N);
+    mmarml_controller_unref(c);
+    ck_assert_uint_gt(pruned, 10);
+    ck_ok(mmarml_controller_new_tpe(&c, N, 3, 10));
+    ck_assert_uint_eq(drive_pruned(c, s, bowl, N, b, &pruned_b), N);
+    mmarml_controller_unref(c);
+    ck_assert(memcmp(a, b, sizeof(a)) == 0 && pruned == pruned_b);
+    /* drawn from the model in every dimension: no coordinate copied from an earlier point,
+     * as the trust region's steps around the best one do (most keep one of its values) */
+    for (i = N - 40; i < N; i++) {
+        int j;
+        for (j = 0; j < i; j++)
+            if (a[i * 2] == a[j * 2] || a[i * 2 + 1] == a[j * 2 + 1])
+                break;
+        repeats += j < i;
+    }
+    ck_assert_msg(repeats <= 2, "%d of the last 40 copy a coordinate", repeats);
+    for (seed = 0; seed < 10; seed++) {
+        double best_t = -INFINITY, best_r = -INFINITY;
+        ck_ok(mmarml_controller_new_tpe(&c, N, seed, 10));
+        drive_pruned(c, s, bowl, N, a, &pruned);
+        mmarml_controller_unref(c);
+        ck_ok(mmarml_controller_new_random(&c, N, seed));
+        drive_pruned(c, s, bowl, N, b, &pruned);
+        mmarml_controller_unref(c);
+        for (i = 0; i < N; i++) {
+            best_t = fmax(best_t, bowl(&a[i * 2]));
+            best_r = fmax(best_r, bowl(&b[i * 2]));
+        }
+        tpe_regret[seed] = -best_t;
+        random_regret[seed] = -best_r;
+    }
+    qsort(tpe_regret, 10, sizeof(double), cmp_double);
+    qsort(random_regret, 10, sizeof(double), cmp_double);
+    ck_assert_msg(tpe_regret[4] + tpe_regret[5] < (random_regret[4] + random_regret[5]) / 2,
+                  "median regret: tpe %g, random %g", (tpe_regret[4] + tpe_regret[5]) / 2,
+                  (random_regret[4] + random_regret[5]) / 2);
+    /* enums: the categorical l/g finds choice 2 (worth 0.3) */
+    ck_ok(mmarml_controller_new_tpe(&c, N, 5, 10));
+    ck_assert_uint_eq(drive_pruned(c, fe, peak_at_085, N, a, &pruned), N);
+    mmarml_controller_unref(c);
+    for (i = N - 30; i < N; i++)
+        best_choice += a[i * 2 + 1] == 2;
+    ck_assert_msg(pruned > 10 && best_choice >= 20, "choice 2 in %d of the last 30, %zu pruned",
+                  best_choice, pruned);
+    mmarml_search_space_unref(fe);
+    mmarml_search_space_unref(s);
+}
+END_TEST
+
 /* A discrete space of 12 combinations on 4 workers: no combination twice, even with
  * recommendations pending, and the controller stops when all 12 were tried. */
 START_TEST(tpe_discrete_spaces_exhaust_without_repeats)
@@ -591,6 +709,7 @@ int main(void)
     tcase_add_test(tc, reinforce_is_seeded_and_learns);
     tcase_add_test(tc, tpe_is_seeded_and_beats_random);
     tcase_add_test(tc, tpe_moves_away_from_failures);
+    tcase_add_test(tc, tpe_learns_from_pruned_jobs);
     tcase_add_test(tc, tpe_discrete_spaces_exhaust_without_repeats);
     tcase_add_test(tc, tiny_spaces_exhaust_and_stop);
     suite_add_tcase(s, tc);
