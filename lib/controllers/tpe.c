@@ -21,7 +21,9 @@
  * instead (Optuna's univariate TPE, parzen1d.c): ranked by how far they got, the jobs of a
  * pruned search are the rungs' choice of fast learners, and steps around the best of them,
  * or a model of their joint shape, kept choosing more of the same; per-dimension l/g spread
- * over all good jobs did better on every pruned row of bench/pruning (bench/README.md).
+ * over all good jobs roughly halved the regret of every pruned row of bench/pruning's
+ * partial workload, and left the adversarial one, where no pruner helps, about where it
+ * was (bench/README.md, "Pruning").
  *
  * Cost per suggestion is bounded: the good set is at most `good_max` points kept sorted,
  * and the bad set a reservoir sample of at most `bad_max` points, both updated as outcomes
