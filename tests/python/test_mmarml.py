@@ -301,7 +301,6 @@ class ClaraComponents(unittest.TestCase):
                              sorted(o.score for o in ok))
 
 
-
 @unittest.skipUnless(os.environ.get("MMARML_PYTHON_DEBUG_BUILD") and
                      hasattr(sys, "gettotalrefcount"),
                      "needs the debug interpreter and the module built for it (tests/python.sh)")
