@@ -159,6 +159,13 @@ static int execute(int *status, double *score, mmarml_executor *self,
     return MMARML_OK;
 }
 
+/* The controller a run measures: "tpe" (n_startup 10, as Optuna's default) or "random". */
+static int new_controller(mmarml_controller **out, const char *controller, uint64_t seed)
+{
+    return strcmp(controller, "tpe") == 0 ? mmarml_controller_new_tpe(out, BUDGET, seed, 10)
+                                          : mmarml_controller_new_random(out, BUDGET, seed);
+}
+
 static int run_one(const function *fn, const char *controller, uint64_t seed, run_state *r)
 {
     const mmarml_executor_vtable vt = {
@@ -182,8 +189,7 @@ static int run_one(const function *fn, const char *controller, uint64_t seed, ru
     for (i = 0; i < workers; i++) /* workers without GPUs */
         strcat(spec, i ? ":-" : "-");
     o.workers = spec;
-    rc = strcmp(controller, "tpe") == 0 ? mmarml_controller_new_tpe(&ctl, BUDGET, seed, 10)
-                                        : mmarml_controller_new_random(&ctl, BUDGET, seed);
+    rc = new_controller(&ctl, controller, seed);
     if (rc == MMARML_OK && (rc = mmarml_executor_new(&exe, &vt, r)) == MMARML_OK &&
         (rc = mmarml_engine_new(&engine, ctl, exe, &o)) == MMARML_OK &&
         (rc = mmarml_context_new(&ctx, NULL)) == MMARML_OK)
@@ -211,8 +217,7 @@ static int run_fifo(const function *fn, const char *controller, uint64_t seed, r
 
     memset(r, 0, sizeof(*r));
     r->fn = fn;
-    rc = strcmp(controller, "tpe") == 0 ? mmarml_controller_new_tpe(&ctl, BUDGET, seed, 10)
-                                        : mmarml_controller_new_random(&ctl, BUDGET, seed);
+    rc = new_controller(&ctl, controller, seed);
     if (rc == MMARML_OK && (rc = mmarml_context_new(&ctx, NULL)) == MMARML_OK &&
         (rc = mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, workers)) == MMARML_OK &&
         (rc = determine(&space, NULL, ctx, r)) == MMARML_OK &&
