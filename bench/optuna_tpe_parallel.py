@@ -2,16 +2,24 @@
 on the functions of ../shared/bench/optuna/optuna_anchor.py: the counterpart of
 `WORKERS=n bench/controllers`. One 100-trial run per (function, seed); the regret at budget b
 is the best f among the first b trials to complete minus f*. Prints one JSON object like
-bench/controllers: {"workers", "results": [{"function", "controller", "budget",
-"median_regret", "q1", "q3"}]}.
+bench/controllers: {"workers", "order", "mean_in_flight", "results": [{"function",
+"controller", "budget", "median_regret", "q1", "q3"}]}. mean_in_flight is how many other
+trials were running, on average, when the sampler made a suggestion: with threads, Python's
+lock serialises the sampler's own work, which at these trial lengths keeps it below n - 1.
 
-Usage: /usr/bin/python3 bench/optuna_tpe_parallel.py [n_jobs] [seeds] [anchor dir]
+With ORDER=fifo in the environment there are no threads and no sleep: n trials are asked,
+then the oldest is told and one more asked, as `WORKERS=n ORDER=fifo bench/controllers`
+calls our controllers (n - 1 others running at every suggestion; deterministic).
+
+Usage: [ORDER=fifo] /usr/bin/python3 bench/optuna_tpe_parallel.py [n_jobs] [seeds]
+       [anchor dir] [first seed]
 """
 import json
 import os
 import sys
 import threading
 import time
+import warnings
 
 import numpy
 import optuna
@@ -25,35 +33,68 @@ from optuna_anchor import FUNCTIONS  # noqa: E402  (the anchor's functions, boun
 BUDGET = 100
 
 
-def run(fn, bounds, seed, n_jobs):
+RUNNING = (optuna.trial.TrialState.RUNNING,)
+
+
+def sampler(seed):
+    return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+
+
+def run(fn, bounds, seed, n_jobs, in_flight):
     done = []
     lock = threading.Lock()
 
     def objective(trial):
+        others = len(trial.study.get_trials(deepcopy=False, states=RUNNING)) - 1
         x = [trial.suggest_float("x%d" % i, lo, hi) for i, (lo, hi) in enumerate(bounds)]
+        in_flight.append(others)
         f = fn(x)
         time.sleep(0.010)
         with lock:
             done.append(f)
         return f
 
-    study = optuna.create_study(
-        direction="minimize",
-        sampler=optuna.samplers.TPESampler(seed=seed, constant_liar=True))
+    study = optuna.create_study(direction="minimize", sampler=sampler(seed))
     study.optimize(objective, n_trials=BUDGET, n_jobs=n_jobs)
+    return done
+
+
+def run_fifo(fn, bounds, seed, n_jobs, in_flight):
+    """n_jobs trials in flight, the oldest told first."""
+    study = optuna.create_study(direction="minimize", sampler=sampler(seed))
+    dists = {"x%d" % i: optuna.distributions.FloatDistribution(lo, hi)
+             for i, (lo, hi) in enumerate(bounds)}
+    queue, done = [], []
+
+    def ask():
+        in_flight.append(len(queue))
+        trial = study.ask(dists)
+        queue.append((trial, fn([trial.params["x%d" % i] for i in range(len(bounds))])))
+
+    for _ in range(n_jobs):
+        ask()
+    while len(done) < BUDGET:
+        trial, f = queue.pop(0)
+        study.tell(trial, f)
+        done.append(f)
+        if len(done) + len(queue) < BUDGET:
+            ask()
     return done
 
 
 def main():
     n_jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    first_seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    fifo = os.environ.get("ORDER") == "fifo"
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    results = []
+    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    results, in_flight = [], []
     for name, spec in FUNCTIONS.items():
         fn, bounds, fstar = spec[0], spec[1], spec[2]
         regrets = {50: [], 100: []}
-        for seed in range(seeds):
-            done = run(fn, bounds, seed, n_jobs)
+        for seed in range(first_seed, first_seed + seeds):
+            done = (run_fifo if fifo else run)(fn, bounds, seed, n_jobs, in_flight)
             for b in regrets:
                 regrets[b].append(min(done[:b]) - fstar)
         for b, v in regrets.items():
@@ -61,7 +102,8 @@ def main():
             results.append({"function": name, "controller": "optuna_tpe_constant_liar",
                             "budget": b, "median_regret": med, "q1": q1, "q3": q3})
         print(json.dumps(results[-2:]), file=sys.stderr, flush=True)
-    print(json.dumps({"workers": n_jobs, "results": results}))
+    print(json.dumps({"workers": n_jobs, "order": "fifo" if fifo else "threads",
+                      "mean_in_flight": sum(in_flight) / len(in_flight), "results": results}))
 
 
 if __name__ == "__main__":
