@@ -535,6 +535,45 @@ START_TEST(tpe_is_seeded_and_beats_random)
 }
 END_TEST
 
+/* How many of points [from, to) copy a coordinate of an earlier point exactly, as the trust
+ * region's steps do (a step keeps the best point's value in the dimensions it leaves). */
+static int copies(const double *v, int from, int to)
+{
+    int i, j, n = 0;
+
+    for (i = from; i < to; i++) {
+        for (j = 0; j < i; j++)
+            if (v[i * 2] == v[j * 2] || v[i * 2 + 1] == v[j * 2 + 1])
+                break;
+        n += j < i;
+    }
+    return n;
+}
+
+/* The 15 proposals after the start-up are drawn one dimension at a time, and only then
+ * does the trust region step around the best point (docs/controllers.md). */
+START_TEST(tpe_starts_one_dimension_at_a_time)
+{
+    enum { N = 60 };
+    static double a[N * 2];
+    mmarml_search_space *s = square();
+    mmarml_controller *c = NULL;
+    uint64_t seed;
+
+    for (seed = 0; seed < 5; seed++) {
+        int phase, region;
+        ck_ok(mmarml_controller_new_tpe(&c, N, seed, 10));
+        ck_assert_uint_eq(drive(c, s, 1, bowl, N, a), N);
+        mmarml_controller_unref(c);
+        phase = copies(a, 10, 25);
+        region = copies(a, 25, N);
+        ck_assert_msg(phase == 0 && region >= 12, "seed %d: %d of 15, then %d of 35 copy",
+                      (int)seed, phase, region);
+    }
+    mmarml_search_space_unref(s);
+}
+END_TEST
+
 START_TEST(tpe_moves_away_from_failures)
 {
     enum { N = 120 };
@@ -577,13 +616,7 @@ START_TEST(tpe_learns_from_pruned_jobs)
     ck_assert(memcmp(a, b, sizeof(a)) == 0 && pruned == pruned_b);
     /* drawn from the model in every dimension: no coordinate copied from an earlier point,
      * as the trust region's steps around the best one do (most keep one of its values) */
-    for (i = N - 40; i < N; i++) {
-        int j;
-        for (j = 0; j < i; j++)
-            if (a[i * 2] == a[j * 2] || a[i * 2 + 1] == a[j * 2 + 1])
-                break;
-        repeats += j < i;
-    }
+    repeats = copies(a, N - 40, N);
     ck_assert_msg(repeats <= 2, "%d of the last 40 copy a coordinate", repeats);
     assert_tpe_beats_random(N, 1);
     /* enums: the categorical l/g finds choice 2 (worth 0.3) */
@@ -673,6 +706,7 @@ int main(void)
     tcase_add_test(tc, reinforce_runs_small_enum_spaces_at_once);
     tcase_add_test(tc, reinforce_is_seeded_and_learns);
     tcase_add_test(tc, tpe_is_seeded_and_beats_random);
+    tcase_add_test(tc, tpe_starts_one_dimension_at_a_time);
     tcase_add_test(tc, tpe_moves_away_from_failures);
     tcase_add_test(tc, tpe_learns_from_pruned_jobs);
     tcase_add_test(tc, tpe_discrete_spaces_exhaust_without_repeats);
