@@ -22,7 +22,8 @@
  * the best of ten random points is far from good in most of ten dimensions, and steps that
  * move a few of them at a time took long to bring the rest in, while per-dimension l/g
  * moves every dimension toward the good points at once. Over 200 seeds of bench/controllers
- * this lowered the median regret by a fifth at one worker and at four (bench/README.md).
+ * this lowered the median regret by about a sixth at one worker and at four
+ * (docs/controllers.md, bench/README.md).
  *
  * Once a job was pruned, every proposal after the start-up is drawn one dimension at a time
  * (per_dimension_point): ranked by how far they got, the jobs of a pruned search are the
@@ -49,7 +50,7 @@
 #define BAD_MAX 256
 #define CANDIDATES 64
 #define DIM_CANDIDATES 24 /* per dimension (Optuna's n_ei_candidates) */
-#define PER_DIMENSION_PHASE 15 /* proposals after the start-up drawn one dimension at a time */
+#define PER_DIMENSION_PHASE 14 /* proposals after the start-up drawn one dimension at a time */
 #define BW_MIN 0.03       /* bandwidth floor, in units of the normalised range */
 #define SAMPLE_WIDEN 3.0  /* candidates are drawn with a kernel this much wider (BOHB) */
 /* the trust region (all in units of the normalised range) */
