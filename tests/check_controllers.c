@@ -294,6 +294,41 @@ static size_t drive(mmarml_controller *c, mmarml_search_space *space, int64_t wo
     return drive_with(c, space, workers, f, rounds, kept, 0, NULL);
 }
 
+typedef int (*make_fn)(mmarml_controller **out, uint64_t seed, size_t rounds);
+
+/* Two `n`-job runs with `seed` keep the same points (into a and b) and prune the same jobs;
+ * a run with seed + 1 keeps others (into b). Returns how many jobs the first run pruned. */
+static size_t assert_seeded(make_fn make, uint64_t seed, mmarml_search_space *s,
+                            objective_fn f, size_t n, double *a, double *b, int prune)
+{
+    mmarml_controller *c = NULL;
+    size_t pruned_a = 0, pruned_b = 0;
+    size_t bytes = n * mmarml_search_space_count(s) * sizeof(double);
+
+    ck_ok(make(&c, seed, n));
+    ck_assert_uint_eq(drive_with(c, s, 1, f, n, a, prune, &pruned_a), n);
+    mmarml_controller_unref(c);
+    ck_ok(make(&c, seed, n));
+    ck_assert_uint_eq(drive_with(c, s, 1, f, n, b, prune, &pruned_b), n);
+    mmarml_controller_unref(c);
+    ck_assert(memcmp(a, b, bytes) == 0 && pruned_a == pruned_b);
+    ck_ok(make(&c, seed + 1, n));
+    ck_assert_uint_eq(drive_with(c, s, 1, f, n, b, prune, &pruned_b), n);
+    mmarml_controller_unref(c);
+    ck_assert(memcmp(a, b, bytes) != 0);
+    return pruned_a;
+}
+
+static int make_reinforce(mmarml_controller **out, uint64_t seed, size_t rounds)
+{
+    return mmarml_controller_new_reinforce(out, rounds, seed, 0.1);
+}
+
+static int make_tpe(mmarml_controller **out, uint64_t seed, size_t rounds)
+{
+    return mmarml_controller_new_tpe(out, rounds, seed, 10);
+}
+
 static double zero(const double *v)
 {
     (void)v;
@@ -425,17 +460,7 @@ START_TEST(reinforce_is_seeded_and_learns)
     double mean_early = 0, mean_late = 0;
     int best_choice = 0, i;
 
-    ck_ok(mmarml_controller_new_reinforce(&c, N, 5, 0.1));
-    ck_assert_uint_eq(drive(c, s, 1, peak_at_085, N, a), N);
-    mmarml_controller_unref(c);
-    ck_ok(mmarml_controller_new_reinforce(&c, N, 5, 0.1));
-    ck_assert_uint_eq(drive(c, s, 1, peak_at_085, N, b), N);
-    mmarml_controller_unref(c);
-    ck_assert(memcmp(a, b, sizeof(a)) == 0); /* same seed, same outcomes */
-    ck_ok(mmarml_controller_new_reinforce(&c, N, 6, 0.1));
-    ck_assert_uint_eq(drive(c, s, 1, peak_at_085, N, b), N);
-    mmarml_controller_unref(c);
-    ck_assert(memcmp(a, b, sizeof(a)) != 0);
+    assert_seeded(make_reinforce, 5, s, peak_at_085, N, a, b, 0);
     /* it learns: the last 50 draws sit near x = 0.85 and mostly pick choice 2 */
     for (i = 0; i < 50; i++) {
         mean_early += a[i * 2] / 50;
@@ -518,17 +543,7 @@ START_TEST(tpe_is_seeded_and_beats_random)
     mmarml_search_space *s = square();
     mmarml_controller *c = NULL;
 
-    ck_ok(mmarml_controller_new_tpe(&c, N, 3, 10));
-    ck_assert_uint_eq(drive(c, s, 1, bowl, N, a), N);
-    mmarml_controller_unref(c);
-    ck_ok(mmarml_controller_new_tpe(&c, N, 3, 10));
-    ck_assert_uint_eq(drive(c, s, 1, bowl, N, b), N);
-    mmarml_controller_unref(c);
-    ck_assert(memcmp(a, b, sizeof(a)) == 0);
-    ck_ok(mmarml_controller_new_tpe(&c, N, 4, 10));
-    ck_assert_uint_eq(drive(c, s, 1, bowl, N, b), N);
-    mmarml_controller_unref(c);
-    ck_assert(memcmp(a, b, sizeof(a)) != 0);
+    assert_seeded(make_tpe, 3, s, bowl, N, a, b, 0);
     assert_tpe_beats_random(N, 0);
     mmarml_search_space_unref(s);
     ck_assert_int_eq(mmarml_controller_new_tpe(&c, 0, 0, 10), MMARML_EINVAL);
@@ -603,17 +618,10 @@ START_TEST(tpe_learns_from_pruned_jobs)
     static double a[N * 2], b[N * 2];
     mmarml_search_space *s = square(), *fe = float_enum_space();
     mmarml_controller *c = NULL;
-    size_t pruned, pruned_b;
+    size_t pruned;
     int i, best_choice = 0, repeats = 0;
 
-    ck_ok(mmarml_controller_new_tpe(&c, N, 3, 10));
-    ck_assert_uint_eq(drive_with(c, s, 1, bowl, N, a, 1, &pruned), N);
-    mmarml_controller_unref(c);
-    ck_assert_uint_gt(pruned, 10);
-    ck_ok(mmarml_controller_new_tpe(&c, N, 3, 10));
-    ck_assert_uint_eq(drive_with(c, s, 1, bowl, N, b, 1, &pruned_b), N);
-    mmarml_controller_unref(c);
-    ck_assert(memcmp(a, b, sizeof(a)) == 0 && pruned == pruned_b);
+    ck_assert_uint_gt(assert_seeded(make_tpe, 3, s, bowl, N, a, b, 1), 10);
     /* drawn from the model in every dimension: no coordinate copied from an earlier point,
      * as the trust region's steps around the best one do (most keep one of its values) */
     repeats = copies(a, N - 40, N);
