@@ -1,5 +1,6 @@
-/* One-dimensional Parzen estimators for TPEController's per-dimension proposals
- * (docs/controllers.md, "After a pruned job"): Optuna's univariate TPE on [0, 1]. */
+/* One-dimensional Parzen estimators for TPEController's per-dimension proposals (the 14
+ * after its start-up, and all of them after a pruned job; docs/controllers.md, "A
+ * per-dimension proposal"): Optuna's univariate TPE on [0, 1]. */
 #ifndef MMARML_CONTROLLERS_PARZEN1D_H
 #define MMARML_CONTROLLERS_PARZEN1D_H
 
