@@ -123,6 +123,7 @@ def main():
                               "regret": regrets[-1]}))
         print(json.dumps({"workload": workload, "sampler": sampler,
                           "optuna_summary": variant, "n_jobs": n_jobs, "seeds": seeds,
+                          "f_star": round(fs, 6),
                           "median_epochs": statistics.median(epochs),
                           "median_regret": statistics.median(regrets)}), flush=True)
 
