@@ -1,7 +1,7 @@
 /*
  * Early stopping on a learning-curve workload (bench/README.md, "Pruning"): TPEController
- * (or RandomController) alone, and with ASHAPruner, HyperbandPruner and MedianPruner, through
- * the engine and the
+ * (or RandomController) alone, and with ASHAPruner, HyperbandPruner, MedianPruner and
+ * MedianPruner with min_rank_correlation 0.8 (ours only), through the engine and the
  * in-process report API (mmarml_job_report), seeds 0..19. Prints one JSON line per run and
  * one summary line per variant. bench/pruning_optuna.py measures Optuna on the same curves.
  *
@@ -31,6 +31,7 @@
 #define T 27
 #define UNPRUNED_TRIALS 60
 #define BUDGET (UNPRUNED_TRIALS * T / 3) /* a third of the unpruned search's epochs */
+#define MAX_SEEDS 1000
 
 static int adversarial; /* the workload: 0 partial, 1 adversarial */
 static int use_random;  /* the controller: 0 TPEController, 1 RandomController */
@@ -159,6 +160,8 @@ static int make_pruner(mmarml_pruner **p, const char *variant)
         return mmarml_pruner_new_hyperband(p, 1, 3, T);
     if (strcmp(variant, "median") == 0)
         return mmarml_pruner_new_median(p, 5, 0, 1);
+    if (strcmp(variant, "median_ranked") == 0) /* ours: only steps that rank like the end */
+        return mmarml_pruner_new_median_ex(p, 5, 0, 1, 0.8);
     return MMARML_OK;
 }
 
@@ -220,27 +223,28 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-    static const char *const variants[] = {"none", "none", "asha", "hyperband", "median"};
+    static const char *const variants[] = {"none",      "none",   "asha",
+                                           "hyperband", "median", "median_ranked"};
     int nworkers = argc > 1 ? atoi(argv[1]) : 1, seeds = argc > 2 ? atoi(argv[2]) : 20;
     const char *workload = argc > 3 ? argv[3] : "partial";
     const char *controller = argc > 4 ? argv[4] : "tpe";
     char workers[64] = "";
-    double fs, regret[64], epochs[64];
+    double fs, regret[MAX_SEEDS], epochs[MAX_SEEDS];
     int v, s, i;
 
     adversarial = strcmp(workload, "adversarial") == 0;
     fs = f_star(); /* after the workload is known: each has its own optimum */
     use_random = strcmp(controller, "random") == 0;
-    if (nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > 64 ||
+    if (nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
         (!use_random && strcmp(controller, "tpe") != 0)) {
-        fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..64] [partial|adversarial] "
+        fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
                         "[tpe|random]\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
         strcat(workers, i ? ":-" : "-");
-    for (v = 0; v < 5; v++) {
+    for (v = 0; v < 6; v++) {
         /* "none" twice: the whole unpruned search (60 trials), then at the pruned budget */
         long budget = v == 0 ? 0 : BUDGET;
         uint64_t trials = v == 0 ? UNPRUNED_TRIALS : 100000;

@@ -157,6 +157,52 @@ START_TEST(median_compares_with_jobs_that_ended_ok)
 }
 END_TEST
 
+/* Three jobs end with values at step 1 that rank them as `order` says (1: as their last
+ * values do, -1: the reverse); each reports steps 1 and 2. */
+static void end_three(mmarml_pruner *p, const char *const names[3], uint64_t first, int order)
+{
+    int k;
+
+    for (k = 0; k < 3; k++) {
+        ck_assert_int_eq(rep(p, names[k], first + (uint64_t)k, 1, 0.3 + 0.1 * k * order), 0);
+        ck_assert_int_eq(rep(p, names[k], first + (uint64_t)k, 2, 0.6 + 0.1 * k), 0);
+        mmarml_pruner_job_ended(p, names[k], first + (uint64_t)k, MMARML_JOB_OK);
+    }
+}
+
+START_TEST(median_stops_only_at_steps_that_rank_like_the_end)
+{
+    static const char *const crossing[3] = {"a", "b", "c"}, *const agreeing[3] = {"e", "f", "g"};
+    mmarml_pruner *p = NULL, *plain = NULL;
+
+    ck_ok(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 0.8));
+    ck_ok(mmarml_pruner_new_median(&plain, 3, 0, 1));
+    /* values at step 1: 0.3, 0.2, 0.1 for last values 0.6, 0.7, 0.8: correlation -1 */
+    end_three(p, crossing, 1, -1);
+    end_three(plain, crossing, 1, -1);
+    ck_assert_int_eq(rep(plain, "d", 4, 1, 0.15), 1); /* below the median 0.2 */
+    ck_assert_int_eq(rep(p, "d", 4, 1, 0.15), 0);     /* but step 1 ranks jobs backwards */
+    /* nobody reported past step 2: no evidence there, so no stop either */
+    ck_assert_int_eq(rep(plain, "d2", 5, 2, 0.1), 1);
+    ck_assert_int_eq(rep(p, "d2", 5, 2, 0.1), 0);
+    /* three more that rank as they end: at step 1 the six correlate 0, still below 0.8 */
+    end_three(p, agreeing, 6, 1);
+    ck_assert_int_eq(rep(p, "h", 9, 1, 0.05), 0);
+    mmarml_pruner_unref(p);
+    /* only jobs that rank as they end: the step has earned its stops */
+    ck_ok(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 0.8));
+    end_three(p, agreeing, 1, 1);
+    ck_assert_int_eq(rep(p, "i", 4, 1, 0.25), 1);
+    ck_assert_int_eq(rep(p, "j", 5, 1, 0.45), 0); /* above the median */
+    mmarml_pruner_unref(p);
+    mmarml_pruner_unref(plain);
+    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 1.5), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, -1.01), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, NAN), MMARML_EINVAL);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
 START_TEST(median_warmup_and_interval)
 {
     mmarml_pruner *p = NULL;
@@ -481,6 +527,20 @@ START_TEST(pruners_by_registry_name)
     ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_EINVAL);
     ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "n_warmup"));
     json_decref(spec);
+    spec = json_pack("{s:s, s:{s:f}}", "name", "MedianPruner", "args", "min_rank_correlation",
+                     1.5);
+    ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "min_rank_correlation"));
+    json_decref(spec);
+    spec = json_pack("{s:s, s:{s:i, s:f}}", "name", "MedianPruner", "args", "n_startup_trials",
+                     1, "min_rank_correlation", 0.5);
+    ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
+    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 2, 0.9), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
+    ck_assert_int_eq(rep(p, "b", 2, 1, 0.1), 0); /* one ended job is no evidence */
+    p = mmarml_pruner_unref(p);
+    json_decref(spec);
     /* a controller's name is not a pruner's */
     spec = json_pack("{s:s}", "name", "RandomController");
     ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_ENOTFOUND);
@@ -502,6 +562,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, hyperband_compares_jobs_within_their_bracket);
     tcase_add_test(tc, median_compares_with_jobs_that_ended_ok);
     tcase_add_test(tc, median_warmup_and_interval);
+    tcase_add_test(tc, median_stops_only_at_steps_that_rank_like_the_end);
     tcase_add_test(tc, no_pruner_changes_nothing);
     tcase_add_test(tc, asha_prunes_jobs_in_the_engine);
     tcase_add_test(tc, reports_are_journaled_and_a_resumed_pruner_decides_alike);

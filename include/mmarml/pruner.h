@@ -114,6 +114,17 @@ MMARML_API void mmarml_pruner_job_ended(mmarml_pruner *pruner, const char *job,
 MMARML_API int mmarml_pruner_new_median(mmarml_pruner **out, uint64_t n_startup,
                                         double n_warmup_steps, uint64_t interval);
 /**
+ * MedianPruner with a check of its own (ours, not Optuna's): a step stops jobs only when,
+ * among the jobs that ended ok and reported past it, the Spearman rank correlation between
+ * their values at that step and their last reported values is at least
+ * `min_rank_correlation` (in [-1, 1]; with fewer than three such jobs it counts as 0).
+ * For learning curves that may cross, where early values rank jobs unlike their final ones.
+ * -1 is mmarml_pruner_new_median() exactly.
+ */
+MMARML_API int mmarml_pruner_new_median_ex(mmarml_pruner **out, uint64_t n_startup,
+                                           double n_warmup_steps, uint64_t interval,
+                                           double min_rank_correlation);
+/**
  * ASHAPruner (asynchronous successive halving, Li et al. 2020): rungs at the steps
  * min_resource * eta^k that are below max_resource (0: no maximum). A job's value at a rung
  * is its first report at a step at or past it. The job goes on when that value is at least

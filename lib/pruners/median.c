@@ -3,6 +3,12 @@
  * the best value it has reported so far is below the median of the values that jobs which
  * ended ok reported at the same step; only once n_startup jobs ended ok, from step
  * n_warmup_steps on, and at the first report of each interval of `interval` steps.
+ *
+ * With a min_rank_correlation above -1 (ours, not Optuna's), a step must also have earned
+ * the right to stop jobs: among the jobs that ended ok and reported past it, the Spearman
+ * correlation between their values at that step and their last values must be at least
+ * that. Where learning curves cross, early values rank jobs unlike their final ones, and
+ * stopping by them loses the jobs that would have ended best (bench/README.md, "Pruning").
  */
 #include "config.h"
 
@@ -23,6 +29,10 @@ typedef struct {
     double step;
     double *values; /* ascending */
     size_t n, cap;
+    /* for min_rank_correlation: (value here, last value) of ended jobs that went past it */
+    double *pairs;
+    size_t npairs, cappairs;
+    double rho; /* their rank correlation, NAN: to be computed */
 } step_values;
 
 typedef struct {
@@ -34,6 +44,7 @@ typedef struct {
     step_values *steps;  /* ascending by step */
     size_t nsteps, capsteps;
     uint64_t completed;  /* jobs that ended ok */
+    double min_rho;      /* -1: Optuna's rule, every step may stop jobs */
 } median;
 
 static const char *const me = "MedianPruner";
@@ -74,6 +85,7 @@ static step_values *find_step(median *m, double step, int create)
     memmove(m->steps + lo + 1, m->steps + lo, (m->nsteps - lo) * sizeof(*m->steps));
     memset(&m->steps[lo], 0, sizeof(m->steps[lo]));
     m->steps[lo].step = step;
+    m->steps[lo].rho = NAN;
     m->nsteps++;
     return &m->steps[lo];
 }
@@ -82,6 +94,65 @@ static double median_of(const step_values *s)
 {
     return s->n % 2 ? s->values[s->n / 2]
                     : 0.5 * (s->values[s->n / 2 - 1] + s->values[s->n / 2]);
+}
+
+typedef struct {
+    double v;
+    size_t i;
+} indexed;
+
+static int by_v(const void *a, const void *b)
+{
+    double x = ((const indexed *)a)->v, y = ((const indexed *)b)->v;
+
+    return (x > y) - (x < y);
+}
+
+/* Ranks (1..n, ties share their mean rank) of the n values pairs[k * 2 + which]. */
+static int ranks(double *rank, const double *pairs, size_t n, int which)
+{
+    indexed *ix = malloc(n * sizeof(*ix));
+    size_t k, first;
+
+    if (ix == NULL)
+        return -1;
+    for (k = 0; k < n; k++) {
+        ix[k].v = pairs[2 * k + which];
+        ix[k].i = k;
+    }
+    qsort(ix, n, sizeof(*ix), by_v);
+    for (first = 0; first < n;) {
+        size_t last = first;
+        while (last + 1 < n && ix[last + 1].v == ix[first].v)
+            last++;
+        for (k = first; k <= last; k++)
+            rank[ix[k].i] = 0.5 * (double)(first + last) + 1;
+        first = last + 1;
+    }
+    free(ix);
+    return 0;
+}
+
+/* Spearman's rank correlation of a step's pairs; 0 where it is undefined (fewer than three
+ * pairs, or all values equal on one side): no evidence that the step ranks jobs well. */
+static double rank_correlation(const step_values *at)
+{
+    size_t n = at->npairs, k;
+    double *r = malloc(2 * (n ? n : 1) * sizeof(double)), sxy = 0, sxx = 0, syy = 0;
+    double mean = 0.5 * (double)(n + 1);
+
+    if (r == NULL || n < 3 || ranks(r, at->pairs, n, 0) || ranks(r + n, at->pairs, n, 1)) {
+        free(r);
+        return 0;
+    }
+    for (k = 0; k < n; k++) {
+        double x = r[k] - mean, y = r[n + k] - mean;
+        sxy += x * y;
+        sxx += x * x;
+        syy += y * y;
+    }
+    free(r);
+    return sxx > 0 && syy > 0 ? sxy / sqrt(sxx * syy) : 0;
 }
 
 static series *job_series(median *m, const char *job)
@@ -127,6 +198,16 @@ static int median_report(int *stop_out, mmarml_pruner *self, const char *job,
     at = find_step(m, step, 0);
     if (at == NULL || at->n == 0)
         return MMARML_OK; /* no ended job reported this step: nothing to compare with */
+    if (m->min_rho > -1) {
+        if (isnan(at->rho))
+            at->rho = rank_correlation(at);
+        if (at->rho < m->min_rho) {
+            mmarml_context_trace(ctx, me, "job %s not judged at step %g: the rank correlation "
+                                 "of %zu ended jobs' values there with their last values is "
+                                 "%.3g, below %g", job, step, at->npairs, at->rho, m->min_rho);
+            return MMARML_OK;
+        }
+    }
     if (s->best < median_of(at)) {
         mmarml_context_trace(ctx, me, "job %s stopped at step %g: best value %g is below the "
                              "median %g of %zu ended jobs", job, step, s->best, median_of(at),
@@ -162,6 +243,15 @@ static void median_job_ended(mmarml_pruner *self, const char *job, uint64_t job_
                 at->values[k] = at->values[k - 1];
             at->values[k] = s->pairs[2 * i + 1];
             at->n++;
+            if (m->min_rho > -1 && i + 1 < s->n) { /* it went past this step */
+                if (grow((void **)&at->pairs, &at->cappairs, 2 * (at->npairs + 1),
+                         sizeof(double)))
+                    break;
+                at->pairs[2 * at->npairs] = s->pairs[2 * i + 1];
+                at->pairs[2 * at->npairs + 1] = s->pairs[2 * (s->n - 1) + 1];
+                at->npairs++;
+                at->rho = NAN;
+            }
         }
     }
     free(s->pairs);
@@ -177,8 +267,10 @@ static void median_destroy(void *ud)
 
     for (i = 0; i < m->njobs; i++)
         free(m->jobs[i].pairs);
-    for (i = 0; i < m->nsteps; i++)
+    for (i = 0; i < m->nsteps; i++) {
         free(m->steps[i].values);
+        free(m->steps[i].pairs);
+    }
     free(m->jobs);
     free(m->steps);
     json_decref(m->running);
@@ -187,6 +279,13 @@ static void median_destroy(void *ud)
 
 int mmarml_pruner_new_median(mmarml_pruner **out, uint64_t n_startup, double n_warmup_steps,
                              uint64_t interval)
+{
+    return mmarml_pruner_new_median_ex(out, n_startup, n_warmup_steps, interval, -1);
+}
+
+int mmarml_pruner_new_median_ex(mmarml_pruner **out, uint64_t n_startup,
+                                double n_warmup_steps, uint64_t interval,
+                                double min_rank_correlation)
 {
     static const mmarml_pruner_vtable vt = {
         .struct_size = sizeof(mmarml_pruner_vtable),
@@ -205,6 +304,9 @@ int mmarml_pruner_new_median(mmarml_pruner **out, uint64_t n_startup, double n_w
         return mmarml_error_set(MMARML_EINVAL, "%s: n_warmup_steps must be >= 0", me);
     if (interval < 1)
         return mmarml_error_set(MMARML_EINVAL, "%s: interval_steps must be >= 1", me);
+    if (!(min_rank_correlation >= -1 && min_rank_correlation <= 1))
+        return mmarml_error_set(MMARML_EINVAL, "%s: min_rank_correlation must be in [-1, 1]",
+                                me);
     m = calloc(1, sizeof(*m));
     if (m == NULL || (m->running = json_object()) == NULL) {
         free(m);
@@ -213,6 +315,7 @@ int mmarml_pruner_new_median(mmarml_pruner **out, uint64_t n_startup, double n_w
     m->n_startup = n_startup;
     m->warmup = n_warmup_steps;
     m->interval = interval;
+    m->min_rho = min_rank_correlation;
     rc = mmarml_pruner_new(out, &vt, m);
     if (rc != MMARML_OK)
         median_destroy(m);

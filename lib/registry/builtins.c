@@ -129,10 +129,10 @@ static int tpe_controller_factory(void **out, const json_t *args, void *ud)
 static int median_pruner_factory(void **out, const json_t *args, void *ud)
 {
     static const char *const allowed[] = {"n_startup_trials", "n_warmup_steps",
-                                          "interval_steps", NULL};
+                                          "interval_steps", "min_rank_correlation", NULL};
     const char *me = "MedianPruner";
     int64_t startup, interval;
-    double warmup;
+    double warmup, min_rho;
     int rc;
 
     (void)ud;
@@ -140,11 +140,13 @@ static int median_pruner_factory(void **out, const json_t *args, void *ud)
         (rc = mmarml_args_get_int(args, me, "n_startup_trials", 5, &startup)) != MMARML_OK ||
         (rc = mmarml_args_get_double(args, me, "n_warmup_steps", 0, &warmup)) != MMARML_OK ||
         (rc = mmarml_args_get_int(args, me, "interval_steps", 1, &interval)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "min_rank_correlation", -1, &min_rho)) !=
+            MMARML_OK ||
         (rc = check_count(me, "n_startup_trials", startup, 0)) != MMARML_OK ||
         (rc = check_count(me, "interval_steps", interval, 1)) != MMARML_OK)
         return rc;
-    return mmarml_pruner_new_median((mmarml_pruner **)out, (uint64_t)startup, warmup,
-                                    (uint64_t)interval);
+    return mmarml_pruner_new_median_ex((mmarml_pruner **)out, (uint64_t)startup, warmup,
+                                       (uint64_t)interval, min_rho);
 }
 
 /* ASHAPruner and HyperbandPruner take the same args (Optuna's names). */
