@@ -138,10 +138,12 @@ static int ranks(double *rank, const double *pairs, size_t n, int which)
 static double rank_correlation(const step_values *at)
 {
     size_t n = at->npairs, k;
-    double *r = malloc(2 * (n ? n : 1) * sizeof(double)), sxy = 0, sxx = 0, syy = 0;
-    double mean = 0.5 * (double)(n + 1);
+    double *r, sxy = 0, sxx = 0, syy = 0, mean = 0.5 * (double)(n + 1);
 
-    if (r == NULL || n < 3 || ranks(r, at->pairs, n, 0) || ranks(r + n, at->pairs, n, 1)) {
+    if (n < 3)
+        return 0;
+    r = malloc(2 * n * sizeof(double));
+    if (r == NULL || ranks(r, at->pairs, n, 0) || ranks(r + n, at->pairs, n, 1)) {
         free(r);
         return 0;
     }
