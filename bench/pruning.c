@@ -16,6 +16,13 @@
  * worse, so the early ranking is the opposite of the final one. A job that runs to T scores
  * its last report, noise included, as a real trainer's final validation would; regret =
  * f* - the best true(x, T) among the jobs that ran to the end (f* found numerically).
+ * `regret_started` is the same over every job started, pruned ones too: what the sampler
+ * found, before the pruner chose among it.
+ *
+ * `clairvoyant` is a bound, not a pruner anyone could have: it knows every job's true final
+ * value and, once 5 jobs ended, stops each job after its first epoch unless it will end in
+ * the top tenth of the jobs that ended (CLAIRVOYANT_TOP). It shows what the sampler can
+ * reach in the budget when the stopping is perfect and nearly free.
  *
  * Usage: bench/pruning [workers] [seeds] [workload] [controller]
  *        (defaults 1, 20, partial, tpe; the controller: tpe or random)
@@ -32,6 +39,9 @@
 #define UNPRUNED_TRIALS 60
 #define BUDGET (UNPRUNED_TRIALS * T / 3) /* a third of the unpruned search's epochs */
 #define MAX_SEEDS 1000
+#define MAX_JOBS 1024 /* at the budget each job costs an epoch or more: at most 540 */
+#define CLAIRVOYANT_STARTUP 5
+#define CLAIRVOYANT_TOP 0.9 /* the quantile of the ended jobs' true final values to reach */
 
 static int adversarial; /* the workload: 0 partial, 1 adversarial */
 static int use_random;  /* the controller: 0 TPEController, 1 RandomController */
@@ -91,10 +101,16 @@ typedef struct {
     long budget; /* epochs, 0: none */
     pthread_mutex_t lock;
     long epochs;
-    double best_true;
+    double best_true;    /* over the jobs that ran to the end */
+    double best_started; /* over every job started */
+    double finals[MAX_JOBS]; /* true final values of the jobs that ran to the end */
     unsigned ok, pruned;
     uint64_t jobs;
 } run_state;
+
+/* The true final value of the job this thread runs, for the clairvoyant bound: its report
+ * callback runs inside mmarml_job_report, on the job's thread. */
+static _Thread_local double job_true_final;
 
 static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
                      void *ud)
@@ -120,7 +136,10 @@ static int execute(int *status, double *score, mmarml_executor *self,
     (void)self;
     pthread_mutex_lock(&r->lock);
     id = r->jobs++;
+    if (curve(x, T) > r->best_started)
+        r->best_started = curve(x, T);
     pthread_mutex_unlock(&r->lock);
+    job_true_final = curve(x, T);
     for (t = 1; t <= T; t++) {
         pthread_mutex_lock(&r->lock);
         out_of_budget = r->budget > 0 && r->epochs >= r->budget;
@@ -142,6 +161,8 @@ static int execute(int *status, double *score, mmarml_executor *self,
         }
     }
     pthread_mutex_lock(&r->lock);
+    if (r->ok < MAX_JOBS)
+        r->finals[r->ok] = curve(x, T);
     r->ok++;
     if (curve(x, T) > r->best_true)
         r->best_true = curve(x, T);
@@ -151,9 +172,45 @@ static int execute(int *status, double *score, mmarml_executor *self,
     return MMARML_OK;
 }
 
-static int make_pruner(mmarml_pruner **p, const char *variant)
+static int by_value(const void *a, const void *b)
 {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int clairvoyant_report(int *stop_out, mmarml_pruner *self, const char *job,
+                              uint64_t job_number, double step, double value,
+                              mmarml_context *ctx, void *ud)
+{
+    run_state *r = ud;
+    double sorted[MAX_JOBS];
+    unsigned n;
+
+    (void)self, (void)job, (void)job_number, (void)value, (void)ctx;
+    if (step != 1)
+        return MMARML_OK;
+    pthread_mutex_lock(&r->lock);
+    n = r->ok < MAX_JOBS ? r->ok : MAX_JOBS;
+    memcpy(sorted, r->finals, n * sizeof(double));
+    pthread_mutex_unlock(&r->lock);
+    if (n < CLAIRVOYANT_STARTUP)
+        return MMARML_OK;
+    qsort(sorted, n, sizeof(double), by_value);
+    *stop_out = job_true_final < sorted[(unsigned)(CLAIRVOYANT_TOP * (n - 1) + 0.5)];
+    return MMARML_OK;
+}
+
+static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
+{
+    static const mmarml_pruner_vtable clairvoyant = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = clairvoyant_report,
+    };
+
     *p = NULL;
+    if (strcmp(variant, "clairvoyant") == 0)
+        return mmarml_pruner_new(p, &clairvoyant, r);
     if (strcmp(variant, "asha") == 0)
         return mmarml_pruner_new_asha(p, 1, 3, T);
     if (strcmp(variant, "hyperband") == 0)
@@ -166,7 +223,7 @@ static int make_pruner(mmarml_pruner **p, const char *variant)
 }
 
 static double run(const char *variant, const char *workers, uint64_t seed, long budget,
-                  uint64_t max_trials, long *epochs, unsigned *pruned)
+                  uint64_t max_trials, long *epochs, unsigned *pruned, double *best_started)
 {
     static const mmarml_executor_vtable evt = {
         .struct_size = sizeof(mmarml_executor_vtable),
@@ -187,11 +244,12 @@ static double run(const char *variant, const char *workers, uint64_t seed, long 
     r.seed = seed;
     r.budget = budget;
     r.best_true = -INFINITY;
+    r.best_started = -INFINITY;
     mmarml_engine_options_init(&o, MMARML_ENGINE_OPTIONS_VERSION);
     o.workers = workers;
     if ((use_random ? mmarml_controller_new_random(&ctl, max_trials, seed)
                     : mmarml_controller_new_tpe(&ctl, max_trials, seed, 10)) != MMARML_OK ||
-        mmarml_executor_new(&exe, &evt, &r) != MMARML_OK || make_pruner(&p, variant) ||
+        mmarml_executor_new(&exe, &evt, &r) != MMARML_OK || make_pruner(&p, variant, &r) ||
         mmarml_engine_new(&e, ctl, exe, &o) != MMARML_OK ||
         (p != NULL && mmarml_engine_set_pruner(e, p, MMARML_PRUNED_SCORE_BEST)) ||
         mmarml_context_new(&ctx, NULL) != MMARML_OK || mmarml_engine_run(e, ctx) != MMARML_OK) {
@@ -206,13 +264,8 @@ static double run(const char *variant, const char *workers, uint64_t seed, long 
     pthread_mutex_destroy(&r.lock);
     *epochs = r.epochs;
     *pruned = r.pruned;
+    *best_started = r.best_started;
     return r.best_true;
-}
-
-static int by_value(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static double median(double *v, int n)
@@ -223,13 +276,14 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-    static const char *const variants[] = {"none",      "none",   "asha",
-                                           "hyperband", "median", "median_ranked"};
+    static const char *const variants[] = {"none",   "none",          "asha",       "hyperband",
+                                           "median", "median_ranked", "clairvoyant"};
+    enum { NVARIANTS = sizeof(variants) / sizeof(variants[0]) };
     int nworkers = argc > 1 ? atoi(argv[1]) : 1, seeds = argc > 2 ? atoi(argv[2]) : 20;
     const char *workload = argc > 3 ? argv[3] : "partial";
     const char *controller = argc > 4 ? argv[4] : "tpe";
     char workers[64] = "";
-    double fs, regret[MAX_SEEDS], epochs[MAX_SEEDS];
+    double fs, regret[MAX_SEEDS], started[MAX_SEEDS], epochs[MAX_SEEDS];
     int v, s, i;
 
     adversarial = strcmp(workload, "adversarial") == 0;
@@ -244,7 +298,7 @@ int main(int argc, char **argv)
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
         strcat(workers, i ? ":-" : "-");
-    for (v = 0; v < 6; v++) {
+    for (v = 0; v < NVARIANTS; v++) {
         /* "none" twice: the whole unpruned search (60 trials), then at the pruned budget */
         long budget = v == 0 ? 0 : BUDGET;
         uint64_t trials = v == 0 ? UNPRUNED_TRIALS : 100000;
@@ -252,19 +306,23 @@ int main(int argc, char **argv)
         for (s = 0; s < seeds; s++) {
             long spent;
             unsigned pruned;
+            double best_started;
             double best = run(variants[v], workers, (uint64_t)s, budget, trials, &spent,
-                              &pruned);
+                              &pruned, &best_started);
             regret[s] = fs - best;
+            started[s] = fs - best_started;
             epochs[s] = (double)spent;
             printf("{\"workload\": \"%s\", \"controller\": \"%s\", \"variant\": \"%s\", "
                    "\"workers\": %d, \"seed\": %d, \"epochs\": %ld, \"pruned\": %u, "
-                   "\"regret\": %.6g}\n",
-                   workload, controller, name, nworkers, s, spent, pruned, regret[s]);
+                   "\"regret\": %.6g, \"regret_started\": %.6g}\n",
+                   workload, controller, name, nworkers, s, spent, pruned, regret[s],
+                   started[s]);
         }
         printf("{\"workload\": \"%s\", \"controller\": \"%s\", \"summary\": \"%s\", "
                "\"workers\": %d, \"seeds\": %d, \"f_star\": %.6f, \"median_epochs\": %g, "
-               "\"median_regret\": %.6g}\n", workload, controller, name, nworkers, seeds, fs,
-               median(epochs, seeds), median(regret, seeds));
+               "\"median_regret\": %.6g, \"median_regret_started\": %.6g}\n", workload,
+               controller, name, nworkers, seeds, fs, median(epochs, seeds),
+               median(regret, seeds), median(started, seeds));
         fflush(stdout);
     }
     return 0;

@@ -1,7 +1,9 @@
 """Optuna 3.1 (python3-optuna) on the learning-curve workload of bench/pruning.c: the same
 formulas, noise and budgets (see that file). TPESampler(seed) (or RandomSampler(seed))
-alone and with SuccessiveHalvingPruner, HyperbandPruner and MedianPruner; one JSON line per
-run and a summary line per variant.
+alone and with SuccessiveHalvingPruner, HyperbandPruner and MedianPruner, and the
+clairvoyant bound of bench/pruning.c (a NopPruner, the objective prunes by the true final
+value); one JSON line per run and a summary line per variant. `regret_started`: over every
+trial started, pruned ones too.
 
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
 """
@@ -16,6 +18,8 @@ import optuna
 T = 27
 UNPRUNED_TRIALS = 60
 BUDGET = UNPRUNED_TRIALS * T // 3
+CLAIRVOYANT_STARTUP = 5
+CLAIRVOYANT_TOP = 0.9
 MASK = (1 << 64) - 1
 
 
@@ -64,18 +68,31 @@ PRUNERS = {
     "hyperband": lambda: optuna.pruners.HyperbandPruner(
         min_resource=1, max_resource=T, reduction_factor=3),
     "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5),
+    "clairvoyant": lambda: optuna.pruners.NopPruner(),
 }
+
+
+def clairvoyant_stops(final, finals):
+    """bench/pruning.c's bound: after 5 trials ended, stop a trial after its first epoch
+    unless its true final value reaches the top tenth of theirs."""
+    if len(finals) < CLAIRVOYANT_STARTUP:
+        return False
+    ranked = sorted(finals)
+    return final < ranked[int(CLAIRVOYANT_TOP * (len(ranked) - 1) + 0.5)]
 
 
 def run(variant, seed, n_jobs, sampler):
     budget = 0 if variant == "unpruned" else BUDGET
-    state = {"epochs": 0, "best": -math.inf, "pruned": 0}
+    state = {"epochs": 0, "best": -math.inf, "best_started": -math.inf, "pruned": 0,
+             "finals": []}
     lock = threading.Lock()
 
     def objective(trial):
         x = (trial.suggest_float("a", 0, 1), trial.suggest_float("b", 0, 1),
              trial.suggest_float("c", 0, 1))
         reported = 0.0
+        with lock:
+            state["best_started"] = max(state["best_started"], curve(x, T))
         for t in range(1, T + 1):
             with lock:
                 if budget and state["epochs"] >= budget:
@@ -84,12 +101,16 @@ def run(variant, seed, n_jobs, sampler):
                 state["epochs"] += 1
             reported = curve(x, t) + 0.02 * noise(seed, trial.number, t)
             trial.report(reported, t)
-            if trial.should_prune():
+            with lock:
+                clairvoyant = (variant == "clairvoyant" and t == 1 and
+                               clairvoyant_stops(curve(x, T), state["finals"]))
+            if clairvoyant or trial.should_prune():
                 with lock:
                     state["pruned"] += 1
                 raise optuna.TrialPruned()
         with lock:
             state["best"] = max(state["best"], curve(x, T))
+            state["finals"].append(curve(x, T))
         return reported
 
     study = optuna.create_study(direction="maximize",
@@ -112,20 +133,22 @@ def main():
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     fs = f_star()
     for variant in PRUNERS:
-        regrets, epochs = [], []
+        regrets, started, epochs = [], [], []
         for seed in range(seeds):
             st = run(variant, seed, n_jobs, sampler)
             regrets.append(fs - st["best"])
+            started.append(fs - st["best_started"])
             epochs.append(st["epochs"])
             print(json.dumps({"workload": workload, "sampler": sampler,
                               "optuna_variant": variant, "n_jobs": n_jobs, "seed": seed,
                               "epochs": st["epochs"], "pruned": st["pruned"],
-                              "regret": regrets[-1]}))
+                              "regret": regrets[-1], "regret_started": started[-1]}))
         print(json.dumps({"workload": workload, "sampler": sampler,
                           "optuna_summary": variant, "n_jobs": n_jobs, "seeds": seeds,
                           "f_star": round(fs, 6),
                           "median_epochs": statistics.median(epochs),
-                          "median_regret": statistics.median(regrets)}), flush=True)
+                          "median_regret": statistics.median(regrets),
+                          "median_regret_started": statistics.median(started)}), flush=True)
 
 
 if __name__ == "__main__":
