@@ -101,9 +101,10 @@ def run(variant, seed, n_jobs, sampler):
                 state["epochs"] += 1
             reported = curve(x, t) + 0.02 * noise(seed, trial.number, t)
             trial.report(reported, t)
-            with lock:
-                clairvoyant = (variant == "clairvoyant" and t == 1 and
-                               clairvoyant_stops(curve(x, T), state["finals"]))
+            clairvoyant = False
+            if variant == "clairvoyant" and t == 1:
+                with lock:
+                    clairvoyant = clairvoyant_stops(curve(x, T), state["finals"])
             if clairvoyant or trial.should_prune():
                 with lock:
                     state["pruned"] += 1
