@@ -1,7 +1,8 @@
 /*
  * Early stopping on a learning-curve workload (bench/README.md, "Pruning"): TPEController
  * (or RandomController) alone, and with ASHAPruner, HyperbandPruner, MedianPruner and
- * MedianPruner with min_rank_correlation 0.8 (ours only), through the engine and the
+ * MedianPruner with min_rank_correlation 0.8 and MedianPruner counting pruned jobs (both
+ * ours only), through the engine and the
  * in-process report API (mmarml_job_report), seeds 0..19. Prints one JSON line per run and
  * one summary line per variant. bench/pruning_optuna.py measures Optuna on the same curves.
  *
@@ -9,7 +10,9 @@
  * d2 = (a - 0.65)^2 + (b - 0.35)^2, t = 1 .. T = 27 epochs:
  *   partial:     F(x) = 0.9 - d2 - 0.5 max(0, c - 0.7)^2,   k(x) = 0.08 + 0.4 c
  *   adversarial: F(x) = 0.9 - d2 - 0.2 c^2,                 k(x) = 0.2 + 0.2 c
- *   true(x, t) = F(x) (1 - exp(-k(x) t))
+ *   true(x, t) = F(x) (1 - exp(-k(x) t))                   (shape "exp", the default)
+ *             or F(x) (1 - (1 + k(x) t)^-2), F(x) (1 - (1 + k(x) t)^-1)
+ *                                                          (shapes "power2", "power1")
  *   reported(x, t) = true(x, t) + 0.02 noise(seed, job, t), noise uniform-sum in [-1, 1]
  * c is how fast a config learns. In "partial" the fastest learners (c > 0.7) lead early and
  * end a little worse, so only some curves cross; in "adversarial" every faster learner ends
@@ -24,8 +27,11 @@
  * the top tenth of the jobs that ended (CLAIRVOYANT_TOP). It shows what the sampler can
  * reach in the budget when the stopping is perfect and nearly free.
  *
- * Usage: bench/pruning [workers] [seeds] [workload] [controller]
- *        (defaults 1, 20, partial, tpe; the controller: tpe or random)
+ * The power-law shapes are there to check that a pruner's gain is not a result about the
+ * exponential formula alone: same F, same k, curves that flatten later.
+ *
+ * Usage: bench/pruning [workers] [seeds] [workload] [controller] [shape]
+ *        (defaults 1, 20, partial, tpe, exp; the controller: tpe or random)
  */
 #include <math.h>
 #include <pthread.h>
@@ -45,6 +51,7 @@
 
 static int adversarial; /* the workload: 0 partial, 1 adversarial */
 static int use_random;  /* the controller: 0 TPEController, 1 RandomController */
+static int power;       /* the curves' shape: 0 exponential, else (1 + k t)^-power */
 
 static double F(const double *x)
 {
@@ -58,7 +65,7 @@ static double curve(const double *x, double t)
 {
     double k = adversarial ? 0.2 + 0.2 * x[2] : 0.08 + 0.4 * x[2];
 
-    return F(x) * (1 - exp(-k * t));
+    return F(x) * (1 - (power ? pow(1 + k * t, -power) : exp(-k * t)));
 }
 
 static uint64_t splitmix(uint64_t z)
@@ -218,7 +225,9 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
     if (strcmp(variant, "median") == 0)
         return mmarml_pruner_new_median(p, 5, 0, 1);
     if (strcmp(variant, "median_ranked") == 0) /* ours: only steps that rank like the end */
-        return mmarml_pruner_new_median_ex(p, 5, 0, 1, 0.8);
+        return mmarml_pruner_new_median_ex(p, 5, 0, 1, 0.8, 0);
+    if (strcmp(variant, "median_all") == 0) /* ours: pruned jobs' values in the medians */
+        return mmarml_pruner_new_median_ex(p, 5, 0, 1, -1, MMARML_MEDIAN_INCLUDE_PRUNED);
     return MMARML_OK;
 }
 
@@ -276,24 +285,28 @@ static double median(double *v, int n)
 
 int main(int argc, char **argv)
 {
-    static const char *const variants[] = {"none",   "none",          "asha",       "hyperband",
-                                           "median", "median_ranked", "clairvoyant"};
+    static const char *const variants[] = {"none",          "none",       "asha",
+                                           "hyperband",     "median",     "median_ranked",
+                                           "median_all",    "clairvoyant"};
     enum { NVARIANTS = sizeof(variants) / sizeof(variants[0]) };
     int nworkers = argc > 1 ? atoi(argv[1]) : 1, seeds = argc > 2 ? atoi(argv[2]) : 20;
     const char *workload = argc > 3 ? argv[3] : "partial";
     const char *controller = argc > 4 ? argv[4] : "tpe";
+    const char *shape = argc > 5 ? argv[5] : "exp";
     char workers[64] = "";
     double fs, regret[MAX_SEEDS], started[MAX_SEEDS], epochs[MAX_SEEDS];
     int v, s, i;
 
     adversarial = strcmp(workload, "adversarial") == 0;
-    fs = f_star(); /* after the workload is known: each has its own optimum */
+    power = strcmp(shape, "power2") == 0 ? 2 : strcmp(shape, "power1") == 0 ? 1 : 0;
+    fs = f_star(); /* after the workload and the shape are known: each has its own optimum */
     use_random = strcmp(controller, "random") == 0;
     if (nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
-        (!use_random && strcmp(controller, "tpe") != 0)) {
+        (!use_random && strcmp(controller, "tpe") != 0) ||
+        (!power && strcmp(shape, "exp") != 0)) {
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
-                        "[tpe|random]\n");
+                        "[tpe|random] [exp|power2|power1]\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
@@ -312,17 +325,18 @@ int main(int argc, char **argv)
             regret[s] = fs - best;
             started[s] = fs - best_started;
             epochs[s] = (double)spent;
-            printf("{\"workload\": \"%s\", \"controller\": \"%s\", \"variant\": \"%s\", "
-                   "\"workers\": %d, \"seed\": %d, \"epochs\": %ld, \"pruned\": %u, "
-                   "\"regret\": %.6g, \"regret_started\": %.6g}\n",
-                   workload, controller, name, nworkers, s, spent, pruned, regret[s],
+            printf("{\"workload\": \"%s\", \"shape\": \"%s\", \"controller\": \"%s\", "
+                   "\"variant\": \"%s\", \"workers\": %d, \"seed\": %d, \"epochs\": %ld, "
+                   "\"pruned\": %u, \"regret\": %.6g, \"regret_started\": %.6g}\n",
+                   workload, shape, controller, name, nworkers, s, spent, pruned, regret[s],
                    started[s]);
         }
-        printf("{\"workload\": \"%s\", \"controller\": \"%s\", \"summary\": \"%s\", "
-               "\"workers\": %d, \"seeds\": %d, \"f_star\": %.6f, \"median_epochs\": %g, "
-               "\"median_regret\": %.6g, \"median_regret_started\": %.6g}\n", workload,
-               controller, name, nworkers, seeds, fs, median(epochs, seeds),
-               median(regret, seeds), median(started, seeds));
+        printf("{\"workload\": \"%s\", \"shape\": \"%s\", \"controller\": \"%s\", "
+               "\"summary\": \"%s\", \"workers\": %d, \"seeds\": %d, \"f_star\": %.6f, "
+               "\"median_epochs\": %g, \"median_regret\": %.6g, "
+               "\"median_regret_started\": %.6g}\n", workload, shape, controller, name,
+               nworkers, seeds, fs, median(epochs, seeds), median(regret, seeds),
+               median(started, seeds));
         fflush(stdout);
     }
     return 0;

@@ -6,6 +6,7 @@ value); one JSON line per run and a summary line per variant. `regret_started`: 
 trial started, pruned ones too.
 
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
+       [exp|power2|power1]
 """
 import json
 import math
@@ -24,6 +25,7 @@ MASK = (1 << 64) - 1
 
 
 ADVERSARIAL = False
+POWER = 0  # the curves' shape: 0 exponential, else (1 + k t) ** -POWER (bench/pruning.c)
 
 
 def F(x):
@@ -35,7 +37,7 @@ def F(x):
 
 def curve(x, t):
     k = 0.2 + 0.2 * x[2] if ADVERSARIAL else 0.08 + 0.4 * x[2]
-    return F(x) * (1 - math.exp(-k * t))
+    return F(x) * (1 - ((1 + k * t) ** -POWER if POWER else math.exp(-k * t)))
 
 
 def splitmix(z):
@@ -123,14 +125,18 @@ def run(variant, seed, n_jobs, sampler):
 
 
 def main():
-    global ADVERSARIAL
+    global ADVERSARIAL, POWER
     n_jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     workload = sys.argv[3] if len(sys.argv) > 3 else "partial"
     sampler = sys.argv[4] if len(sys.argv) > 4 else "tpe"
-    if workload not in ("partial", "adversarial") or sampler not in SAMPLERS:
-        sys.exit("usage: pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]")
+    shape = sys.argv[5] if len(sys.argv) > 5 else "exp"
+    if (workload not in ("partial", "adversarial") or sampler not in SAMPLERS
+            or shape not in ("exp", "power2", "power1")):
+        sys.exit("usage: pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]"
+                 " [exp|power2|power1]")
     ADVERSARIAL = workload == "adversarial"
+    POWER = {"exp": 0, "power2": 2, "power1": 1}[shape]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     fs = f_star()
     for variant in PRUNERS:
@@ -140,11 +146,11 @@ def main():
             regrets.append(fs - st["best"])
             started.append(fs - st["best_started"])
             epochs.append(st["epochs"])
-            print(json.dumps({"workload": workload, "sampler": sampler,
+            print(json.dumps({"workload": workload, "shape": shape, "sampler": sampler,
                               "optuna_variant": variant, "n_jobs": n_jobs, "seed": seed,
                               "epochs": st["epochs"], "pruned": st["pruned"],
                               "regret": regrets[-1], "regret_started": started[-1]}))
-        print(json.dumps({"workload": workload, "sampler": sampler,
+        print(json.dumps({"workload": workload, "shape": shape, "sampler": sampler,
                           "optuna_summary": variant, "n_jobs": n_jobs, "seeds": seeds,
                           "f_star": round(fs, 6),
                           "median_epochs": statistics.median(epochs),

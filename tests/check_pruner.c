@@ -175,7 +175,7 @@ START_TEST(median_stops_only_at_steps_that_rank_like_the_end)
     static const char *const crossing[3] = {"a", "b", "c"}, *const agreeing[3] = {"e", "f", "g"};
     mmarml_pruner *p = NULL, *plain = NULL;
 
-    ck_ok(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 0.8));
+    ck_ok(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 0.8, 0));
     ck_ok(mmarml_pruner_new_median(&plain, 3, 0, 1));
     /* values at step 1: 0.3, 0.2, 0.1 for last values 0.6, 0.7, 0.8: correlation -1 */
     end_three(p, crossing, 1, -1);
@@ -190,15 +190,64 @@ START_TEST(median_stops_only_at_steps_that_rank_like_the_end)
     ck_assert_int_eq(rep(p, "h", 9, 1, 0.05), 0);
     mmarml_pruner_unref(p);
     /* only jobs that rank as they end: the step has earned its stops */
-    ck_ok(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 0.8));
+    ck_ok(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 0.8, 0));
     end_three(p, agreeing, 1, 1);
     ck_assert_int_eq(rep(p, "i", 4, 1, 0.25), 1);
     ck_assert_int_eq(rep(p, "j", 5, 1, 0.45), 0); /* above the median */
     mmarml_pruner_unref(p);
     mmarml_pruner_unref(plain);
-    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 1.5), MMARML_EINVAL);
-    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, -1.01), MMARML_EINVAL);
-    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, NAN), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 1.5, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, -1.01, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, NAN, 0), MMARML_EINVAL);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* Two jobs end ok with values 0.5 / 0.6 and 0.3 / 0.4 at steps 1 / 2. */
+static void end_two(mmarml_pruner *p)
+{
+    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 2, 0.6), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
+    ck_assert_int_eq(rep(p, "b", 2, 1, 0.3), 0);
+    ck_assert_int_eq(rep(p, "b", 2, 2, 0.4), 0);
+    mmarml_pruner_job_ended(p, "b", 2, MMARML_JOB_OK);
+}
+
+START_TEST(median_counts_pruned_jobs_when_asked)
+{
+    mmarml_pruner *p = NULL, *plain = NULL;
+
+    ck_ok(mmarml_pruner_new_median_ex(&p, 2, 0, 1, -1, MMARML_MEDIAN_INCLUDE_PRUNED));
+    ck_ok(mmarml_pruner_new_median(&plain, 2, 0, 1));
+    end_two(p);
+    end_two(plain);
+    /* c is below the median 0.4 of step 1 either way and is pruned there */
+    ck_assert_int_eq(rep(p, "c", 3, 1, 0.1), 1);
+    ck_assert_int_eq(rep(plain, "c", 3, 1, 0.1), 1);
+    mmarml_pruner_job_ended(p, "c", 3, MMARML_JOB_PRUNED);
+    mmarml_pruner_job_ended(plain, "c", 3, MMARML_JOB_PRUNED);
+    /* a failed job's values count for neither */
+    ck_assert_int_eq(rep(p, "f", 4, 1, 0.9), 0);
+    mmarml_pruner_job_ended(p, "f", 4, MMARML_JOB_FAILED);
+    /* step 1 is now {0.1, 0.3, 0.5}: median 0.3 (the plain one keeps 0.4) */
+    ck_assert_int_eq(rep(plain, "d", 5, 1, 0.35), 1);
+    ck_assert_int_eq(rep(p, "d", 5, 1, 0.35), 0);
+    /* at step 2 c reported nothing: still the median 0.5 of a and b */
+    ck_assert_int_eq(rep(p, "d", 5, 2, 0.45), 1);
+    ck_assert_int_eq(rep(p, "e", 6, 2, 0.5), 0);
+    mmarml_pruner_unref(p);
+    mmarml_pruner_unref(plain);
+    /* n_startup counts jobs that ended ok only: one ok and one pruned judge nobody */
+    ck_ok(mmarml_pruner_new_median_ex(&p, 2, 0, 1, -1, MMARML_MEDIAN_INCLUDE_PRUNED));
+    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
+    ck_assert_int_eq(rep(p, "b", 2, 1, 0.6), 0);
+    mmarml_pruner_job_ended(p, "b", 2, MMARML_JOB_PRUNED);
+    ck_assert_int_eq(rep(p, "c", 3, 1, 0.0), 0);
+    p = mmarml_pruner_unref(p);
+    ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 2, 0, 1, -1, 2u), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "flags"));
     ck_assert_ptr_null(p);
 }
 END_TEST
@@ -448,7 +497,25 @@ START_TEST(asha_prunes_jobs_in_the_engine)
 }
 END_TEST
 
-START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
+static mmarml_pruner *asha_1_3(void)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    return p;
+}
+
+static mmarml_pruner *median_including_pruned(void)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_median_ex(&p, 2, 0, 1, -1, MMARML_MEDIAN_INCLUDE_PRUNED));
+    return p;
+}
+
+/* The run with a pruner from `make`, whole and stopped after 5 outcomes then resumed with
+ * a new pruner: the same decisions. Returns the whole run's outcomes. */
+static list_ctl resumed_pruner_decides_alike(mmarml_pruner *(*make)(void))
 {
     char dir[] = "/tmp/mmarml-prune-XXXXXX", path[64], cmd[96];
     mmarml_pruner *p = NULL;
@@ -460,19 +527,18 @@ START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof(path), "%s/journal.mmarml", dir);
     memset(&whole, 0, sizeof(whole));
-    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    p = make();
     ck_ok(run(&whole, p, NULL, 0));
     mmarml_pruner_unref(p);
 
-    /* the same run, stopped after 5 outcomes and resumed with a new pruner */
     memset(&part, 0, sizeof(part));
     part.stop_after = 5;
-    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    p = make();
     ck_ok(run(&part, p, path, 0));
     mmarml_pruner_unref(p);
     ck_assert_int_eq(part.n, 5);
     memset(&part, 0, sizeof(part));
-    ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+    p = make();
     ck_ok(run(&part, p, path, 1));
     mmarml_pruner_unref(p);
     ck_assert_int_eq(part.n, NRECS);
@@ -502,6 +568,21 @@ START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
     json_decref(recs);
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
+    return whole;
+}
+
+START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
+{
+    list_ctl c;
+
+    resumed_pruner_decides_alike(asha_1_3);
+    /* MedianPruner counting pruned jobs: their values must come back from the journal too.
+     * The learning rates in order, all curves in the same ratio: the median of step 1 over
+     * every job is lower than over ok ones, so lr 0.07 (the 9th) passes step 1 and stops at
+     * step 2, where only ok jobs reported; counting ok jobs alone it would stop at step 1 */
+    c = resumed_pruner_decides_alike(median_including_pruned);
+    ck_assert_int_eq(c.status[8], MMARML_JOB_PRUNED);
+    ck_assert_double_eq(c.last_step[8], 2);
 }
 END_TEST
 
@@ -563,6 +644,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, median_compares_with_jobs_that_ended_ok);
     tcase_add_test(tc, median_warmup_and_interval);
     tcase_add_test(tc, median_stops_only_at_steps_that_rank_like_the_end);
+    tcase_add_test(tc, median_counts_pruned_jobs_when_asked);
     tcase_add_test(tc, no_pruner_changes_nothing);
     tcase_add_test(tc, asha_prunes_jobs_in_the_engine);
     tcase_add_test(tc, reports_are_journaled_and_a_resumed_pruner_decides_alike);

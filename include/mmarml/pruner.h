@@ -113,17 +113,34 @@ MMARML_API void mmarml_pruner_job_ended(mmarml_pruner *pruner, const char *job,
  */
 MMARML_API int mmarml_pruner_new_median(mmarml_pruner **out, uint64_t n_startup,
                                         double n_warmup_steps, uint64_t interval);
+/** Flags of mmarml_pruner_new_median_ex(). */
+enum {
+    /** The median at a step is taken over every job that ended and reported there, pruned
+     *  ones included (their reports up to the step they were stopped at), not over the jobs
+     *  that ended ok alone (Optuna's rule). The jobs that ended ok are the ones earlier steps
+     *  let through, so their median is a bar raised by the pruner's own choices; ASHA's rungs
+     *  already count every job that reached them. n_startup still counts jobs that ended
+     *  ok. */
+    MMARML_MEDIAN_INCLUDE_PRUNED = 1u << 0
+};
+
 /**
- * MedianPruner with a check of its own (ours, not Optuna's): a step stops jobs only when,
- * among the jobs that ended ok and reported past it, the Spearman rank correlation between
- * their values at that step and their last reported values is at least
- * `min_rank_correlation` (in [-1, 1]; with fewer than three such jobs it counts as 0).
- * For learning curves that may cross, where early values rank jobs unlike their final ones.
- * -1 is mmarml_pruner_new_median() exactly.
+ * MedianPruner with options of its own (ours, not Optuna's).
+ *
+ * With `min_rank_correlation` above -1, a step stops jobs only when, among the jobs that
+ * ended ok and reported past it, the Spearman rank correlation between their values at that
+ * step and their last reported values is at least `min_rank_correlation` (in [-1, 1]; with
+ * fewer than three such jobs it counts as 0). For learning curves that may cross, where
+ * early values rank jobs unlike their final ones.
+ *
+ * `flags`: 0 or MMARML_MEDIAN_INCLUDE_PRUNED.
+ *
+ * -1 and 0 are mmarml_pruner_new_median() exactly.
+ * @return MMARML_OK; MMARML_EINVAL (a bad argument or an unknown flag); MMARML_ENOMEM.
  */
 MMARML_API int mmarml_pruner_new_median_ex(mmarml_pruner **out, uint64_t n_startup,
                                            double n_warmup_steps, uint64_t interval,
-                                           double min_rank_correlation);
+                                           double min_rank_correlation, unsigned flags);
 /**
  * ASHAPruner (asynchronous successive halving, Li et al. 2020): rungs at the steps
  * min_resource * eta^k that are below max_resource (0: no maximum). A job's value at a rung

@@ -129,11 +129,12 @@ static int tpe_controller_factory(void **out, const json_t *args, void *ud)
 static int median_pruner_factory(void **out, const json_t *args, void *ud)
 {
     static const char *const allowed[] = {"n_startup_trials", "n_warmup_steps",
-                                          "interval_steps", "min_rank_correlation", NULL};
+                                          "interval_steps", "min_rank_correlation",
+                                          "include_pruned", NULL};
     const char *me = "MedianPruner";
     int64_t startup, interval;
     double warmup, min_rho;
-    int rc;
+    int include_pruned, rc;
 
     (void)ud;
     if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
@@ -142,11 +143,14 @@ static int median_pruner_factory(void **out, const json_t *args, void *ud)
         (rc = mmarml_args_get_int(args, me, "interval_steps", 1, &interval)) != MMARML_OK ||
         (rc = mmarml_args_get_double(args, me, "min_rank_correlation", -1, &min_rho)) !=
             MMARML_OK ||
+        (rc = mmarml_args_get_bool(args, me, "include_pruned", 0, &include_pruned)) !=
+            MMARML_OK ||
         (rc = check_count(me, "n_startup_trials", startup, 0)) != MMARML_OK ||
         (rc = check_count(me, "interval_steps", interval, 1)) != MMARML_OK)
         return rc;
     return mmarml_pruner_new_median_ex((mmarml_pruner **)out, (uint64_t)startup, warmup,
-                                       (uint64_t)interval, min_rho);
+                                       (uint64_t)interval, min_rho,
+                                       include_pruned ? MMARML_MEDIAN_INCLUDE_PRUNED : 0);
 }
 
 /* ASHAPruner and HyperbandPruner take the same args (Optuna's names). */
