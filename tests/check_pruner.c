@@ -622,6 +622,19 @@ START_TEST(pruners_by_registry_name)
     ck_assert_int_eq(rep(p, "b", 2, 1, 0.1), 0); /* one ended job is no evidence */
     p = mmarml_pruner_unref(p);
     json_decref(spec);
+    spec = json_pack("{s:s, s:{s:s}}", "name", "MedianPruner", "args", "include_pruned", "yes");
+    ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "include_pruned"));
+    json_decref(spec);
+    spec = json_pack("{s:s, s:{s:i, s:b}}", "name", "MedianPruner", "args", "n_startup_trials",
+                     2, "include_pruned", 1);
+    ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
+    end_two(p);
+    ck_assert_int_eq(rep(p, "c", 3, 1, 0.1), 1);
+    mmarml_pruner_job_ended(p, "c", 3, MMARML_JOB_PRUNED);
+    ck_assert_int_eq(rep(p, "d", 4, 1, 0.35), 0); /* the median of 0.1, 0.3, 0.5 */
+    p = mmarml_pruner_unref(p);
+    json_decref(spec);
     /* a controller's name is not a pruner's */
     spec = json_pack("{s:s}", "name", "RandomController");
     ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_ENOTFOUND);
