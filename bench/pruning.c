@@ -30,8 +30,9 @@
  * The power-law shapes are there to check that a pruner's gain is not a result about the
  * exponential formula alone: same F, same k, curves that flatten later.
  *
- * Usage: bench/pruning [workers] [seeds] [workload] [controller] [shape]
- *        (defaults 1, 20, partial, tpe, exp; the controller: tpe or random)
+ * Usage: bench/pruning [workers] [seeds] [workload] [controller] [shape] [min_resource]
+ *        (defaults 1, 20, partial, tpe, exp, 1; the controller: tpe or random;
+ *        min_resource: ASHA's and Hyperband's first rung, in epochs, 1..9)
  */
 #include <math.h>
 #include <pthread.h>
@@ -52,6 +53,7 @@
 static int adversarial; /* the workload: 0 partial, 1 adversarial */
 static int use_random;  /* the controller: 0 TPEController, 1 RandomController */
 static int power;       /* the curves' shape: 0 exponential, else (1 + k t)^-power */
+static int min_resource = 1; /* ASHA's and Hyperband's first rung */
 
 static double F(const double *x)
 {
@@ -219,9 +221,9 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
     if (strcmp(variant, "clairvoyant") == 0)
         return mmarml_pruner_new(p, &clairvoyant, r);
     if (strcmp(variant, "asha") == 0)
-        return mmarml_pruner_new_asha(p, 1, 3, T);
+        return mmarml_pruner_new_asha(p, min_resource, 3, T);
     if (strcmp(variant, "hyperband") == 0)
-        return mmarml_pruner_new_hyperband(p, 1, 3, T);
+        return mmarml_pruner_new_hyperband(p, min_resource, 3, T);
     if (strcmp(variant, "median") == 0)
         return mmarml_pruner_new_median(p, 5, 0, 1);
     if (strcmp(variant, "median_ranked") == 0) /* ours: only steps that rank like the end */
@@ -301,12 +303,14 @@ int main(int argc, char **argv)
     power = strcmp(shape, "power2") == 0 ? 2 : strcmp(shape, "power1") == 0 ? 1 : 0;
     fs = f_star(); /* after the workload and the shape are known: each has its own optimum */
     use_random = strcmp(controller, "random") == 0;
-    if (nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
+    min_resource = argc > 6 ? atoi(argv[6]) : 1;
+    if (min_resource < 1 || min_resource > 9 ||
+        nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
         (!use_random && strcmp(controller, "tpe") != 0) ||
         (!power && strcmp(shape, "exp") != 0)) {
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
-                        "[tpe|random] [exp|power2|power1]\n");
+                        "[tpe|random] [exp|power2|power1] [min_resource 1..9]\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
@@ -332,11 +336,11 @@ int main(int argc, char **argv)
                    started[s]);
         }
         printf("{\"workload\": \"%s\", \"shape\": \"%s\", \"controller\": \"%s\", "
-               "\"summary\": \"%s\", \"workers\": %d, \"seeds\": %d, \"f_star\": %.6f, "
-               "\"median_epochs\": %g, \"median_regret\": %.6g, "
+               "\"summary\": \"%s\", \"workers\": %d, \"seeds\": %d, \"min_resource\": %d, "
+               "\"f_star\": %.6f, \"median_epochs\": %g, \"median_regret\": %.6g, "
                "\"median_regret_started\": %.6g}\n", workload, shape, controller, name,
-               nworkers, seeds, fs, median(epochs, seeds), median(regret, seeds),
-               median(started, seeds));
+               nworkers, seeds, min_resource, fs, median(epochs, seeds),
+               median(regret, seeds), median(started, seeds));
         fflush(stdout);
     }
     return 0;

@@ -6,7 +6,8 @@ value); one JSON line per run and a summary line per variant. `regret_started`: 
 trial started, pruned ones too.
 
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
-       [exp|power2|power1]
+       [exp|power2|power1] [min_resource]
+(min_resource: SuccessiveHalving's and Hyperband's, 1..9, default 1, as bench/pruning's)
 """
 import json
 import math
@@ -26,6 +27,7 @@ MASK = (1 << 64) - 1
 
 ADVERSARIAL = False
 POWER = 0  # the curves' shape: 0 exponential, else (1 + k t) ** -POWER (bench/pruning.c)
+MIN_RESOURCE = 1  # SuccessiveHalving's and Hyperband's first rung
 
 
 def F(x):
@@ -66,9 +68,9 @@ PRUNERS = {
     "unpruned": lambda: optuna.pruners.NopPruner(),
     "unpruned_at_budget": lambda: optuna.pruners.NopPruner(),
     "successive_halving": lambda: optuna.pruners.SuccessiveHalvingPruner(
-        min_resource=1, reduction_factor=3),
+        min_resource=MIN_RESOURCE, reduction_factor=3),
     "hyperband": lambda: optuna.pruners.HyperbandPruner(
-        min_resource=1, max_resource=T, reduction_factor=3),
+        min_resource=MIN_RESOURCE, max_resource=T, reduction_factor=3),
     "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5),
     "clairvoyant": lambda: optuna.pruners.NopPruner(),
 }
@@ -125,16 +127,17 @@ def run(variant, seed, n_jobs, sampler):
 
 
 def main():
-    global ADVERSARIAL, POWER
+    global ADVERSARIAL, POWER, MIN_RESOURCE
     n_jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 1
     seeds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
     workload = sys.argv[3] if len(sys.argv) > 3 else "partial"
     sampler = sys.argv[4] if len(sys.argv) > 4 else "tpe"
     shape = sys.argv[5] if len(sys.argv) > 5 else "exp"
+    MIN_RESOURCE = int(sys.argv[6]) if len(sys.argv) > 6 else 1
     if (workload not in ("partial", "adversarial") or sampler not in SAMPLERS
-            or shape not in ("exp", "power2", "power1")):
+            or shape not in ("exp", "power2", "power1") or not 1 <= MIN_RESOURCE <= 9):
         sys.exit("usage: pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]"
-                 " [exp|power2|power1]")
+                 " [exp|power2|power1] [min_resource 1..9]")
     ADVERSARIAL = workload == "adversarial"
     POWER = {"exp": 0, "power2": 2, "power1": 1}[shape]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -152,6 +155,7 @@ def main():
                               "regret": regrets[-1], "regret_started": started[-1]}))
         print(json.dumps({"workload": workload, "shape": shape, "sampler": sampler,
                           "optuna_summary": variant, "n_jobs": n_jobs, "seeds": seeds,
+                          "min_resource": MIN_RESOURCE,
                           "f_star": round(fs, 6),
                           "median_epochs": statistics.median(epochs),
                           "median_regret": statistics.median(regrets),
