@@ -15,7 +15,8 @@
  * "q1", "q3"}], "suggest_us": {"100": x, "1000": y, "10000": z}}.
  *
  * With WORKERS=n (n > 1) in the environment the runs use n workers and every job sleeps 10 ms
- * (so that jobs overlap and proposals are made while others run: the constant liar's case);
+ * (JOB_MS=t: t ms) so that jobs overlap and proposals are made while others run (the
+ * constant liar's case);
  * budget b is then the first b jobs to complete, and suggest_us is skipped (null).
  * bench/optuna_tpe_parallel.py measures Optuna's TPE with constant_liar on n threads.
  * Which job ends first then depends on the machine's load, and so do the figures. With
@@ -24,7 +25,7 @@
  * equal length would), so the figures are the same on every machine: the way to compare
  * two versions of a controller.
  *
- * Usage: [WORKERS=n [ORDER=fifo]] controllers [seeds] [first_seed]   (default 20 0)
+ * Usage: [WORKERS=n [ORDER=fifo | JOB_MS=t]] controllers [seeds] [first_seed]   (default 20 0)
  */
 #include <math.h>
 #include <pthread.h>
@@ -114,9 +115,16 @@ typedef struct {
     double values[BUDGET]; /* f of each job, in completion order */
     int n;
     pthread_mutex_t lock;  /* several workers */
+    int running;           /* jobs executing now */
 } run_state;
 
+/* Several workers: how many other jobs were running when a job started, summed over every
+ * job of every run, as bench/optuna_tpe_parallel.py counts Optuna's trials. */
+static double in_flight_sum;
+static long in_flight_n;
+
 static int workers = 1; /* $WORKERS */
+static int job_ms = 10; /* $JOB_MS: how long a job takes with several workers */
 
 static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
                      void *ud)
@@ -140,7 +148,7 @@ static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_co
 }
 
 /* One worker: jobs run one after another, so job order is recommendation order. Several:
- * each job takes 10 ms, and the values are kept in completion order. */
+ * each job takes job_ms, and the values are kept in completion order. */
 static int execute(int *status, double *score, mmarml_executor *self,
                    const mmarml_recommendation *rec, mmarml_context *job, void *ud)
 {
@@ -148,11 +156,16 @@ static int execute(int *status, double *score, mmarml_executor *self,
     double f = r->fn->f(mmarml_recommendation_values(rec));
 
     (void)self, (void)job;
+    pthread_mutex_lock(&r->lock);
+    in_flight_sum += r->running++;
+    in_flight_n++;
+    pthread_mutex_unlock(&r->lock);
     if (workers > 1)
-        nanosleep(&(struct timespec){0, 10000000}, NULL);
+        nanosleep(&(struct timespec){job_ms / 1000, job_ms % 1000 * 1000000L}, NULL);
     pthread_mutex_lock(&r->lock);
     if (r->n < BUDGET)
         r->values[r->n++] = f;
+    r->running--;
     pthread_mutex_unlock(&r->lock);
     *score = -f;
     *status = MMARML_JOB_OK;
@@ -337,8 +350,11 @@ int main(int argc, char **argv)
 
     if (getenv("WORKERS") != NULL)
         workers = atoi(getenv("WORKERS"));
+    if (getenv("JOB_MS") != NULL)
+        job_ms = atoi(getenv("JOB_MS"));
     fifo = getenv("ORDER") != NULL && strcmp(getenv("ORDER"), "fifo") == 0;
-    if (seeds < 1 || first_seed < 0 || regret == NULL || workers < 1 || workers > 16)
+    if (seeds < 1 || first_seed < 0 || regret == NULL || workers < 1 || workers > 16 ||
+        job_ms < 0 || job_ms > 60000)
         return 2;
     printf("{\"workers\": %d, \"order\": \"%s\", \"results\": [", workers,
            fifo ? "fifo" : workers > 1 ? "completion" : "issue");
@@ -369,7 +385,11 @@ int main(int argc, char **argv)
         }
     }
     if (workers > 1) { /* the suggestion cost is a one-worker figure */
-        printf("\n], \"suggest_us\": null}\n");
+        if (fifo)
+            printf("\n], \"suggest_us\": null}\n");
+        else
+            printf("\n], \"job_ms\": %d, \"mean_in_flight\": %.3g, \"suggest_us\": null}\n",
+                   job_ms, in_flight_n ? in_flight_sum / (double)in_flight_n : 0.0);
         free(regret);
         return 0;
     }

@@ -1,17 +1,20 @@
-"""Optuna 3.1's TPE with constant_liar=True on n threads (n_jobs), each trial sleeping 10 ms,
+"""Optuna 3.1's TPE with constant_liar=True on n threads (n_jobs), each trial sleeping 10 ms
+(JOB_MS=t in the environment: t ms),
 on the functions of ../shared/bench/optuna/optuna_anchor.py: the counterpart of
 `WORKERS=n bench/controllers`. One 100-trial run per (function, seed); the regret at budget b
 is the best f among the first b trials to complete minus f*. Prints one JSON object like
 bench/controllers: {"workers", "order", "mean_in_flight", "results": [{"function",
 "controller", "budget", "median_regret", "q1", "q3"}]}. mean_in_flight is how many other
-trials were running, on average, when the sampler made a suggestion: with threads, Python's
-lock serialises the sampler's own work, which at these trial lengths keeps it below n - 1.
+trials were running with their parameters drawn, on average, when a trial began to draw its
+own: those are the ones the constant liar sees. A trial whose thread is still in the sampler
+has none yet, and with threads Python's lock serialises the sampler's work: at 10 ms per
+trial, which is less than a suggestion takes, few trials really overlap.
 
 With ORDER=fifo in the environment there are no threads and no sleep: n trials are asked,
 then the oldest is told and one more asked, as `WORKERS=n ORDER=fifo bench/controllers`
 calls our controllers (n - 1 others running at every suggestion; deterministic).
 
-Usage: [ORDER=fifo] /usr/bin/python3 bench/optuna_tpe_parallel.py [n_jobs] [seeds]
+Usage: [ORDER=fifo | JOB_MS=t] /usr/bin/python3 bench/optuna_tpe_parallel.py [n_jobs] [seeds]
        [anchor dir] [first seed]
 """
 import json
@@ -31,6 +34,7 @@ sys.path.insert(0, anchor_dir)
 from optuna_anchor import FUNCTIONS  # noqa: E402  (the anchor's functions, bounds and f*)
 
 BUDGET = 100
+JOB_MS = float(os.environ.get("JOB_MS", "10"))
 
 
 RUNNING = (optuna.trial.TrialState.RUNNING,)
@@ -45,11 +49,12 @@ def run(fn, bounds, seed, n_jobs, in_flight):
     lock = threading.Lock()
 
     def objective(trial):
-        others = len(trial.study.get_trials(deepcopy=False, states=RUNNING)) - 1
+        others = sum(1 for t in trial.study.get_trials(deepcopy=False, states=RUNNING)
+                     if t.number != trial.number and len(t.params) == len(bounds))
         x = [trial.suggest_float("x%d" % i, lo, hi) for i, (lo, hi) in enumerate(bounds)]
         in_flight.append(others)
         f = fn(x)
-        time.sleep(0.010)
+        time.sleep(JOB_MS / 1000)
         with lock:
             done.append(f)
         return f
@@ -103,6 +108,7 @@ def main():
                             "budget": b, "median_regret": med, "q1": q1, "q3": q3})
         print(json.dumps(results[-2:]), file=sys.stderr, flush=True)
     print(json.dumps({"workers": n_jobs, "order": "fifo" if fifo else "threads",
+                      "job_ms": None if fifo else JOB_MS,
                       "mean_in_flight": sum(in_flight) / len(in_flight), "results": results}))
 
 
