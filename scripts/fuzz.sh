@@ -2,11 +2,13 @@
 # Run a libFuzzer target under ASan+UBSan.
 #   bash scripts/fuzz.sh [seconds [runs [target]]]   (default 600 s, no run limit, space)
 # Targets: space (tests/fuzz/fuzz_space.c: extraction and apply), run (tests/fuzz/fuzz_run.c:
-# `mmarml run` on a real MMAR with mutated config_automl.json and config_train.json). It stops
+# `mmarml run` on a real MMAR with mutated config_automl.json and config_train.json), progress
+# (tests/fuzz/fuzz_progress.c: progress files and logs a trainer wrote, followed). It stops
 # at whichever of seconds and runs comes first. Needs clang and libclang-rt (Debian: clang,
 # libclang-rt-14-dev). New inputs go to build-fuzz/<target>/corpus, crashes to
 # build-fuzz/<target>/crash-*. Copy a fixed crash into the target's seed corpus
-# (tests/fuzz/corpus, tests/fuzz/run-corpus) so `make check` replays it from then on.
+# (tests/fuzz/corpus, tests/fuzz/run-corpus, tests/fuzz/progress-corpus) so `make check`
+# replays it from then on.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-600}
@@ -28,8 +30,14 @@ run)
     # take max_sys_run_time (3 s) and its shutdown: past 20 s it hangs
     options=(-max_len=16384 -timeout=20 -close_fd_mask=3 -dict="$top/tests/fuzz/run.dict")
     ;;
+progress)
+    out="$top/build-fuzz/progress"
+    sources=("$top/tests/fuzz/fuzz_progress.c")
+    seeds="$top/tests/fuzz/progress-corpus"
+    options=(-max_len=131072)
+    ;;
 *)
-    echo "fuzz.sh: unknown target '$target' (space, run)" >&2
+    echo "fuzz.sh: unknown target '$target' (space, run, progress)" >&2
     exit 2
     ;;
 esac
@@ -37,7 +45,8 @@ mkdir -p "$out/corpus"
 clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
     -D_GNU_SOURCE -I"$top/include" -I"$top/build/include" -I"$top/build" \
     "$top"/lib/core/*.c "$top"/lib/registry/*.c "$top"/lib/controllers/*.c \
-    "$top"/lib/handlers/*.c "$top"/lib/space/*.c "$top"/lib/mmar/*.c "${sources[@]}" \
+    "$top"/lib/handlers/*.c "$top"/lib/space/*.c "$top"/lib/mmar/*.c "$top"/lib/pruners/*.c \
+    "${sources[@]}" \
     $(pkg-config --cflags --libs jansson) -lpthread -lm -ldl -o "$out/fuzz_$target"
 cd "$out"
 "./fuzz_$target" -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 \
