@@ -3,12 +3,13 @@
 #   bash scripts/fuzz.sh [seconds [runs [target]]]   (default 600 s, no run limit, space)
 # Targets: space (tests/fuzz/fuzz_space.c: extraction and apply), run (tests/fuzz/fuzz_run.c:
 # `mmarml run` on a real MMAR with mutated config_automl.json and config_train.json), progress
-# (tests/fuzz/fuzz_progress.c: progress files and logs a trainer wrote, followed). It stops
+# (tests/fuzz/fuzz_progress.c: progress files and logs a trainer wrote, followed), resume
+# (tests/fuzz/fuzz_resume.c: a run resumed from well-framed journal records). It stops
 # at whichever of seconds and runs comes first. Needs clang and libclang-rt (Debian: clang,
 # libclang-rt-14-dev). New inputs go to build-fuzz/<target>/corpus, crashes to
 # build-fuzz/<target>/crash-*. Copy a fixed crash into the target's seed corpus
-# (tests/fuzz/corpus, tests/fuzz/run-corpus, tests/fuzz/progress-corpus) so `make check`
-# replays it from then on.
+# (tests/fuzz/corpus, tests/fuzz/run-corpus, tests/fuzz/progress-corpus,
+# tests/fuzz/resume-corpus) so `make check` replays it from then on.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-600}
@@ -36,8 +37,14 @@ progress)
     seeds="$top/tests/fuzz/progress-corpus"
     options=(-max_len=131072)
     ;;
+resume)
+    out="$top/build-fuzz/resume"
+    sources=("$top/tests/fuzz/fuzz_resume.c")
+    seeds="$top/tests/fuzz/resume-corpus"
+    options=(-max_len=16384 -dict="$top/tests/fuzz/resume.dict")
+    ;;
 *)
-    echo "fuzz.sh: unknown target '$target' (space, run, progress)" >&2
+    echo "fuzz.sh: unknown target '$target' (space, run, progress, resume)" >&2
     exit 2
     ;;
 esac

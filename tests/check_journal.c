@@ -333,6 +333,44 @@ START_TEST(torn_tail_ignored_damage_refused)
 }
 END_TEST
 
+/* A last record that is whole and checksummed but holds no JSON object is no torn write: a
+ * crash leaves a prefix or zeros, which fail the checksum (found by tests/fuzz/fuzz_resume.c,
+ * where a resume cut such a record off). Refused, and a resume changes nothing. */
+START_TEST(whole_last_record_without_an_object_refused)
+{
+    static const char *const bad[] = {
+        "J1 5 5d9c1c85 [1,2]\n",              /* JSON, not an object */
+        "J1 12 b644906e {\"t\":\"alive\"\n", /* not JSON */
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        char *path = tmp_journal();
+        run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
+        det_exec d;
+        json_t *recs = NULL;
+        off_t size;
+        FILE *f;
+
+        det_init(&d);
+        ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL));
+        f = fopen(path, "a");
+        fputs(bad[k], f);
+        fclose(f);
+        size = file_size(path);
+        ck_assert_int_eq(mmarml_journal_read(&recs, path, NULL), MMARML_EINVAL);
+        ck_assert_ptr_null(recs);
+        ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "checksum matches"));
+        ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "not a JSON object"));
+        ro.resume = 1;
+        ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL),
+                         MMARML_EINVAL);
+        ck_assert_int_eq(file_size(path), size);
+        remove_journal(path);
+    }
+}
+END_TEST
+
 START_TEST(foreign_missing_existing_and_live)
 {
     char *path = tmp_journal(), host[256] = "", pid[32];
@@ -807,6 +845,7 @@ static Suite *journal_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, records_of_a_run);
     tcase_add_test(tc, torn_tail_ignored_damage_refused);
+    tcase_add_test(tc, whole_last_record_without_an_object_refused);
     tcase_add_test(tc, foreign_missing_existing_and_live);
     tcase_add_test(tc, identity_and_space_checked);
     tcase_add_test(tc, a_journal_that_cannot_be_written_stops_the_run);

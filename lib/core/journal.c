@@ -75,7 +75,9 @@ uint32_t mmarml__crc32c(uint32_t crc, const void *data, size_t len)
 /* ---- reading ---- */
 
 /* Parse the record at buf[pos..size). 1: *rec (new reference) and *next; 0: the bytes end
- * inside it; -1: it is not a valid record. */
+ * inside it; -1: it is not a valid record; -2: it is whole and its checksum matches, but it
+ * holds no JSON object. A crash cannot leave that (a torn or zero-filled record fails the
+ * checksum), so it is damage even at the end. */
 static int parse_record(const char *buf, size_t size, size_t pos, json_t **rec, size_t *next)
 {
     size_t i = pos + 3, len = 0, body;
@@ -117,7 +119,7 @@ static int parse_record(const char *buf, size_t size, size_t pos, json_t **rec, 
     if (!json_is_object(*rec)) {
         json_decref(*rec);
         *rec = NULL;
-        return -1;
+        return -2;
     }
     *next = body + len + 1;
     return 1;
@@ -221,6 +223,12 @@ static int read_records(json_t **out, size_t *good_end, size_t *file_size, int f
             json_array_append_new(recs, rec);
             pos = next;
             continue;
+        }
+        if (r == -2) {
+            rc = mmarml_error_set(MMARML_EINVAL, "journal '%s' is corrupt: the record at byte "
+                                  "%zu is whole and its checksum matches, but it is not a "
+                                  "JSON object", path, pos);
+            break;
         }
         if (r < 0 && valid_record_after(buf, size, pos)) {
             rc = mmarml_error_set(MMARML_EINVAL, "journal '%s' is corrupt: the record at byte "

@@ -1,0 +1,195 @@
+/*
+ * Fuzz target for resuming a run (lib/core/engine_resume.c) from a journal whose records are
+ * well framed but may say anything. Each line of the input becomes one record, framed with
+ * its length and CRC-32C as the journal writes them (docs/resume.md), so that mutations
+ * reach past the checksums into what the records hold. The run resumed is small: a
+ * TPEController of 4 jobs, one worker, a MedianPruner, an executor that reports three steps
+ * per job. Any crash, sanitizer report or leak is a finding, and so are a resume that fails
+ * without saying why and one that loses a record: afterwards the journal must begin with
+ * every byte it had.
+ *
+ * The seeds (tests/fuzz/resume-corpus) are journals of this very run, whole and cut short;
+ * built with -DFUZZ_RESUME_MAKE_SEED this file is a program that writes such a journal's
+ * records, one per line, to stdout.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <mmarml.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* CRC-32C (Castagnoli, reflected), bit by bit: the journal's own table is internal. */
+static uint32_t crc32c(const uint8_t *p, size_t n)
+{
+    uint32_t crc = 0xffffffffu;
+    int k;
+
+    while (n-- > 0) {
+        crc ^= *p++;
+        for (k = 0; k < 8; k++)
+            crc = crc & 1 ? crc >> 1 ^ 0x82f63b78u : crc >> 1;
+    }
+    return ~crc;
+}
+
+static int space(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
+                 void *ud)
+{
+    (void)self, (void)ctx, (void)ud;
+    if (mmarml_search_space_new(out, "fuzz") != MMARML_OK ||
+        mmarml_search_space_add_float(*out, "a.float.$0:a", "x", 0, 1, 0) != MMARML_OK)
+        return MMARML_ENOMEM;
+    return mmarml_search_space_add_float(*out, "b.float.$0:b", "x", -1, 1, 0);
+}
+
+static int execute(int *status, double *score, mmarml_executor *self,
+                   const mmarml_recommendation *rec, mmarml_context *job, void *ud)
+{
+    const double *x = mmarml_recommendation_values(rec);
+    int t, stop = 0;
+
+    (void)self, (void)ud;
+    for (t = 1; t <= 3 && !stop; t++)
+        if (mmarml_job_report(job, t, x[0] * t / 3 - x[1] * x[1], &stop) != MMARML_OK)
+            return MMARML_EINVAL;
+    *status = stop ? MMARML_JOB_ABORTED : MMARML_JOB_OK;
+    *score = x[0] - x[1] * x[1];
+    return MMARML_OK;
+}
+
+/* The run, fresh or resumed, with its journal at `path`. */
+static int run(const char *path, int resume)
+{
+    static const mmarml_executor_vtable vt = {
+        .struct_size = sizeof(mmarml_executor_vtable),
+        .version = MMARML_EXECUTOR_VTABLE_VERSION,
+        .determine_search_space = space,
+        .execute = execute,
+    };
+    mmarml_controller *ctl = NULL;
+    mmarml_executor *exe = NULL;
+    mmarml_pruner *pruner = NULL;
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_engine_options o;
+    int rc;
+
+    mmarml_engine_options_init(&o, MMARML_ENGINE_OPTIONS_VERSION);
+    o.workers = "-";
+    o.journal = path;
+    o.resume = resume;
+    if (mmarml_controller_new_tpe(&ctl, 4, 0, 2) != MMARML_OK ||
+        mmarml_executor_new(&exe, &vt, NULL) != MMARML_OK ||
+        mmarml_pruner_new_median(&pruner, 1, 0, 1) != MMARML_OK ||
+        mmarml_engine_new(&e, ctl, exe, &o) != MMARML_OK ||
+        mmarml_engine_set_pruner(e, pruner, MMARML_PRUNED_SCORE_BEST) != MMARML_OK ||
+        mmarml_context_new(&ctx, NULL) != MMARML_OK)
+        abort(); /* the harness itself is broken */
+    rc = mmarml_engine_run(e, ctx);
+    mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
+    mmarml_pruner_unref(pruner);
+    mmarml_executor_unref(exe);
+    mmarml_controller_unref(ctl);
+    return rc;
+}
+
+/* Frame each line of `data` as a record; the journal's bytes (malloc'd) and their size. */
+static char *frame_lines(const uint8_t *data, size_t size, size_t *out_size)
+{
+    size_t lines = 1, from = 0, i;
+    char *out, *p;
+
+    for (i = 0; i < size; i++)
+        lines += data[i] == '\n';
+    /* "J1 <length> <crc> " is at most 33 bytes, the newline one more */
+    if ((out = p = malloc(size + lines * 34)) == NULL)
+        abort();
+    for (i = 0; i <= size; i++) {
+        if (i < size && data[i] != '\n')
+            continue;
+        if (i > from) {
+            size_t n = i - from;
+            p += sprintf(p, "J1 %zu %08x ", n, crc32c(data + from, n));
+            memcpy(p, data + from, n);
+            p[n] = '\n';
+            p += n + 1;
+        }
+        from = i + 1;
+    }
+    *out_size = (size_t)(p - out);
+    return out;
+}
+
+static char *slurp(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+        fseek(f, 0, SEEK_SET) != 0 || (buf = malloc((size_t)n + 1)) == NULL ||
+        fread(buf, 1, (size_t)n, f) != (size_t)n)
+        abort();
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char dir[] = "/tmp/mmarml-fuzz-resume-XXXXXX", path[64], *journal, *after;
+    size_t journal_size, after_size;
+    FILE *f;
+    int rc;
+
+    if (mkdtemp(dir) == NULL)
+        abort();
+    snprintf(path, sizeof(path), "%s/journal.mmarml", dir);
+    journal = frame_lines(data, size, &journal_size);
+    if ((f = fopen(path, "wb")) == NULL || fwrite(journal, 1, journal_size, f) != journal_size ||
+        fclose(f) != 0)
+        abort();
+    rc = run(path, 1);
+    if (rc != MMARML_OK && mmarml_error_message()[0] == '\0')
+        abort(); /* refused without a word */
+    after = slurp(path, &after_size);
+    if (after_size < journal_size || memcmp(after, journal, journal_size) != 0)
+        abort(); /* a record that was there is gone or changed */
+    free(journal);
+    free(after);
+    if (unlink(path) != 0 || rmdir(dir) != 0)
+        abort(); /* the run left something beside its journal */
+    return 0;
+}
+
+#ifdef FUZZ_RESUME_MAKE_SEED
+int main(void)
+{
+    char dir[] = "/tmp/mmarml-fuzz-resume-XXXXXX", path[64];
+    json_t *records, *r;
+    size_t i;
+
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    snprintf(path, sizeof(path), "%s/journal.mmarml", dir);
+    if (run(path, 0) != MMARML_OK || mmarml_journal_read(&records, path, NULL) != MMARML_OK)
+        return 1;
+    json_array_foreach(records, i, r) {
+        char *line = json_dumps(r, JSON_COMPACT | JSON_REAL_PRECISION(17));
+        puts(line);
+        free(line);
+    }
+    json_decref(records);
+    unlink(path);
+    rmdir(dir);
+    return 0;
+}
+#endif
