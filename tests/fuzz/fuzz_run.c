@@ -2,7 +2,8 @@
  * Fuzz target for the command, not only the parser: the input is a config_automl.json and a
  * config_train.json (separated by a line "%%"; without it, the input is the AutoML config
  * and the training config is the seed's). Both are written into a real MMAR whose round
- * script trains nothing (it reports a score at once), and `mmarml run` runs on it in this
+ * script trains nothing (it reports three epochs of progress and a score at once, so a
+ * configured pruner has something to judge), and `mmarml run` runs on it in this
  * process, as the command does. Any crash, sanitizer report or leak is a finding, and so is
  * a run that outlives its max_sys_run_time (libFuzzer's -timeout).
  *
@@ -29,10 +30,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Three epochs of progress, in the progress file and in the log, for a pruner to judge:
+ * each job a little worse than the one before (the job number ends its MMAR's name), so
+ * that pruners stop some. */
 static const char round_script[] =
     "#!/bin/sh\n"
     "cd \"$MMAR_ROOT\" || exit 99\n"
     "mkdir -p models\n"
+    "n=${MMAR_ROOT##*J}; d=$((9 - ${n:-0} % 10))\n"
+    "for step in 1 2 3; do\n"
+    "  echo \"{\\\"step\\\": $step, \\\"value\\\": 0.$step$d, \\\"metric\\\": \\\"acc\\\"}\" "
+    ">> \"${MMARML_PROGRESS_FILE:-/dev/null}\"\n"
+    "  echo \"step $step acc: 0.$step$d\"\n"
+    "done\n"
     "echo '{\"best_validation_metric\": 0.5}' > models/train_stats.json\n";
 
 static const char default_train[] =
