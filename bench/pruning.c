@@ -30,6 +30,15 @@
  * The power-law shapes are there to check that a pruner's gain is not a result about the
  * exponential formula alone: same F, same k, curves that flatten later.
  *
+ * With EPOCH_CURVE=1 in the environment every variant runs to the unpruned search's epochs
+ * (1,620) instead of a third of them, and one line per variant gives the issue's curve,
+ * total epochs spent against the best final value found: the median regret after a sixth,
+ * a third, a half, two thirds and all of those epochs, and the epochs each seed needed to
+ * reach the regret its own unpruned search ended with (`epochs_to_unpruned`, the median
+ * over the seeds; null when the median seed never got there), with the count of seeds that
+ * got there within a third. With one worker the regret at 540 is the default mode's to the
+ * digit: a run with a larger budget proposes the same jobs, in the same order.
+ *
  * Usage: bench/pruning [workers] [seeds] [workload] [controller] [shape] [min_resource]
  *        (defaults 1, 20, partial, tpe, exp, 1; the controller: tpe or random;
  *        min_resource: ASHA's and Hyperband's first rung, in epochs, 1..9)
@@ -49,6 +58,8 @@
 #define MAX_JOBS 1024 /* at the budget each job costs an epoch or more: at most 540 */
 #define CLAIRVOYANT_STARTUP 5
 #define CLAIRVOYANT_TOP 0.9 /* the quantile of the ended jobs' true final values to reach */
+#define CURVE_POINTS 5        /* EPOCH_CURVE: the budgets, in sixths of the unpruned epochs */
+static const int curve_sixths[CURVE_POINTS] = {1, 2, 3, 4, 6};
 
 static int adversarial; /* the workload: 0 partial, 1 adversarial */
 static int use_random;  /* the controller: 0 TPEController, 1 RandomController */
@@ -115,6 +126,10 @@ typedef struct {
     double finals[MAX_JOBS]; /* true final values of the jobs that ran to the end */
     unsigned ok, pruned;
     uint64_t jobs;
+    /* each rise of best_true: the epochs spent when that job ended, and the new best */
+    long gain_epochs[MAX_JOBS];
+    double gain_best[MAX_JOBS];
+    unsigned ngains;
 } run_state;
 
 /* The true final value of the job this thread runs, for the clairvoyant bound: its report
@@ -173,8 +188,13 @@ static int execute(int *status, double *score, mmarml_executor *self,
     if (r->ok < MAX_JOBS)
         r->finals[r->ok] = curve(x, T);
     r->ok++;
-    if (curve(x, T) > r->best_true)
+    if (curve(x, T) > r->best_true) {
         r->best_true = curve(x, T);
+        if (r->ngains < MAX_JOBS) {
+            r->gain_epochs[r->ngains] = r->epochs;
+            r->gain_best[r->ngains++] = r->best_true;
+        }
+    }
     pthread_mutex_unlock(&r->lock);
     *status = MMARML_JOB_OK;
     *score = reported;
@@ -233,8 +253,9 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
     return MMARML_OK;
 }
 
-static double run(const char *variant, const char *workers, uint64_t seed, long budget,
-                  uint64_t max_trials, long *epochs, unsigned *pruned, double *best_started)
+/* One search; what it spent and found is left in *r. */
+static void run(run_state *r, const char *variant, const char *workers, uint64_t seed,
+                long budget, uint64_t max_trials)
 {
     static const mmarml_executor_vtable evt = {
         .struct_size = sizeof(mmarml_executor_vtable),
@@ -248,19 +269,18 @@ static double run(const char *variant, const char *workers, uint64_t seed, long 
     mmarml_pruner *p = NULL;
     mmarml_engine *e = NULL;
     mmarml_context *ctx = NULL;
-    run_state r;
 
-    memset(&r, 0, sizeof(r));
-    pthread_mutex_init(&r.lock, NULL);
-    r.seed = seed;
-    r.budget = budget;
-    r.best_true = -INFINITY;
-    r.best_started = -INFINITY;
+    memset(r, 0, sizeof(*r));
+    pthread_mutex_init(&r->lock, NULL);
+    r->seed = seed;
+    r->budget = budget;
+    r->best_true = -INFINITY;
+    r->best_started = -INFINITY;
     mmarml_engine_options_init(&o, MMARML_ENGINE_OPTIONS_VERSION);
     o.workers = workers;
     if ((use_random ? mmarml_controller_new_random(&ctl, max_trials, seed)
                     : mmarml_controller_new_tpe(&ctl, max_trials, seed, 10)) != MMARML_OK ||
-        mmarml_executor_new(&exe, &evt, &r) != MMARML_OK || make_pruner(&p, variant, &r) ||
+        mmarml_executor_new(&exe, &evt, r) != MMARML_OK || make_pruner(&p, variant, r) ||
         mmarml_engine_new(&e, ctl, exe, &o) != MMARML_OK ||
         (p != NULL && mmarml_engine_set_pruner(e, p, MMARML_PRUNED_SCORE_BEST)) ||
         mmarml_context_new(&ctx, NULL) != MMARML_OK || mmarml_engine_run(e, ctx) != MMARML_OK) {
@@ -272,11 +292,38 @@ static double run(const char *variant, const char *workers, uint64_t seed, long 
     mmarml_pruner_unref(p);
     mmarml_executor_unref(exe);
     mmarml_controller_unref(ctl);
-    pthread_mutex_destroy(&r.lock);
-    *epochs = r.epochs;
-    *pruned = r.pruned;
-    *best_started = r.best_started;
-    return r.best_true;
+    pthread_mutex_destroy(&r->lock);
+}
+
+/* The best true final value found within `epochs`: of the jobs that had ended by then. */
+static double best_within(const run_state *r, long epochs)
+{
+    double best = -INFINITY;
+    unsigned i;
+
+    for (i = 0; i < r->ngains && r->gain_epochs[i] <= epochs; i++)
+        best = r->gain_best[i];
+    return best;
+}
+
+/* The epochs spent when the best true final value first reached `target`, -1 never. */
+static long epochs_to_reach(const run_state *r, double target)
+{
+    unsigned i;
+
+    for (i = 0; i < r->ngains; i++)
+        if (r->gain_best[i] >= target)
+            return r->gain_epochs[i];
+    return -1;
+}
+
+/* A JSON number, or null where the median seed found nothing (regret) or never got there. */
+static void print_number(double v)
+{
+    if (isfinite(v))
+        printf("%.6g", v);
+    else
+        printf("null");
 }
 
 static double median(double *v, int n)
@@ -297,6 +344,11 @@ int main(int argc, char **argv)
     const char *shape = argc > 5 ? argv[5] : "exp";
     char workers[64] = "";
     double fs, regret[MAX_SEEDS], started[MAX_SEEDS], epochs[MAX_SEEDS];
+    /* EPOCH_CURVE: each seed's unpruned final best, the regret at each budget, the epochs
+     * to reach the former (INFINITY: never) */
+    double target[MAX_SEEDS], at[CURVE_POINTS][MAX_SEEDS], to_target[MAX_SEEDS];
+    static run_state r;
+    int epoch_curve = getenv("EPOCH_CURVE") != NULL && strcmp(getenv("EPOCH_CURVE"), "1") == 0;
     int v, s, i;
 
     adversarial = strcmp(workload, "adversarial") == 0;
@@ -317,23 +369,41 @@ int main(int argc, char **argv)
         strcat(workers, i ? ":-" : "-");
     for (v = 0; v < NVARIANTS; v++) {
         /* "none" twice: the whole unpruned search (60 trials), then at the pruned budget */
-        long budget = v == 0 ? 0 : BUDGET;
+        long budget = v == 0 ? 0 : epoch_curve ? UNPRUNED_TRIALS * T : BUDGET;
         uint64_t trials = v == 0 ? UNPRUNED_TRIALS : 100000;
         const char *name = v == 0 ? "unpruned" : v == 1 ? "unpruned_at_budget" : variants[v];
+        int within_third = 0;
         for (s = 0; s < seeds; s++) {
-            long spent;
-            unsigned pruned;
-            double best_started;
-            double best = run(variants[v], workers, (uint64_t)s, budget, trials, &spent,
-                              &pruned, &best_started);
-            regret[s] = fs - best;
-            started[s] = fs - best_started;
-            epochs[s] = (double)spent;
+            run(&r, variants[v], workers, (uint64_t)s, budget, trials);
+            regret[s] = fs - r.best_true;
+            started[s] = fs - r.best_started;
+            epochs[s] = (double)r.epochs;
+            if (v == 0)
+                target[s] = r.best_true;
+            for (i = 0; i < CURVE_POINTS; i++)
+                at[i][s] = fs - best_within(&r, UNPRUNED_TRIALS * T * curve_sixths[i] / 6);
+            to_target[s] = epochs_to_reach(&r, target[s]) < 0
+                               ? INFINITY : (double)epochs_to_reach(&r, target[s]);
+            within_third += to_target[s] <= BUDGET;
             printf("{\"workload\": \"%s\", \"shape\": \"%s\", \"controller\": \"%s\", "
                    "\"variant\": \"%s\", \"workers\": %d, \"seed\": %d, \"epochs\": %ld, "
                    "\"pruned\": %u, \"regret\": %.6g, \"regret_started\": %.6g}\n",
-                   workload, shape, controller, name, nworkers, s, spent, pruned, regret[s],
-                   started[s]);
+                   workload, shape, controller, name, nworkers, s, r.epochs, r.pruned,
+                   regret[s], started[s]);
+        }
+        if (epoch_curve) {
+            double to = median(to_target, seeds);
+            printf("{\"workload\": \"%s\", \"shape\": \"%s\", \"controller\": \"%s\", "
+                   "\"curve\": \"%s\", \"workers\": %d, \"seeds\": %d, \"min_resource\": %d, "
+                   "\"median_regret_at\": {", workload, shape, controller, name, nworkers,
+                   seeds, min_resource);
+            for (i = 0; i < CURVE_POINTS; i++) {
+                printf("%s\"%d\": ", i ? ", " : "", UNPRUNED_TRIALS * T * curve_sixths[i] / 6);
+                print_number(median(at[i], seeds));
+            }
+            printf("}, \"epochs_to_unpruned\": ");
+            print_number(to);
+            printf(", \"seeds_within_third\": %d}\n", within_third);
         }
         printf("{\"workload\": \"%s\", \"shape\": \"%s\", \"controller\": \"%s\", "
                "\"summary\": \"%s\", \"workers\": %d, \"seeds\": %d, \"min_resource\": %d, "

@@ -8,9 +8,14 @@ trial started, pruned ones too.
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
        [exp|power2|power1] [min_resource]
 (min_resource: SuccessiveHalving's and Hyperband's, 1..9, default 1, as bench/pruning's)
+EPOCH_CURVE=1 in the environment: every variant runs to the unpruned search's epochs and a
+`curve` line per variant gives the regret at a sixth, a third, a half, two thirds and all of
+them, and the epochs each seed needed to reach its unpruned search's final regret, as
+bench/pruning does.
 """
 import json
 import math
+import os
 import statistics
 import sys
 import threading
@@ -28,6 +33,8 @@ MASK = (1 << 64) - 1
 ADVERSARIAL = False
 POWER = 0  # the curves' shape: 0 exponential, else (1 + k t) ** -POWER (bench/pruning.c)
 MIN_RESOURCE = 1  # SuccessiveHalving's and Hyperband's first rung
+EPOCH_CURVE = os.environ.get("EPOCH_CURVE") == "1"
+CURVE_SIXTHS = (1, 2, 3, 4, 6)  # EPOCH_CURVE: the budgets, in sixths of the unpruned epochs
 
 
 def F(x):
@@ -86,9 +93,10 @@ def clairvoyant_stops(final, finals):
 
 
 def run(variant, seed, n_jobs, sampler):
-    budget = 0 if variant == "unpruned" else BUDGET
+    budget = 0 if variant == "unpruned" else UNPRUNED_TRIALS * T if EPOCH_CURVE else BUDGET
+    # gains: each rise of best, as (epochs spent when that trial ended, the new best)
     state = {"epochs": 0, "best": -math.inf, "best_started": -math.inf, "pruned": 0,
-             "finals": []}
+             "finals": [], "gains": []}
     lock = threading.Lock()
 
     def objective(trial):
@@ -114,7 +122,9 @@ def run(variant, seed, n_jobs, sampler):
                     state["pruned"] += 1
                 raise optuna.TrialPruned()
         with lock:
-            state["best"] = max(state["best"], curve(x, T))
+            if curve(x, T) > state["best"]:
+                state["best"] = curve(x, T)
+                state["gains"].append((state["epochs"], state["best"]))
             state["finals"].append(curve(x, T))
         return reported
 
@@ -124,6 +134,11 @@ def run(variant, seed, n_jobs, sampler):
     study.optimize(objective, n_trials=UNPRUNED_TRIALS if variant == "unpruned" else 100000,
                    n_jobs=n_jobs)
     return state
+
+
+def finite_or_none(v):
+    """A JSON number, or null where the median seed found nothing or never got there."""
+    return v if math.isfinite(v) else None
 
 
 def main():
@@ -142,10 +157,19 @@ def main():
     POWER = {"exp": 0, "power2": 2, "power1": 1}[shape]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     fs = f_star()
+    targets = []  # each seed's unpruned final best
     for variant in PRUNERS:
         regrets, started, epochs = [], [], []
+        at = [[] for _ in CURVE_SIXTHS]
+        to_target = []
         for seed in range(seeds):
             st = run(variant, seed, n_jobs, sampler)
+            if variant == "unpruned":
+                targets.append(st["best"])
+            for i, sixths in enumerate(CURVE_SIXTHS):
+                within = [b for e, b in st["gains"] if e <= UNPRUNED_TRIALS * T * sixths // 6]
+                at[i].append(fs - (within[-1] if within else -math.inf))
+            to_target.append(next((e for e, b in st["gains"] if b >= targets[seed]), math.inf))
             regrets.append(fs - st["best"])
             started.append(fs - st["best_started"])
             epochs.append(st["epochs"])
@@ -160,6 +184,18 @@ def main():
                           "median_epochs": statistics.median(epochs),
                           "median_regret": statistics.median(regrets),
                           "median_regret_started": statistics.median(started)}), flush=True)
+        if EPOCH_CURVE:
+            to = statistics.median(to_target)
+            print(json.dumps({"workload": workload, "shape": shape, "sampler": sampler,
+                              "optuna_curve": variant, "n_jobs": n_jobs, "seeds": seeds,
+                              "min_resource": MIN_RESOURCE,
+                              "median_regret_at": {
+                                  str(UNPRUNED_TRIALS * T * sixths // 6): finite_or_none(
+                                      statistics.median(a))
+                                  for sixths, a in zip(CURVE_SIXTHS, at)},
+                              "epochs_to_unpruned": finite_or_none(to),
+                              "seeds_within_third": sum(e <= BUDGET for e in to_target)}),
+                  flush=True)
 
 
 if __name__ == "__main__":
