@@ -10,9 +10,10 @@
  * global proposals (a constant liar), so parallel proposals spread out.
  *
  * Only every GLOBAL_EVERY-th proposal is such a global one. The others come from a trust
- * region around the best point: LOCAL_CANDIDATES draws that move a random subset of the
- * dimensions, ranked by the same l(x)/g(x) with every kernel as wide as the region, so that
- * the model compares them at the scale of the step. The region widens after improvements
+ * region around the weighted mean of the RECOMBINE best points (recombined_centre):
+ * LOCAL_CANDIDATES draws that move a random subset of the dimensions, ranked by the same
+ * l(x)/g(x) with every kernel as wide as the region, so that the model compares them at
+ * the scale of the step. The region widens after improvements
  * and narrows after a run of failures (TuRBO's rule), and starts over when it has shrunk
  * to nothing. In 10 dimensions and 100 trials this is what beats a global search
  * (bench/README.md).
