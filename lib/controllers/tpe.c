@@ -249,9 +249,10 @@ static void random_point(tpe *t, double *x)
  * points averages out the part of each one's last step that was luck, so it is a better
  * place to step from than the single best (the (mu/mu_w, lambda) evolution strategy's
  * recombination); with several workers it also moves the centre by what all of their
- * recent steps found, not by the one that happened to win. On bench/controllers it halved
- * Rosenbrock-10's regret with four workers (bench/README.md). Enum dimensions keep the best
- * point's choice: a mean of choice indices means nothing. */
+ * recent steps found, not by the one that happened to win. On bench/controllers it cut
+ * Rosenbrock-10's regret at 50 trials by 43% with four workers and 28% with one
+ * (bench/README.md). Enum dimensions keep the best point's choice: a mean of choice
+ * indices means nothing. */
 static void recombined_centre(tpe *t)
 {
     size_t mu = t->ngood < RECOMBINE ? t->ngood : RECOMBINE, i, j;
@@ -259,6 +260,8 @@ static void recombined_centre(tpe *t)
 
     for (j = 0; j < t->d; j++)
         t->centre[j] = 0;
+    if (mu == 0) /* not reached: local steps need two scored points */
+        return;
     for (i = 0; i < mu; i++) {
         double w = log((double)mu + 0.5) - log((double)i + 1);
         wsum += w;
