@@ -706,6 +706,76 @@ START_TEST(failing_end_job_does_not_stop_the_run)
 }
 END_TEST
 
+/* start_job and end_job see, in `_recommendations`, the list handlers were last shown when
+ * the job began, as in Clara, whose job context inherits its main context's (Clara's own
+ * MyHandler reads it in start_job). One worker: J1 begins after [0, 1] were shown, J2 and
+ * J3 after J1's refine showed [2]; J2's refine adds nothing, so J3 sees [2] too. */
+static int shown_event(mmarml_handler *self, const char *event, mmarml_context *ctx, void *ud)
+{
+    mmarml_recommendation_list *list = NULL;
+    char *job = NULL, text[256];
+    size_t i, used;
+
+    (void)self;
+    if (strcmp(event, MMARML_EVENT_START_JOB) != 0 && strcmp(event, MMARML_EVENT_END_JOB) != 0)
+        return MMARML_OK;
+    mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &job);
+    mmarml_context_get_pointer(ctx, MMARML_KEY_RECOMMENDATIONS, (void **)&list);
+    used = (size_t)snprintf(text, sizeof(text), "%s:%s:", event, job != NULL ? job : "?");
+    for (i = 0; list != NULL && i < mmarml_recommendation_list_count(list); i++)
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%lld,",
+                                 (long long)mmarml_recommendation_id(
+                                     mmarml_recommendation_list_get(list, i)));
+    mmarml_free(job);
+    tu_record(ud, text);
+    return MMARML_OK;
+}
+
+START_TEST(job_context_holds_the_last_recommendations_shown)
+{
+    const char *expected[] = {"start_job:W1_1_J1:0,1,", "end_job:W1_1_J1:0,1,",
+                              "start_job:W1_2_J2:2,", "end_job:W1_2_J2:2,",
+                              "start_job:W1_3_J3:2,", "end_job:W1_3_J3:2,"};
+    mmarml_handler_vtable vt;
+    mmarml_handler *h = NULL;
+    mmarml_engine *e = NULL;
+    mmarml_context *ctx = NULL;
+    mmarml_controller *ctl;
+    mmarml_executor *exe;
+    tu_executor_state st;
+    tu_recorder r, calls;
+    script_ctl c;
+    size_t i;
+
+    tu_recorder_init(&r);
+    tu_recorder_init(&calls);
+    tu_executor_init(&st, TU_EXEC_SCORE);
+    ctl = script_controller(&c, &calls, 2, 1, 3);
+    exe = tu_executor(&st);
+    ck_ok(mmarml_handler_vtable_init(&vt, MMARML_HANDLER_VTABLE_VERSION));
+    vt.handle_event = shown_event;
+    ck_ok(mmarml_handler_new(&h, &vt, &r));
+    ck_ok(mmarml_engine_new(&e, ctl, exe, NULL));
+    ck_ok(mmarml_engine_add_handler(e, h));
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_engine_run(e, ctx));
+    ck_assert_uint_eq(r.count, sizeof(expected) / sizeof(expected[0]));
+    for (i = 0; i < r.count; i++)
+        ck_assert_str_eq(r.events[i], expected[i]);
+    /* the main context holds the list only during recommendations_available */
+    ck_assert_int_eq(mmarml_context_get_type(ctx, MMARML_KEY_RECOMMENDATIONS),
+                     MMARML_PROP_NONE);
+    mmarml_context_unref(ctx);
+    mmarml_engine_unref(e);
+    mmarml_handler_unref(h);
+    mmarml_controller_unref(ctl);
+    mmarml_executor_unref(exe);
+    tu_recorder_free(&r);
+    tu_recorder_free(&calls);
+    tu_executor_free(&st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine");
@@ -724,6 +794,7 @@ int main(void)
     tcase_add_test(tc, max_sys_run_time_aborts_running_jobs);
     tcase_add_test(tc, stop_work_from_a_handler);
     tcase_add_test(tc, engine_logs_through_the_host);
+    tcase_add_test(tc, job_context_holds_the_last_recommendations_shown);
     tcase_add_test(te, bad_worker_strings);
     tcase_add_test(te, failing_start_automl);
     tcase_add_test(te, failing_end_job_does_not_stop_the_run);

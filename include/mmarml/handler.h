@@ -56,7 +56,8 @@ typedef struct mmarml_handler_vtable {
      *  only), to read: the engine has queued them already, so changing the list changes
      *  nothing it dispatches. */
     mmarml_handler_event_fn recommendations_available;
-    /** Job thread; job context with `_jobName`, `_workerName`, `_gpus`, `_recommendation`. */
+    /** Job thread; job context with `_jobName`, `_workerName`, `_gpus`, `_recommendation`,
+     *  and `_recommendations`: the job's copy of the list last shown (when handlers exist). */
     mmarml_handler_event_fn start_job;
     /** Job thread; adds `_jobStatus` (status name) and `_score` (only when ok). Always called
      *  once start_job was called. */

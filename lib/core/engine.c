@@ -118,7 +118,8 @@ int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
     }
     e->controller = mmarml_controller_ref(controller);
     e->executor = mmarml_executor_ref(executor);
-    if (mmarml_recommendation_list_new(&e->refined) != MMARML_OK) {
+    if (mmarml_recommendation_list_new(&e->refined) != MMARML_OK ||
+        mmarml_recommendation_list_new(&e->last_shown) != MMARML_OK) {
         mmarml_engine_unref(e);
         return MMARML__NOMEM();
     }
@@ -154,6 +155,7 @@ mmarml_engine *mmarml_engine_unref(mmarml_engine *e)
     }
     free(e->pending);
     mmarml_recommendation_list_free(e->refined);
+    mmarml_recommendation_list_free(e->last_shown);
     mmarml_recommendation_list_free(e->replayed);
     mmarml__journal_close(e->journal, 0);
     free(e->run_failed_message);
@@ -334,6 +336,16 @@ void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
         p.rec = mmarml_recommendation_list_get(list, i);
         if (mmarml__engine_pending_push(e, &p, 0) != MMARML_OK)
             mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
+    }
+    if (e->nhandlers > 0) {
+        mmarml_recommendation_list_clear(e->last_shown);
+        for (i = 0; i < n; i++)
+            if (mmarml_recommendation_list_append(e->last_shown,
+                                                  mmarml_recommendation_list_get(list, i)) !=
+                MMARML_OK) {
+                mmarml_recommendation_list_clear(e->last_shown); /* none rather than some */
+                break;
+            }
     }
     pthread_mutex_unlock(&e->lock);
     if (e->nhandlers > 0 &&

@@ -259,6 +259,36 @@ static void destroy_rec(void *p)
     mmarml_recommendation_unref(p);
 }
 
+static void destroy_list(void *p)
+{
+    mmarml_recommendation_list_free(p);
+}
+
+/* The job's own copy of what handlers were last shown: the engine's changes under it. */
+static int set_last_shown(mmarml_engine *e, mmarml_context *ctx)
+{
+    mmarml_recommendation_list *copy = NULL;
+    size_t i, n;
+    int rc;
+
+    if (e->nhandlers == 0)
+        return MMARML_OK;
+    if ((rc = mmarml_recommendation_list_new(&copy)) != MMARML_OK)
+        return rc;
+    pthread_mutex_lock(&e->lock);
+    n = mmarml_recommendation_list_count(e->last_shown);
+    for (i = 0; i < n && rc == MMARML_OK; i++)
+        rc = mmarml_recommendation_list_append(copy,
+                                               mmarml_recommendation_list_get(e->last_shown, i));
+    pthread_mutex_unlock(&e->lock);
+    if (rc == MMARML_OK && n > 0 &&
+        (rc = mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATIONS, copy,
+                                         destroy_list)) == MMARML_OK)
+        return MMARML_OK; /* the context owns it now */
+    mmarml_recommendation_list_free(copy);
+    return rc;
+}
+
 int mmarml__job_context(mmarml_engine *e, job *j, mmarml_context **out)
 {
     mmarml_context *ctx = NULL;
@@ -284,6 +314,8 @@ int mmarml__job_context(mmarml_engine *e, job *j, mmarml_context **out)
         if (rc == MMARML_OK)
             mmarml_recommendation_ref(j->rec);
     }
+    if (rc == MMARML_OK)
+        rc = set_last_shown(e, ctx);
     if (rc != MMARML_OK) {
         mmarml_context_unref(ctx);
         return rc;
