@@ -260,9 +260,9 @@ static void guard_child(const guard_args *g)
     }
 }
 
-int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[],
-                       const char *cwd, int output, const char *log_path, const char *prefix,
-                       const char *exit_record)
+static int spawn_once(mmar_process **out, char *const argv[], char *const envp[],
+                      const char *cwd, int output, const char *log_path, const char *prefix,
+                      const char *exit_record, int *exec_errno)
 {
     mmar_process *p;
     int pipefd[2] = {-1, -1}, errpipe[2] = {-1, -1}, statuspipe[2] = {-1, -1}, log_fd = -1;
@@ -349,6 +349,7 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
         if (log_fd >= 0)
             close(log_fd);
         mmar_process_free(p);
+        *exec_errno = err;
         return mmarml_error_set(MMARML_EIO, "cannot start '%s' in '%s': %s", argv[0], cwd,
                                 strerror(err));
     }
@@ -359,6 +360,28 @@ int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[
     p->pidfd = pidfd_for(p->pid);
     *out = p;
     return MMARML_OK;
+}
+
+/*
+ * ETXTBSY: the trainer's script was being written when it was run. Another thread's job
+ * MMAR copy had it open, and a guard forked in that moment holds a copy of the descriptor
+ * until it closes what it inherited: a few milliseconds at most, so try again.
+ */
+int mmar_process_spawn(mmar_process **out, char *const argv[], char *const envp[],
+                       const char *cwd, int output, const char *log_path, const char *prefix,
+                       const char *exit_record)
+{
+    int attempt, rc = MMARML_OK;
+
+    for (attempt = 1; attempt <= 20; attempt++) {
+        int exec_errno = 0;
+        rc = spawn_once(out, argv, envp, cwd, output, log_path, prefix, exit_record,
+                        &exec_errno);
+        if (rc == MMARML_OK || exec_errno != ETXTBSY)
+            break;
+        poll(NULL, 0, 5 * attempt);
+    }
+    return rc;
 }
 
 void mmar_process_stop(mmar_process *p, double grace_s)
