@@ -3,8 +3,12 @@
  * input, descriptor leaks, the keep policy, stop_threshold and the in-process trainer. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <math.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -762,6 +766,106 @@ START_TEST(clone_excludes_the_run_root_and_keeps_links_working)
 }
 END_TEST
 
+/* ---- a trainer script that is open for writing when it is run ---- */
+typedef struct {
+    int fd;         /* the script, open for writing */
+    char job_link[1024]; /* the job MMAR's link to it, once the clone made it */
+} busy_script;
+
+/* Close the script once a job MMAR links to it and its start has been tried. */
+static void *close_when_cloned(void *arg)
+{
+    busy_script *b = arg;
+    char pattern[256];
+    glob_t g;
+    int i;
+
+    snprintf(pattern, sizeof(pattern), "%s/automl/r1/*/commands/automl_train_round.sh", mmar);
+    for (i = 0; i < 3000; i++) { /* 30 s at most */
+        if (glob(pattern, 0, NULL, &g) == 0) {
+            snprintf(b->job_link, sizeof(b->job_link), "%s", g.gl_pathv[0]);
+            globfree(&g);
+            break;
+        }
+        poll(NULL, 0, 10);
+    }
+    poll(NULL, 0, 50); /* the executor tries to start it in that time, and meets ETXTBSY */
+    close(b->fd);
+    return NULL;
+}
+
+/*
+ * Starting a script that something still holds open for writing fails with ETXTBSY
+ * ("Text file busy"). It happens in a busy run: a guard process forked by one job thread
+ * inherits, for a few milliseconds, the descriptor another job thread is writing its clone
+ * of the script with. The executor starts it again then; a script that stays busy ends
+ * the job in error, with the reason, and the run goes on. The script here lives outside the MMAR,
+ * so the clone links to it, and the test holds it open.
+ */
+/* Valgrind cannot survive a failed execve (its core is gone by then: the trainer's process
+ * dies instead of reporting the errno), so a test of exec errors means nothing under it. */
+static int under_valgrind(void)
+{
+    const char *preload = getenv("LD_PRELOAD");
+
+    return preload != NULL && strstr(preload, "vgpreload") != NULL;
+}
+
+START_TEST(busy_script_is_started_again)
+{
+    char cmd[1024], outside[160], script[256], path[1024], log[4096] = {0};
+    busy_script b = {-1, ""};
+    pthread_t closer;
+    json_t *stats;
+    run_result r;
+    FILE *f;
+
+    if (under_valgrind())
+        return;
+    make_mmar();
+    snprintf(outside, sizeof(outside), "%s-commands", mmar);
+    snprintf(script, sizeof(script), "%s/automl_train_round.sh", outside);
+    snprintf(cmd, sizeof(cmd), "mkdir '%s' && mv '%s/commands/automl_train_round.sh' '%s' && "
+             "ln -s '%s' '%s/commands/automl_train_round.sh'", outside, mmar, script, script,
+             mmar);
+    ck_assert_int_eq(system(cmd), 0);
+
+    /* busy for a moment: started again, ends ok */
+    b.fd = open(script, O_WRONLY | O_CLOEXEC);
+    ck_assert_int_ge(b.fd, 0);
+    ck_assert_int_eq(pthread_create(&closer, NULL, close_when_cloned, &b), 0);
+    r = run_plan("ok:0.5", NULL, NULL);
+    pthread_join(closer, NULL);
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    ck_assert_msg(b.job_link[0] != '\0', "no job MMAR linked to the script");
+    stats = load_json(r.run_root, "automl_stats_log.json");
+    ck_assert_str_eq(status_of(stats, 0), "ok");
+    ck_assert_double_eq(json_real_value(json_object_get(job_of(stats, 0), "score")), 0.5);
+    json_decref(stats);
+
+    /* busy all along: each job ends in error, saying why, and the run goes on */
+    b.fd = open(script, O_WRONLY | O_CLOEXEC);
+    ck_assert_int_ge(b.fd, 0);
+    r = run_plan("ok:0.5,ok:0.7", "run_id=r2", NULL);
+    ck_assert_msg(r.rc == MMARML_OK, "%s", r.message);
+    stats = load_json(r.run_root, "automl_stats_log.json");
+    ck_assert_str_eq(status_of(stats, 0), "error");
+    ck_assert_str_eq(status_of(stats, 1), "error");
+    snprintf(path, sizeof(path), "%s/trace.txt", r.run_root);
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_gt(fread(log, 1, sizeof(log) - 1, f), 0);
+    fclose(f);
+    ck_assert_msg(strstr(log, strerror(ETXTBSY)) != NULL, "the trace does not say why: %s",
+                  log);
+    close(b.fd);
+    json_decref(stats);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", outside);
+    ck_assert_int_eq(system(cmd), 0);
+    remove_mmar();
+}
+END_TEST
+
 /* A read-only MMAR still gives writable job MMARs (the mode bits are checked: as root,
  * which CI is, permissions would not stop a write). */
 START_TEST(read_only_mmar)
@@ -922,6 +1026,7 @@ int main(void)
     tcase_add_test(tc, clara_config_runs_the_demo);
     tcase_add_test(tc, read_only_mmar);
     tcase_add_test(tc, clone_excludes_the_run_root_and_keeps_links_working);
+    tcase_add_test(tc, busy_script_is_started_again);
     tcase_add_test(te, existing_run_root_refuses_and_loses_nothing);
     tcase_add_test(te, hostile_run_ids);
     tcase_add_test(te, corpus_automl_configs);
