@@ -6,10 +6,15 @@
  *   {"jobs", "us_per_job", "peak_rss_kb", "sizes": [{"jobs", "us_per_job", "peak_rss_kb"}]}
  * where the top-level figures are those of the largest size.
  *
+ * With SHOWN=1 in the environment the controller shows every recommendation at once (one
+ * initial list of all the jobs, as a grid would) and a handler reads the list in each job's
+ * start_job: what each job is given of the list shown must not grow with its length.
+ *
  * Usage: engine_overhead [largest_jobs]   (default 100000; sizes are largest/10 and largest)
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,6 +52,97 @@ static int execute(int *status, double *score, mmarml_executor *self,
     return MMARML_OK;
 }
 
+/* SHOWN=1: a controller that recommends every job at once, and a handler that looks. */
+typedef struct {
+    uint64_t jobs;
+    mmarml_search_space *space;
+} all_at_once;
+
+static int all_set_space(mmarml_controller *self, mmarml_search_space *space,
+                         mmarml_context *ctx, void *ud)
+{
+    all_at_once *a = ud;
+
+    (void)self, (void)ctx;
+    a->space = mmarml_search_space_ref(space);
+    return MMARML_OK;
+}
+
+static int all_initial(mmarml_recommendation_list *out, mmarml_controller *self,
+                       mmarml_context *ctx, void *ud)
+{
+    all_at_once *a = ud;
+    double v[5] = {0, 0.5, 0.01, 1, 0};
+    uint64_t i;
+    int rc = MMARML_OK;
+
+    (void)self, (void)ctx;
+    for (i = 0; i < a->jobs && rc == MMARML_OK; i++) {
+        mmarml_recommendation *rec = NULL;
+        v[0] = -5 + 10 * (double)i / (double)a->jobs;
+        if ((rc = mmarml_recommendation_new(&rec, (int64_t)i, a->space, v, 5)) == MMARML_OK)
+            rc = mmarml_recommendation_list_append(out, rec);
+        mmarml_recommendation_unref(rec);
+    }
+    return rc;
+}
+
+static int all_refine(mmarml_recommendation_list *out, mmarml_controller *self,
+                      const mmarml_outcome *outcome, mmarml_context *ctx, void *ud)
+{
+    (void)out, (void)self, (void)outcome, (void)ctx, (void)ud;
+    return MMARML_OK;
+}
+
+static void all_destroy(void *ud)
+{
+    all_at_once *a = ud;
+
+    mmarml_search_space_unref(a->space);
+    free(a);
+}
+
+static unsigned long jobs_not_shown; /* jobs whose context lacked the list: an error */
+
+static int look_at_shown(mmarml_handler *self, mmarml_context *job_ctx, void *ud)
+{
+    void *list = NULL;
+
+    (void)self, (void)ud;
+    if (mmarml_context_get_pointer(job_ctx, MMARML_KEY_RECOMMENDATIONS, &list) != MMARML_OK ||
+        mmarml_recommendation_list_count(list) == 0)
+        __atomic_add_fetch(&jobs_not_shown, 1, __ATOMIC_RELAXED);
+    return MMARML_OK;
+}
+
+static int make_all_at_once(mmarml_controller **ctl, mmarml_handler **h, uint64_t jobs)
+{
+    static const mmarml_controller_vtable cvt = {
+        .struct_size = sizeof(mmarml_controller_vtable),
+        .version = MMARML_CONTROLLER_VTABLE_VERSION,
+        .set_search_space = all_set_space,
+        .initial_recommendation = all_initial,
+        .refine_recommendation = all_refine,
+        .destroy = all_destroy,
+    };
+    static const mmarml_handler_vtable hvt = {
+        .struct_size = sizeof(mmarml_handler_vtable),
+        .version = MMARML_HANDLER_VTABLE_VERSION,
+        .start_job = look_at_shown,
+    };
+    all_at_once *a = calloc(1, sizeof(*a));
+    int rc;
+
+    if (a == NULL)
+        return MMARML_ENOMEM;
+    a->jobs = jobs;
+    if ((rc = mmarml_controller_new(ctl, &cvt, a)) != MMARML_OK) {
+        free(a);
+        return rc;
+    }
+    return mmarml_handler_new(h, &hvt, NULL);
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -66,18 +162,22 @@ static int measure(uint64_t jobs, int fd)
     };
     mmarml_engine_options opts = MMARML_ENGINE_OPTIONS_INIT;
     mmarml_controller *ctl = NULL;
+    mmarml_handler *handler = NULL;
     mmarml_executor *exe = NULL;
     mmarml_engine *engine = NULL;
     mmarml_context *ctx = NULL;
     struct rusage ru;
     double t0, t1;
     char line[128];
+    int shown = getenv("SHOWN") != NULL && strcmp(getenv("SHOWN"), "1") == 0;
     int rc, n;
 
     opts.workers = getenv("WORKERS") ? getenv("WORKERS") : "0:1";
-    if ((rc = mmarml_controller_new_random(&ctl, jobs, 1)) != MMARML_OK ||
+    if ((rc = shown ? make_all_at_once(&ctl, &handler, jobs)
+                    : mmarml_controller_new_random(&ctl, jobs, 1)) != MMARML_OK ||
         (rc = mmarml_executor_new(&exe, &vt, NULL)) != MMARML_OK ||
         (rc = mmarml_engine_new(&engine, ctl, exe, &opts)) != MMARML_OK ||
+        (handler != NULL && (rc = mmarml_engine_add_handler(engine, handler)) != MMARML_OK) ||
         (rc = mmarml_context_new(&ctx, NULL)) != MMARML_OK) {
         fprintf(stderr, "engine_overhead: %s\n", mmarml_error_message());
         return 1;
@@ -89,6 +189,11 @@ static int measure(uint64_t jobs, int fd)
         fprintf(stderr, "engine_overhead: %s\n", mmarml_error_message());
         return 1;
     }
+    if (jobs_not_shown > 0) {
+        fprintf(stderr, "engine_overhead: %lu jobs were not given the list shown\n",
+                jobs_not_shown);
+        return 1;
+    }
     getrusage(RUSAGE_SELF, &ru);
     n = snprintf(line, sizeof(line), "%.3f %ld", (t1 - t0) * 1e6 / (double)jobs, ru.ru_maxrss);
     if (write(fd, line, (size_t)n) != n)
@@ -96,6 +201,7 @@ static int measure(uint64_t jobs, int fd)
     mmarml_context_unref(ctx);
     mmarml_engine_unref(engine);
     mmarml_executor_unref(exe);
+    mmarml_handler_unref(handler);
     mmarml_controller_unref(ctl);
     return 0;
 }

@@ -709,7 +709,10 @@ END_TEST
 /* start_job and end_job see, in `_recommendations`, the list handlers were last shown when
  * the job began, as in Clara, whose job context inherits its main context's (Clara's own
  * MyHandler reads it in start_job). One worker: J1 begins after [0, 1] were shown, J2 and
- * J3 after J1's refine showed [2]; J2's refine adds nothing, so J3 sees [2] too. */
+ * J3 after J1's refine showed [2]; J2's refine adds nothing, so J3 sees [2] too. The jobs
+ * share the engine's list (a run that shows 30,000 recommendations at once must not copy
+ * them per job), so it is read-only: start_job's append is refused and its clear changes
+ * nothing, for this job or the next. */
 static int shown_event(mmarml_handler *self, const char *event, mmarml_context *ctx, void *ud)
 {
     mmarml_recommendation_list *list = NULL;
@@ -722,6 +725,12 @@ static int shown_event(mmarml_handler *self, const char *event, mmarml_context *
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &job);
     mmarml_context_get_pointer(ctx, MMARML_KEY_RECOMMENDATIONS, (void **)&list);
     used = (size_t)snprintf(text, sizeof(text), "%s:%s:", event, job != NULL ? job : "?");
+    if (strcmp(event, MMARML_EVENT_START_JOB) == 0 && list != NULL) {
+        int rc = mmarml_recommendation_list_append(list, mmarml_recommendation_list_get(list, 0));
+        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s:",
+                                 rc == MMARML_EINVAL ? "read-only" : "changed");
+        mmarml_recommendation_list_clear(list);
+    }
     for (i = 0; list != NULL && i < mmarml_recommendation_list_count(list); i++)
         used += (size_t)snprintf(text + used, sizeof(text) - used, "%lld,",
                                  (long long)mmarml_recommendation_id(
@@ -733,9 +742,9 @@ static int shown_event(mmarml_handler *self, const char *event, mmarml_context *
 
 START_TEST(job_context_holds_the_last_recommendations_shown)
 {
-    const char *expected[] = {"start_job:W1_1_J1:0,1,", "end_job:W1_1_J1:0,1,",
-                              "start_job:W1_2_J2:2,", "end_job:W1_2_J2:2,",
-                              "start_job:W1_3_J3:2,", "end_job:W1_3_J3:2,"};
+    const char *expected[] = {"start_job:W1_1_J1:read-only:0,1,", "end_job:W1_1_J1:0,1,",
+                              "start_job:W1_2_J2:read-only:2,", "end_job:W1_2_J2:2,",
+                              "start_job:W1_3_J3:read-only:2,", "end_job:W1_3_J3:2,"};
     mmarml_handler_vtable vt;
     mmarml_handler *h = NULL;
     mmarml_engine *e = NULL;

@@ -26,7 +26,7 @@
 #define MMARML_KEY_NUM_WORKERS "_numWorkers" /**< Main context, int: how many workers the run has */
 #define MMARML_KEY_PROCESS_EXIT_STATUS "_processExitStatus" /**< Job context, int: the exit status of the job's process */
 #define MMARML_KEY_RECOMMENDATION "_recommendation" /**< Job context, pointer: the job's mmarml_recommendation */
-#define MMARML_KEY_RECOMMENDATIONS "_recommendations" /**< Pointer: the latest mmarml_recommendation_list (main context: during recommendations_available; job context: the job's copy of the one last shown when it began) */
+#define MMARML_KEY_RECOMMENDATIONS "_recommendations" /**< Pointer: the latest mmarml_recommendation_list (main context: during recommendations_available; job context: the one last shown when it began, read-only as the jobs share it) */
 #define MMARML_KEY_SCORE "_score" /**< Job context, double: the score of a job that ended ok */
 #define MMARML_KEY_SEARCH_SPACE "_searchSpace" /**< Main context, pointer: the run's mmarml_search_space */
 #define MMARML_KEY_TRACE_DEST_FILE "_traceDestFile" /**< Main context, string: the trace file, when there is one */

@@ -57,7 +57,8 @@ typedef struct mmarml_handler_vtable {
      *  nothing it dispatches. */
     mmarml_handler_event_fn recommendations_available;
     /** Job thread; job context with `_jobName`, `_workerName`, `_gpus`, `_recommendation`,
-     *  and `_recommendations`: the job's copy of the list last shown, if one was. */
+     *  and `_recommendations`: the list last shown when the job began, if one was
+     *  (read-only: the jobs share it). */
     mmarml_handler_event_fn start_job;
     /** Job thread; adds `_jobStatus` (status name) and `_score` (only when ok). Always called
      *  once start_job was called. */

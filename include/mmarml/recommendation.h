@@ -86,7 +86,9 @@ MMARML_API int mmarml_recommendation_to_json(json_t **out, const mmarml_recommen
 MMARML_API int mmarml_recommendation_list_new(mmarml_recommendation_list **out);
 /** Free the list and drop its references. NULL-safe. */
 MMARML_API void mmarml_recommendation_list_free(mmarml_recommendation_list *list);
-/** Append; the list takes its own reference (the caller keeps and releases its own). */
+/** Append; the list takes its own reference (the caller keeps and releases its own).
+ *  @return MMARML_OK, or MMARML_EINVAL for a read-only list: a job context's
+ *          `_recommendations`, which the run's jobs share. */
 MMARML_API int mmarml_recommendation_list_append(mmarml_recommendation_list *list,
                                                  mmarml_recommendation *rec);
 /** @return Number of items. */
@@ -94,7 +96,7 @@ MMARML_API size_t mmarml_recommendation_list_count(const mmarml_recommendation_l
 /** @return Item `i` (borrowed) or NULL. */
 MMARML_API mmarml_recommendation *
 mmarml_recommendation_list_get(const mmarml_recommendation_list *list, size_t i);
-/** Drop every item. */
+/** Drop every item; a read-only list (see append) is left as it is. */
 MMARML_API void mmarml_recommendation_list_clear(mmarml_recommendation_list *list);
 /** @} */
 

@@ -293,6 +293,26 @@ static int fits_space(const mmarml_engine *e, const mmarml_recommendation *rec)
     return 1;
 }
 
+/* The engine's own copy of a list handlers are shown, frozen: the jobs it starts share it
+ * (a reference each, no copy per job), and nobody changes it. A list that cannot be copied
+ * whole is shown to the jobs as none rather than some. */
+static mmarml_recommendation_list *copy_shown(const mmarml_recommendation_list *list)
+{
+    mmarml_recommendation_list *copy = NULL;
+    size_t i, n = mmarml_recommendation_list_count(list);
+
+    if (mmarml_recommendation_list_new(&copy) != MMARML_OK)
+        return NULL;
+    for (i = 0; i < n; i++)
+        if (mmarml_recommendation_list_append(copy, mmarml_recommendation_list_get(list, i)) !=
+            MMARML_OK) {
+            mmarml_recommendation_list_clear(copy);
+            break;
+        }
+    mmarml__recommendation_list_freeze(copy);
+    return copy;
+}
+
 /*
  * New recommendations: checked against the space (one over another space stops the run: the
  * controller is broken), queued, and then shown to the handlers (recommendations_available).
@@ -302,6 +322,7 @@ static int fits_space(const mmarml_engine *e, const mmarml_recommendation *rec)
 void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
 {
     size_t i, n = mmarml_recommendation_list_count(list);
+    mmarml_recommendation_list *shown = NULL;
     pending_job p;
 
     if (n == 0)
@@ -325,9 +346,12 @@ void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
         for (i = 0; i < n; i++)
             mmarml_recommendation_list_append(e->replayed,
                                               mmarml_recommendation_list_get(list, i));
+    if (e->nhandlers > 0)
+        shown = copy_shown(list);
     pthread_mutex_lock(&e->lock);
     if (e->stopping) { /* a stopping run starts nothing new */
         pthread_mutex_unlock(&e->lock);
+        mmarml_recommendation_list_free(shown);
         return;
     }
     memset(&p, 0, sizeof(p));
@@ -337,17 +361,13 @@ void mmarml__engine_accept(mmarml_engine *e, mmarml_recommendation_list *list)
         if (mmarml__engine_pending_push(e, &p, 0) != MMARML_OK)
             mmarml_context_exception_occurred(e->ctx, "engine", mmarml_error_message());
     }
-    if (e->nhandlers > 0) {
-        mmarml_recommendation_list_clear(e->last_shown);
-        for (i = 0; i < n; i++)
-            if (mmarml_recommendation_list_append(e->last_shown,
-                                                  mmarml_recommendation_list_get(list, i)) !=
-                MMARML_OK) {
-                mmarml_recommendation_list_clear(e->last_shown); /* none rather than some */
-                break;
-            }
+    if (e->nhandlers > 0) { /* in the same hold as the jobs: each begins with its list */
+        mmarml_recommendation_list *old = e->last_shown;
+        e->last_shown = shown;
+        shown = old;
     }
     pthread_mutex_unlock(&e->lock);
+    mmarml_recommendation_list_free(shown);
     if (e->nhandlers > 0 &&
         mmarml_context_set_pointer(e->ctx, MMARML_KEY_RECOMMENDATIONS, list, NULL) ==
             MMARML_OK) {

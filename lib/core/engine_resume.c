@@ -264,28 +264,25 @@ static void destroy_list(void *p)
     mmarml_recommendation_list_free(p);
 }
 
-/* The job's own copy of what handlers were last shown: the engine's changes under it. */
+/* What handlers were last shown, for the job: the engine's list, shared (read-only), so
+ * that a run that shows thousands of recommendations at once does not copy them per job. */
 static int set_last_shown(mmarml_engine *e, mmarml_context *ctx)
 {
-    mmarml_recommendation_list *copy = NULL;
-    size_t i, n;
+    mmarml_recommendation_list *shown;
     int rc;
 
     if (e->nhandlers == 0)
         return MMARML_OK;
-    if ((rc = mmarml_recommendation_list_new(&copy)) != MMARML_OK)
-        return rc;
     pthread_mutex_lock(&e->lock);
-    n = mmarml_recommendation_list_count(e->last_shown);
-    for (i = 0; i < n && rc == MMARML_OK; i++)
-        rc = mmarml_recommendation_list_append(copy,
-                                               mmarml_recommendation_list_get(e->last_shown, i));
+    shown = mmarml__recommendation_list_share(e->last_shown);
     pthread_mutex_unlock(&e->lock);
-    if (rc == MMARML_OK && n > 0 &&
-        (rc = mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATIONS, copy,
-                                         destroy_list)) == MMARML_OK)
-        return MMARML_OK; /* the context owns it now */
-    mmarml_recommendation_list_free(copy);
+    if (mmarml_recommendation_list_count(shown) == 0) {
+        mmarml_recommendation_list_free(shown);
+        return MMARML_OK;
+    }
+    rc = mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATIONS, shown, destroy_list);
+    if (rc != MMARML_OK)
+        mmarml_recommendation_list_free(shown);
     return rc;
 }
 

@@ -24,6 +24,12 @@ static inline int mmarml__ref_dec(mmarml__refcount *r)
     return __atomic_sub_fetch(&r->count, 1, __ATOMIC_ACQ_REL) == 0;
 }
 
+/* Take another reference to `list`: mmarml_recommendation_list_free() drops one. Share only
+ * a frozen list, so that every holder sees it as it was. NULL-safe; returns its argument. */
+mmarml_recommendation_list *mmarml__recommendation_list_share(mmarml_recommendation_list *list);
+/* Make `list` read-only for good: append and clear refuse it (MMARML_EINVAL). */
+void mmarml__recommendation_list_freeze(mmarml_recommendation_list *list);
+
 char *mmarml__strdup(const char *s);
 /* What a user method returned, made a defined result. Call mmarml_error_clear() before the
  * method. A positive code is refused (MMARML_EUSER naming `what` and the code); a negative

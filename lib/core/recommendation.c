@@ -15,6 +15,8 @@ struct mmarml_recommendation {
 };
 
 struct mmarml_recommendation_list {
+    mmarml__refcount ref;
+    int frozen; /* read-only: append and clear refuse it */
     mmarml_recommendation **items;
     size_t count, cap;
 };
@@ -224,25 +226,50 @@ int mmarml_recommendation_list_new(mmarml_recommendation_list **out)
     if (out == NULL)
         return MMARML__NULLARG("out");
     *out = calloc(1, sizeof(**out));
-    return *out != NULL ? MMARML_OK : MMARML__NOMEM();
+    if (*out == NULL)
+        return MMARML__NOMEM();
+    mmarml__ref_init(&(*out)->ref);
+    return MMARML_OK;
 }
 
-void mmarml_recommendation_list_clear(mmarml_recommendation_list *list)
+mmarml_recommendation_list *mmarml__recommendation_list_share(mmarml_recommendation_list *list)
+{
+    if (list != NULL)
+        mmarml__ref_inc(&list->ref);
+    return list;
+}
+
+void mmarml__recommendation_list_freeze(mmarml_recommendation_list *list)
+{
+    list->frozen = 1;
+}
+
+static void drop_items(mmarml_recommendation_list *list)
 {
     size_t i;
 
-    if (list == NULL)
-        return;
     for (i = 0; i < list->count; i++)
         mmarml_recommendation_unref(list->items[i]);
     list->count = 0;
 }
 
-void mmarml_recommendation_list_free(mmarml_recommendation_list *list)
+void mmarml_recommendation_list_clear(mmarml_recommendation_list *list)
 {
     if (list == NULL)
         return;
-    mmarml_recommendation_list_clear(list);
+    if (list->frozen) {
+        mmarml_error_set(MMARML_EINVAL, "mmarml_recommendation_list_clear: the list is "
+                         "read-only (a job context's _recommendations, which jobs share)");
+        return;
+    }
+    drop_items(list);
+}
+
+void mmarml_recommendation_list_free(mmarml_recommendation_list *list)
+{
+    if (list == NULL || !mmarml__ref_dec(&list->ref))
+        return;
+    drop_items(list);
     free(list->items);
     free(list);
 }
@@ -252,6 +279,10 @@ int mmarml_recommendation_list_append(mmarml_recommendation_list *list,
 {
     if (list == NULL || rec == NULL)
         return MMARML__NULLARG(list == NULL ? "list" : "rec");
+    if (list->frozen)
+        return mmarml_error_set(MMARML_EINVAL, "mmarml_recommendation_list_append: the list "
+                                "is read-only (a job context's _recommendations, which jobs "
+                                "share)");
     if (list->count == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 8;
         mmarml_recommendation **items = realloc(list->items, cap * sizeof(*items));
