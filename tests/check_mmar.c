@@ -768,7 +768,7 @@ END_TEST
 
 /* ---- a trainer script that is open for writing when it is run ---- */
 typedef struct {
-    int fd;         /* the script, open for writing */
+    int fd;              /* the script, open for writing */
     char job_link[1024]; /* the job MMAR's link to it, once the clone made it */
 } busy_script;
 
@@ -794,14 +794,6 @@ static void *close_when_cloned(void *arg)
     return NULL;
 }
 
-/*
- * Starting a script that something still holds open for writing fails with ETXTBSY
- * ("Text file busy"). It happens in a busy run: a guard process forked by one job thread
- * inherits, for a few milliseconds, the descriptor another job thread is writing its clone
- * of the script with. The executor starts it again then; a script that stays busy ends
- * the job in error, with the reason, and the run goes on. The script here lives outside the MMAR,
- * so the clone links to it, and the test holds it open.
- */
 /* Valgrind cannot survive a failed execve (its core is gone by then: the trainer's process
  * dies instead of reporting the errno), so a test of exec errors means nothing under it. */
 static int under_valgrind(void)
@@ -811,6 +803,14 @@ static int under_valgrind(void)
     return preload != NULL && strstr(preload, "vgpreload") != NULL;
 }
 
+/*
+ * Starting a script that something still holds open for writing fails with ETXTBSY
+ * ("Text file busy"). It happens in a busy run: a guard process forked by one job thread
+ * inherits, for a few milliseconds, the descriptor another job thread is writing its clone
+ * of the script with. The executor starts it again then; a script that stays busy ends
+ * the job in error, with the reason, and the run goes on. The script here lives outside
+ * the MMAR, so the clone links to it, and the test holds it open.
+ */
 START_TEST(busy_script_is_started_again)
 {
     char cmd[1024], outside[160], script[256], path[1024], log[4096] = {0};
