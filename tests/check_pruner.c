@@ -571,9 +571,57 @@ static list_ctl resumed_pruner_decides_alike(mmarml_pruner *(*make)(void))
     return whole;
 }
 
+/* A pruner that decides by the jobs' params and remembers them: it stops a job at step 2
+ * when a job that reported before it had a higher learning rate. A resume that gave it no
+ * params for the replayed reports would leave it knowing none of the first jobs' rates. */
+typedef struct {
+    double highest_lr;
+    unsigned misnamed; /* reports whose context named another job, or none */
+} by_params;
+
+static int by_params_report(int *stop_out, mmarml_pruner *self, const char *job,
+                            uint64_t job_number, double step, double value,
+                            mmarml_context *ctx, void *ud)
+{
+    by_params *b = ud;
+    mmarml_recommendation *rec = NULL;
+    char *name = NULL;
+    double lr;
+
+    (void)self, (void)job_number, (void)value;
+    if (mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name) != MMARML_OK ||
+        strcmp(name, job) != 0)
+        b->misnamed++;
+    mmarml_free(name);
+    if (mmarml_context_get_pointer(ctx, MMARML_KEY_RECOMMENDATION, (void **)&rec) != MMARML_OK)
+        return mmarml_error_set(MMARML_ENOTFOUND, "no _recommendation for %s", job);
+    lr = mmarml_recommendation_values(rec)[0];
+    *stop_out = step == 2 && lr < b->highest_lr;
+    if (lr > b->highest_lr)
+        b->highest_lr = lr;
+    return MMARML_OK;
+}
+
+static by_params by_params_state;
+
+static mmarml_pruner *by_params_pruner(void)
+{
+    static const mmarml_pruner_vtable vt = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = by_params_report,
+    };
+    mmarml_pruner *p = NULL;
+
+    memset(&by_params_state, 0, sizeof(by_params_state));
+    ck_ok(mmarml_pruner_new(&p, &vt, &by_params_state));
+    return p;
+}
+
 START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
 {
     list_ctl c;
+    int k;
 
     resumed_pruner_decides_alike(asha_1_3);
     /* MedianPruner counting pruned jobs: their values must come back from the journal too.
@@ -583,6 +631,12 @@ START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
     c = resumed_pruner_decides_alike(median_including_pruned);
     ck_assert_int_eq(c.status[8], MMARML_JOB_PRUNED);
     ck_assert_double_eq(c.last_step[8], 2);
+    /* a pruner that decides by the params: the replayed reports carry them. After the
+     * resume (5 outcomes in), 0.03, 0.005, 0.07, 0.06 and 0.04 come after 0.09 and stop */
+    c = resumed_pruner_decides_alike(by_params_pruner);
+    ck_assert_uint_eq(by_params_state.misnamed, 0);
+    for (k = 5; k < NRECS; k++)
+        ck_assert_int_eq(c.status[k], lrs[k] < 0.09 ? MMARML_JOB_PRUNED : MMARML_JOB_OK);
 }
 END_TEST
 

@@ -40,8 +40,10 @@ typedef struct mmarml_pruner_vtable {
      * Required. Job `job` (its name; `job_number`, the J<n> of its first attempt, is stable
      * across retries and resumes) reported `value` at `step`. Steps of one job strictly
      * increase (the engine drops the others before a pruner sees them); values are finite.
-     * Set *stop_out to non-zero to stop the job. `ctx`: the job context, or the main
-     * context while a resume replays the journal (then the decision is not acted on).
+     * Set *stop_out to non-zero to stop the job. `ctx`: the job context; while a resume
+     * replays the journal, a context made for the job with its `_jobName` and its
+     * `_recommendation` (the journal's values) over the main context, so that a pruner
+     * that decides by the job's params decides as it did (the decision is not acted on).
      * @return MMARML_OK, or a negative code: logged as the pruner's exception, the job
      *         goes on.
      */

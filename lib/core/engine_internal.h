@@ -180,8 +180,9 @@ void mmarml__job_end_record(mmarml_engine *e, job *j);
 void mmarml__job_report_keys(mmarml_engine *e, job *j, mmarml_context *ctx, double score);
 /* Copy a job's reports onto its outcome. */
 void mmarml__outcome_reports(mmarml_outcome *outcome, const double *reports, size_t n);
-/* Resume: a journaled report record to the pruner (the decision was acted on before). */
-void mmarml__replay_report(mmarml_engine *e, const json_t *record);
+/* Resume: a journaled report record to the pruner (the decision was acted on before), with
+ * `job_ctx` as its context (NULL: the main context). */
+void mmarml__replay_report(mmarml_engine *e, const json_t *record, mmarml_context *job_ctx);
 void mmarml__job_free_reports(job *j);
 /* The job a job context belongs to (the engine's key on it). */
 #define MMARML__KEY_ENGINE_JOB "__mmarmlEngineJob"

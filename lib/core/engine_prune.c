@@ -210,7 +210,7 @@ void mmarml__job_end_record(mmarml_engine *e, job *j)
     pthread_mutex_unlock(&e->prune_lock);
 }
 
-void mmarml__replay_report(mmarml_engine *e, const json_t *record)
+void mmarml__replay_report(mmarml_engine *e, const json_t *record, mmarml_context *job_ctx)
 {
     const char *name = json_string_value(json_object_get(record, "job"));
     double step = json_number_value(json_object_get(record, "step"));
@@ -222,7 +222,7 @@ void mmarml__replay_report(mmarml_engine *e, const json_t *record)
     pthread_mutex_lock(&e->prune_lock);
     if (mmarml_pruner_report(&stop, e->pruner, name,
                              (uint64_t)json_integer_value(json_object_get(record, "first")),
-                             step, value, e->ctx) != MMARML_OK)
+                             step, value, job_ctx != NULL ? job_ctx : e->ctx) != MMARML_OK)
         mmarml_context_exception_occurred(e->ctx, "pruner", mmarml_error_message());
     pthread_mutex_unlock(&e->prune_lock);
 }

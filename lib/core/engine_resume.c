@@ -454,6 +454,8 @@ typedef struct {
     uint64_t *firsts; /* job numbers of first attempts, ascending */
     size_t nfirsts;
     int diverged;     /* the controller did not recommend what the journal says: said once */
+    mmarml_context *report_ctx; /* what the pruner is given with report_job's reports */
+    char *report_job;           /* the job report_ctx was made for */
 } replay_state;
 
 static int cmp_u64(const void *a, const void *b)
@@ -741,6 +743,44 @@ static int by_number(const void *a, const void *b)
     return (m > n) - (m < n);
 }
 
+/* The context a replayed report is given to the pruner with: as the job's own had it,
+ * `_jobName` and `_recommendation` (the journal's values), on a child of the main context;
+ * a pruner that decides by the job's params then decides on resume as it did. Kept while
+ * the same job reports. NULL when it cannot be made: the pruner gets the main context. */
+static mmarml_context *replay_report_context(mmarml_engine *e, replay_state *st,
+                                             const json_t *record, mmarml_search_space *space)
+{
+    const char *name = json_string_value(json_object_get(record, "job"));
+    const json_t *start = json_object_get(st->starts, name != NULL ? name : "");
+    mmarml_recommendation *rec = NULL;
+    mmarml_context *ctx = NULL;
+
+    if (e->pruner == NULL || name == NULL || start == NULL)
+        return NULL;
+    if (st->report_job != NULL && strcmp(st->report_job, name) == 0)
+        return st->report_ctx;
+    mmarml_context_unref(st->report_ctx);
+    free(st->report_job);
+    st->report_ctx = NULL;
+    st->report_job = NULL;
+    if (mmarml_recommendation_from_json(&rec, space, json_object_get(start, "rec")) != MMARML_OK)
+        return NULL;
+    if (mmarml_context_new(&ctx, e->ctx) != MMARML_OK ||
+        mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATION, rec, destroy_rec) !=
+            MMARML_OK) {
+        mmarml_recommendation_unref(rec); /* the context did not take it */
+        mmarml_context_unref(ctx);
+        return NULL;
+    }
+    if (mmarml_context_set_string(ctx, MMARML_KEY_JOB_NAME, name) != MMARML_OK ||
+        (st->report_job = mmarml__strdup(name)) == NULL) {
+        mmarml_context_unref(ctx);
+        return NULL;
+    }
+    st->report_ctx = ctx;
+    return ctx;
+}
+
 int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_space *space)
 {
     replay_state st;
@@ -762,7 +802,7 @@ int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_spac
         if (rc != MMARML_OK)
             break;
         if (strcmp(rec_type(r), "report") == 0)
-            mmarml__replay_report(e, r);
+            mmarml__replay_report(e, r, replay_report_context(e, &st, r, space));
         if (strcmp(rec_type(r), "end") != 0)
             continue;
         name = json_string_value(json_object_get(r, "job"));
@@ -819,6 +859,8 @@ int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_spac
                              mmarml__journal_path(e->journal), ends, ntodo);
     free(todo);
     free(st.firsts);
+    mmarml_context_unref(st.report_ctx);
+    free(st.report_job);
     json_decref(st.starts);
     json_decref(st.ended);
     json_decref(st.notes);
