@@ -118,8 +118,7 @@ int mmarml_engine_new(mmarml_engine **out, mmarml_controller *controller,
     }
     e->controller = mmarml_controller_ref(controller);
     e->executor = mmarml_executor_ref(executor);
-    if (mmarml_recommendation_list_new(&e->refined) != MMARML_OK ||
-        mmarml_recommendation_list_new(&e->last_shown) != MMARML_OK) {
+    if (mmarml_recommendation_list_new(&e->refined) != MMARML_OK) {
         mmarml_engine_unref(e);
         return MMARML__NOMEM();
     }

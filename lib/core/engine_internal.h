@@ -99,8 +99,8 @@ struct mmarml_engine {
 
     job *done_head; /* completions, in end-record order */
     mmarml_recommendation_list *refined; /* reused for every refine_recommendation */
-    /* what handlers were last shown (engine lock): a new job's `_recommendations`, as a
-     * Clara job context inherits its main context's latest list */
+    /* what handlers were last shown, frozen (engine lock; NULL before the first list): a
+     * new job's `_recommendations`, as a Clara job context inherits its main context's */
     mmarml_recommendation_list *last_shown;
     uint64_t jobs_started;   /* the highest job number given */
     uint64_t first_attempts; /* recommendations started: what max_jobs counts */
