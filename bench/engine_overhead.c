@@ -6,9 +6,10 @@
  *   {"jobs", "us_per_job", "peak_rss_kb", "sizes": [{"jobs", "us_per_job", "peak_rss_kb"}]}
  * where the top-level figures are those of the largest size.
  *
- * With SHOWN=1 in the environment the controller shows every recommendation at once (one
- * initial list of all the jobs, as a grid would) and a handler reads the list in each job's
- * start_job: what each job is given of the list shown must not grow with its length.
+ * With SHOWN=1 in the environment the controller shows every recommendation at once
+ * (TestController with one batch of all the jobs, as ReinforcementController does with an
+ * enum-only space) and a handler reads the list in each job's start_job: what each job is
+ * given of the list shown must not grow with its length.
  *
  * Usage: engine_overhead [largest_jobs]   (default 100000; sizes are largest/10 and largest)
  */
@@ -52,94 +53,30 @@ static int execute(int *status, double *score, mmarml_executor *self,
     return MMARML_OK;
 }
 
-/* SHOWN=1: a controller that recommends every job at once, and a handler that looks. */
-typedef struct {
-    uint64_t jobs;
-    mmarml_search_space *space;
-} all_at_once;
-
-static int all_set_space(mmarml_controller *self, mmarml_search_space *space,
-                         mmarml_context *ctx, void *ud)
-{
-    all_at_once *a = ud;
-
-    (void)self, (void)ctx;
-    a->space = mmarml_search_space_ref(space);
-    return MMARML_OK;
-}
-
-static int all_initial(mmarml_recommendation_list *out, mmarml_controller *self,
-                       mmarml_context *ctx, void *ud)
-{
-    all_at_once *a = ud;
-    double v[5] = {0, 0.5, 0.01, 1, 0};
-    uint64_t i;
-    int rc = MMARML_OK;
-
-    (void)self, (void)ctx;
-    for (i = 0; i < a->jobs && rc == MMARML_OK; i++) {
-        mmarml_recommendation *rec = NULL;
-        v[0] = -5 + 10 * (double)i / (double)a->jobs;
-        if ((rc = mmarml_recommendation_new(&rec, (int64_t)i, a->space, v, 5)) == MMARML_OK)
-            rc = mmarml_recommendation_list_append(out, rec);
-        mmarml_recommendation_unref(rec);
-    }
-    return rc;
-}
-
-static int all_refine(mmarml_recommendation_list *out, mmarml_controller *self,
-                      const mmarml_outcome *outcome, mmarml_context *ctx, void *ud)
-{
-    (void)out, (void)self, (void)outcome, (void)ctx, (void)ud;
-    return MMARML_OK;
-}
-
-static void all_destroy(void *ud)
-{
-    all_at_once *a = ud;
-
-    mmarml_search_space_unref(a->space);
-    free(a);
-}
-
-static unsigned long jobs_not_shown; /* jobs whose context lacked the list: an error */
+/* SHOWN=1: a handler that looks at the list each job was shown. */
+static unsigned long jobs_looked, jobs_not_shown; /* the latter lacked the list: an error */
+static size_t plan_size; /* every job is shown the whole plan */
 
 static int look_at_shown(mmarml_handler *self, mmarml_context *job_ctx, void *ud)
 {
     void *list = NULL;
 
     (void)self, (void)ud;
+    __atomic_add_fetch(&jobs_looked, 1, __ATOMIC_RELAXED);
     if (mmarml_context_get_pointer(job_ctx, MMARML_KEY_RECOMMENDATIONS, &list) != MMARML_OK ||
-        mmarml_recommendation_list_count(list) == 0)
+        mmarml_recommendation_list_count(list) != plan_size)
         __atomic_add_fetch(&jobs_not_shown, 1, __ATOMIC_RELAXED);
     return MMARML_OK;
 }
 
-static int make_all_at_once(mmarml_controller **ctl, mmarml_handler **h, uint64_t jobs)
+static int shown_handler(mmarml_handler **h)
 {
-    static const mmarml_controller_vtable cvt = {
-        .struct_size = sizeof(mmarml_controller_vtable),
-        .version = MMARML_CONTROLLER_VTABLE_VERSION,
-        .set_search_space = all_set_space,
-        .initial_recommendation = all_initial,
-        .refine_recommendation = all_refine,
-        .destroy = all_destroy,
-    };
     static const mmarml_handler_vtable hvt = {
         .struct_size = sizeof(mmarml_handler_vtable),
         .version = MMARML_HANDLER_VTABLE_VERSION,
         .start_job = look_at_shown,
     };
-    all_at_once *a = calloc(1, sizeof(*a));
-    int rc;
 
-    if (a == NULL)
-        return MMARML_ENOMEM;
-    a->jobs = jobs;
-    if ((rc = mmarml_controller_new(ctl, &cvt, a)) != MMARML_OK) {
-        free(a);
-        return rc;
-    }
     return mmarml_handler_new(h, &hvt, NULL);
 }
 
@@ -173,8 +110,11 @@ static int measure(uint64_t jobs, int fd)
     int rc, n;
 
     opts.workers = getenv("WORKERS") ? getenv("WORKERS") : "0:1";
-    if ((rc = shown ? make_all_at_once(&ctl, &handler, jobs)
+    /* SHOWN: TestController with one batch of every job, the whole plan shown at once */
+    plan_size = (size_t)jobs;
+    if ((rc = shown ? mmarml_controller_new_test(&ctl, jobs, jobs, 1)
                     : mmarml_controller_new_random(&ctl, jobs, 1)) != MMARML_OK ||
+        (shown && (rc = shown_handler(&handler)) != MMARML_OK) ||
         (rc = mmarml_executor_new(&exe, &vt, NULL)) != MMARML_OK ||
         (rc = mmarml_engine_new(&engine, ctl, exe, &opts)) != MMARML_OK ||
         (handler != NULL && (rc = mmarml_engine_add_handler(engine, handler)) != MMARML_OK) ||
@@ -189,9 +129,9 @@ static int measure(uint64_t jobs, int fd)
         fprintf(stderr, "engine_overhead: %s\n", mmarml_error_message());
         return 1;
     }
-    if (jobs_not_shown > 0) {
-        fprintf(stderr, "engine_overhead: %lu jobs were not given the list shown\n",
-                jobs_not_shown);
+    if (shown && (jobs_looked != jobs || jobs_not_shown > 0)) {
+        fprintf(stderr, "engine_overhead: of %lu jobs started, %lu were not given the list "
+                "shown\n", jobs_looked, jobs_not_shown);
         return 1;
     }
     getrusage(RUSAGE_SELF, &ru);
