@@ -55,7 +55,7 @@ assert all(r["uri"] == "/claraDevDay/AutoML/mlruns" for r in runs)
 print("ok: %d jobs, %d MLflow runs with their scores and params" % (len(stats["jobs"]), len(runs)))
 PY
 }
-start_job_quiet() { # run_id: MyHandler.start_job reads `_recommendations`, the job's copy
+start_job_quiet() { # run_id: MyHandler.start_job reads the job context's `_recommendations`
     grep -q "MyHandler.start_job raised" "$work/$1.out" || return 0
     grep -A12 "MyHandler.start_job raised" "$work/$1.out" | head -14
     return 1
