@@ -24,7 +24,7 @@
 
 #define EPOCHS 27
 #define BUDGET 540 /* epochs per search */
-#define MAX_JOBS 1024
+#define MAX_JOBS 1024 /* more than BUDGET epochs can start: each job costs one or more */
 #define SEEDS 11
 #define RADIUS 0.4  /* neighbours farther than this are not compared */
 #define MARGIN 0.02 /* how far below the best a prediction must be to stop a job */
