@@ -844,7 +844,10 @@ END_TEST
  * six rounds, and the stats file lists every job once. */
 START_TEST(interrupted_then_resumed)
 {
+    static const char *planted[] = {"automl_stats_log.json.tmp.999999999", "summary.txt.tmp.7",
+                                    "notes.tmp.txt", ".tmp.12", "x.tmp.12a", "x.tmp."};
     char out[256], path[512], *text;
+    size_t i;
     json_t *stats;
     double took;
     pid_t pid;
@@ -855,7 +858,21 @@ START_TEST(interrupted_then_resumed)
     wait_for_trainers("777.5", 2);
     kill(pid, SIGINT);
     ck_assert_int_eq(wait_exit(pid, &took), 130);
+    /* what a run killed between a temporary file's link and its rename leaves: the resume
+     * removes those, and nothing else */
+    for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", run_root, planted[i]);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fputs("{\"jobs\": [\n", f); /* cut short, as a killed writer leaves it */
+        fclose(f);
+    }
     ck_assert_int_eq(wait_exit(start_run_args("0", out, "--resume"), &took), 0);
+    for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
+        snprintf(path, sizeof(path), "%s/%s", run_root, planted[i]);
+        ck_assert_msg((access(path, F_OK) == 0) == (i >= 2), "%s: %s", planted[i],
+                      i >= 2 ? "removed" : "left");
+    }
     text = slurp_file(out);
     ck_assert_ptr_nonnull(strstr(text, "(resumed)"));
     ck_assert_ptr_nonnull(strstr(text, "from the journal"));

@@ -256,8 +256,17 @@ static int space_available(mmarml_handler *self, mmarml_context *ctx, void *ud)
     int resuming = 0;
 
     (void)self;
-    if (mmarml_context_get_bool(ctx, MMARML_KEY_RESUMING, &resuming) == MMARML_OK && resuming)
-        return open_trace(ud, ctx, "resumed");
+    if (mmarml_context_get_bool(ctx, MMARML_KEY_RESUMING, &resuming) == MMARML_OK && resuming) {
+        mmar_handler *h = ud;
+        /* the journal's lock is ours now: no other run writes here */
+        int left = h->run_root != NULL ? mmar_remove_left_temps(h->run_root) : 0;
+        int rc = open_trace(h, ctx, "resumed");
+
+        if (left > 0)
+            mmarml_context_trace(ctx, me, "removed %d temporary file(s) the killed run left",
+                                 left);
+        return rc;
+    }
     return MMARML_OK;
 }
 

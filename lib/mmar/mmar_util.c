@@ -151,6 +151,35 @@ int mmar_write_text_atomic(const char *path, const char *text, int durable)
     return rc;
 }
 
+/* `<name>.tmp.<digits>` with a name before it and a pid other than ours */
+static int is_left_temp(const char *entry)
+{
+    const char *mark = strstr(entry, ".tmp."), *digits;
+
+    for (; mark != NULL; mark = strstr(mark + 1, ".tmp.")) {
+        digits = mark + 5;
+        if (mark == entry || *digits == '\0' || strspn(digits, "0123456789") != strlen(digits))
+            continue;
+        return strtol(digits, NULL, 10) != (long)getpid();
+    }
+    return 0;
+}
+
+int mmar_remove_left_temps(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *entry;
+    int removed = 0;
+
+    if (d == NULL)
+        return 0;
+    while ((entry = readdir(d)) != NULL)
+        if (is_left_temp(entry->d_name) && unlinkat(dirfd(d), entry->d_name, 0) == 0)
+            removed++;
+    closedir(d);
+    return removed;
+}
+
 int mmar_write_json_atomic(const char *path, const json_t *json, int durable)
 {
     char *text = mmar_json_dumps(json, JSON_INDENT(2));

@@ -21,6 +21,11 @@ char *mmar_json_dumps(const json_t *json, size_t flags);
 void mmar_format_score(char *out, size_t n, double v);
 /* Write text the same way. A file system that failed (full, quota, ...) is MMARML_ESTORAGE. */
 int mmar_write_text_atomic(const char *path, const char *text, int durable);
+/* Remove from `dir` (not below it) the temporary files of those writes that a killed process
+ * left (`<name>.tmp.<pid>`, any pid but ours). Only for a directory no other live process
+ * writes into: call it once the run holds its journal's lock. Best effort: what cannot be
+ * removed stays, and the count removed is returned. */
+int mmar_remove_left_temps(const char *dir);
 /* MMARML_ESTORAGE for an errno that says the file system failed (ENOSPC, EDQUOT, EIO, EROFS,
  * EFBIG): the run stops then; MMARML_EIO for any other. */
 int mmar_io_code(int err);
