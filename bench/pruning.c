@@ -27,6 +27,13 @@
  * the top tenth of the jobs that ended (CLAIRVOYANT_TOP). It shows what the sampler can
  * reach in the budget when the stopping is perfect and nearly free.
  *
+ * `oracle` is a tighter bound: it too knows every job's true final value, and stops each job
+ * after its first epoch unless that value will be above the best of the jobs that ended
+ * less ORACLE_MARGIN (environment, default 0). With 0, a job runs to the end only when it
+ * improves on the best found; with a margin m it also lets through every job that ends
+ * within m of the best, as a pruner that cannot tell apart final values closer than m
+ * would at the least.
+ *
  * The power-law shapes are there to check that a pruner's gain is not a result about the
  * exponential formula alone: same F, same k, curves that flatten later.
  *
@@ -65,6 +72,7 @@ static int adversarial; /* the workload: 0 partial, 1 adversarial */
 static int use_random;  /* the controller: 0 TPEController, 1 RandomController */
 static int power;       /* the curves' shape: 0 exponential, else (1 + k t)^-power */
 static int min_resource = 1; /* ASHA's and Hyperband's first rung */
+static double oracle_margin;  /* ORACLE_MARGIN: final values the oracle does not tell apart */
 
 static double F(const double *x)
 {
@@ -229,6 +237,23 @@ static int clairvoyant_report(int *stop_out, mmarml_pruner *self, const char *jo
     return MMARML_OK;
 }
 
+static int oracle_report(int *stop_out, mmarml_pruner *self, const char *job,
+                         uint64_t job_number, double step, double value, mmarml_context *ctx,
+                         void *ud)
+{
+    run_state *r = ud;
+    double best;
+
+    (void)self, (void)job, (void)job_number, (void)value, (void)ctx;
+    if (step != 1)
+        return MMARML_OK;
+    pthread_mutex_lock(&r->lock);
+    best = r->best_true;
+    pthread_mutex_unlock(&r->lock);
+    *stop_out = job_true_final <= best - oracle_margin;
+    return MMARML_OK;
+}
+
 static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
 {
     static const mmarml_pruner_vtable clairvoyant = {
@@ -236,10 +261,17 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
         .version = MMARML_PRUNER_VTABLE_VERSION,
         .report = clairvoyant_report,
     };
+    static const mmarml_pruner_vtable oracle = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = oracle_report,
+    };
 
     *p = NULL;
     if (strcmp(variant, "clairvoyant") == 0)
         return mmarml_pruner_new(p, &clairvoyant, r);
+    if (strcmp(variant, "oracle") == 0)
+        return mmarml_pruner_new(p, &oracle, r);
     if (strcmp(variant, "asha") == 0)
         return mmarml_pruner_new_asha(p, min_resource, 3, T);
     if (strcmp(variant, "hyperband") == 0)
@@ -336,7 +368,7 @@ int main(int argc, char **argv)
 {
     static const char *const variants[] = {"none",          "none",       "asha",
                                            "hyperband",     "median",     "median_ranked",
-                                           "median_all",    "clairvoyant"};
+                                           "median_all",    "clairvoyant", "oracle"};
     enum { NVARIANTS = sizeof(variants) / sizeof(variants[0]) };
     int nworkers = argc > 1 ? atoi(argv[1]) : 1, seeds = argc > 2 ? atoi(argv[2]) : 20;
     const char *workload = argc > 3 ? argv[3] : "partial";
@@ -356,13 +388,15 @@ int main(int argc, char **argv)
     fs = f_star(); /* after the workload and the shape are known: each has its own optimum */
     use_random = strcmp(controller, "random") == 0;
     min_resource = argc > 6 ? atoi(argv[6]) : 1;
-    if (min_resource < 1 || min_resource > 9 ||
+    oracle_margin = getenv("ORACLE_MARGIN") != NULL ? atof(getenv("ORACLE_MARGIN")) : 0;
+    if (!(oracle_margin >= 0 && oracle_margin <= 1) || min_resource < 1 || min_resource > 9 ||
         nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
         (!use_random && strcmp(controller, "tpe") != 0) ||
         (!power && strcmp(shape, "exp") != 0)) {
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
-                        "[tpe|random] [exp|power2|power1] [min_resource 1..9]\n");
+                        "[tpe|random] [exp|power2|power1] [min_resource 1..9] "
+                        "(ORACLE_MARGIN 0..1)\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */

@@ -1,8 +1,8 @@
 """Optuna 3.1 (python3-optuna) on the learning-curve workload of bench/pruning.c: the same
 formulas, noise and budgets (see that file). TPESampler(seed) (or RandomSampler(seed))
 alone and with SuccessiveHalvingPruner, HyperbandPruner and MedianPruner, and the
-clairvoyant bound of bench/pruning.c (a NopPruner, the objective prunes by the true final
-value); one JSON line per run and a summary line per variant. `regret_started`: over every
+clairvoyant and oracle bounds of bench/pruning.c (a NopPruner, the objective prunes by the
+true final value; ORACLE_MARGIN in the environment as there); one JSON line per run and a summary line per variant. `regret_started`: over every
 trial started, pruned ones too.
 
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
@@ -34,6 +34,8 @@ ADVERSARIAL = False
 POWER = 0  # the curves' shape: 0 exponential, else (1 + k t) ** -POWER (bench/pruning.c)
 MIN_RESOURCE = 1  # SuccessiveHalving's and Hyperband's first rung
 EPOCH_CURVE = os.environ.get("EPOCH_CURVE") == "1"
+# bench/pruning.c's oracle: final values closer than this to the best are not told apart
+ORACLE_MARGIN = float(os.environ.get("ORACLE_MARGIN", "0"))
 CURVE_SIXTHS = (1, 2, 3, 4, 6)  # EPOCH_CURVE: the budgets, in sixths of the unpruned epochs
 
 
@@ -80,6 +82,7 @@ PRUNERS = {
         min_resource=MIN_RESOURCE, max_resource=T, reduction_factor=3),
     "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5),
     "clairvoyant": lambda: optuna.pruners.NopPruner(),
+    "oracle": lambda: optuna.pruners.NopPruner(),
 }
 
 
@@ -117,6 +120,9 @@ def run(variant, seed, n_jobs, sampler):
             if variant == "clairvoyant" and t == 1:
                 with lock:
                     clairvoyant = clairvoyant_stops(curve(x, T), state["finals"])
+            elif variant == "oracle" and t == 1:
+                with lock:  # bench/pruning.c's oracle: on only to beat the best, less the margin
+                    clairvoyant = curve(x, T) <= state["best"] - ORACLE_MARGIN
             if clairvoyant or trial.should_prune():
                 with lock:
                     state["pruned"] += 1
