@@ -844,9 +844,11 @@ END_TEST
  * six rounds, and the stats file lists every job once. */
 START_TEST(interrupted_then_resumed)
 {
-    static const char *planted[] = {"automl_stats_log.json.tmp.999999999", "summary.txt.tmp.7",
-                                    "notes.tmp.txt", ".tmp.12", "x.tmp.12a", "x.tmp."};
-    char out[256], path[512], *text;
+    /* the first two are left temporaries (of no process; of the run that was stopped), the
+     * others must stay: a live process's (this test's), and names that only look alike */
+    char planted[7][64] = {"automl_stats_log.json.tmp.999999999", "", "", "notes.tmp.txt",
+                           ".tmp.12", "x.tmp.12a", "x.tmp."};
+    char out[256], path[1024], *text;
     size_t i;
     json_t *stats;
     double took;
@@ -860,6 +862,8 @@ START_TEST(interrupted_then_resumed)
     ck_assert_int_eq(wait_exit(pid, &took), 130);
     /* what a run killed between a temporary file's link and its rename leaves: the resume
      * removes those, and nothing else */
+    snprintf(planted[1], sizeof(planted[1]), "summary.txt.tmp.%ld", (long)pid);
+    snprintf(planted[2], sizeof(planted[2]), "config_train.json.tmp.%ld", (long)getpid());
     for (i = 0; i < sizeof(planted) / sizeof(planted[0]); i++) {
         snprintf(path, sizeof(path), "%s/%s", run_root, planted[i]);
         FILE *f = fopen(path, "w");

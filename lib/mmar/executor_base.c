@@ -546,8 +546,6 @@ static int adopted_job_root(base_executor *x, mmarml_context *job, char **out)
     }
     if (rc == MMARML_OK)
         rc = mmarml_context_set_string(job, MMARML_KEY_JOB_MMAR_ROOT, *out);
-    if (rc == MMARML_OK)
-        mmar_remove_left_temps(*out); /* a note the killed run was writing (slurm_job_id) */
     mmarml_free(run_root);
     mmarml_free(name);
     return rc;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,16 +152,20 @@ int mmar_write_text_atomic(const char *path, const char *text, int durable)
     return rc;
 }
 
-/* `<name>.tmp.<digits>` with a name before it and a pid other than ours */
+/* `<name>.tmp.<pid>`, with a name before it, of a process that is gone (not ours, and no
+ * process of that pid here: a trainer of this host writing such a file is spared) */
 static int is_left_temp(const char *entry)
 {
     const char *mark = strstr(entry, ".tmp."), *digits;
+    long pid;
 
     for (; mark != NULL; mark = strstr(mark + 1, ".tmp.")) {
         digits = mark + 5;
-        if (mark == entry || *digits == '\0' || strspn(digits, "0123456789") != strlen(digits))
+        if (mark == entry || *digits == '\0' || strspn(digits, "0123456789") != strlen(digits) ||
+            strlen(digits) > 9)
             continue;
-        return strtol(digits, NULL, 10) != (long)getpid();
+        pid = strtol(digits, NULL, 10);
+        return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
     }
     return 0;
 }

@@ -22,9 +22,9 @@ void mmar_format_score(char *out, size_t n, double v);
 /* Write text the same way. A file system that failed (full, quota, ...) is MMARML_ESTORAGE. */
 int mmar_write_text_atomic(const char *path, const char *text, int durable);
 /* Remove from `dir` (not below it) the temporary files of those writes that a killed process
- * left (`<name>.tmp.<pid>`, any pid but ours). Only for a directory no other live process
- * writes into: call it once the run holds its journal's lock. Best effort: what cannot be
- * removed stays, and the count removed is returned. */
+ * left (`<name>.tmp.<pid>`, for a pid with no process). Call it once the run holds its
+ * journal's lock, so that no other run writes there. Best effort: what cannot be removed
+ * stays, and the count removed is returned. */
 int mmar_remove_left_temps(const char *dir);
 /* MMARML_ESTORAGE for an errno that says the file system failed (ENOSPC, EDQUOT, EIO, EROFS,
  * EFBIG): the run stops then; MMARML_EIO for any other. */
