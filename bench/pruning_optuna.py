@@ -2,8 +2,8 @@
 formulas, noise and budgets (see that file). TPESampler(seed) (or RandomSampler(seed))
 alone and with SuccessiveHalvingPruner, HyperbandPruner and MedianPruner, and the
 clairvoyant and oracle bounds of bench/pruning.c (a NopPruner, the objective prunes by the
-true final value; ORACLE_MARGIN in the environment as there); one JSON line per run and a summary line per variant. `regret_started`: over every
-trial started, pruned ones too.
+true final value; ORACLE_MARGIN in the environment as there); one JSON line per run and a
+summary line per variant. `regret_started`: over every trial started, pruned ones too.
 
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
        [exp|power2|power1] [min_resource]
@@ -116,14 +116,14 @@ def run(variant, seed, n_jobs, sampler):
                 state["epochs"] += 1
             reported = curve(x, t) + 0.02 * noise(seed, trial.number, t)
             trial.report(reported, t)
-            clairvoyant = False
+            bound_stops = False  # the clairvoyant and oracle bounds know the final value
             if variant == "clairvoyant" and t == 1:
                 with lock:
-                    clairvoyant = clairvoyant_stops(curve(x, T), state["finals"])
+                    bound_stops = clairvoyant_stops(curve(x, T), state["finals"])
             elif variant == "oracle" and t == 1:
                 with lock:  # bench/pruning.c's oracle: on only to beat the best, less the margin
-                    clairvoyant = curve(x, T) <= state["best"] - ORACLE_MARGIN
-            if clairvoyant or trial.should_prune():
+                    bound_stops = curve(x, T) <= state["best"] - ORACLE_MARGIN
+            if bound_stops or trial.should_prune():
                 with lock:
                     state["pruned"] += 1
                 raise optuna.TrialPruned()
