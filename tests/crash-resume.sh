@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Crash tests of `mmarml run` on real processes (issue 10), run by `make check-crash`:
 #  1. kill -9 of mmarml run at KILLS random moments (default 50), each run then resumed
-#     (and sometimes killed again) to its end;
+#     (and sometimes killed again) to its end; every second killed run sees a file system
+#     without O_TMPFILE (an LD_PRELOAD shim built here), where temporary files are named;
 #  2. the journal of a finished run cut at CUTS random byte offsets (default 50), resumed;
 #  3. a journal that is not ours, a read-only run root, a full disk (a small tmpfs).
 # After every resume to the end: every started job ended exactly once, in the journal and
 # in the stats file; no job whose end was recorded ever started again (markers the round
-# script writes); no process of the run is left; and the stats file parsed as JSON at every
-# moment a sampler looked at it. Needs python3. Part 3's tmpfs needs root (else skipped).
+# script writes); no process of the run is left; no temporary file is left; and the stats
+# file parsed as JSON at every moment a sampler looked at it. Needs python3. Part 3's tmpfs
+# needs root (else skipped).
 set -uo pipefail
 src=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 bld=${top_builddir:-$src/build}
@@ -163,11 +165,61 @@ wait_no_survivors() {
     return 1
 }
 
-# run_killed <run_id> <max seconds before the kill>
+# A file system without O_TMPFILE, for every second kill: there atomic writes name their
+# temporary file from the start, so a kill leaves one far more often (the resume removes it)
+cat >"$W/no-tmpfile.c" <<'EOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+static int refuse_or_open(const char *name, const char *path, int flags, va_list ap)
+{
+    int (*real)(const char *, int, ...) = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, name);
+    mode_t mode = (flags & (O_CREAT | __O_TMPFILE)) ? va_arg(ap, mode_t) : 0;
+    if ((flags & O_TMPFILE) == O_TMPFILE) {
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    return real(path, flags, mode);
+}
+int open(const char *path, int flags, ...)
+{
+    va_list ap;
+    int fd;
+    va_start(ap, flags);
+    fd = refuse_or_open("open", path, flags, ap);
+    va_end(ap);
+    return fd;
+}
+int open64(const char *path, int flags, ...)
+{
+    va_list ap;
+    int fd;
+    va_start(ap, flags);
+    fd = refuse_or_open("open64", path, flags, ap);
+    va_end(ap);
+    return fd;
+}
+EOF
+no_tmpfile= without="none ran: no C compiler, or the shim did not take"
+# taken only once it is seen to refuse O_TMPFILE
+if ${CC:-cc} -shared -fPIC -o "$W/no-tmpfile.so" "$W/no-tmpfile.c" -ldl 2>/dev/null &&
+    LD_PRELOAD=$W/no-tmpfile.so python3 -c "import os, sys
+try:
+    os.open('$W', os.O_TMPFILE | os.O_WRONLY, 0o644)
+except OSError:
+    sys.exit(0)
+sys.exit(1)"; then
+    no_tmpfile=$W/no-tmpfile.so without="every second kill"
+fi
+
+# run_killed <run_id> <max seconds before the kill> [<option>]; $preload: LD_PRELOAD
 run_killed() {
     local id=$1 max=$2 pid delay
     delay=$(python3 -c "import random; print(round(random.uniform(0, $max), 3))")
-    "$mmarml" run -m "$M" --set run_id="$id" traceout=none ${3:-} >>"$W/$id.log" 2>&1 &
+    LD_PRELOAD=${preload:-} "$mmarml" run -m "$M" --set run_id="$id" traceout=none ${3:-} \
+        >>"$W/$id.log" 2>&1 &
     pid=$!
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null
@@ -184,14 +236,23 @@ resume_to_end() { # resume_to_end <run_id> [<work dir>]
 
 # ---- 1. kill -9 at random moments ----
 echo "== 1. kill -9 of mmarml run at $KILLS random moments, each resumed to the end"
-temps_left=0
+temps_left=0 temps_left_named=0
 for i in $(seq "$KILLS"); do
     id=k$i
     echo "$R/$id" >"$W/current"
+    preload=
+    [ $((i % 2)) = 0 ] && preload=$no_tmpfile
     run_killed "$id" 2.5
-    # atomic writes name their temporary file only between its link and its rename: a kill
-    # there leaves one (counted); the resume removes it
-    ls -a "$R/$id" 2>/dev/null | grep -q '\.tmp\.' && temps_left=$((temps_left + 1))
+    # atomic writes name their temporary file only between its link and its rename (from the
+    # start without O_TMPFILE): a kill there leaves one (counted); the resume removes it
+    if ls -a "$R/$id" 2>/dev/null | grep -q '\.tmp\.'; then
+        if [ -n "$preload" ]; then
+            temps_left_named=$((temps_left_named + 1))
+        else
+            temps_left=$((temps_left + 1))
+        fi
+    fi
+    preload=
     if [ ! -s "$R/$id/journal.mmarml" ]; then
         # killed before the journal had a record: the run never started; a new run goes
         [ -d "$R/$id" ] && rm -rf "${R:?}/$id"
@@ -220,7 +281,8 @@ sampler=
 read -r seen bad <"$W/current.seen"
 [ "$bad" = 0 ] || fail "the stats file was not valid JSON $bad times: $(sort -u "$W/current.bad")"
 echo "ok: $KILLS runs killed and resumed; stats file parsed $seen times, never invalid;" \
-    "$temps_left kills left a temporary file, no resume kept one"
+    "kills that left a temporary file: $temps_left with O_TMPFILE, $temps_left_named" \
+    "without it ($without); no resume kept one"
 
 # ---- 2. the journal cut at random offsets ----
 echo "== 2. the journal of a finished run cut at $CUTS random byte offsets, then resumed"
