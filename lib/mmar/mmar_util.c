@@ -115,7 +115,7 @@ static int write_unnamed(const char *path, const char *tmp, const char *text, in
         return -1;
     if ((err = write_text(fd, text, durable)) == 0) {
         snprintf(from, sizeof(from), "/proc/self/fd/%d", fd);
-        unlink(tmp); /* one a killed process left */
+        unlink(tmp); /* one a killed process of the same pid left */
         if (linkat(AT_FDCWD, from, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
             err = mmar_io_code(errno) == MMARML_ESTORAGE ? errno : -1;
     }
@@ -124,12 +124,16 @@ static int write_unnamed(const char *path, const char *tmp, const char *text, in
     return err;
 }
 
+/* A temporary file is `<path>` TEMP_MARK `<pid>`: made by the writes, recognised by
+ * mmar_remove_left_temps. */
+#define TEMP_MARK ".tmp."
+
 int mmar_write_text_atomic(const char *path, const char *text, int durable)
 {
     char *tmp = NULL;
     int fd, err, rc = MMARML_OK;
 
-    if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0)
+    if (asprintf(&tmp, "%s" TEMP_MARK "%ld", path, (long)getpid()) < 0)
         return mmarml_error_set(MMARML_ENOMEM, "out of memory writing '%s'", path);
     if ((err = write_unnamed(path, tmp, text, durable)) == -1) {
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -156,18 +160,18 @@ int mmar_write_text_atomic(const char *path, const char *text, int durable)
  * process of that pid here: a trainer of this host writing such a file is spared) */
 static int is_left_temp(const char *entry)
 {
-    const char *mark = strstr(entry, ".tmp."), *digits;
+    const char *mark = NULL, *found, *digits;
     long pid;
 
-    for (; mark != NULL; mark = strstr(mark + 1, ".tmp.")) {
-        digits = mark + 5;
-        if (mark == entry || *digits == '\0' || strspn(digits, "0123456789") != strlen(digits) ||
-            strlen(digits) > 9)
-            continue;
-        pid = strtol(digits, NULL, 10);
-        return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
-    }
-    return 0;
+    for (found = strstr(entry, TEMP_MARK); found != NULL; found = strstr(found + 1, TEMP_MARK))
+        mark = found; /* the last: the pid is all that follows it */
+    if (mark == NULL || mark == entry)
+        return 0;
+    digits = mark + strlen(TEMP_MARK);
+    if (*digits == '\0' || strlen(digits) > 9 || strspn(digits, "0123456789") != strlen(digits))
+        return 0;
+    pid = strtol(digits, NULL, 10);
+    return pid > 0 && pid != (long)getpid() && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 int mmar_remove_left_temps(const char *dir)
