@@ -34,6 +34,13 @@
  * within m of the best, as a pruner that cannot tell apart final values closer than m
  * would at the least.
  *
+ * `known` is a bound that reads reports, as a real pruner does, but knows what no pruner
+ * knows: the bench's formula, each job's learning speed k(x) and the noise's spread. Only
+ * F(x) it must estimate, by least squares from the job's reports so far. At every report it
+ * stops the job when that estimate's final value, raised by KNOWN_Z (environment, default
+ * 1) standard errors, is below the best true final value of the jobs that ended. What it
+ * spends is what the noise alone costs a pruner that has seen through the crossing.
+ *
  * The power-law shapes are there to check that a pruner's gain is not a result about the
  * exponential formula alone: same F, same k, curves that flatten later.
  *
@@ -73,6 +80,7 @@ static int use_random;  /* the controller: 0 TPEController, 1 RandomController *
 static int power;       /* the curves' shape: 0 exponential, else (1 + k t)^-power */
 static int min_resource = 1; /* ASHA's and Hyperband's first rung */
 static double oracle_margin;  /* ORACLE_MARGIN: final values the oracle does not tell apart */
+static double known_z;        /* KNOWN_Z: the known bound's standard errors of benefit of doubt */
 
 static double F(const double *x)
 {
@@ -82,11 +90,17 @@ static double F(const double *x)
     return adversarial ? 0.9 - d2 - 0.2 * x[2] * x[2] : 0.9 - d2 - 0.5 * over * over;
 }
 
-static double curve(const double *x, double t)
+/* The share of F(x) a config has reached after t epochs. */
+static double progress(const double *x, double t)
 {
     double k = adversarial ? 0.2 + 0.2 * x[2] : 0.08 + 0.4 * x[2];
 
-    return F(x) * (1 - (power ? pow(1 + k * t, -power) : exp(-k * t)));
+    return 1 - (power ? pow(1 + k * t, -power) : exp(-k * t));
+}
+
+static double curve(const double *x, double t)
+{
+    return F(x) * progress(x, t);
 }
 
 static uint64_t splitmix(uint64_t z)
@@ -144,6 +158,10 @@ typedef struct {
  * callback runs inside mmarml_job_report, on the job's thread. */
 static _Thread_local double job_true_final;
 
+/* For the known bound, on the same thread: the job's config and its least-squares sums
+ * (reports times progress, progress squared). */
+static _Thread_local double job_x[3], job_sum_vp, job_sum_pp;
+
 static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
                      void *ud)
 {
@@ -172,6 +190,8 @@ static int execute(int *status, double *score, mmarml_executor *self,
         r->best_started = curve(x, T);
     pthread_mutex_unlock(&r->lock);
     job_true_final = curve(x, T);
+    memcpy(job_x, x, sizeof(job_x));
+    job_sum_vp = job_sum_pp = 0;
     for (t = 1; t <= T; t++) {
         pthread_mutex_lock(&r->lock);
         out_of_budget = r->budget > 0 && r->epochs >= r->budget;
@@ -254,6 +274,29 @@ static int oracle_report(int *stop_out, mmarml_pruner *self, const char *job,
     return MMARML_OK;
 }
 
+/* The noise's standard deviation: 0.02 times that of the centred, doubled mean of three
+ * uniforms, 2 sqrt(1/36). */
+#define NOISE_SD (0.02 / 3)
+
+static int known_report(int *stop_out, mmarml_pruner *self, const char *job,
+                        uint64_t job_number, double step, double value, mmarml_context *ctx,
+                        void *ud)
+{
+    run_state *r = ud;
+    double p = progress(job_x, step), f_hat, f_se, best;
+
+    (void)self, (void)job, (void)job_number, (void)ctx;
+    job_sum_vp += value * p;
+    job_sum_pp += p * p;
+    f_hat = job_sum_vp / job_sum_pp;
+    f_se = NOISE_SD / sqrt(job_sum_pp);
+    pthread_mutex_lock(&r->lock);
+    best = r->best_true;
+    pthread_mutex_unlock(&r->lock);
+    *stop_out = (f_hat + known_z * f_se) * progress(job_x, T) < best;
+    return MMARML_OK;
+}
+
 static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
 {
     static const mmarml_pruner_vtable clairvoyant = {
@@ -266,12 +309,19 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
         .version = MMARML_PRUNER_VTABLE_VERSION,
         .report = oracle_report,
     };
+    static const mmarml_pruner_vtable known = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = known_report,
+    };
 
     *p = NULL;
     if (strcmp(variant, "clairvoyant") == 0)
         return mmarml_pruner_new(p, &clairvoyant, r);
     if (strcmp(variant, "oracle") == 0)
         return mmarml_pruner_new(p, &oracle, r);
+    if (strcmp(variant, "known") == 0)
+        return mmarml_pruner_new(p, &known, r);
     if (strcmp(variant, "asha") == 0)
         return mmarml_pruner_new_asha(p, min_resource, 3, T);
     if (strcmp(variant, "hyperband") == 0)
@@ -368,7 +418,8 @@ int main(int argc, char **argv)
 {
     static const char *const variants[] = {"none",          "none",       "asha",
                                            "hyperband",     "median",     "median_ranked",
-                                           "median_all",    "clairvoyant", "oracle"};
+                                           "median_all",    "clairvoyant", "oracle",
+                                           "known"};
     enum { NVARIANTS = sizeof(variants) / sizeof(variants[0]) };
     int nworkers = argc > 1 ? atoi(argv[1]) : 1, seeds = argc > 2 ? atoi(argv[2]) : 20;
     const char *workload = argc > 3 ? argv[3] : "partial";
@@ -389,14 +440,16 @@ int main(int argc, char **argv)
     use_random = strcmp(controller, "random") == 0;
     min_resource = argc > 6 ? atoi(argv[6]) : 1;
     oracle_margin = getenv("ORACLE_MARGIN") != NULL ? atof(getenv("ORACLE_MARGIN")) : 0;
-    if (!(oracle_margin >= 0 && oracle_margin <= 1) || min_resource < 1 || min_resource > 9 ||
+    known_z = getenv("KNOWN_Z") != NULL ? atof(getenv("KNOWN_Z")) : 1;
+    if (!(oracle_margin >= 0 && oracle_margin <= 1) || !(known_z >= -5 && known_z <= 5) ||
+        min_resource < 1 || min_resource > 9 ||
         nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
         (!use_random && strcmp(controller, "tpe") != 0) ||
         (!power && strcmp(shape, "exp") != 0)) {
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
                         "[tpe|random] [exp|power2|power1] [min_resource 1..9] "
-                        "(ORACLE_MARGIN 0..1)\n");
+                        "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5)\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */

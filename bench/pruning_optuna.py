@@ -1,9 +1,9 @@
 """Optuna 3.1 (python3-optuna) on the learning-curve workload of bench/pruning.c: the same
 formulas, noise and budgets (see that file). TPESampler(seed) (or RandomSampler(seed))
 alone and with SuccessiveHalvingPruner, HyperbandPruner and MedianPruner, and the
-clairvoyant and oracle bounds of bench/pruning.c (a NopPruner, the objective prunes by the
-true final value; ORACLE_MARGIN in the environment as there); one JSON line per run and a
-summary line per variant. `regret_started`: over every trial started, pruned ones too.
+clairvoyant, oracle and known bounds of bench/pruning.c (a NopPruner, the objective prunes
+by the true final value, or for `known` by the formula; ORACLE_MARGIN and KNOWN_Z in the
+environment as there); one JSON line per run and a summary line per variant. `regret_started`: over every trial started, pruned ones too.
 
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
        [exp|power2|power1] [min_resource]
@@ -36,6 +36,9 @@ MIN_RESOURCE = 1  # SuccessiveHalving's and Hyperband's first rung
 EPOCH_CURVE = os.environ.get("EPOCH_CURVE") == "1"
 # bench/pruning.c's oracle: final values closer than this to the best are not told apart
 ORACLE_MARGIN = float(os.environ.get("ORACLE_MARGIN", "0"))
+# bench/pruning.c's known bound: standard errors of benefit of doubt
+KNOWN_Z = float(os.environ.get("KNOWN_Z", "1"))
+NOISE_SD = 0.02 / 3  # the noise's standard deviation, as in bench/pruning.c
 CURVE_SIXTHS = (1, 2, 3, 4, 6)  # EPOCH_CURVE: the budgets, in sixths of the unpruned epochs
 
 
@@ -46,9 +49,14 @@ def F(x):
     return 0.9 - d2 - 0.5 * max(0.0, x[2] - 0.7) ** 2
 
 
-def curve(x, t):
+def progress(x, t):
+    """The share of F(x) a config has reached after t epochs."""
     k = 0.2 + 0.2 * x[2] if ADVERSARIAL else 0.08 + 0.4 * x[2]
-    return F(x) * (1 - ((1 + k * t) ** -POWER if POWER else math.exp(-k * t)))
+    return 1 - ((1 + k * t) ** -POWER if POWER else math.exp(-k * t))
+
+
+def curve(x, t):
+    return F(x) * progress(x, t)
 
 
 def splitmix(z):
@@ -83,6 +91,7 @@ PRUNERS = {
     "median": lambda: optuna.pruners.MedianPruner(n_startup_trials=5),
     "clairvoyant": lambda: optuna.pruners.NopPruner(),
     "oracle": lambda: optuna.pruners.NopPruner(),
+    "known": lambda: optuna.pruners.NopPruner(),
 }
 
 
@@ -106,6 +115,7 @@ def run(variant, seed, n_jobs, sampler):
         x = (trial.suggest_float("a", 0, 1), trial.suggest_float("b", 0, 1),
              trial.suggest_float("c", 0, 1))
         reported = 0.0
+        sum_vp = sum_pp = 0.0  # the known bound's least-squares sums
         with lock:
             state["best_started"] = max(state["best_started"], curve(x, T))
         for t in range(1, T + 1):
@@ -123,6 +133,12 @@ def run(variant, seed, n_jobs, sampler):
             elif variant == "oracle" and t == 1:
                 with lock:  # bench/pruning.c's oracle: on only to beat the best, less the margin
                     bound_stops = curve(x, T) <= state["best"] - ORACLE_MARGIN
+            elif variant == "known":  # bench/pruning.c's known: F estimated from the reports
+                sum_vp += reported * progress(x, t)
+                sum_pp += progress(x, t) ** 2
+                f_hat = sum_vp / sum_pp + KNOWN_Z * NOISE_SD / math.sqrt(sum_pp)
+                with lock:
+                    bound_stops = f_hat * progress(x, T) < state["best"]
             if bound_stops or trial.should_prune():
                 with lock:
                     state["pruned"] += 1
