@@ -3,7 +3,8 @@ formulas, noise and budgets (see that file). TPESampler(seed) (or RandomSampler(
 alone and with SuccessiveHalvingPruner, HyperbandPruner and MedianPruner, and the
 clairvoyant, oracle and known bounds of bench/pruning.c (a NopPruner, the objective prunes
 by the true final value, or for `known` by the formula; ORACLE_MARGIN and KNOWN_Z in the
-environment as there); one JSON line per run and a summary line per variant. `regret_started`: over every trial started, pruned ones too.
+environment as there); one JSON line per run and a summary line per variant.
+`regret_started`: over every trial started, pruned ones too.
 
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
        [exp|power2|power1] [min_resource]
@@ -136,9 +137,9 @@ def run(variant, seed, n_jobs, sampler):
             elif variant == "known":  # bench/pruning.c's known: F estimated from the reports
                 sum_vp += reported * progress(x, t)
                 sum_pp += progress(x, t) ** 2
-                f_hat = sum_vp / sum_pp + KNOWN_Z * NOISE_SD / math.sqrt(sum_pp)
+                f_hat, f_se = sum_vp / sum_pp, NOISE_SD / math.sqrt(sum_pp)
                 with lock:
-                    bound_stops = f_hat * progress(x, T) < state["best"]
+                    bound_stops = (f_hat + KNOWN_Z * f_se) * progress(x, T) < state["best"]
             if bound_stops or trial.should_prune():
                 with lock:
                     state["pruned"] += 1
