@@ -138,7 +138,7 @@ static double f_star(void)
     return best;
 }
 
-typedef struct {
+typedef struct run_state {
     uint64_t seed;
     long budget; /* epochs, 0: none */
     pthread_mutex_t lock;
@@ -152,6 +152,8 @@ typedef struct {
     long gain_epochs[MAX_JOBS];
     double gain_best[MAX_JOBS];
     unsigned ngains;
+    /* a bound's decision, or NULL: set with the pruner */
+    int (*bound_stops)(struct run_state *r, double step, double value);
 } run_state;
 
 /* The true final value of the job this thread runs, for the clairvoyant bound: its report
@@ -235,93 +237,84 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int clairvoyant_report(int *stop_out, mmarml_pruner *self, const char *job,
-                              uint64_t job_number, double step, double value,
-                              mmarml_context *ctx, void *ud)
+/* The bounds: each says whether the job this thread runs stops at this report. */
+
+static int clairvoyant_stops(run_state *r, double step, double value)
 {
-    run_state *r = ud;
     double sorted[MAX_JOBS];
     unsigned n;
 
-    (void)self, (void)job, (void)job_number, (void)value, (void)ctx;
+    (void)value;
     if (step != 1)
-        return MMARML_OK;
+        return 0;
     pthread_mutex_lock(&r->lock);
     n = r->ok < MAX_JOBS ? r->ok : MAX_JOBS;
     memcpy(sorted, r->finals, n * sizeof(double));
     pthread_mutex_unlock(&r->lock);
     if (n < CLAIRVOYANT_STARTUP)
-        return MMARML_OK;
+        return 0;
     qsort(sorted, n, sizeof(double), by_value);
-    *stop_out = job_true_final < sorted[(unsigned)(CLAIRVOYANT_TOP * (n - 1) + 0.5)];
-    return MMARML_OK;
+    return job_true_final < sorted[(unsigned)(CLAIRVOYANT_TOP * (n - 1) + 0.5)];
 }
 
-static int oracle_report(int *stop_out, mmarml_pruner *self, const char *job,
-                         uint64_t job_number, double step, double value, mmarml_context *ctx,
-                         void *ud)
+static double best_ended(run_state *r)
 {
-    run_state *r = ud;
     double best;
 
-    (void)self, (void)job, (void)job_number, (void)value, (void)ctx;
-    if (step != 1)
-        return MMARML_OK;
     pthread_mutex_lock(&r->lock);
     best = r->best_true;
     pthread_mutex_unlock(&r->lock);
-    *stop_out = job_true_final <= best - oracle_margin;
-    return MMARML_OK;
+    return best;
+}
+
+static int oracle_stops(run_state *r, double step, double value)
+{
+    (void)value;
+    return step == 1 && job_true_final <= best_ended(r) - oracle_margin;
 }
 
 /* The noise's standard deviation: 0.02 times that of the centred, doubled mean of three
  * uniforms, 2 sqrt(1/36). */
 #define NOISE_SD (0.02 / 3)
 
-static int known_report(int *stop_out, mmarml_pruner *self, const char *job,
-                        uint64_t job_number, double step, double value, mmarml_context *ctx,
-                        void *ud)
+static int known_stops(run_state *r, double step, double value)
 {
-    run_state *r = ud;
-    double p = progress(job_x, step), f_hat, f_se, best;
+    double p = progress(job_x, step), f_hat, f_se;
 
-    (void)self, (void)job, (void)job_number, (void)ctx;
     job_sum_vp += value * p;
     job_sum_pp += p * p;
     f_hat = job_sum_vp / job_sum_pp;
     f_se = NOISE_SD / sqrt(job_sum_pp);
-    pthread_mutex_lock(&r->lock);
-    best = r->best_true;
-    pthread_mutex_unlock(&r->lock);
-    *stop_out = (f_hat + known_z * f_se) * progress(job_x, T) < best;
+    return (f_hat + known_z * f_se) * progress(job_x, T) < best_ended(r);
+}
+
+/* Runs inside mmarml_job_report, on the job's thread (the bounds' thread-locals are its). */
+static int bound_report(int *stop_out, mmarml_pruner *self, const char *job,
+                        uint64_t job_number, double step, double value, mmarml_context *ctx,
+                        void *ud)
+{
+    run_state *r = ud;
+
+    (void)self, (void)job, (void)job_number, (void)ctx;
+    *stop_out = r->bound_stops(r, step, value);
     return MMARML_OK;
 }
 
 static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
 {
-    static const mmarml_pruner_vtable clairvoyant = {
+    static const mmarml_pruner_vtable bound = {
         .struct_size = sizeof(mmarml_pruner_vtable),
         .version = MMARML_PRUNER_VTABLE_VERSION,
-        .report = clairvoyant_report,
-    };
-    static const mmarml_pruner_vtable oracle = {
-        .struct_size = sizeof(mmarml_pruner_vtable),
-        .version = MMARML_PRUNER_VTABLE_VERSION,
-        .report = oracle_report,
-    };
-    static const mmarml_pruner_vtable known = {
-        .struct_size = sizeof(mmarml_pruner_vtable),
-        .version = MMARML_PRUNER_VTABLE_VERSION,
-        .report = known_report,
+        .report = bound_report,
     };
 
     *p = NULL;
-    if (strcmp(variant, "clairvoyant") == 0)
-        return mmarml_pruner_new(p, &clairvoyant, r);
-    if (strcmp(variant, "oracle") == 0)
-        return mmarml_pruner_new(p, &oracle, r);
-    if (strcmp(variant, "known") == 0)
-        return mmarml_pruner_new(p, &known, r);
+    r->bound_stops = strcmp(variant, "clairvoyant") == 0 ? clairvoyant_stops
+                     : strcmp(variant, "oracle") == 0    ? oracle_stops
+                     : strcmp(variant, "known") == 0     ? known_stops
+                                                         : NULL;
+    if (r->bound_stops != NULL)
+        return mmarml_pruner_new(p, &bound, r);
     if (strcmp(variant, "asha") == 0)
         return mmarml_pruner_new_asha(p, min_resource, 3, T);
     if (strcmp(variant, "hyperband") == 0)
