@@ -39,7 +39,10 @@
  * F(x) it must estimate, by least squares from the job's reports so far. At every report it
  * stops the job when that estimate's final value, raised by KNOWN_Z (environment, default
  * 1) standard errors, is below the best true final value of the jobs that ended. What it
- * spends is what the noise alone costs a pruner that has seen through the crossing.
+ * spends is what the noise alone costs a pruner that has seen through the crossing. With
+ * KNOWN_EI (environment, above 0) it weighs cost instead: it stops the job when the expected
+ * improvement of that estimate on the best ended, per epoch the job has left, is below
+ * KNOWN_EI (ours only; bench/pruning_optuna.py has the z rule alone).
  *
  * The power-law shapes are there to check that a pruner's gain is not a result about the
  * exponential formula alone: same F, same k, curves that flatten later.
@@ -55,7 +58,9 @@
  *
  * Usage: bench/pruning [workers] [seeds] [workload] [controller] [shape] [min_resource]
  *        (defaults 1, 20, partial, tpe, exp, 1; the controller: tpe or random;
- *        min_resource: ASHA's and Hyperband's first rung, in epochs, 1..9)
+ *        min_resource: ASHA's and Hyperband's first rung, in epochs, 1..9).
+ *        VARIANT=name in the environment runs the unpruned search, whose results are the
+ *        targets, and that variant alone.
  */
 #include <math.h>
 #include <pthread.h>
@@ -81,6 +86,7 @@ static int power;       /* the curves' shape: 0 exponential, else (1 + k t)^-pow
 static int min_resource = 1; /* ASHA's and Hyperband's first rung */
 static double oracle_margin;  /* ORACLE_MARGIN: final values the oracle does not tell apart */
 static double known_z;        /* KNOWN_Z: the known bound's standard errors of benefit of doubt */
+static double known_ei;       /* KNOWN_EI: if above 0, the known bound's gain per epoch to go on */
 
 static double F(const double *x)
 {
@@ -276,6 +282,21 @@ static int oracle_stops(run_state *r, double step, double value)
 /* The noise's standard deviation: 0.02 times that of the centred, doubled mean of three
  * uniforms, 2 sqrt(1/36). */
 #define NOISE_SD (0.02 / 3)
+#define PI 3.14159265358979323846 /* M_PI is not C11 */
+
+/* KNOWN_EI's rule: the expected improvement of the job's final value on the best ended, its
+ * estimate taken as normal, per epoch the job has left to train. It weighs what the job may
+ * gain against what it costs, where KNOWN_Z asks only whether it may gain. */
+static double known_gain_per_epoch(double f_hat, double f_se, double step, double best)
+{
+    double mean = f_hat * progress(job_x, T), sd = f_se * progress(job_x, T), u;
+
+    if (!isfinite(best) || step >= T)
+        return INFINITY;
+    u = (mean - best) / sd;
+    return sd * (u * 0.5 * erfc(-u / sqrt(2)) + exp(-0.5 * u * u) / sqrt(2 * PI)) /
+           (T - step);
+}
 
 static int known_stops(run_state *r, double step, double value)
 {
@@ -285,6 +306,8 @@ static int known_stops(run_state *r, double step, double value)
     job_sum_pp += p * p;
     f_hat = job_sum_vp / job_sum_pp;
     f_se = NOISE_SD / sqrt(job_sum_pp);
+    if (known_ei > 0)
+        return known_gain_per_epoch(f_hat, f_se, step, best_ended(r)) < known_ei;
     return (f_hat + known_z * f_se) * progress(job_x, T) < best_ended(r);
 }
 
@@ -424,6 +447,7 @@ int main(int argc, char **argv)
      * to reach the former (INFINITY: never) */
     double target[MAX_SEEDS], at[CURVE_POINTS][MAX_SEEDS], to_target[MAX_SEEDS];
     static run_state r;
+    const char *only;
     int epoch_curve = getenv("EPOCH_CURVE") != NULL && strcmp(getenv("EPOCH_CURVE"), "1") == 0;
     int v, s, i;
 
@@ -434,7 +458,12 @@ int main(int argc, char **argv)
     min_resource = argc > 6 ? atoi(argv[6]) : 1;
     oracle_margin = getenv("ORACLE_MARGIN") != NULL ? atof(getenv("ORACLE_MARGIN")) : 0;
     known_z = getenv("KNOWN_Z") != NULL ? atof(getenv("KNOWN_Z")) : 1;
+    known_ei = getenv("KNOWN_EI") != NULL ? atof(getenv("KNOWN_EI")) : 0;
+    only = getenv("VARIANT");
+    for (v = 1; only != NULL && v < NVARIANTS && strcmp(only, variants[v]) != 0; v++)
+        ;
     if (!(oracle_margin >= 0 && oracle_margin <= 1) || !(known_z >= -5 && known_z <= 5) ||
+        !(known_ei >= 0 && known_ei <= 1) || (only != NULL && v == NVARIANTS) ||
         min_resource < 1 || min_resource > 9 ||
         nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
@@ -442,7 +471,8 @@ int main(int argc, char **argv)
         (!power && strcmp(shape, "exp") != 0)) {
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
                         "[tpe|random] [exp|power2|power1] [min_resource 1..9] "
-                        "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5)\n");
+                        "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5, KNOWN_EI 0..1, VARIANT one of "
+                        "the variants)\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
@@ -453,6 +483,9 @@ int main(int argc, char **argv)
         uint64_t trials = v == 0 ? UNPRUNED_TRIALS : 100000;
         const char *name = v == 0 ? "unpruned" : v == 1 ? "unpruned_at_budget" : variants[v];
         int within_third = 0;
+
+        if (only != NULL && v > 0 && strcmp(only, variants[v]) != 0)
+            continue; /* VARIANT: the unpruned search, for the targets, and that variant */
         for (s = 0; s < seeds; s++) {
             run(&r, variants[v], workers, (uint64_t)s, budget, trials);
             regret[s] = fs - r.best_true;
