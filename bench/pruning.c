@@ -284,31 +284,30 @@ static int oracle_stops(run_state *r, double step, double value)
 #define NOISE_SD (0.02 / 3)
 #define PI 3.14159265358979323846 /* M_PI is not C11 */
 
-/* KNOWN_EI's rule: the expected improvement of the job's final value on the best ended, its
- * estimate taken as normal, per epoch the job has left to train. It weighs what the job may
- * gain against what it costs, where KNOWN_Z asks only whether it may gain. */
-static double known_gain_per_epoch(double f_hat, double f_se, double step, double best)
+/* KNOWN_EI's rule: the expected improvement of the job's final value (`mean`, `sd`: its
+ * estimate, taken as normal) on the best ended, per epoch the job has left to train. It weighs
+ * what the job may gain against what it costs, where KNOWN_Z asks only whether it may gain. */
+static double gain_per_epoch(double mean, double sd, double step, double best)
 {
-    double mean = f_hat * progress(job_x, T), sd = f_se * progress(job_x, T), u;
+    double u = (mean - best) / sd;
 
     if (!isfinite(best) || step >= T)
         return INFINITY;
-    u = (mean - best) / sd;
     return sd * (u * 0.5 * erfc(-u / sqrt(2)) + exp(-0.5 * u * u) / sqrt(2 * PI)) /
            (T - step);
 }
 
 static int known_stops(run_state *r, double step, double value)
 {
-    double p = progress(job_x, step), f_hat, f_se;
+    double p = progress(job_x, step), final, final_se;
 
     job_sum_vp += value * p;
     job_sum_pp += p * p;
-    f_hat = job_sum_vp / job_sum_pp;
-    f_se = NOISE_SD / sqrt(job_sum_pp);
+    final = job_sum_vp / job_sum_pp * progress(job_x, T);
+    final_se = NOISE_SD / sqrt(job_sum_pp) * progress(job_x, T);
     if (known_ei > 0)
-        return known_gain_per_epoch(f_hat, f_se, step, best_ended(r)) < known_ei;
-    return (f_hat + known_z * f_se) * progress(job_x, T) < best_ended(r);
+        return gain_per_epoch(final, final_se, step, best_ended(r)) < known_ei;
+    return final + known_z * final_se < best_ended(r);
 }
 
 /* Runs inside mmarml_job_report, on the job's thread (the bounds' thread-locals are its). */
@@ -447,7 +446,8 @@ int main(int argc, char **argv)
      * to reach the former (INFINITY: never) */
     double target[MAX_SEEDS], at[CURVE_POINTS][MAX_SEEDS], to_target[MAX_SEEDS];
     static run_state r;
-    const char *only;
+    const char *only; /* VARIANT */
+    int only_v;       /* its index in variants */
     int epoch_curve = getenv("EPOCH_CURVE") != NULL && strcmp(getenv("EPOCH_CURVE"), "1") == 0;
     int v, s, i;
 
@@ -460,10 +460,10 @@ int main(int argc, char **argv)
     known_z = getenv("KNOWN_Z") != NULL ? atof(getenv("KNOWN_Z")) : 1;
     known_ei = getenv("KNOWN_EI") != NULL ? atof(getenv("KNOWN_EI")) : 0;
     only = getenv("VARIANT");
-    for (v = 1; only != NULL && v < NVARIANTS && strcmp(only, variants[v]) != 0; v++)
+    for (only_v = 1; only != NULL && only_v < NVARIANTS && strcmp(only, variants[only_v]); only_v++)
         ;
     if (!(oracle_margin >= 0 && oracle_margin <= 1) || !(known_z >= -5 && known_z <= 5) ||
-        !(known_ei >= 0 && known_ei <= 1) || (only != NULL && v == NVARIANTS) ||
+        !(known_ei >= 0 && known_ei <= 1) || (only != NULL && only_v == NVARIANTS) ||
         min_resource < 1 || min_resource > 9 ||
         nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
@@ -484,7 +484,7 @@ int main(int argc, char **argv)
         const char *name = v == 0 ? "unpruned" : v == 1 ? "unpruned_at_budget" : variants[v];
         int within_third = 0;
 
-        if (only != NULL && v > 0 && strcmp(only, variants[v]) != 0)
+        if (only != NULL && v > 0 && v != only_v)
             continue; /* VARIANT: the unpruned search, for the targets, and that variant */
         for (s = 0; s < seeds; s++) {
             run(&r, variants[v], workers, (uint64_t)s, budget, trials);
