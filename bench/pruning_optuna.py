@@ -4,7 +4,8 @@ alone and with SuccessiveHalvingPruner, HyperbandPruner and MedianPruner, and th
 clairvoyant, oracle and known bounds of bench/pruning.c (a NopPruner, the objective prunes
 by the true final value, or for `known` by the formula; ORACLE_MARGIN and KNOWN_Z in the
 environment as there); one JSON line per run and a summary line per variant.
-`regret_started`: over every trial started, pruned ones too.
+`regret_started`: over every trial started, pruned ones too; `regret_picked`: of the trial
+that ended with the highest final value reported, the one the study hands you.
 
 Usage: /usr/bin/python3 bench/pruning_optuna.py [n_jobs] [seeds] [partial|adversarial] [tpe|random]
        [exp|power2|power1] [min_resource]
@@ -109,7 +110,7 @@ def run(variant, seed, n_jobs, sampler):
     budget = 0 if variant == "unpruned" else UNPRUNED_TRIALS * T if EPOCH_CURVE else BUDGET
     # gains: each rise of best, as (epochs spent when that trial ended, the new best)
     state = {"epochs": 0, "best": -math.inf, "best_started": -math.inf, "pruned": 0,
-             "finals": [], "gains": []}
+             "finals": [], "gains": [], "best_score": -math.inf, "picked": -math.inf}
     lock = threading.Lock()
 
     def objective(trial):
@@ -145,6 +146,8 @@ def run(variant, seed, n_jobs, sampler):
                     state["pruned"] += 1
                 raise optuna.TrialPruned()
         with lock:
+            if reported > state["best_score"]:  # study.best_trial's, by its reported value
+                state["best_score"], state["picked"] = reported, curve(x, T)
             if curve(x, T) > state["best"]:
                 state["best"] = curve(x, T)
                 state["gains"].append((state["epochs"], state["best"]))
@@ -182,7 +185,7 @@ def main():
     fs = f_star()
     targets = []  # each seed's unpruned final best
     for variant in PRUNERS:
-        regrets, started, epochs = [], [], []
+        regrets, started, picked, epochs = [], [], [], []
         at = [[] for _ in CURVE_SIXTHS]
         to_target = []
         for seed in range(seeds):
@@ -195,18 +198,21 @@ def main():
             to_target.append(next((e for e, b in st["gains"] if b >= targets[seed]), math.inf))
             regrets.append(fs - st["best"])
             started.append(fs - st["best_started"])
+            picked.append(fs - st["picked"])
             epochs.append(st["epochs"])
             print(json.dumps({"workload": workload, "shape": shape, "sampler": sampler,
                               "optuna_variant": variant, "n_jobs": n_jobs, "seed": seed,
                               "epochs": st["epochs"], "pruned": st["pruned"],
-                              "regret": regrets[-1], "regret_started": started[-1]}))
+                              "regret": regrets[-1], "regret_started": started[-1],
+                              "regret_picked": picked[-1]}))
         print(json.dumps({"workload": workload, "shape": shape, "sampler": sampler,
                           "optuna_summary": variant, "n_jobs": n_jobs, "seeds": seeds,
                           "min_resource": MIN_RESOURCE,
                           "f_star": round(fs, 6),
                           "median_epochs": statistics.median(epochs),
                           "median_regret": statistics.median(regrets),
-                          "median_regret_started": statistics.median(started)}), flush=True)
+                          "median_regret_started": statistics.median(started),
+                          "median_regret_picked": statistics.median(picked)}), flush=True)
         if EPOCH_CURVE:
             to = statistics.median(to_target)
             print(json.dumps({"workload": workload, "shape": shape, "sampler": sampler,
