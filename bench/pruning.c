@@ -46,6 +46,13 @@
  * improvement of that estimate on the best ended, per epoch the job has left, is below
  * KNOWN_EI (ours only; bench/pruning_optuna.py has the z rule alone).
  *
+ * `learned` is a real pruner, not a bound (bench/share_model.h): it reads what a pruner of
+ * one's own can read, each job's config (the context's `_recommendation`) and reports, and
+ * the reports of the jobs that ended. From those it learns what share of its final value a
+ * job has reached at each step, as a function of the config, estimates each running job's
+ * final value from its reports and those shares, and stops it as `known` does (LEARNED_Z,
+ * default 2), against the best ended job's final value estimated the same way.
+ *
  * The power-law shapes are there to check that a pruner's gain is not a result about the
  * exponential formula alone: same F, same k, curves that flatten later.
  *
@@ -72,6 +79,8 @@
 
 #include <mmarml.h>
 
+#include "share_model.h"
+
 #define T 27
 #define UNPRUNED_TRIALS 60
 #define BUDGET (UNPRUNED_TRIALS * T / 3) /* a third of the unpruned search's epochs */
@@ -79,6 +88,7 @@
 #define MAX_JOBS 1024 /* at the budget each job costs an epoch or more: at most 540 */
 #define CLAIRVOYANT_STARTUP 5
 #define CLAIRVOYANT_TOP 0.9 /* the quantile of the ended jobs' true final values to reach */
+_Static_assert(T == SHARE_STEPS, "the share model's steps are the bench's epochs");
 #define CURVE_POINTS 5        /* EPOCH_CURVE: the budgets, in sixths of the unpruned epochs */
 static const int curve_sixths[CURVE_POINTS] = {1, 2, 3, 4, 6};
 
@@ -89,6 +99,7 @@ static int min_resource = 1; /* ASHA's and Hyperband's first rung */
 static double oracle_margin;  /* ORACLE_MARGIN: final values the oracle does not tell apart */
 static double known_z;        /* KNOWN_Z: the known bound's standard errors of benefit of doubt */
 static double known_ei;       /* KNOWN_EI: if above 0, the known bound's gain per epoch to go on */
+static double learned_z;      /* LEARNED_Z: the learned pruner's benefit of doubt, as known_z */
 
 static double F(const double *x)
 {
@@ -162,6 +173,8 @@ typedef struct run_state {
     long gain_epochs[MAX_JOBS];
     double gain_best[MAX_JOBS];
     unsigned ngains;
+    int learning;       /* the variant is `learned`: keep its model ... */
+    share_model shares; /* ... from the jobs that ran to the end */
     /* a bound's decision, or NULL: set with the pruner */
     int (*bound_stops)(struct run_state *r, double step, double value);
 } run_state;
@@ -173,6 +186,9 @@ static _Thread_local double job_true_final;
 /* For the known bound, on the same thread: the job's config and its least-squares sums
  * (reports times progress, progress squared). */
 static _Thread_local double job_x[3], job_sum_vp, job_sum_pp;
+
+/* The job's reports so far, for the learned pruner (its step t at [t - 1]). */
+static _Thread_local double job_reports[T];
 
 static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
                      void *ud)
@@ -215,6 +231,7 @@ static int execute(int *status, double *score, mmarml_executor *self,
             return MMARML_OK;
         }
         reported = curve(x, t) + 0.02 * noise(r->seed, id, t);
+        job_reports[t - 1] = reported;
         mmarml_job_report(job, t, reported, &stop);
         if (stop) {
             pthread_mutex_lock(&r->lock);
@@ -227,6 +244,8 @@ static int execute(int *status, double *score, mmarml_executor *self,
     pthread_mutex_lock(&r->lock);
     if (r->ok < MAX_JOBS)
         r->finals[r->ok] = curve(x, T);
+    if (r->learning)
+        share_model_add(&r->shares, x, job_reports);
     r->ok++;
     if (reported > r->best_score) {
         r->best_score = reported;
@@ -318,6 +337,19 @@ static int known_stops(run_state *r, double step, double value)
     return final + known_z * final_se < best_ended(r);
 }
 
+/* A real pruner, not a bound: it reads the job's config (what a pruner of its own gets as the
+ * context's `_recommendation`), its reports and the ended jobs' (share_model.h). */
+static int learned_stops(run_state *r, double step, double value)
+{
+    int stop;
+
+    (void)value;
+    pthread_mutex_lock(&r->lock);
+    stop = share_model_stops(&r->shares, job_x, job_reports, (int)step, learned_z);
+    pthread_mutex_unlock(&r->lock);
+    return stop;
+}
+
 /* Runs inside mmarml_job_report, on the job's thread (the bounds' thread-locals are its). */
 static int bound_report(int *stop_out, mmarml_pruner *self, const char *job,
                         uint64_t job_number, double step, double value, mmarml_context *ctx,
@@ -342,7 +374,9 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
     r->bound_stops = strcmp(variant, "clairvoyant") == 0 ? clairvoyant_stops
                      : strcmp(variant, "oracle") == 0    ? oracle_stops
                      : strcmp(variant, "known") == 0     ? known_stops
+                     : strcmp(variant, "learned") == 0   ? learned_stops
                                                          : NULL;
+    r->learning = r->bound_stops == learned_stops;
     if (r->bound_stops != NULL)
         return mmarml_pruner_new(p, &bound, r);
     if (strcmp(variant, "asha") == 0)
@@ -443,7 +477,7 @@ int main(int argc, char **argv)
     static const char *const variants[] = {"none",          "none",       "asha",
                                            "hyperband",     "median",     "median_ranked",
                                            "median_all",    "clairvoyant", "oracle",
-                                           "known"};
+                                           "known",         "learned"};
     enum { NVARIANTS = sizeof(variants) / sizeof(variants[0]) };
     int nworkers = argc > 1 ? atoi(argv[1]) : 1, seeds = argc > 2 ? atoi(argv[2]) : 20;
     const char *workload = argc > 3 ? argv[3] : "partial";
@@ -468,11 +502,13 @@ int main(int argc, char **argv)
     oracle_margin = getenv("ORACLE_MARGIN") != NULL ? atof(getenv("ORACLE_MARGIN")) : 0;
     known_z = getenv("KNOWN_Z") != NULL ? atof(getenv("KNOWN_Z")) : 1;
     known_ei = getenv("KNOWN_EI") != NULL ? atof(getenv("KNOWN_EI")) : 0;
+    learned_z = getenv("LEARNED_Z") != NULL ? atof(getenv("LEARNED_Z")) : 2;
     only = getenv("VARIANT");
     for (only_v = 1; only != NULL && only_v < NVARIANTS && strcmp(only, variants[only_v]); only_v++)
         ;
     if (!(oracle_margin >= 0 && oracle_margin <= 1) || !(known_z >= -5 && known_z <= 5) ||
-        !(known_ei >= 0 && known_ei <= 1) || (only != NULL && only_v == NVARIANTS) ||
+        !(known_ei >= 0 && known_ei <= 1) ||
+        !(learned_z >= -5 && learned_z <= 5) || (only != NULL && only_v == NVARIANTS) ||
         min_resource < 1 || min_resource > 9 ||
         nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
@@ -480,8 +516,8 @@ int main(int argc, char **argv)
         (!power && strcmp(shape, "exp") != 0)) {
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
                         "[tpe|random] [exp|power2|power1] [min_resource 1..9] "
-                        "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5, KNOWN_EI 0..1, VARIANT one of "
-                        "the variants)\n");
+                        "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5, KNOWN_EI 0..1, LEARNED_Z -5..5, "
+                        "VARIANT one of the variants)\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
