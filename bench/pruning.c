@@ -46,11 +46,10 @@
  * improvement of that estimate on the best ended, per epoch the job has left, is below
  * KNOWN_EI (ours only; bench/pruning_optuna.py has the z rule alone).
  *
- * `learned` is a real pruner, not a bound (bench/share_model.h): it reads what a pruner of
- * one's own can read, each job's config (the context's `_recommendation`) and reports, and
- * the reports of the jobs that ended. From those it learns what share of its final value a
- * job has reached at each step, as a function of the config, estimates each running job's
- * final value from its reports and those shares, and stops it as `known` does (LEARNED_Z,
+ * `learned` is LearnedCurvePruner (ours; mmarml/pruner.h), a real pruner, not a bound: from
+ * the jobs that ended it learns what share of its final value a job has reached at each
+ * step, as a function of the config, estimates each running job's final value from its
+ * reports and those shares, and stops it as `known` does (LEARNED_Z standard errors,
  * default 2), against the best ended job's final value estimated the same way.
  *
  * The power-law shapes are there to check that a pruner's gain is not a result about the
@@ -79,8 +78,6 @@
 
 #include <mmarml.h>
 
-#include "share_model.h"
-
 #define T 27
 #define UNPRUNED_TRIALS 60
 #define BUDGET (UNPRUNED_TRIALS * T / 3) /* a third of the unpruned search's epochs */
@@ -88,7 +85,6 @@
 #define MAX_JOBS 1024 /* at the budget each job costs an epoch or more: at most 540 */
 #define CLAIRVOYANT_STARTUP 5
 #define CLAIRVOYANT_TOP 0.9 /* the quantile of the ended jobs' true final values to reach */
-_Static_assert(T == SHARE_STEPS, "the share model's steps are the bench's epochs");
 #define CURVE_POINTS 5        /* EPOCH_CURVE: the budgets, in sixths of the unpruned epochs */
 static const int curve_sixths[CURVE_POINTS] = {1, 2, 3, 4, 6};
 
@@ -173,8 +169,6 @@ typedef struct run_state {
     long gain_epochs[MAX_JOBS];
     double gain_best[MAX_JOBS];
     unsigned ngains;
-    int learning;       /* the variant is `learned`: keep its model ... */
-    share_model shares; /* ... from the jobs that ran to the end */
     /* a bound's decision, or NULL: set with the pruner */
     int (*bound_stops)(struct run_state *r, double step, double value);
 } run_state;
@@ -186,9 +180,6 @@ static _Thread_local double job_true_final;
 /* For the known bound, on the same thread: the job's config and its least-squares sums
  * (reports times progress, progress squared). */
 static _Thread_local double job_x[3], job_sum_vp, job_sum_pp;
-
-/* The job's reports so far, for the learned pruner (its step t at [t - 1]). */
-static _Thread_local double job_reports[T];
 
 static int determine(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
                      void *ud)
@@ -231,7 +222,6 @@ static int execute(int *status, double *score, mmarml_executor *self,
             return MMARML_OK;
         }
         reported = curve(x, t) + 0.02 * noise(r->seed, id, t);
-        job_reports[t - 1] = reported;
         mmarml_job_report(job, t, reported, &stop);
         if (stop) {
             pthread_mutex_lock(&r->lock);
@@ -244,8 +234,6 @@ static int execute(int *status, double *score, mmarml_executor *self,
     pthread_mutex_lock(&r->lock);
     if (r->ok < MAX_JOBS)
         r->finals[r->ok] = curve(x, T);
-    if (r->learning)
-        share_model_add(&r->shares, x, job_reports);
     r->ok++;
     if (reported > r->best_score) {
         r->best_score = reported;
@@ -337,19 +325,6 @@ static int known_stops(run_state *r, double step, double value)
     return final + known_z * final_se < best_ended(r);
 }
 
-/* A real pruner, not a bound: it reads the job's config (what a pruner of its own gets as the
- * context's `_recommendation`), its reports and the ended jobs' (share_model.h). */
-static int learned_stops(run_state *r, double step, double value)
-{
-    int stop;
-
-    (void)value;
-    pthread_mutex_lock(&r->lock);
-    stop = share_model_stops(&r->shares, job_x, job_reports, (int)step, learned_z);
-    pthread_mutex_unlock(&r->lock);
-    return stop;
-}
-
 /* Runs inside mmarml_job_report, on the job's thread (the bounds' thread-locals are its). */
 static int bound_report(int *stop_out, mmarml_pruner *self, const char *job,
                         uint64_t job_number, double step, double value, mmarml_context *ctx,
@@ -374,9 +349,7 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
     r->bound_stops = strcmp(variant, "clairvoyant") == 0 ? clairvoyant_stops
                      : strcmp(variant, "oracle") == 0    ? oracle_stops
                      : strcmp(variant, "known") == 0     ? known_stops
-                     : strcmp(variant, "learned") == 0   ? learned_stops
                                                          : NULL;
-    r->learning = r->bound_stops == learned_stops;
     if (r->bound_stops != NULL)
         return mmarml_pruner_new(p, &bound, r);
     if (strcmp(variant, "asha") == 0)
@@ -389,6 +362,8 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
         return mmarml_pruner_new_median_ex(p, 5, 0, 1, 0.8, 0);
     if (strcmp(variant, "median_all") == 0) /* ours: pruned jobs' values in the medians */
         return mmarml_pruner_new_median_ex(p, 5, 0, 1, -1, MMARML_MEDIAN_INCLUDE_PRUNED);
+    if (strcmp(variant, "learned") == 0) /* ours: each step's share of the final value */
+        return mmarml_pruner_new_learned_curve(p, 5, learned_z);
     return MMARML_OK;
 }
 

@@ -271,6 +271,167 @@ START_TEST(median_warmup_and_interval)
 }
 END_TEST
 
+/* ---- LearnedCurvePruner ---- */
+
+/* Curves that cross: a config x in [0, 1] learns at speed 0.3 + 0.8 x and ends at
+ * 0.9 - 0.3 x, so fast learners lead early and end worse; by step 20 all have ended. A
+ * little noise (+-0.002, a fixed pattern) keeps the model's noise estimate above zero. */
+#define LC_STEPS 20
+static double crossing(double x, int t)
+{
+    static const double wiggle[5] = {0.002, -0.001, 0.0, 0.001, -0.002};
+
+    return (0.9 - 0.3 * x) * (1 - exp(-(0.3 + 0.8 * x) * t)) + wiggle[t % 5];
+}
+
+static void drop_rec(void *rec)
+{
+    mmarml_recommendation_unref(rec);
+}
+
+/* A job context holding the recommendation x (one float param in [0, 1]). */
+static mmarml_context *lc_job(mmarml_search_space *space, double x)
+{
+    mmarml_context *ctx = NULL;
+    mmarml_recommendation *rec = NULL;
+
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_recommendation_new(&rec, 0, space, &x, 1));
+    ck_ok(mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATION, rec, drop_rec));
+    return ctx;
+}
+
+/* Job `job` at x reports steps 1..upto; the first step it was stopped at, 0: never. */
+static int lc_run(mmarml_pruner *p, mmarml_search_space *space, const char *job, uint64_t n,
+                  double x, int upto)
+{
+    mmarml_context *ctx = space != NULL ? lc_job(space, x) : NULL;
+    int t, stop, stopped_at = 0;
+
+    for (t = 1; t <= upto && !stopped_at; t++) {
+        stop = -1;
+        ck_ok(mmarml_pruner_report(&stop, p, job, n, t, crossing(x, t), ctx));
+        ck_assert_int_ge(stop, 0);
+        if (stop)
+            stopped_at = t;
+    }
+    mmarml_context_unref(ctx);
+    return stopped_at;
+}
+
+static mmarml_search_space *lc_space(void)
+{
+    mmarml_search_space *space = NULL;
+
+    ck_ok(mmarml_search_space_new(&space, "curves"));
+    ck_ok(mmarml_search_space_add_float(space, "x.float.$0:x", "x", 0, 1, 0));
+    return space;
+}
+
+/* Eight jobs over the range of x ran to the end (what the pruner said of them is not
+ * asked: say they ran before it was told to stop anything). */
+static void lc_end_eight(mmarml_pruner *p, mmarml_search_space *space)
+{
+    static const double xs[8] = {0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8, 0.6};
+    char job[16];
+    int i, t, stop;
+
+    for (i = 0; i < 8; i++) {
+        mmarml_context *ctx = lc_job(space, xs[i]);
+
+        snprintf(job, sizeof(job), "e%d", i);
+        for (t = 1; t <= LC_STEPS; t++)
+            ck_ok(mmarml_pruner_report(&stop, p, job, (uint64_t)i + 1, t, crossing(xs[i], t),
+                                       ctx));
+        mmarml_context_unref(ctx);
+        mmarml_pruner_job_ended(p, job, (uint64_t)i + 1, MMARML_JOB_OK);
+    }
+}
+
+START_TEST(learned_curve_sees_through_crossing_curves)
+{
+    mmarml_search_space *space = lc_space();
+    mmarml_pruner *p = NULL, *median = NULL;
+
+    ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 2));
+    ck_ok(mmarml_pruner_new_median(&median, 5, 0, 1));
+    lc_end_eight(p, space);
+    lc_end_eight(median, space);
+    /* x = 0.05 learns slowest and ends best (0.885, against 0.87 for x = 0.1): Median stops
+     * it at once, its early values being the lowest; LearnedCurvePruner lets it end */
+    ck_assert_int_eq(lc_run(median, space, "slow", 20, 0.05, LC_STEPS), 1);
+    ck_assert_int_eq(lc_run(p, space, "slow", 20, 0.05, LC_STEPS), 0);
+    /* x = 0.95 leads at step 1 and ends worst (0.615): Median lets it pass step 1, the
+     * learned shares stop it there */
+    ck_assert_int_eq(lc_run(median, space, "fast", 21, 0.95, LC_STEPS), 2);
+    ck_assert_int_eq(lc_run(p, space, "fast", 21, 0.95, LC_STEPS), 1);
+    /* a config in the middle (0.4, ending at 0.78, below 0.87) stops at once too */
+    ck_assert_int_eq(lc_run(p, space, "mid", 22, 0.4, LC_STEPS), 1);
+    /* a job without `_recommendation` is never judged, however bad */
+    ck_assert_int_eq(lc_run(p, NULL, "blind", 24, 0.95, LC_STEPS), 0);
+    mmarml_pruner_unref(p);
+    mmarml_pruner_unref(median);
+    mmarml_search_space_unref(space);
+}
+END_TEST
+
+START_TEST(learned_curve_learns_only_from_jobs_that_ended_ok)
+{
+    mmarml_search_space *space = lc_space();
+    mmarml_pruner *p = NULL;
+    mmarml_context *ctx;
+    char job[16];
+    int i, stop = -1;
+
+    ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 2));
+    /* four ended ok, others pruned or failed, one that reported nothing: no stop yet */
+    for (i = 0; i < 4; i++) {
+        snprintf(job, sizeof(job), "ok%d", i);
+        ck_assert_int_eq(lc_run(p, space, job, (uint64_t)i + 1, 0.1 + 0.2 * i, LC_STEPS), 0);
+        mmarml_pruner_job_ended(p, job, (uint64_t)i + 1, MMARML_JOB_OK);
+        snprintf(job, sizeof(job), "cut%d", i);
+        ck_assert_int_eq(lc_run(p, space, job, (uint64_t)i + 10, 0.2 * i, LC_STEPS), 0);
+        mmarml_pruner_job_ended(p, job, (uint64_t)i + 10, i % 2 ? MMARML_JOB_PRUNED
+                                                                : MMARML_JOB_FAILED);
+    }
+    mmarml_pruner_job_ended(p, "silent", 30, MMARML_JOB_OK);
+    /* a job whose values end at 0 or below is no learning curve: not learned from */
+    ctx = lc_job(space, 0.5);
+    for (i = 1; i <= LC_STEPS; i++)
+        ck_ok(mmarml_pruner_report(&stop, p, "flat", 31, i, -0.1, ctx));
+    mmarml_context_unref(ctx);
+    mmarml_pruner_job_ended(p, "flat", 31, MMARML_JOB_OK);
+    ck_assert_int_eq(lc_run(p, space, "bad", 32, 0.95, LC_STEPS), 0);
+    ctx = lc_job(space, 0.95); /* a bad job that started before the model */
+    ck_ok(mmarml_pruner_report(&stop, p, "between", 35, 1, crossing(0.95, 1), ctx));
+    ck_assert_int_eq(stop, 0);
+    /* the fifth that ended ok starts the model */
+    ck_assert_int_eq(lc_run(p, space, "ok4", 33, 0.9, LC_STEPS), 0);
+    mmarml_pruner_job_ended(p, "ok4", 33, MMARML_JOB_OK);
+    ck_assert_int_eq(lc_run(p, space, "bad2", 34, 0.95, LC_STEPS), 1);
+    /* a step no ended job reported is not judged; the next one that is, is */
+    ck_ok(mmarml_pruner_report(&stop, p, "between", 35, 2.5, crossing(0.95, 2), ctx));
+    ck_assert_int_eq(stop, 0);
+    ck_ok(mmarml_pruner_report(&stop, p, "between", 35, 3, crossing(0.95, 3), ctx));
+    ck_assert_int_eq(stop, 1);
+    mmarml_context_unref(ctx);
+    mmarml_pruner_unref(p);
+    mmarml_search_space_unref(space);
+}
+END_TEST
+
+START_TEST(learned_curve_refuses_impossible_args)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_assert_int_eq(mmarml_pruner_new_learned_curve(&p, 5, -0.5), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_learned_curve(&p, 5, NAN), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_learned_curve(&p, 5, 11), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_learned_curve(NULL, 5, 2), MMARML_EINVAL);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
 /* ---- the engine ---- */
 
 /* A trainer in the executor: quality q = the recommendation's lr, value(t) = q (1 - e^-t/3)
@@ -513,6 +674,14 @@ static mmarml_pruner *median_including_pruned(void)
     return p;
 }
 
+static mmarml_pruner *learned_curve_5_1(void)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 1));
+    return p;
+}
+
 /* The run with a pruner from `make`, whole and stopped after 5 outcomes then resumed with
  * a new pruner: the same decisions. Returns the whole run's outcomes. */
 static list_ctl resumed_pruner_decides_alike(mmarml_pruner *(*make)(void))
@@ -633,6 +802,7 @@ START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
     ck_assert_double_eq(c.last_step[8], 2);
     /* a pruner that decides by the params: the replayed reports carry them. After the
      * resume (5 outcomes in), 0.03, 0.005, 0.07, 0.06 and 0.04 come after 0.09 and stop */
+    resumed_pruner_decides_alike(learned_curve_5_1);
     c = resumed_pruner_decides_alike(by_params_pruner);
     ck_assert_uint_eq(by_params_state.misnamed, 0);
     for (k = 5; k < NRECS; k++)
@@ -696,6 +866,14 @@ START_TEST(pruners_by_registry_name)
     ck_assert_int_eq(rep(p, "d", 4, 1, 0.35), 0); /* the median of 0.1, 0.3, 0.5 */
     p = mmarml_pruner_unref(p);
     json_decref(spec);
+    registry_refuses(reg, "{\"name\": \"LearnedCurvePruner\", \"args\": {\"std_errors\": -1}}",
+                     "std_errors");
+    registry_refuses(reg, "{\"name\": \"LearnedCurvePruner\", \"args\": {\"z\": 1}}", "z");
+    spec = json_pack("{s:s, s:{s:i, s:f}}", "name", "LearnedCurvePruner", "args",
+                     "n_startup_trials", 1, "std_errors", 0.5);
+    ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
+    p = mmarml_pruner_unref(p);
+    json_decref(spec);
     /* a controller's name is not a pruner's */
     spec = json_pack("{s:s}", "name", "RandomController");
     ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_ENOTFOUND);
@@ -719,6 +897,9 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, median_warmup_and_interval);
     tcase_add_test(tc, median_stops_only_at_steps_that_rank_like_the_end);
     tcase_add_test(tc, median_counts_pruned_jobs_when_asked);
+    tcase_add_test(tc, learned_curve_sees_through_crossing_curves);
+    tcase_add_test(tc, learned_curve_learns_only_from_jobs_that_ended_ok);
+    tcase_add_test(tc, learned_curve_refuses_impossible_args);
     tcase_add_test(tc, no_pruner_changes_nothing);
     tcase_add_test(tc, asha_prunes_jobs_in_the_engine);
     tcase_add_test(tc, reports_are_journaled_and_a_resumed_pruner_decides_alike);

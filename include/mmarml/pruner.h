@@ -15,7 +15,7 @@
  * Without a pruner, reports are recorded and nothing is ever stopped.
  *
  * Built-ins (docs/components.md, by registry name): MedianPruner, ASHAPruner,
- * HyperbandPruner.
+ * HyperbandPruner, LearnedCurvePruner.
  *
  * @par Thread-safety
  * Pruner methods are called one at a time (under a lock of the engine's own), from whatever
@@ -161,6 +161,28 @@ MMARML_API int mmarml_pruner_new_asha(mmarml_pruner **out, double min_resource,
  */
 MMARML_API int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resource,
                                            double reduction_factor, double max_resource);
+/**
+ * LearnedCurvePruner (ours): for learning curves that may cross. From the jobs that ended ok
+ * it learns what share of its final value (the mean of its last three reports) a job has
+ * reached at each step, as a function of its config (the job context's `_recommendation`,
+ * placed in the unit cube by mmarml_param_to_unit()): per step, least squares, linear in the
+ * config, quadratic once a step has 2d + 4 jobs (d params, at most 8). A job is stopped when
+ * its final value, estimated from its reports and the shares predicted for its config, raised
+ * by `std_errors` standard errors (the reports' noise and the fitted shares' own error), is
+ * below the best ended job's final value estimated the same way. Not before it learned from
+ * `n_startup_trials` jobs that ended ok (and d + 2 of them reported at the step); a step no
+ * ended job reported, and a job without `_recommendation`, are not judged. For values that
+ * grow towards a positive final value (accuracy, Dice): a job whose last three reports
+ * average 0 or less is not learned from. bench/pruning's `learned` variant.
+ * @param[out] out  The new pruner (refcount 1).
+ * @param n_startup_trials  Jobs that must end ok before any stop.
+ * @param std_errors  The benefit of doubt, in standard errors, in [0, 10]; 2 is what
+ *                    bench/pruning measures.
+ * @return MMARML_OK; MMARML_EINVAL; MMARML_ENOMEM.
+ * @since 0.3
+ */
+MMARML_API int mmarml_pruner_new_learned_curve(mmarml_pruner **out, uint64_t n_startup_trials,
+                                               double std_errors);
 /** @} */
 
 /**

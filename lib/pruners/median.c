@@ -26,6 +26,8 @@
 
 #include "mmarml.h"
 
+#include "grow.h"
+
 typedef struct {
     double *pairs; /* step, value */
     size_t n, cap;
@@ -58,23 +60,6 @@ typedef struct {
 
 static const char *const me = "MedianPruner";
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    size_t c = *cap ? *cap : 8;
-    void *more;
-
-    if (need <= *cap)
-        return 0;
-    while (c < need)
-        c *= 2;
-    more = realloc(*p, c * size);
-    if (more == NULL)
-        return -1;
-    *p = more;
-    *cap = c;
-    return 0;
-}
-
 /* The values at `step` of the jobs that ended ok, or NULL. */
 static step_values *find_step(median *m, double step, int create)
 {
@@ -89,7 +74,7 @@ static step_values *find_step(median *m, double step, int create)
     }
     if (lo < m->nsteps && m->steps[lo].step == step)
         return &m->steps[lo];
-    if (!create || grow((void **)&m->steps, &m->capsteps, m->nsteps + 1, sizeof(*m->steps)))
+    if (!create || pruner_grow((void **)&m->steps, &m->capsteps, m->nsteps + 1, sizeof(*m->steps)))
         return NULL;
     memmove(m->steps + lo + 1, m->steps + lo, (m->nsteps - lo) * sizeof(*m->steps));
     memset(&m->steps[lo], 0, sizeof(m->steps[lo]));
@@ -173,7 +158,7 @@ static series *job_series(median *m, const char *job)
 
     if (idx != NULL)
         return &m->jobs[json_integer_value(idx)];
-    if (grow((void **)&m->jobs, &m->capjobs, m->njobs + 1, sizeof(*m->jobs)) ||
+    if (pruner_grow((void **)&m->jobs, &m->capjobs, m->njobs + 1, sizeof(*m->jobs)) ||
         json_object_set_new(m->running, job, json_integer((json_int_t)m->njobs)) != 0)
         return NULL;
     s = &m->jobs[m->njobs++];
@@ -193,7 +178,7 @@ static int median_report(int *stop_out, mmarml_pruner *self, const char *job,
     double interval;
 
     (void)self, (void)job_number;
-    if (s == NULL || grow((void **)&s->pairs, &s->cap, 2 * (s->n + 1), sizeof(double)))
+    if (s == NULL || pruner_grow((void **)&s->pairs, &s->cap, 2 * (s->n + 1), sizeof(double)))
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     s->pairs[2 * s->n] = step;
     s->pairs[2 * s->n + 1] = value;
@@ -249,7 +234,8 @@ static void median_job_ended(mmarml_pruner *self, const char *job, uint64_t job_
         for (i = 0; i < s->n; i++) {
             step_values *at = find_step(m, s->pairs[2 * i], 1);
             size_t k;
-            if (at == NULL || grow((void **)&at->values, &at->cap, at->n + 1, sizeof(double)))
+            if (at == NULL ||
+                pruner_grow((void **)&at->values, &at->cap, at->n + 1, sizeof(double)))
                 break; /* out of memory: this job's values are not compared with */
             for (k = at->n; k > 0 && at->values[k - 1] > s->pairs[2 * i + 1]; k--)
                 at->values[k] = at->values[k - 1];
@@ -257,7 +243,7 @@ static void median_job_ended(mmarml_pruner *self, const char *job, uint64_t job_
             at->n++;
             /* an ok job that went past this step: its last value is where it ended */
             if (m->min_rho > -1 && status == MMARML_JOB_OK && i + 1 < s->n) {
-                if (grow((void **)&at->pairs, &at->cappairs, 2 * (at->npairs + 1),
+                if (pruner_grow((void **)&at->pairs, &at->cappairs, 2 * (at->npairs + 1),
                          sizeof(double)))
                     break;
                 at->pairs[2 * at->npairs] = s->pairs[2 * i + 1];

@@ -153,6 +153,24 @@ static int median_pruner_factory(void **out, const json_t *args, void *ud)
                                        include_pruned ? MMARML_MEDIAN_INCLUDE_PRUNED : 0);
 }
 
+static int learned_curve_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"n_startup_trials", "std_errors", NULL};
+    const char *me = "LearnedCurvePruner";
+    int64_t startup;
+    double std_errors;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "n_startup_trials", 5, &startup)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "std_errors", 2, &std_errors)) != MMARML_OK ||
+        (rc = check_count(me, "n_startup_trials", startup, 0)) != MMARML_OK)
+        return rc;
+    return mmarml_pruner_new_learned_curve((mmarml_pruner **)out, (uint64_t)startup,
+                                           std_errors);
+}
+
 /* ASHAPruner and HyperbandPruner take the same args (Optuna's names). */
 static int halving_pruner_factory(void **out, const json_t *args, const char *me,
                                   double max_default,
@@ -308,7 +326,9 @@ int mmarml__register_builtins(mmarml_registry *reg)
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "ASHAPruner",
                                        asha_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "HyperbandPruner",
-                                       hyperband_pruner_factory, NULL)) != MMARML_OK)
+                                       hyperband_pruner_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "LearnedCurvePruner",
+                                       learned_curve_pruner_factory, NULL)) != MMARML_OK)
         return rc;
     return MMARML_OK;
 }

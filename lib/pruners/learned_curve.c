@@ -1,0 +1,493 @@
+/*
+ * LearnedCurvePruner (mmarml/pruner.h, docs/early-stopping.md; ours). Where learning curves
+ * cross, they cross because configs learn at different speeds, and a config's speed belongs
+ * to the config. So this pruner learns, from the jobs that ended ok, what share of its final
+ * value (the mean of its last three reports) a job has reached at each step, as a function of
+ * its config: per step, ridge least squares of the share on the config's place in the unit
+ * cube (linear; quadratic once there are enough jobs and few params). A running job's final
+ * value is then estimated from its own reports and the shares predicted for its config, and
+ * the job stops when that estimate, raised by `std_errors` standard errors, is below the best
+ * ended job's final value estimated the same way. The standard error counts the reports'
+ * noise (from second differences of the ended jobs' last reports) and the fitted share's own
+ * error at the job's config. The config is the job context's `_recommendation`, which a
+ * resume's replay gives too, so a resumed run decides as the first one did.
+ *
+ * It models values that grow towards a positive final value (accuracy, Dice): ended jobs whose
+ * final value is not above 0 are not learned from. Steps are matched exactly, as
+ * MedianPruner's: a step no ended job reported is not judged.
+ * bench/pruning's `learned` variant measures it (bench/README.md, "A pruner that learns the
+ * curves' shares from the configs").
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmarml.h"
+
+#include "grow.h"
+
+#define TAIL 3              /* reports whose mean is a job's final value */
+#define NOISE_TAIL 10       /* last reports whose second differences measure the noise */
+#define MAX_QUADRATIC_DIMS 8 /* more params: linear fits only (the model's size) */
+#define RIDGE 1e-3          /* keeps the normal matrix invertible when configs line up */
+
+typedef struct {
+    double *pairs; /* step, value */
+    size_t n, cap;
+    double *x; /* the config in the unit cube; NULL: unknown, the job is not judged */
+} series;
+
+typedef struct {
+    size_t job; /* index into ended */
+    double value;
+} step_value;
+
+typedef struct {
+    double step;
+    step_value *at; /* the ended jobs that reported at this step */
+    size_t n, cap;
+    int k;        /* features of the fit; 0: too few jobs here */
+    double *coef; /* k */
+    double *inv;  /* k x k: the normal matrix's inverse */
+    double share_var;
+} step_fit;
+
+typedef struct {
+    series reports; /* its reports and config, kept: the bar is re-estimated at each refit */
+    double final;   /* the mean of its last TAIL reports */
+} ended_job;
+
+typedef struct {
+    uint64_t n_startup;
+    double z;
+    size_t dims; /* params of the space, from the first config seen; 0: none yet */
+    json_t *running; /* job name -> index into jobs */
+    series *jobs;    /* slots; not reused */
+    size_t njobs, capjobs;
+    ended_job *ended;
+    size_t nended, capended;
+    step_fit *steps; /* ascending by step */
+    size_t nsteps, capsteps;
+    double noise_sum; /* squared second differences, and how many */
+    size_t noise_n;
+    int dirty;  /* an ok job ended since the fits were made */
+    double best; /* the best ended job's estimated final value */
+} learned;
+
+static const char *const me = "LearnedCurvePruner";
+
+static step_fit *find_step(learned *l, double step, int create)
+{
+    size_t lo = 0, hi = l->nsteps;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->steps[mid].step < step)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < l->nsteps && l->steps[lo].step == step)
+        return &l->steps[lo];
+    if (!create || pruner_grow((void **)&l->steps, &l->capsteps, l->nsteps + 1, sizeof(*l->steps)))
+        return NULL;
+    memmove(l->steps + lo + 1, l->steps + lo, (l->nsteps - lo) * sizeof(*l->steps));
+    memset(&l->steps[lo], 0, sizeof(l->steps[lo]));
+    l->steps[lo].step = step;
+    l->nsteps++;
+    return &l->steps[lo];
+}
+
+/* 1, x_i, and x_i^2 when k says so. */
+static void features(const learned *l, const double *x, int k, double *phi)
+{
+    size_t i;
+
+    phi[0] = 1;
+    for (i = 0; i < l->dims; i++) {
+        phi[1 + i] = x[i];
+        if ((size_t)k > 1 + l->dims)
+            phi[1 + l->dims + i] = x[i] * x[i];
+    }
+}
+
+/* Gauss-Jordan with partial pivoting: a (k x k, spent) inverted into inv. -1 if singular. */
+static int invert(double *a, double *inv, int k)
+{
+    int i, j, c;
+
+    for (i = 0; i < k; i++)
+        for (j = 0; j < k; j++)
+            inv[i * k + j] = i == j;
+    for (c = 0; c < k; c++) {
+        int pivot = c;
+        double d;
+
+        for (i = c + 1; i < k; i++)
+            if (fabs(a[i * k + c]) > fabs(a[pivot * k + c]))
+                pivot = i;
+        if (fabs(a[pivot * k + c]) < 1e-12)
+            return -1;
+        for (j = 0; j < k; j++) {
+            double t = a[c * k + j];
+            a[c * k + j] = a[pivot * k + j], a[pivot * k + j] = t;
+            t = inv[c * k + j];
+            inv[c * k + j] = inv[pivot * k + j], inv[pivot * k + j] = t;
+        }
+        d = a[c * k + c];
+        for (j = 0; j < k; j++)
+            a[c * k + j] /= d, inv[c * k + j] /= d;
+        for (i = 0; i < k; i++) {
+            double f = a[i * k + c];
+            if (i == c || f == 0)
+                continue;
+            for (j = 0; j < k; j++)
+                a[i * k + j] -= f * a[c * k + j], inv[i * k + j] -= f * inv[c * k + j];
+        }
+    }
+    return 0;
+}
+
+/* The share's fit at one step, over the ended jobs that reported there. */
+static int fit_step(learned *l, step_fit *s, double *a, double *b, double *phi)
+{
+    size_t linear = 1 + l->dims, quadratic = 1 + 2 * l->dims, j;
+    int k, i, c;
+    double residuals = 0;
+
+    s->k = 0;
+    if (s->n >= quadratic + 3 && l->dims <= MAX_QUADRATIC_DIMS)
+        k = (int)quadratic;
+    else if (s->n >= linear + 1)
+        k = (int)linear;
+    else
+        return 0; /* too few jobs here: the step is not judged */
+    memset(a, 0, (size_t)(k * k) * sizeof(double));
+    memset(b, 0, (size_t)k * sizeof(double));
+    for (j = 0; j < s->n; j++) {
+        const ended_job *e = &l->ended[s->at[j].job];
+        double share = s->at[j].value / e->final;
+
+        features(l, e->reports.x, k, phi);
+        for (i = 0; i < k; i++) {
+            for (c = 0; c < k; c++)
+                a[i * k + c] += phi[i] * phi[c];
+            b[i] += phi[i] * share;
+        }
+    }
+    for (i = 0; i < k; i++)
+        a[i * k + i] += RIDGE;
+    free(s->coef);
+    free(s->inv);
+    s->coef = malloc((size_t)k * sizeof(double));
+    s->inv = malloc((size_t)(k * k) * sizeof(double));
+    if (s->coef == NULL || s->inv == NULL)
+        return -1;
+    if (invert(a, s->inv, k) != 0)
+        return 0; /* degenerate configs: the step is not judged */
+    for (i = 0; i < k; i++) {
+        s->coef[i] = 0;
+        for (c = 0; c < k; c++)
+            s->coef[i] += s->inv[i * k + c] * b[c];
+    }
+    for (j = 0; j < s->n; j++) {
+        const ended_job *e = &l->ended[s->at[j].job];
+        double e_share, pred = 0;
+
+        features(l, e->reports.x, k, phi);
+        for (i = 0; i < k; i++)
+            pred += s->coef[i] * phi[i];
+        e_share = s->at[j].value / e->final - pred;
+        residuals += e_share * e_share;
+    }
+    s->share_var = residuals / (double)(s->n - (size_t)k);
+    s->k = k;
+    return 0;
+}
+
+static double predict(const learned *l, const step_fit *s, const double *x, double *phi)
+{
+    double share = 0;
+    int i;
+
+    features(l, x, s->k, phi);
+    for (i = 0; i < s->k; i++)
+        share += s->coef[i] * phi[i];
+    return share;
+}
+
+/* A job's final value from its reports through step `upto`, with the shares predicted for
+ * its config; *sum_sq: the sum of the shares squared (the estimate's precision), *last: the
+ * fit of the last step used. -INFINITY where no step could be used. */
+static double estimate(learned *l, const series *j, double upto, double *sum_sq,
+                       const step_fit **last, double *phi)
+{
+    double num = 0, den = 0;
+    size_t i;
+
+    *last = NULL;
+    for (i = 0; i < j->n && j->pairs[2 * i] <= upto; i++) {
+        const step_fit *s = find_step(l, j->pairs[2 * i], 0);
+        double share;
+
+        if (s == NULL || s->k == 0)
+            continue;
+        share = predict(l, s, j->x, phi);
+        num += j->pairs[2 * i + 1] * share;
+        den += share * share;
+        *last = s;
+    }
+    *sum_sq = den;
+    return den > 0 ? num / den : -INFINITY;
+}
+
+/* Refit every step, then the bar: the best ended job's final value, estimated the same way
+ * from all its reports. */
+static int refit(learned *l)
+{
+    size_t k = 1 + 2 * l->dims, i;
+    double *a = malloc(k * k * sizeof(double)), *b = malloc(k * sizeof(double));
+    double *phi = malloc(k * sizeof(double));
+    int rc = a == NULL || b == NULL || phi == NULL ? -1 : 0;
+
+    for (i = 0; rc == 0 && i < l->nsteps; i++)
+        rc = fit_step(l, &l->steps[i], a, b, phi);
+    l->best = -INFINITY;
+    for (i = 0; rc == 0 && i < l->nended; i++) {
+        const step_fit *last;
+        double sum_sq, f = estimate(l, &l->ended[i].reports, INFINITY, &sum_sq, &last, phi);
+
+        if (f > l->best)
+            l->best = f;
+    }
+    free(a);
+    free(b);
+    free(phi);
+    l->dirty = rc != 0;
+    return rc;
+}
+
+static series *job_series(learned *l, const char *job)
+{
+    json_t *idx = json_object_get(l->running, job);
+    series *s;
+
+    if (idx != NULL)
+        return &l->jobs[json_integer_value(idx)];
+    if (pruner_grow((void **)&l->jobs, &l->capjobs, l->njobs + 1, sizeof(*l->jobs)) ||
+        json_object_set_new(l->running, job, json_integer((json_int_t)l->njobs)) != 0)
+        return NULL;
+    s = &l->jobs[l->njobs++];
+    memset(s, 0, sizeof(*s));
+    return s;
+}
+
+/* The job's config in the unit cube, from the context's `_recommendation`; NULL (not an
+ * error) when there is none or its space is not the first one's size. */
+static double *config_of(learned *l, mmarml_context *ctx, int *oom)
+{
+    mmarml_recommendation *rec = NULL;
+    mmarml_search_space *space;
+    const double *values;
+    double *x;
+    size_t i, n;
+
+    *oom = 0;
+    if (ctx == NULL ||
+        mmarml_context_get_pointer(ctx, MMARML_KEY_RECOMMENDATION, (void **)&rec) != MMARML_OK ||
+        rec == NULL)
+        return NULL;
+    space = mmarml_recommendation_space(rec);
+    n = mmarml_search_space_count(space);
+    values = mmarml_recommendation_values(rec);
+    if (n == 0 || (l->dims != 0 && n != l->dims))
+        return NULL;
+    x = malloc(n * sizeof(double));
+    if (x == NULL) {
+        *oom = 1;
+        return NULL;
+    }
+    for (i = 0; i < n; i++)
+        if (isnan(values[i]) ||
+            mmarml_param_to_unit(mmarml_search_space_param(space, i), values[i], &x[i]) !=
+                MMARML_OK)
+            x[i] = 0.5; /* unset: the middle */
+    l->dims = n;
+    return x;
+}
+
+static int learned_report(int *stop_out, mmarml_pruner *self, const char *job,
+                          uint64_t job_number, double step, double value, mmarml_context *ctx,
+                          void *ud)
+{
+    learned *l = ud;
+    series *s = job_series(l, job);
+    const step_fit *last;
+    double *phi, final, sum_sq, se, share;
+    int oom = 0;
+
+    (void)self, (void)job_number;
+    if (s == NULL || pruner_grow((void **)&s->pairs, &s->cap, 2 * (s->n + 1), sizeof(double)))
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    if (s->n == 0 && (s->x = config_of(l, ctx, &oom)) == NULL && oom)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    s->pairs[2 * s->n] = step;
+    s->pairs[2 * s->n + 1] = value;
+    s->n++;
+    if (s->x == NULL || l->nended < l->n_startup || l->nended == 0)
+        return MMARML_OK; /* no config, or too few jobs to learn from */
+    if (l->dirty && refit(l) != 0)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    phi = malloc((1 + 2 * l->dims) * sizeof(double));
+    if (phi == NULL)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    final = estimate(l, s, step, &sum_sq, &last, phi);
+    if (last == NULL || last->step != step || !isfinite(l->best) || l->noise_n == 0) {
+        free(phi);
+        return MMARML_OK; /* this step is not judged */
+    }
+    se = sqrt(l->noise_sum / (double)l->noise_n / 6) / sqrt(sum_sq);
+    share = predict(l, last, s->x, phi);
+    if (share > 0) {
+        double spread = 0, relative;
+        int i, c;
+
+        for (i = 0; i < last->k; i++)
+            for (c = 0; c < last->k; c++)
+                spread += phi[i] * last->inv[i * last->k + c] * phi[c];
+        relative = sqrt(last->share_var * (spread > 0 ? spread : 0)) / share;
+        se = sqrt(se * se + final * relative * final * relative);
+    }
+    free(phi);
+    if (final + l->z * se < l->best) {
+        mmarml_context_trace(ctx, me, "job %s stopped at step %g: its final value, estimated "
+                             "%g (standard error %g), is below the best ended job's %g", job,
+                             step, final, se, l->best);
+        *stop_out = 1;
+    }
+    return MMARML_OK;
+}
+
+/* An ok job's reports become what the model learns from: its final value, its value at each
+ * step, its last reports' second differences (the noise). */
+static int learn_from(learned *l, series *s)
+{
+    ended_job *e;
+    double final = 0;
+    size_t i;
+
+    if (s->x == NULL || s->n < TAIL)
+        return 0; /* no config, or too short to have a final value */
+    for (i = s->n - TAIL; i < s->n; i++)
+        final += s->pairs[2 * i + 1] / TAIL;
+    if (!(final > 0))
+        return 0; /* not a value that grows to a positive end: not learned from */
+    if (pruner_grow((void **)&l->ended, &l->capended, l->nended + 1, sizeof(*l->ended)))
+        return -1;
+    for (i = 0; i < s->n; i++) { /* room first: a failure leaves no half-learned job */
+        step_fit *at = find_step(l, s->pairs[2 * i], 1);
+
+        if (at == NULL || pruner_grow((void **)&at->at, &at->cap, at->n + 1, sizeof(*at->at)))
+            return -1;
+    }
+    for (i = 0; i < s->n; i++) {
+        step_fit *at = find_step(l, s->pairs[2 * i], 0);
+
+        at->at[at->n].job = l->nended;
+        at->at[at->n].value = s->pairs[2 * i + 1];
+        at->n++;
+    }
+    for (i = s->n > NOISE_TAIL ? s->n - NOISE_TAIL : 0; i + 2 < s->n; i++) {
+        double d = s->pairs[2 * (i + 2) + 1] - 2 * s->pairs[2 * (i + 1) + 1] + s->pairs[2 * i + 1];
+
+        l->noise_sum += d * d;
+        l->noise_n++;
+    }
+    e = &l->ended[l->nended++];
+    e->reports = *s; /* the series moves: its slot is emptied by the caller */
+    e->final = final;
+    l->dirty = 1;
+    return 1;
+}
+
+static void learned_job_ended(mmarml_pruner *self, const char *job, uint64_t job_number,
+                              int status, void *ud)
+{
+    learned *l = ud;
+    json_t *idx = json_object_get(l->running, job);
+    series *s;
+    int kept = 0;
+
+    (void)self, (void)job_number;
+    if (idx == NULL)
+        return;
+    s = &l->jobs[json_integer_value(idx)];
+    if (status == MMARML_JOB_OK)
+        kept = learn_from(l, s); /* out of memory (-1): the job is not learned from */
+    if (kept != 1) {
+        free(s->pairs);
+        free(s->x);
+    }
+    memset(s, 0, sizeof(*s));
+    /* the slot is not reused: indices in `running` stay valid */
+    json_object_del(l->running, job);
+}
+
+static void learned_destroy(void *ud)
+{
+    learned *l = ud;
+    size_t i;
+
+    for (i = 0; i < l->njobs; i++) {
+        free(l->jobs[i].pairs);
+        free(l->jobs[i].x);
+    }
+    for (i = 0; i < l->nended; i++) {
+        free(l->ended[i].reports.pairs);
+        free(l->ended[i].reports.x);
+    }
+    for (i = 0; i < l->nsteps; i++) {
+        free(l->steps[i].at);
+        free(l->steps[i].coef);
+        free(l->steps[i].inv);
+    }
+    free(l->jobs);
+    free(l->ended);
+    free(l->steps);
+    json_decref(l->running);
+    free(l);
+}
+
+int mmarml_pruner_new_learned_curve(mmarml_pruner **out, uint64_t n_startup_trials,
+                                    double std_errors)
+{
+    static const mmarml_pruner_vtable vt = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = learned_report,
+        .job_ended = learned_job_ended,
+        .destroy = learned_destroy,
+    };
+    learned *l;
+    int rc;
+
+    if (out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", me);
+    *out = NULL;
+    if (!(std_errors >= 0 && std_errors <= 10))
+        return mmarml_error_set(MMARML_EINVAL, "%s: std_errors must be in [0, 10]", me);
+    l = calloc(1, sizeof(*l));
+    if (l == NULL || (l->running = json_object()) == NULL) {
+        free(l);
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    }
+    l->n_startup = n_startup_trials;
+    l->z = std_errors;
+    l->best = -INFINITY;
+    rc = mmarml_pruner_new(out, &vt, l);
+    if (rc != MMARML_OK)
+        learned_destroy(l);
+    return rc;
+}
