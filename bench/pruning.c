@@ -483,7 +483,7 @@ int main(int argc, char **argv)
         ;
     if (!(oracle_margin >= 0 && oracle_margin <= 1) || !(known_z >= -5 && known_z <= 5) ||
         !(known_ei >= 0 && known_ei <= 1) ||
-        !(learned_z >= -5 && learned_z <= 5) || (only != NULL && only_v == NVARIANTS) ||
+        !(learned_z >= 0 && learned_z <= 10) || (only != NULL && only_v == NVARIANTS) ||
         min_resource < 1 || min_resource > 9 ||
         nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
@@ -491,7 +491,7 @@ int main(int argc, char **argv)
         (!power && strcmp(shape, "exp") != 0)) {
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
                         "[tpe|random] [exp|power2|power1] [min_resource 1..9] "
-                        "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5, KNOWN_EI 0..1, LEARNED_Z -5..5, "
+                        "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5, KNOWN_EI 0..1, LEARNED_Z 0..10, "
                         "VARIANT one of the variants)\n");
         return 2;
     }
