@@ -34,8 +34,12 @@ class Optimize(unittest.TestCase):
         self.assertTrue(all(o.status == "ok" for o in outcomes))
         self.assertEqual(study.best.score, max(o.score for o in outcomes))
         self.assertAlmostEqual(study.best.score, branin(study.best.values, None))
-        self.assertGreater(study.best.score, -0.5)  # f* = -0.3979: TPE gets close
         self.assertIn(study.end_reason, ("stop_asked", "exhausted"))
+        # TPE gets close to f* = -0.3979. Read on one worker, where a seed fixes the run:
+        # with three, thread timing orders the outcomes, and 3 of 40 seeds ended below -0.5
+        # (random search: 33 of 40); one worker, seeds 0-9: -0.4008 to -0.3979
+        quality = mmarml.optimize(branin, branin_space(), n_trials=120, workers=1, seed=0)
+        self.assertGreater(quality.best.score, -0.45)
 
     def test_ints_enums_and_log_floats_reach_the_objective_as_they_should(self):
         space = (mmarml.SearchSpace().add_int("depth", 2, 5)
