@@ -26,7 +26,7 @@
 
 #include "mmarml.h"
 
-#include "grow.h"
+#include "arrays.h"
 
 #define TAIL 3              /* reports whose mean is a job's final value */
 #define NOISE_TAIL 10       /* last reports whose second differences measure the noise */
@@ -45,7 +45,7 @@ typedef struct {
 } step_value;
 
 typedef struct {
-    double step;
+    double step;    /* first: pruner_step_item() reads it */
     step_value *at; /* the ended jobs that reported at this step */
     size_t n, cap;
     int k;        /* features of the fit; 0: too few jobs here */
@@ -72,6 +72,7 @@ typedef struct {
     size_t nsteps, capsteps;
     double noise_sum; /* squared second differences, and how many */
     size_t noise_n;
+    double *a, *b, *phi; /* scratch for the fits, sized for the most features, 1 + 2 dims */
     int dirty;  /* an ok job ended since the fits were made */
     double best; /* the best ended job's estimated final value */
 } learned;
@@ -80,24 +81,8 @@ static const char *const me = "LearnedCurvePruner";
 
 static step_fit *find_step(learned *l, double step, int create)
 {
-    size_t lo = 0, hi = l->nsteps;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (l->steps[mid].step < step)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < l->nsteps && l->steps[lo].step == step)
-        return &l->steps[lo];
-    if (!create || pruner_grow((void **)&l->steps, &l->capsteps, l->nsteps + 1, sizeof(*l->steps)))
-        return NULL;
-    memmove(l->steps + lo + 1, l->steps + lo, (l->nsteps - lo) * sizeof(*l->steps));
-    memset(&l->steps[lo], 0, sizeof(l->steps[lo]));
-    l->steps[lo].step = step;
-    l->nsteps++;
-    return &l->steps[lo];
+    return pruner_step_item((void **)&l->steps, &l->nsteps, &l->capsteps, sizeof(*l->steps),
+                            step, create, NULL);
 }
 
 /* 1, x_i, and x_i^2 when k says so. */
@@ -151,8 +136,9 @@ static int invert(double *a, double *inv, int k)
 }
 
 /* The share's fit at one step, over the ended jobs that reported there. */
-static int fit_step(learned *l, step_fit *s, double *a, double *b, double *phi)
+static int fit_step(learned *l, step_fit *s)
 {
+    double *a = l->a, *b = l->b, *phi = l->phi;
     size_t linear = 1 + l->dims, quadratic = 1 + 2 * l->dims, j;
     int k, i, c;
     double residuals = 0;
@@ -179,10 +165,10 @@ static int fit_step(learned *l, step_fit *s, double *a, double *b, double *phi)
     }
     for (i = 0; i < k; i++)
         a[i * k + i] += RIDGE;
-    free(s->coef);
-    free(s->inv);
-    s->coef = malloc((size_t)k * sizeof(double));
-    s->inv = malloc((size_t)(k * k) * sizeof(double));
+    if (s->coef == NULL) /* once, for the most features a fit can have */
+        s->coef = malloc((1 + 2 * l->dims) * sizeof(double));
+    if (s->inv == NULL)
+        s->inv = malloc((1 + 2 * l->dims) * (1 + 2 * l->dims) * sizeof(double));
     if (s->coef == NULL || s->inv == NULL)
         return -1;
     if (invert(a, s->inv, k) != 0)
@@ -207,8 +193,9 @@ static int fit_step(learned *l, step_fit *s, double *a, double *b, double *phi)
     return 0;
 }
 
-static double predict(const learned *l, const step_fit *s, const double *x, double *phi)
+static double predict(const learned *l, const step_fit *s, const double *x)
 {
+    double *phi = l->phi;
     double share = 0;
     int i;
 
@@ -222,7 +209,7 @@ static double predict(const learned *l, const step_fit *s, const double *x, doub
  * its config; *sum_sq: the sum of the shares squared (the estimate's precision), *last: the
  * fit of the last step used. -INFINITY where no step could be used. */
 static double estimate(learned *l, const series *j, double upto, double *sum_sq,
-                       const step_fit **last, double *phi)
+                       const step_fit **last)
 {
     double num = 0, den = 0;
     size_t i;
@@ -234,7 +221,7 @@ static double estimate(learned *l, const series *j, double upto, double *sum_sq,
 
         if (s == NULL || s->k == 0)
             continue;
-        share = predict(l, s, j->x, phi);
+        share = predict(l, s, j->x);
         num += j->pairs[2 * i + 1] * share;
         den += share * share;
         *last = s;
@@ -247,26 +234,21 @@ static double estimate(learned *l, const series *j, double upto, double *sum_sq,
  * from all its reports. */
 static int refit(learned *l)
 {
-    size_t k = 1 + 2 * l->dims, i;
-    double *a = malloc(k * k * sizeof(double)), *b = malloc(k * sizeof(double));
-    double *phi = malloc(k * sizeof(double));
-    int rc = a == NULL || b == NULL || phi == NULL ? -1 : 0;
+    size_t i;
 
-    for (i = 0; rc == 0 && i < l->nsteps; i++)
-        rc = fit_step(l, &l->steps[i], a, b, phi);
+    for (i = 0; i < l->nsteps; i++)
+        if (fit_step(l, &l->steps[i]) != 0)
+            return -1; /* still dirty: tried again at the next report */
     l->best = -INFINITY;
-    for (i = 0; rc == 0 && i < l->nended; i++) {
+    for (i = 0; i < l->nended; i++) {
         const step_fit *last;
-        double sum_sq, f = estimate(l, &l->ended[i].reports, INFINITY, &sum_sq, &last, phi);
+        double sum_sq, f = estimate(l, &l->ended[i].reports, INFINITY, &sum_sq, &last);
 
         if (f > l->best)
             l->best = f;
     }
-    free(a);
-    free(b);
-    free(phi);
-    l->dirty = rc != 0;
-    return rc;
+    l->dirty = 0;
+    return 0;
 }
 
 static series *job_series(learned *l, const char *job)
@@ -304,6 +286,18 @@ static double *config_of(learned *l, mmarml_context *ctx, int *oom)
     values = mmarml_recommendation_values(rec);
     if (n == 0 || (l->dims != 0 && n != l->dims))
         return NULL;
+    if (l->dims == 0) { /* the first config: the fits' scratch, for 1 + 2 n features */
+        l->a = malloc((1 + 2 * n) * (1 + 2 * n) * sizeof(double));
+        l->b = malloc((1 + 2 * n) * sizeof(double));
+        l->phi = malloc((1 + 2 * n) * sizeof(double));
+        if (l->a == NULL || l->b == NULL || l->phi == NULL) {
+            free(l->a), free(l->b), free(l->phi);
+            l->a = l->b = l->phi = NULL;
+            *oom = 1;
+            return NULL;
+        }
+        l->dims = n;
+    }
     x = malloc(n * sizeof(double));
     if (x == NULL) {
         *oom = 1;
@@ -314,7 +308,6 @@ static double *config_of(learned *l, mmarml_context *ctx, int *oom)
             mmarml_param_to_unit(mmarml_search_space_param(space, i), values[i], &x[i]) !=
                 MMARML_OK)
             x[i] = 0.5; /* unset: the middle */
-    l->dims = n;
     return x;
 }
 
@@ -325,7 +318,7 @@ static int learned_report(int *stop_out, mmarml_pruner *self, const char *job,
     learned *l = ud;
     series *s = job_series(l, job);
     const step_fit *last;
-    double *phi, final, sum_sq, se, share;
+    double final, sum_sq, se, share;
     int oom = 0;
 
     (void)self, (void)job_number;
@@ -340,27 +333,21 @@ static int learned_report(int *stop_out, mmarml_pruner *self, const char *job,
         return MMARML_OK; /* no config, or too few jobs to learn from */
     if (l->dirty && refit(l) != 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    phi = malloc((1 + 2 * l->dims) * sizeof(double));
-    if (phi == NULL)
-        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    final = estimate(l, s, step, &sum_sq, &last, phi);
-    if (last == NULL || last->step != step || !isfinite(l->best) || l->noise_n == 0) {
-        free(phi);
+    final = estimate(l, s, step, &sum_sq, &last);
+    if (last == NULL || last->step != step || !isfinite(l->best) || l->noise_n == 0)
         return MMARML_OK; /* this step is not judged */
-    }
     se = sqrt(l->noise_sum / (double)l->noise_n / 6) / sqrt(sum_sq);
-    share = predict(l, last, s->x, phi);
+    share = predict(l, last, s->x); /* leaves the config's features in l->phi */
     if (share > 0) {
         double spread = 0, relative;
         int i, c;
 
         for (i = 0; i < last->k; i++)
             for (c = 0; c < last->k; c++)
-                spread += phi[i] * last->inv[i * last->k + c] * phi[c];
+                spread += l->phi[i] * last->inv[i * last->k + c] * l->phi[c];
         relative = sqrt(last->share_var * (spread > 0 ? spread : 0)) / share;
         se = sqrt(se * se + final * relative * final * relative);
     }
-    free(phi);
     if (final + l->z * se < l->best) {
         mmarml_context_trace(ctx, me, "job %s stopped at step %g: its final value, estimated "
                              "%g (standard error %g), is below the best ended job's %g", job,
@@ -453,6 +440,9 @@ static void learned_destroy(void *ud)
         free(l->steps[i].coef);
         free(l->steps[i].inv);
     }
+    free(l->a);
+    free(l->b);
+    free(l->phi);
     free(l->jobs);
     free(l->ended);
     free(l->steps);

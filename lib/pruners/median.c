@@ -26,7 +26,7 @@
 
 #include "mmarml.h"
 
-#include "grow.h"
+#include "arrays.h"
 
 typedef struct {
     double *pairs; /* step, value */
@@ -36,7 +36,7 @@ typedef struct {
 } series;
 
 typedef struct {
-    double step;
+    double step; /* first: pruner_step_item() reads it */
     double *values; /* ascending */
     size_t n, cap;
     /* for min_rank_correlation: (value here, last value) of ended jobs that went past it */
@@ -63,25 +63,13 @@ static const char *const me = "MedianPruner";
 /* The values at `step` of the jobs that ended ok, or NULL. */
 static step_values *find_step(median *m, double step, int create)
 {
-    size_t lo = 0, hi = m->nsteps;
+    int created = 0;
+    step_values *at = pruner_step_item((void **)&m->steps, &m->nsteps, &m->capsteps,
+                                       sizeof(*m->steps), step, create, &created);
 
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->steps[mid].step < step)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < m->nsteps && m->steps[lo].step == step)
-        return &m->steps[lo];
-    if (!create || pruner_grow((void **)&m->steps, &m->capsteps, m->nsteps + 1, sizeof(*m->steps)))
-        return NULL;
-    memmove(m->steps + lo + 1, m->steps + lo, (m->nsteps - lo) * sizeof(*m->steps));
-    memset(&m->steps[lo], 0, sizeof(m->steps[lo]));
-    m->steps[lo].step = step;
-    m->steps[lo].rho = NAN;
-    m->nsteps++;
-    return &m->steps[lo];
+    if (created)
+        at->rho = NAN;
+    return at;
 }
 
 static double median_of(const step_values *s)
