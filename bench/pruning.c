@@ -52,6 +52,13 @@
  * reports and those shares, and stops it as `known` does (LEARNED_Z standard errors,
  * default 2), against the best ended job's final value estimated the same way.
  *
+ * TELL_SAMPLER (environment) bounds the sampler's side instead. With "true" the controller
+ * is told each pruned job's true final value, as if the job had ended; with "estimate" it is
+ * told the final value the known bound estimates from the job's reports and the formula's
+ * shares. A wrapper hands TPEController (or RandomController) a pruned job's outcome as an ok
+ * one with that score; the pruner and the regrets are unchanged. No real search knows either:
+ * they show how much of the goal is out of a pruner's reach whatever it feeds the sampler.
+ *
  * The power-law shapes are there to check that a pruner's gain is not a result about the
  * exponential formula alone: same F, same k, curves that flatten later.
  *
@@ -96,6 +103,8 @@ static double oracle_margin;  /* ORACLE_MARGIN: final values the oracle does not
 static double known_z;        /* KNOWN_Z: the known bound's standard errors of benefit of doubt */
 static double known_ei;       /* KNOWN_EI: if above 0, the known bound's gain per epoch to go on */
 static double learned_z;      /* LEARNED_Z: the learned pruner's benefit of doubt, as known_z */
+enum { TELL_NOTHING, TELL_TRUE, TELL_ESTIMATE };
+static int tell_sampler; /* TELL_SAMPLER ("true", "estimate"): what a pruned job tells TPE */
 
 static double F(const double *x)
 {
@@ -367,6 +376,89 @@ static int make_pruner(mmarml_pruner **p, const char *variant, run_state *r)
     return MMARML_OK;
 }
 
+/* TELL_SAMPLER: the controller, told a pruned job's final value as if the job had ended.
+ * "estimate": the known bound's least-squares estimate from the job's reports. */
+static double estimated_final(const double *x, const mmarml_outcome *outcome)
+{
+    double step, value, num = 0, den = 0;
+    size_t i;
+
+    for (i = 0; mmarml_outcome_report(outcome, i, &step, &value) == MMARML_OK; i++) {
+        num += value * progress(x, step);
+        den += progress(x, step) * progress(x, step);
+    }
+    return den > 0 ? num / den * progress(x, T) : NAN;
+}
+
+static int teller_set(mmarml_controller *self, mmarml_search_space *space, mmarml_context *ctx,
+                      void *ud)
+{
+    (void)self;
+    return mmarml_controller_set_search_space(ud, space, ctx);
+}
+
+static int teller_initial(mmarml_recommendation_list *out, mmarml_controller *self,
+                          mmarml_context *ctx, void *ud)
+{
+    (void)self;
+    return mmarml_controller_initial_recommendation(out, ud, ctx);
+}
+
+static int teller_refine(mmarml_recommendation_list *out, mmarml_controller *self,
+                         const mmarml_outcome *outcome, mmarml_context *ctx, void *ud)
+{
+    mmarml_recommendation *rec = mmarml_outcome_recommendation(outcome);
+    const double *x = mmarml_recommendation_values(rec);
+    mmarml_outcome *told;
+    double final;
+    int rc;
+
+    (void)self;
+    if (mmarml_outcome_status(outcome) != MMARML_JOB_PRUNED)
+        return mmarml_controller_refine_recommendation(out, ud, outcome, ctx);
+    final = tell_sampler == TELL_TRUE ? curve(x, T) : estimated_final(x, outcome);
+    if (!isfinite(final))
+        return mmarml_controller_refine_recommendation(out, ud, outcome, ctx);
+    rc = mmarml_outcome_new(&told, rec, MMARML_JOB_OK, final, mmarml_outcome_job_name(outcome));
+    if (rc != MMARML_OK)
+        return rc;
+    rc = mmarml_controller_refine_recommendation(out, ud, told, ctx);
+    mmarml_outcome_unref(told);
+    return rc;
+}
+
+static void teller_shutdown(mmarml_controller *self, mmarml_context *ctx, void *ud)
+{
+    (void)self;
+    mmarml_controller_shutdown(ud, ctx);
+}
+
+static void teller_destroy(void *ud)
+{
+    mmarml_controller_unref(ud);
+}
+
+/* Wrap *ctl in a controller that tells it pruned jobs' final values. On success *ctl is the
+ * wrapper, which holds the reference to the inner controller; on failure *ctl is unchanged. */
+static int tell_finals(mmarml_controller **ctl)
+{
+    static const mmarml_controller_vtable vt = {
+        .struct_size = sizeof(mmarml_controller_vtable),
+        .version = MMARML_CONTROLLER_VTABLE_VERSION,
+        .set_search_space = teller_set,
+        .initial_recommendation = teller_initial,
+        .refine_recommendation = teller_refine,
+        .shutdown = teller_shutdown,
+        .destroy = teller_destroy,
+    };
+    mmarml_controller *wrapper;
+
+    if (mmarml_controller_new(&wrapper, &vt, *ctl) != MMARML_OK)
+        return -1;
+    *ctl = wrapper; /* it owns the reference to the inner controller */
+    return 0;
+}
+
 /* One search; what it spent and found is left in *r. */
 static void run(run_state *r, const char *variant, const char *workers, uint64_t seed,
                 long budget, uint64_t max_trials)
@@ -395,6 +487,7 @@ static void run(run_state *r, const char *variant, const char *workers, uint64_t
     o.workers = workers;
     if ((use_random ? mmarml_controller_new_random(&ctl, max_trials, seed)
                     : mmarml_controller_new_tpe(&ctl, max_trials, seed, 10)) != MMARML_OK ||
+        (tell_sampler != TELL_NOTHING && tell_finals(&ctl) != 0) ||
         mmarml_executor_new(&exe, &evt, r) != MMARML_OK || make_pruner(&p, variant, r) ||
         mmarml_engine_new(&e, ctl, exe, &o) != MMARML_OK ||
         (p != NULL && mmarml_engine_set_pruner(e, p, MMARML_PRUNED_SCORE_BEST)) ||
@@ -465,6 +558,7 @@ int main(int argc, char **argv)
     double target[MAX_SEEDS], at[CURVE_POINTS][MAX_SEEDS], to_target[MAX_SEEDS];
     static run_state r;
     const char *only; /* VARIANT */
+    const char *tell; /* TELL_SAMPLER */
     int only_v;       /* its index in variants */
     int epoch_curve = getenv("EPOCH_CURVE") != NULL && strcmp(getenv("EPOCH_CURVE"), "1") == 0;
     int v, s, i;
@@ -478,12 +572,18 @@ int main(int argc, char **argv)
     known_z = getenv("KNOWN_Z") != NULL ? atof(getenv("KNOWN_Z")) : 1;
     known_ei = getenv("KNOWN_EI") != NULL ? atof(getenv("KNOWN_EI")) : 0;
     learned_z = getenv("LEARNED_Z") != NULL ? atof(getenv("LEARNED_Z")) : 2;
+    tell = getenv("TELL_SAMPLER");
+    tell_sampler = tell == NULL                   ? TELL_NOTHING
+                   : strcmp(tell, "true") == 0     ? TELL_TRUE
+                   : strcmp(tell, "estimate") == 0 ? TELL_ESTIMATE
+                                                   : -1;
     only = getenv("VARIANT");
     for (only_v = 1; only != NULL && only_v < NVARIANTS && strcmp(only, variants[only_v]); only_v++)
         ;
     if (!(oracle_margin >= 0 && oracle_margin <= 1) || !(known_z >= -5 && known_z <= 5) ||
         !(known_ei >= 0 && known_ei <= 1) ||
-        !(learned_z >= 0 && learned_z <= 10) || (only != NULL && only_v == NVARIANTS) ||
+        !(learned_z >= 0 && learned_z <= 10) || tell_sampler < 0 ||
+        (only != NULL && only_v == NVARIANTS) ||
         min_resource < 1 || min_resource > 9 ||
         nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
@@ -492,7 +592,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
                         "[tpe|random] [exp|power2|power1] [min_resource 1..9] "
                         "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5, KNOWN_EI 0..1, LEARNED_Z 0..10, "
-                        "VARIANT one of the variants)\n");
+                        "TELL_SAMPLER true|estimate, VARIANT one of the variants)\n");
         return 2;
     }
     for (i = 0; i < nworkers; i++) /* workers without GPUs: "-:-:-:-" */
