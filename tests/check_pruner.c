@@ -420,6 +420,77 @@ START_TEST(learned_curve_learns_only_from_jobs_that_ended_ok)
 }
 END_TEST
 
+/* A job context in a space of WIDE_DIMS params: x first, then params the curves do not
+ * depend on, spread over [0, 1] differently for each job. */
+#define WIDE_DIMS 10
+static mmarml_context *wide_job(mmarml_search_space *space, double x, int job)
+{
+    mmarml_context *ctx = NULL;
+    mmarml_recommendation *rec = NULL;
+    double v[WIDE_DIMS];
+    int i;
+
+    v[0] = x;
+    for (i = 1; i < WIDE_DIMS; i++)
+        v[i] = fmod(0.618 * (i + 1) * (job + 3) + 0.1 * i, 1);
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_recommendation_new(&rec, 0, space, v, WIDE_DIMS));
+    ck_ok(mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATION, rec, drop_rec));
+    return ctx;
+}
+
+/* The first step job `job` at x, its values `scale` times the crossing curve's, was
+ * stopped at (0: never), as lc_run. With `to_end` it reports every step whatever it is
+ * told, and ends ok. */
+static int wide_run(mmarml_pruner *p, mmarml_search_space *space, int job, double x,
+                    double scale, int to_end)
+{
+    mmarml_context *ctx = wide_job(space, x, job);
+    char name[16];
+    int t, stop, stopped_at = 0;
+
+    snprintf(name, sizeof(name), "w%d", job);
+    for (t = 1; t <= LC_STEPS && (to_end || !stopped_at); t++) {
+        ck_ok(mmarml_pruner_report(&stop, p, name, (uint64_t)job, t, scale * crossing(x, t),
+                                   ctx));
+        if (stop && !stopped_at)
+            stopped_at = t;
+    }
+    mmarml_context_unref(ctx);
+    if (to_end)
+        mmarml_pruner_job_ended(p, name, (uint64_t)job, MMARML_JOB_OK);
+    return stopped_at;
+}
+
+/* Past 8 params the shares are fitted linearly: the model's size, and the sums it keeps
+ * per step, are those of 1 + d features, not 1 + 2d. */
+START_TEST(learned_curve_fits_many_params_linearly)
+{
+    mmarml_search_space *space = NULL;
+    mmarml_pruner *p = NULL;
+    char prl[32];
+    int i;
+
+    ck_ok(mmarml_search_space_new(&space, "wide"));
+    for (i = 0; i < WIDE_DIMS; i++) {
+        snprintf(prl, sizeof(prl), "p%d.float.$0:x", i);
+        ck_ok(mmarml_search_space_add_float(space, prl, "x", 0, 1, 0));
+    }
+    ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 2));
+    for (i = 0; i < 24; i++) /* x over [0.05, 0.95]: enough for a linear fit in 11 */
+        wide_run(p, space, i, 0.05 + 0.9 * ((i * 7) % 24) / 23.0, 1, 1);
+    /* a job whose curve runs 5% above the best ended one's is let through; the fast
+     * learner that ends worst (x = 0.95) is stopped within three steps, though it leads at
+     * the first */
+    ck_assert_int_eq(wide_run(p, space, 100, 0.05, 1.05, 0), 0);
+    i = wide_run(p, space, 101, 0.95, 1, 0);
+    ck_assert_int_ge(i, 1);
+    ck_assert_int_le(i, 3);
+    mmarml_pruner_unref(p);
+    mmarml_search_space_unref(space);
+}
+END_TEST
+
 START_TEST(learned_curve_refuses_impossible_args)
 {
     mmarml_pruner *p = NULL;
@@ -899,6 +970,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, median_counts_pruned_jobs_when_asked);
     tcase_add_test(tc, learned_curve_sees_through_crossing_curves);
     tcase_add_test(tc, learned_curve_learns_only_from_jobs_that_ended_ok);
+    tcase_add_test(tc, learned_curve_fits_many_params_linearly);
     tcase_add_test(tc, learned_curve_refuses_impossible_args);
     tcase_add_test(tc, no_pruner_changes_nothing);
     tcase_add_test(tc, asha_prunes_jobs_in_the_engine);

@@ -48,6 +48,10 @@ typedef struct {
     double step;    /* first: pruner_step_item() reads it */
     step_value *at; /* the ended jobs that reported at this step */
     size_t n, cap;
+    /* the normal equations' sums over `at`, kept as jobs end so that a refit costs the same
+     * however many jobs ended: features x features, and features times share, for the most
+     * features a fit can have (the fewer ones of a linear fit come first) */
+    double *sum_pp, *sum_ps;
     int k;        /* features of the fit; 0: too few jobs here */
     double *coef; /* k */
     double *inv;  /* k x k: the normal matrix's inverse */
@@ -72,7 +76,9 @@ typedef struct {
     size_t nsteps, capsteps;
     double noise_sum; /* squared second differences, and how many */
     size_t noise_n;
-    double *a, *b, *phi; /* scratch for the fits, sized for the most features, 1 + 2 dims */
+    size_t most; /* the most features a fit can have: 1 + 2 dims (1 + dims for more than
+                  * MAX_QUADRATIC_DIMS), the size of each step's sums */
+    double *a, *b, *phi; /* scratch for the fits, sized for 1 + 2 dims features */
     int dirty;  /* an ok job ended since the fits were made */
     double best; /* the best ended job's estimated final value */
 } learned;
@@ -150,21 +156,12 @@ static int fit_step(learned *l, step_fit *s)
         k = (int)linear;
     else
         return 0; /* too few jobs here: the step is not judged */
-    memset(a, 0, (size_t)(k * k) * sizeof(double));
-    memset(b, 0, (size_t)k * sizeof(double));
-    for (j = 0; j < s->n; j++) {
-        const ended_job *e = &l->ended[s->at[j].job];
-        double share = s->at[j].value / e->final;
-
-        features(l, e->reports.x, k, phi);
-        for (i = 0; i < k; i++) {
-            for (c = 0; c < k; c++)
-                a[i * k + c] += phi[i] * phi[c];
-            b[i] += phi[i] * share;
-        }
-    }
-    for (i = 0; i < k; i++)
+    for (i = 0; i < k; i++) {
+        for (c = 0; c < k; c++)
+            a[i * k + c] = s->sum_pp[(size_t)i * l->most + (size_t)c];
         a[i * k + i] += RIDGE;
+        b[i] = s->sum_ps[i];
+    }
     if (s->coef == NULL) /* once, for the most features a fit can have */
         s->coef = malloc((1 + 2 * l->dims) * sizeof(double));
     if (s->inv == NULL)
@@ -297,6 +294,7 @@ static double *config_of(learned *l, mmarml_context *ctx, int *oom)
             return NULL;
         }
         l->dims = n;
+        l->most = n <= MAX_QUADRATIC_DIMS ? 1 + 2 * n : 1 + n;
     }
     x = malloc(n * sizeof(double));
     if (x == NULL) {
@@ -378,13 +376,27 @@ static int learn_from(learned *l, series *s)
 
         if (at == NULL || pruner_grow((void **)&at->at, &at->cap, at->n + 1, sizeof(*at->at)))
             return -1;
+        if (at->sum_pp == NULL)
+            at->sum_pp = calloc(l->most * l->most, sizeof(*at->sum_pp));
+        if (at->sum_ps == NULL)
+            at->sum_ps = calloc(l->most, sizeof(*at->sum_ps));
+        if (at->sum_pp == NULL || at->sum_ps == NULL)
+            return -1;
     }
+    features(l, s->x, (int)l->most, l->phi);
     for (i = 0; i < s->n; i++) {
         step_fit *at = find_step(l, s->pairs[2 * i], 0);
+        double share = s->pairs[2 * i + 1] / final;
+        size_t r, c;
 
         at->at[at->n].job = l->nended;
         at->at[at->n].value = s->pairs[2 * i + 1];
         at->n++;
+        for (r = 0; r < l->most; r++) {
+            for (c = 0; c < l->most; c++)
+                at->sum_pp[r * l->most + c] += l->phi[r] * l->phi[c];
+            at->sum_ps[r] += l->phi[r] * share;
+        }
     }
     for (i = s->n > NOISE_TAIL ? s->n - NOISE_TAIL : 0; i + 2 < s->n; i++) {
         double d = s->pairs[2 * (i + 2) + 1] - 2 * s->pairs[2 * (i + 1) + 1] + s->pairs[2 * i + 1];
@@ -437,6 +449,8 @@ static void learned_destroy(void *ud)
     }
     for (i = 0; i < l->nsteps; i++) {
         free(l->steps[i].at);
+        free(l->steps[i].sum_pp);
+        free(l->steps[i].sum_ps);
         free(l->steps[i].coef);
         free(l->steps[i].inv);
     }
