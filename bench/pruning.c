@@ -50,7 +50,8 @@
  * the jobs that ended it learns what share of its final value a job has reached at each
  * step, as a function of the config, estimates each running job's final value from its
  * reports and those shares, and stops it as `known` does (LEARNED_Z standard errors,
- * default 2), against the best ended job's final value estimated the same way.
+ * default 2), against the best ended job's final value estimated the same way, from its
+ * reports up to the same step.
  *
  * TELL_SAMPLER (environment) bounds the sampler's side instead. With "true" the controller
  * is told each pruned job's true final value, as if the job had ended; with "estimate" it is

@@ -409,6 +409,9 @@ START_TEST(learned_curve_learns_only_from_jobs_that_ended_ok)
     ck_assert_int_eq(lc_run(p, space, "ok4", 33, 0.9, LC_STEPS), 0);
     mmarml_pruner_job_ended(p, "ok4", 33, MMARML_JOB_OK);
     ck_assert_int_eq(lc_run(p, space, "bad2", 34, 0.95, LC_STEPS), 1);
+    /* a job that repeats the best one that ended (x = 0.1) is never stopped: its estimate
+     * and the bar share the fitted shares' bias at every step */
+    ck_assert_int_eq(lc_run(p, space, "best", 36, 0.1, LC_STEPS), 0);
     /* a step no ended job reported is not judged; the next one that is, is */
     ck_ok(mmarml_pruner_report(&stop, p, "between", 35, 2.5, crossing(0.95, 2), ctx));
     ck_assert_int_eq(stop, 0);

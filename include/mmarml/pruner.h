@@ -169,10 +169,11 @@ MMARML_API int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resou
  * config, quadratic once a step has 2d + 4 jobs (d params, at most 8). A job is stopped when
  * its final value, estimated from its reports and the shares predicted for its config, raised
  * by `std_errors` standard errors (the reports' noise and the fitted shares' own error), is
- * below the best ended job's final value estimated the same way. Not before it learned from
- * `n_startup_trials` jobs that ended ok (and d + 2 of them reported at the step); a step no
- * ended job reported, and a job without `_recommendation`, are not judged. For values that
- * grow towards a positive final value (accuracy, Dice): a job whose last three reports
+ * below the best ended job's final value estimated the same way, from its reports up to the
+ * same step (a job that repeats the best ended one is never stopped). Not before it learned
+ * from `n_startup_trials` jobs that ended ok (and d + 2 of them reported at the step); a step
+ * no ended job reported, and a job without `_recommendation`, are not judged. For values
+ * that grow towards a positive final value (accuracy, Dice): a job whose last three reports
  * average 0 or less is not learned from. bench/pruning's `learned` variant.
  * @param[out] out  The new pruner (refcount 1).
  * @param n_startup_trials  Jobs that must end ok before any stop.

@@ -7,10 +7,11 @@
  * cube (linear; quadratic once there are enough jobs and few params). A running job's final
  * value is then estimated from its own reports and the shares predicted for its config, and
  * the job stops when that estimate, raised by `std_errors` standard errors, is below the best
- * ended job's final value estimated the same way. The standard error counts the reports'
- * noise (from second differences of the ended jobs' last reports) and the fitted share's own
- * error at the job's config. The config is the job context's `_recommendation`, which a
- * resume's replay gives too, so a resumed run decides as the first one did.
+ * ended job's final value estimated the same way, from its reports up to the same step. The
+ * standard error counts the reports' noise (from second differences of the ended jobs' last
+ * reports) and the fitted share's own error at the job's config. The config is the job
+ * context's `_recommendation`, which a resume's replay gives too, so a resumed run decides as
+ * the first one did.
  *
  * It models values that grow towards a positive final value (accuracy, Dice): ended jobs whose
  * final value is not above 0 are not learned from. Steps are matched exactly, as
@@ -56,6 +57,8 @@ typedef struct {
     double *coef; /* k */
     double *inv;  /* k x k: the normal matrix's inverse */
     double share_var;
+    double bar; /* the best ended job's final value, estimated from its reports up to this
+                 * step: what a running job's estimate here is held to */
 } step_fit;
 
 typedef struct {
@@ -80,7 +83,6 @@ typedef struct {
                   * MAX_QUADRATIC_DIMS), the size of each step's sums */
     double *a, *b, *phi; /* scratch for the fits, sized for 1 + 2 dims features */
     int dirty;  /* an ok job ended since the fits were made */
-    double best; /* the best ended job's estimated final value */
 } learned;
 
 static const char *const me = "LearnedCurvePruner";
@@ -227,23 +229,32 @@ static double estimate(learned *l, const series *j, double upto, double *sum_sq,
     return den > 0 ? num / den : -INFINITY;
 }
 
-/* Refit every step, then the bar: the best ended job's final value, estimated the same way
- * from all its reports. */
+/* Refit every step, then the bars. The best ended job is the one whose final value,
+ * estimated from all its reports, is highest; the bar at a step is that job's final value
+ * estimated as a running job's would be there, from its reports up to that step. A running
+ * job is so held to what the best ended one looked like at the same point, and a bias the
+ * shares have there touches both alike: a job that repeats the best one is never stopped. */
 static int refit(learned *l)
 {
+    const series *best = NULL;
+    double best_final = -INFINITY, sum_sq;
+    const step_fit *last;
     size_t i;
 
     for (i = 0; i < l->nsteps; i++)
         if (fit_step(l, &l->steps[i]) != 0)
             return -1; /* still dirty: tried again at the next report */
-    l->best = -INFINITY;
     for (i = 0; i < l->nended; i++) {
-        const step_fit *last;
-        double sum_sq, f = estimate(l, &l->ended[i].reports, INFINITY, &sum_sq, &last);
+        double f = estimate(l, &l->ended[i].reports, INFINITY, &sum_sq, &last);
 
-        if (f > l->best)
-            l->best = f;
+        if (f > best_final) {
+            best_final = f;
+            best = &l->ended[i].reports;
+        }
     }
+    for (i = 0; i < l->nsteps; i++)
+        l->steps[i].bar =
+            best != NULL ? estimate(l, best, l->steps[i].step, &sum_sq, &last) : -INFINITY;
     l->dirty = 0;
     return 0;
 }
@@ -332,7 +343,7 @@ static int learned_report(int *stop_out, mmarml_pruner *self, const char *job,
     if (l->dirty && refit(l) != 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     final = estimate(l, s, step, &sum_sq, &last);
-    if (last == NULL || last->step != step || !isfinite(l->best) || l->noise_n == 0)
+    if (last == NULL || last->step != step || !isfinite(last->bar) || l->noise_n == 0)
         return MMARML_OK; /* this step is not judged */
     se = sqrt(l->noise_sum / (double)l->noise_n / 6) / sqrt(sum_sq);
     share = predict(l, last, s->x); /* leaves the config's features in l->phi */
@@ -346,10 +357,10 @@ static int learned_report(int *stop_out, mmarml_pruner *self, const char *job,
         relative = sqrt(last->share_var * (spread > 0 ? spread : 0)) / share;
         se = sqrt(se * se + final * relative * final * relative);
     }
-    if (final + l->z * se < l->best) {
+    if (final + l->z * se < last->bar) {
         mmarml_context_trace(ctx, me, "job %s stopped at step %g: its final value, estimated "
-                             "%g (standard error %g), is below the best ended job's %g", job,
-                             step, final, se, l->best);
+                             "%g (standard error %g), is below the best ended job's, %g, "
+                             "estimated at that step", job, step, final, se, last->bar);
         *stop_out = 1;
     }
     return MMARML_OK;
@@ -489,7 +500,6 @@ int mmarml_pruner_new_learned_curve(mmarml_pruner **out, uint64_t n_startup_tria
     }
     l->n_startup = n_startup_trials;
     l->z = std_errors;
-    l->best = -INFINITY;
     rc = mmarml_pruner_new(out, &vt, l);
     if (rc != MMARML_OK)
         learned_destroy(l);
