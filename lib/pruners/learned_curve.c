@@ -49,9 +49,9 @@ typedef struct {
     double step;    /* first: pruner_step_item() reads it */
     step_value *at; /* the ended jobs that reported at this step */
     size_t n, cap;
-    /* the normal equations' sums over `at`, kept as jobs end so that a refit costs the same
-     * however many jobs ended: features x features, and features times share, for the most
-     * features a fit can have (the fewer ones of a linear fit come first) */
+    /* the normal equations' sums over `at`, kept as jobs end so that a refit does not sum
+     * the products of every ended job's features again: features x features, and features
+     * times share, for the most features a fit can have (a linear fit's come first) */
     double *sum_pp, *sum_ps;
     int k;        /* features of the fit; 0: too few jobs here */
     double *coef; /* k */
@@ -229,6 +229,28 @@ static double estimate(learned *l, const series *j, double upto, double *sum_sq,
     return den > 0 ? num / den : -INFINITY;
 }
 
+/* Each step's bar: the final value of `best` (NULL: none) estimated as estimate() would from
+ * its reports up to that step, in one pass over both, which are in ascending step order. */
+static void bars(learned *l, const series *best)
+{
+    double num = 0, den = 0;
+    size_t i, r = 0;
+
+    for (i = 0; i < l->nsteps; i++) {
+        for (; best != NULL && r < best->n && best->pairs[2 * r] <= l->steps[i].step; r++) {
+            const step_fit *s = find_step(l, best->pairs[2 * r], 0);
+            double share;
+
+            if (s == NULL || s->k == 0)
+                continue;
+            share = predict(l, s, best->x);
+            num += best->pairs[2 * r + 1] * share;
+            den += share * share;
+        }
+        l->steps[i].bar = den > 0 ? num / den : -INFINITY;
+    }
+}
+
 /* Refit every step, then the bars. The best ended job is the one whose final value,
  * estimated from all its reports, is highest; the bar at a step is that job's final value
  * estimated as a running job's would be there, from its reports up to that step. A running
@@ -252,9 +274,7 @@ static int refit(learned *l)
             best = &l->ended[i].reports;
         }
     }
-    for (i = 0; i < l->nsteps; i++)
-        l->steps[i].bar =
-            best != NULL ? estimate(l, best, l->steps[i].step, &sum_sq, &last) : -INFINITY;
+    bars(l, best);
     l->dirty = 0;
     return 0;
 }
