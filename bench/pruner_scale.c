@@ -39,7 +39,7 @@ static void die(const char *what)
     exit(1);
 }
 
-static mmarml_pruner *make(const char *name)
+static mmarml_pruner *new_pruner(const char *name)
 {
     mmarml_pruner *p = NULL;
     int rc = strcmp(name, "median") == 0 ? mmarml_pruner_new_median(&p, 5, 0, 1)
@@ -52,7 +52,7 @@ static mmarml_pruner *make(const char *name)
 
 static double run(const char *name, int params, int jobs, int steps)
 {
-    mmarml_pruner *p = make(name);
+    mmarml_pruner *p = new_pruner(name);
     mmarml_search_space *space = NULL;
     struct timespec start, end;
     uint64_t state = 0x9e3779b97f4a7c15ull;
