@@ -423,6 +423,68 @@ START_TEST(learned_curve_learns_only_from_jobs_that_ended_ok)
 }
 END_TEST
 
+/* Curves whose share of the final value is exactly linear in x at every step and 1 over the
+ * last three, so that the fit has nothing to miss: the value at step t of a job at x that
+ * ends at `final`. */
+static double linear_share_curve(double x, int t, double final)
+{
+    double g = t < LC_STEPS - 2 ? (double)(LC_STEPS - 2 - t) / (LC_STEPS - 3) : 0;
+
+    return final * (1 - g * (0.6 - 0.4 * x));
+}
+
+/* Job `job` at x, ending at `final`, reports steps 1..LC_STEPS; the first step it was
+ * stopped at (0: never). With `to_end` it reports every step whatever it is told and ends
+ * ok, right after a report of another job, at another config, as another worker's would. */
+static int linear_run(mmarml_pruner *p, mmarml_search_space *space, int job, double x,
+                      double final, int to_end)
+{
+    mmarml_context *ctx = lc_job(space, x);
+    char name[16];
+    int t, stop, stopped_at = 0;
+
+    snprintf(name, sizeof(name), "l%d", job);
+    for (t = 1; t <= LC_STEPS && (to_end || !stopped_at); t++) {
+        ck_ok(mmarml_pruner_report(&stop, p, name, (uint64_t)job, t,
+                                   linear_share_curve(x, t, final), ctx));
+        if (stop && !stopped_at)
+            stopped_at = t;
+    }
+    mmarml_context_unref(ctx);
+    if (to_end) {
+        ctx = lc_job(space, 0.95);
+        ck_ok(mmarml_pruner_report(&stop, p, "other", 99, 1, linear_share_curve(0.95, 1, 0.8),
+                                   ctx));
+        mmarml_context_unref(ctx);
+        mmarml_pruner_job_ended(p, name, (uint64_t)job, MMARML_JOB_OK);
+    }
+    return stopped_at;
+}
+
+/* Where the shares are what the model assumes, the fits find them: a job ending 2.5% below
+ * the best ended one is stopped at its first step, one ending 2.5% above is never, with the
+ * linear fit (5 ended jobs, one param) and then the quadratic one (6). */
+START_TEST(learned_curve_fits_shares_exactly)
+{
+    static const double xs[6] = {0.1, 0.9, 0.5, 0.3, 0.7, 0.2};
+    mmarml_search_space *space = lc_space();
+    mmarml_pruner *p = NULL;
+    int i, phase;
+
+    ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 2));
+    for (i = 0; i < 5; i++)
+        linear_run(p, space, i, xs[i], 0.8, 1);
+    for (phase = 0; phase < 2; phase++) {
+        ck_assert_int_eq(linear_run(p, space, 10 + 2 * phase, 0.4, 0.78, 0), 1);
+        ck_assert_int_eq(linear_run(p, space, 11 + 2 * phase, 0.6, 0.82, 0), 0);
+        if (phase == 0)
+            linear_run(p, space, 5, xs[5], 0.8, 1);
+    }
+    mmarml_pruner_unref(p);
+    mmarml_search_space_unref(space);
+}
+END_TEST
+
 /* A job context in a space of WIDE_DIMS params: x first, then params the curves do not
  * depend on, spread over [0, 1] differently for each job. */
 #define WIDE_DIMS 10
@@ -974,6 +1036,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, learned_curve_sees_through_crossing_curves);
     tcase_add_test(tc, learned_curve_learns_only_from_jobs_that_ended_ok);
     tcase_add_test(tc, learned_curve_fits_many_params_linearly);
+    tcase_add_test(tc, learned_curve_fits_shares_exactly);
     tcase_add_test(tc, learned_curve_refuses_impossible_args);
     tcase_add_test(tc, no_pruner_changes_nothing);
     tcase_add_test(tc, asha_prunes_jobs_in_the_engine);
