@@ -204,6 +204,22 @@ static double predict(const learned *l, const step_fit *s, const double *x)
     return share;
 }
 
+/* Report `i` of job `j` into an estimate's least-squares sums, through the share predicted
+ * for its config at that step. @return the step's fit, or NULL where the step has none. */
+static const step_fit *add_report(learned *l, const series *j, size_t i, double *num,
+                                  double *den)
+{
+    const step_fit *s = find_step(l, j->pairs[2 * i], 0);
+    double share;
+
+    if (s == NULL || s->k == 0)
+        return NULL;
+    share = predict(l, s, j->x);
+    *num += j->pairs[2 * i + 1] * share;
+    *den += share * share;
+    return s;
+}
+
 /* A job's final value from its reports through step `upto`, with the shares predicted for
  * its config; *sum_sq: the sum of the shares squared (the estimate's precision), *last: the
  * fit of the last step used. -INFINITY where no step could be used. */
@@ -215,15 +231,10 @@ static double estimate(learned *l, const series *j, double upto, double *sum_sq,
 
     *last = NULL;
     for (i = 0; i < j->n && j->pairs[2 * i] <= upto; i++) {
-        const step_fit *s = find_step(l, j->pairs[2 * i], 0);
-        double share;
+        const step_fit *s = add_report(l, j, i, &num, &den);
 
-        if (s == NULL || s->k == 0)
-            continue;
-        share = predict(l, s, j->x);
-        num += j->pairs[2 * i + 1] * share;
-        den += share * share;
-        *last = s;
+        if (s != NULL)
+            *last = s;
     }
     *sum_sq = den;
     return den > 0 ? num / den : -INFINITY;
@@ -237,16 +248,8 @@ static void bars(learned *l, const series *best)
     size_t i, r = 0;
 
     for (i = 0; i < l->nsteps; i++) {
-        for (; best != NULL && r < best->n && best->pairs[2 * r] <= l->steps[i].step; r++) {
-            const step_fit *s = find_step(l, best->pairs[2 * r], 0);
-            double share;
-
-            if (s == NULL || s->k == 0)
-                continue;
-            share = predict(l, s, best->x);
-            num += best->pairs[2 * r + 1] * share;
-            den += share * share;
-        }
+        for (; best != NULL && r < best->n && best->pairs[2 * r] <= l->steps[i].step; r++)
+            add_report(l, best, r, &num, &den);
         l->steps[i].bar = den > 0 ? num / den : -INFINITY;
     }
 }
