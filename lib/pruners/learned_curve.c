@@ -79,9 +79,9 @@ typedef struct {
     size_t nsteps, capsteps;
     double noise_sum; /* squared second differences, and how many */
     size_t noise_n;
-    size_t most; /* the most features a fit can have: 1 + 2 dims (1 + dims for more than
-                  * MAX_QUADRATIC_DIMS), the size of each step's sums */
-    double *a, *b, *phi; /* scratch for the fits, sized for 1 + 2 dims features */
+    size_t most; /* the most features a fit can have: 1 + 2 dims (quadratic), 1 + dims past
+                  * MAX_QUADRATIC_DIMS; what the sums, fits and scratch are sized for */
+    double *a, *b, *phi; /* scratch for the fits */
     int dirty;  /* an ok job ended since the fits were made */
 } learned;
 
@@ -147,13 +147,13 @@ static int invert(double *a, double *inv, int k)
 static int fit_step(learned *l, step_fit *s)
 {
     double *a = l->a, *b = l->b, *phi = l->phi;
-    size_t linear = 1 + l->dims, quadratic = 1 + 2 * l->dims, j;
+    size_t linear = 1 + l->dims, j;
     int k, i, c;
     double residuals = 0;
 
     s->k = 0;
-    if (s->n >= quadratic + 3 && l->dims <= MAX_QUADRATIC_DIMS)
-        k = (int)quadratic;
+    if (l->most > linear && s->n >= l->most + 3)
+        k = (int)l->most; /* quadratic */
     else if (s->n >= linear + 1)
         k = (int)linear;
     else
@@ -165,9 +165,9 @@ static int fit_step(learned *l, step_fit *s)
         b[i] = s->sum_ps[i];
     }
     if (s->coef == NULL) /* once, for the most features a fit can have */
-        s->coef = malloc((1 + 2 * l->dims) * sizeof(double));
+        s->coef = malloc(l->most * sizeof(*s->coef));
     if (s->inv == NULL)
-        s->inv = malloc((1 + 2 * l->dims) * (1 + 2 * l->dims) * sizeof(double));
+        s->inv = malloc(l->most * l->most * sizeof(*s->inv));
     if (s->coef == NULL || s->inv == NULL)
         return -1;
     if (invert(a, s->inv, k) != 0)
@@ -317,10 +317,12 @@ static double *config_of(learned *l, mmarml_context *ctx, int *oom)
     values = mmarml_recommendation_values(rec);
     if (n == 0 || (l->dims != 0 && n != l->dims))
         return NULL;
-    if (l->dims == 0) { /* the first config: the fits' scratch, for 1 + 2 n features */
-        l->a = malloc((1 + 2 * n) * (1 + 2 * n) * sizeof(double));
-        l->b = malloc((1 + 2 * n) * sizeof(double));
-        l->phi = malloc((1 + 2 * n) * sizeof(double));
+    if (l->dims == 0) { /* the first config: the model's size, and the fits' scratch */
+        size_t most = n <= MAX_QUADRATIC_DIMS ? 1 + 2 * n : 1 + n;
+
+        l->a = malloc(most * most * sizeof(*l->a));
+        l->b = malloc(most * sizeof(*l->b));
+        l->phi = malloc(most * sizeof(*l->phi));
         if (l->a == NULL || l->b == NULL || l->phi == NULL) {
             free(l->a), free(l->b), free(l->phi);
             l->a = l->b = l->phi = NULL;
@@ -328,7 +330,7 @@ static double *config_of(learned *l, mmarml_context *ctx, int *oom)
             return NULL;
         }
         l->dims = n;
-        l->most = n <= MAX_QUADRATIC_DIMS ? 1 + 2 * n : 1 + n;
+        l->most = most;
     }
     x = malloc(n * sizeof(double));
     if (x == NULL) {
