@@ -3,9 +3,9 @@
  * another, each reporting STEPS steps to the pruner and ending ok, as the engine would call
  * it. Every job reports to the end whatever the pruner says, so each pruner sees the same
  * reports. Prints one JSON line per pruner and size: the seconds in all and the mean
- * microseconds per report. The curves are those of tests/check_pruner.c's crossing jobs
- * (the first param sets the speed and the end), with a little deterministic noise; the
- * other params vary and do not matter.
+ * microseconds per report. The curves cross, as tests/check_pruner.c's do but slower, to fill
+ * 100 steps: the first param sets how fast a job learns and where it ends, with a little
+ * deterministic noise; the other params vary and do not matter.
  *
  * Usage: bench/pruner_scale [steps] [jobs...]   (defaults 100; 250 500 1000 2000)
  */
@@ -106,23 +106,20 @@ int main(int argc, char **argv)
     static const int default_jobs[] = {250, 500, 1000, 2000};
     int steps = argc > 1 ? atoi(argv[1]) : 100;
     int njobs = argc > 2 ? argc - 2 : (int)(sizeof(default_jobs) / sizeof(default_jobs[0]));
+    int valid = steps >= 1 && steps <= 100000, n;
     size_t k;
-    int n;
 
-    if (steps < 1 || steps > 100000) {
-        fprintf(stderr, "usage: pruner_scale [steps 1..100000] [jobs...]\n");
+    for (n = 0; argc > 2 && n < njobs; n++) /* all checked before anything runs */
+        valid = valid && atoi(argv[2 + n]) >= 1 && atoi(argv[2 + n]) <= 1000000;
+    if (!valid) {
+        fprintf(stderr, "usage: pruner_scale [steps 1..100000] [jobs 1..1000000 ...]\n");
         return 2;
     }
     for (k = 0; k < sizeof(pruners) / sizeof(pruners[0]); k++)
         for (n = 0; n < njobs; n++) {
             int jobs = argc > 2 ? atoi(argv[2 + n]) : default_jobs[n];
-            double seconds;
+            double seconds = run(pruners[k].name, pruners[k].params, jobs, steps);
 
-            if (jobs < 1 || jobs > 1000000) {
-                fprintf(stderr, "pruner_scale: jobs must be 1..1000000\n");
-                return 2;
-            }
-            seconds = run(pruners[k].name, pruners[k].params, jobs, steps);
             printf("{\"pruner\": \"%s\", \"params\": %d, \"jobs\": %d, \"steps\": %d, "
                    "\"seconds\": %.3f, \"us_per_report\": %.2f}\n",
                    pruners[k].name, pruners[k].params, jobs, steps, seconds,

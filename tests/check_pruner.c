@@ -527,8 +527,8 @@ static int wide_run(mmarml_pruner *p, mmarml_search_space *space, int job, doubl
     return stopped_at;
 }
 
-/* Past 8 params the shares are fitted linearly: the model's size, and the sums it keeps
- * per step, are those of 1 + d features, not 1 + 2d. */
+/* Past 8 params the shares are fitted linearly, with sums of 1 + d features kept per step:
+ * the decisions still follow the curves. */
 START_TEST(learned_curve_fits_many_params_linearly)
 {
     mmarml_search_space *space = NULL;
