@@ -14,8 +14,8 @@
  * is told everything again, in the same order, and decides as the uninterrupted run would.
  * Without a pruner, reports are recorded and nothing is ever stopped.
  *
- * Built-ins (docs/components.md, by registry name): MedianPruner, ASHAPruner,
- * HyperbandPruner, LearnedCurvePruner.
+ * Built-ins (docs/components.md, by registry name): MedianPruner, PercentilePruner,
+ * ThresholdPruner, PatientPruner, ASHAPruner, HyperbandPruner, LearnedCurvePruner.
  *
  * @par Thread-safety
  * Pruner methods are called one at a time (under a lock of the engine's own), from whatever
@@ -144,6 +144,30 @@ MMARML_API int mmarml_pruner_new_median_ex(mmarml_pruner **out, uint64_t n_start
                                            double n_warmup_steps, uint64_t interval,
                                            double min_rank_correlation, unsigned flags);
 /**
+ * PercentilePruner (Optuna's semantics): MedianPruner with another bar. A job is stopped when
+ * its best value so far is below the value that keeps the top `percentile` percent of what
+ * the jobs that ended ok reported at the same step (linear interpolation between them, as
+ * Optuna's numpy percentile at 100 - `percentile`: with 25, a job must be in the top
+ * quarter). A step where fewer than `n_min_trials` ended jobs reported is not judged.
+ * Percentile 50 and n_min_trials 1 are mmarml_pruner_new_median_ex() exactly.
+ * @param[out] out  The new pruner (refcount 1).
+ * @param percentile  The top percent kept, in [0, 100]: 0 stops every job below the best
+ *                    ended one, 100 only a job below every ended one.
+ * @param n_startup  Jobs that must end ok before any stop.
+ * @param n_warmup_steps  No stop before this step (>= 0).
+ * @param interval  Judge only at the first report of each interval of this many steps after
+ *                  the warm-up (>= 1).
+ * @param n_min_trials  Ended jobs that must have reported at a step for it to judge (>= 1).
+ * @param min_rank_correlation, flags  As mmarml_pruner_new_median_ex(): -1 and 0 for
+ *                  Optuna's rule.
+ * @return MMARML_OK; MMARML_EINVAL; MMARML_ENOMEM.
+ * @since 0.3
+ */
+MMARML_API int mmarml_pruner_new_percentile(mmarml_pruner **out, double percentile,
+                                            uint64_t n_startup, double n_warmup_steps,
+                                            uint64_t interval, uint64_t n_min_trials,
+                                            double min_rank_correlation, unsigned flags);
+/**
  * ASHAPruner (asynchronous successive halving, Li et al. 2020): rungs at the steps
  * min_resource * eta^k that are below max_resource (0: no maximum). A job's value at a rung
  * is its first report at a step at or past it. The job goes on when that value is at least
@@ -161,6 +185,40 @@ MMARML_API int mmarml_pruner_new_asha(mmarml_pruner **out, double min_resource,
  */
 MMARML_API int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resource,
                                            double reduction_factor, double max_resource);
+/**
+ * ThresholdPruner (Optuna's semantics): stop a job whose latest value is below `lower` or
+ * above `upper`. It compares no jobs, so it stops a diverged job (a loss gone wild, an
+ * accuracy stuck at chance) from the first job of a run on. Not before step
+ * `n_warmup_steps`, and only at a job's first report in each interval of `interval` steps
+ * after the warm-up.
+ * @param[out] out  The new pruner (refcount 1).
+ * @param lower  -INFINITY for none.
+ * @param upper  INFINITY for none; at least one of them is finite, lower <= upper.
+ * @param n_warmup_steps  No stop before this step (>= 0).
+ * @param interval  >= 1.
+ * @return MMARML_OK; MMARML_EINVAL; MMARML_ENOMEM.
+ * @since 0.3
+ */
+MMARML_API int mmarml_pruner_new_threshold(mmarml_pruner **out, double lower, double upper,
+                                           double n_warmup_steps, uint64_t interval);
+/**
+ * PatientPruner (Optuna's semantics): a job may be stopped only once it stopped improving,
+ * that is when the best of its last `patience` + 1 reports is below the best of its reports
+ * before them by more than `min_delta`. Then `wrapped` decides; without one, the job stops.
+ * So wrapping a pruner never stops a job that is still improving, and PatientPruner alone
+ * stops a job whose value has gone down for `patience` reports. `wrapped` is told every
+ * report and every end, so that its state is the one it would have alone; only its stops
+ * wait.
+ * @param[out] out  The new pruner (refcount 1).
+ * @param wrapped  The pruner that decides once the job stalled (a reference is taken), or
+ *                 NULL.
+ * @param patience  Reports without improvement, 0 .. 1000000.
+ * @param min_delta  How much worse than the best before counts as no improvement (>= 0).
+ * @return MMARML_OK; MMARML_EINVAL; MMARML_ENOMEM.
+ * @since 0.3
+ */
+MMARML_API int mmarml_pruner_new_patient(mmarml_pruner **out, mmarml_pruner *wrapped,
+                                         uint64_t patience, double min_delta);
 /**
  * LearnedCurvePruner (ours): for learning curves that may cross. From the jobs that ended ok
  * it learns what share of its final value (the mean of its last three reports) a job has

@@ -1,8 +1,10 @@
 /*
- * MedianPruner (mmarml/pruner.h, docs/components.md): Optuna's rule. A job is stopped when
- * the best value it has reported so far is below the median of the values that jobs which
- * ended ok reported at the same step; only once n_startup jobs ended ok, from step
- * n_warmup_steps on, and at the first report of each interval of `interval` steps.
+ * MedianPruner and PercentilePruner (mmarml/pruner.h, docs/components.md): Optuna's rule. A
+ * job is stopped when the best value it has reported so far is below the median (or the
+ * bar that keeps the top `percentile` percent) of the values that jobs which ended ok
+ * reported at the same step; only once n_startup jobs ended ok, from step n_warmup_steps
+ * on, at the first report of each interval of `interval` steps, and where at least
+ * n_min_trials ended jobs reported.
  *
  * With a min_rank_correlation above -1 (ours, not Optuna's), a step must also have earned
  * the right to stop jobs: among the jobs that ended ok and reported past it, the Spearman
@@ -21,6 +23,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,8 +49,10 @@ typedef struct {
 } step_values;
 
 typedef struct {
-    uint64_t n_startup, interval;
+    const char *who;     /* MedianPruner or PercentilePruner */
+    uint64_t n_startup, interval, n_min;
     double warmup;
+    double percentile;   /* the top percent kept: 50 for MedianPruner */
     json_t *running;     /* job name -> index into jobs */
     series *jobs;        /* slots; a free slot has cap == SIZE_MAX */
     size_t njobs, capjobs;
@@ -57,8 +62,6 @@ typedef struct {
     double min_rho;      /* -1: Optuna's rule, every step may stop jobs */
     int include_pruned;  /* pruned jobs' values count in the medians */
 } median;
-
-static const char *const me = "MedianPruner";
 
 /* The values at `step` of the jobs that ended ok, or NULL. */
 static step_values *find_step(median *m, double step, int create)
@@ -76,6 +79,33 @@ static double median_of(const step_values *s)
 {
     return s->n % 2 ? s->values[s->n / 2]
                     : 0.5 * (s->values[s->n / 2 - 1] + s->values[s->n / 2]);
+}
+
+/* The bar at a step: the value that keeps the top `percentile` percent, interpolated
+ * linearly between the ascending values as numpy's percentile(values, 100 - percentile),
+ * which Optuna uses. MedianPruner's bar is the median to the bit. */
+static double bar_of(const median *m, const step_values *s)
+{
+    double pos, frac;
+    size_t lo;
+
+    if (m->percentile == 50)
+        return median_of(s);
+    pos = (100 - m->percentile) / 100 * (double)(s->n - 1);
+    lo = (size_t)pos;
+    frac = pos - (double)lo;
+    if (lo + 1 >= s->n || frac == 0)
+        return s->values[lo < s->n ? lo : s->n - 1];
+    return s->values[lo] + frac * (s->values[lo + 1] - s->values[lo]);
+}
+
+/* How the bar is named in the trace. */
+static void bar_name(char *buf, size_t size, const median *m)
+{
+    if (m->percentile == 50)
+        snprintf(buf, size, "the median");
+    else
+        snprintf(buf, size, "the bar keeping the top %g%%", m->percentile);
 }
 
 typedef struct {
@@ -163,11 +193,12 @@ static int median_report(int *stop_out, mmarml_pruner *self, const char *job,
     median *m = ud;
     series *s = job_series(m, job);
     step_values *at;
-    double interval;
+    double interval, bar;
+    char name[64];
 
     (void)self, (void)job_number;
     if (s == NULL || pruner_grow((void **)&s->pairs, &s->cap, 2 * (s->n + 1), sizeof(double)))
-        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", m->who);
     s->pairs[2 * s->n] = step;
     s->pairs[2 * s->n + 1] = value;
     s->n++;
@@ -180,21 +211,23 @@ static int median_report(int *stop_out, mmarml_pruner *self, const char *job,
         return MMARML_OK; /* judged in this interval already */
     s->last_interval = interval;
     at = find_step(m, step, 0);
-    if (at == NULL || at->n == 0)
-        return MMARML_OK; /* no ended job reported this step: nothing to compare with */
+    if (at == NULL || at->n == 0 || at->n < m->n_min)
+        return MMARML_OK; /* too few ended jobs reported this step to compare with */
     if (m->min_rho > -1) {
         if (isnan(at->rho))
             at->rho = rank_correlation(at);
         if (at->rho < m->min_rho) {
-            mmarml_context_trace(ctx, me, "job %s not judged at step %g: the rank correlation "
+            mmarml_context_trace(ctx, m->who, "job %s not judged at step %g: the rank correlation "
                                  "of %zu ended jobs' values there with their last values is "
                                  "%.3g, below %g", job, step, at->npairs, at->rho, m->min_rho);
             return MMARML_OK;
         }
     }
-    if (s->best < median_of(at)) {
-        mmarml_context_trace(ctx, me, "job %s stopped at step %g: best value %g is below the "
-                             "median %g of %zu ended jobs", job, step, s->best, median_of(at),
+    bar = bar_of(m, at);
+    if (s->best < bar) {
+        bar_name(name, sizeof(name), m);
+        mmarml_context_trace(ctx, m->who, "job %s stopped at step %g: best value %g is below "
+                             "%s, %g, of %zu ended jobs", job, step, s->best, name, bar,
                              at->n);
         *stop_out = 1;
     }
@@ -270,9 +303,9 @@ int mmarml_pruner_new_median(mmarml_pruner **out, uint64_t n_startup, double n_w
     return mmarml_pruner_new_median_ex(out, n_startup, n_warmup_steps, interval, -1, 0);
 }
 
-int mmarml_pruner_new_median_ex(mmarml_pruner **out, uint64_t n_startup,
-                                double n_warmup_steps, uint64_t interval,
-                                double min_rank_correlation, unsigned flags)
+static int percentile_new(mmarml_pruner **out, const char *who, double percentile,
+                          uint64_t n_startup, double n_warmup_steps, uint64_t interval,
+                          uint64_t n_min_trials, double min_rank_correlation, unsigned flags)
 {
     static const mmarml_pruner_vtable vt = {
         .struct_size = sizeof(mmarml_pruner_vtable),
@@ -285,30 +318,55 @@ int mmarml_pruner_new_median_ex(mmarml_pruner **out, uint64_t n_startup,
     int rc;
 
     if (out == NULL)
-        return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", me);
+        return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", who);
     *out = NULL;
+    if (!(percentile >= 0 && percentile <= 100))
+        return mmarml_error_set(MMARML_EINVAL, "%s: percentile must be in [0, 100]", who);
     if (!(n_warmup_steps >= 0) || !isfinite(n_warmup_steps))
-        return mmarml_error_set(MMARML_EINVAL, "%s: n_warmup_steps must be >= 0", me);
+        return mmarml_error_set(MMARML_EINVAL, "%s: n_warmup_steps must be >= 0", who);
     if (interval < 1)
-        return mmarml_error_set(MMARML_EINVAL, "%s: interval_steps must be >= 1", me);
+        return mmarml_error_set(MMARML_EINVAL, "%s: interval_steps must be >= 1", who);
+    if (n_min_trials < 1)
+        return mmarml_error_set(MMARML_EINVAL, "%s: n_min_trials must be >= 1", who);
     if (!(min_rank_correlation >= -1 && min_rank_correlation <= 1))
         return mmarml_error_set(MMARML_EINVAL, "%s: min_rank_correlation must be in [-1, 1]",
-                                me);
+                                who);
     if (flags & ~(unsigned)MMARML_MEDIAN_INCLUDE_PRUNED)
-        return mmarml_error_set(MMARML_EINVAL, "%s: unknown flags 0x%x", me,
+        return mmarml_error_set(MMARML_EINVAL, "%s: unknown flags 0x%x", who,
                                 flags & ~(unsigned)MMARML_MEDIAN_INCLUDE_PRUNED);
     m = calloc(1, sizeof(*m));
     if (m == NULL || (m->running = json_object()) == NULL) {
         free(m);
-        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", who);
     }
+    m->who = who;
+    m->percentile = percentile;
     m->n_startup = n_startup;
     m->warmup = n_warmup_steps;
     m->interval = interval;
+    m->n_min = n_min_trials;
     m->min_rho = min_rank_correlation;
     m->include_pruned = (flags & MMARML_MEDIAN_INCLUDE_PRUNED) != 0;
     rc = mmarml_pruner_new(out, &vt, m);
     if (rc != MMARML_OK)
         median_destroy(m);
     return rc;
+}
+
+int mmarml_pruner_new_median_ex(mmarml_pruner **out, uint64_t n_startup,
+                                double n_warmup_steps, uint64_t interval,
+                                double min_rank_correlation, unsigned flags)
+{
+    return percentile_new(out, "MedianPruner", 50, n_startup, n_warmup_steps, interval, 1,
+                          min_rank_correlation, flags);
+}
+
+int mmarml_pruner_new_percentile(mmarml_pruner **out, double percentile, uint64_t n_startup,
+                                 double n_warmup_steps, uint64_t interval,
+                                 uint64_t n_min_trials, double min_rank_correlation,
+                                 unsigned flags)
+{
+    return percentile_new(out, percentile == 50 ? "MedianPruner" : "PercentilePruner",
+                          percentile, n_startup, n_warmup_steps, interval, n_min_trials,
+                          min_rank_correlation, flags);
 }

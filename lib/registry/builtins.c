@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <dlfcn.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,31 +127,105 @@ static int tpe_controller_factory(void **out, const json_t *args, void *ud)
                                      (uint64_t)seed, (uint64_t)startup);
 }
 
-static int median_pruner_factory(void **out, const json_t *args, void *ud)
+/* MedianPruner and PercentilePruner take the same args; PercentilePruner needs its
+ * percentile (Optuna's names, and ours: min_rank_correlation, include_pruned). */
+static int percentile_pruner_args(void **out, const json_t *args, const char *me,
+                                  double percentile_default)
 {
-    static const char *const allowed[] = {"n_startup_trials", "n_warmup_steps",
-                                          "interval_steps", "min_rank_correlation",
-                                          "include_pruned", NULL};
-    const char *me = "MedianPruner";
-    int64_t startup, interval;
-    double warmup, min_rho;
+    static const char *const allowed[] = {"percentile", "n_startup_trials", "n_warmup_steps",
+                                          "interval_steps", "n_min_trials",
+                                          "min_rank_correlation", "include_pruned", NULL};
+    int64_t startup, interval, n_min;
+    double percentile, warmup, min_rho;
     int include_pruned, rc;
 
-    (void)ud;
-    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+    /* MedianPruner's percentile is not an arg: skip the first allowed name */
+    if ((rc = mmarml_args_check(args, me, percentile_default < 0 ? allowed : allowed + 1)) !=
+            MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "percentile", percentile_default,
+                                     &percentile)) != MMARML_OK ||
         (rc = mmarml_args_get_int(args, me, "n_startup_trials", 5, &startup)) != MMARML_OK ||
         (rc = mmarml_args_get_double(args, me, "n_warmup_steps", 0, &warmup)) != MMARML_OK ||
         (rc = mmarml_args_get_int(args, me, "interval_steps", 1, &interval)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "n_min_trials", 1, &n_min)) != MMARML_OK ||
         (rc = mmarml_args_get_double(args, me, "min_rank_correlation", -1, &min_rho)) !=
             MMARML_OK ||
         (rc = mmarml_args_get_bool(args, me, "include_pruned", 0, &include_pruned)) !=
             MMARML_OK ||
         (rc = check_count(me, "n_startup_trials", startup, 0)) != MMARML_OK ||
+        (rc = check_count(me, "interval_steps", interval, 1)) != MMARML_OK ||
+        (rc = check_count(me, "n_min_trials", n_min, 1)) != MMARML_OK)
+        return rc;
+    if (percentile_default < 0 && json_object_get(args, "percentile") == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: arg 'percentile' is required (the top "
+                                "percent of jobs kept at each step, 0-100)", me);
+    return mmarml_pruner_new_percentile((mmarml_pruner **)out, percentile, (uint64_t)startup,
+                                        warmup, (uint64_t)interval, (uint64_t)n_min, min_rho,
+                                        include_pruned ? MMARML_MEDIAN_INCLUDE_PRUNED : 0);
+}
+
+static int median_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return percentile_pruner_args(out, args, "MedianPruner", 50);
+}
+
+static int percentile_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    (void)ud;
+    return percentile_pruner_args(out, args, "PercentilePruner", -1);
+}
+
+static int threshold_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"lower", "upper", "n_warmup_steps",
+                                          "interval_steps", NULL};
+    const char *me = "ThresholdPruner";
+    double lower, upper, warmup;
+    int64_t interval;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "lower", -INFINITY, &lower)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "upper", INFINITY, &upper)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "n_warmup_steps", 0, &warmup)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "interval_steps", 1, &interval)) != MMARML_OK ||
         (rc = check_count(me, "interval_steps", interval, 1)) != MMARML_OK)
         return rc;
-    return mmarml_pruner_new_median_ex((mmarml_pruner **)out, (uint64_t)startup, warmup,
-                                       (uint64_t)interval, min_rho,
-                                       include_pruned ? MMARML_MEDIAN_INCLUDE_PRUNED : 0);
+    return mmarml_pruner_new_threshold((mmarml_pruner **)out, lower, upper, warmup,
+                                       (uint64_t)interval);
+}
+
+/* PatientPruner's wrapped_pruner is a pruner spec of its own, made by the same registry
+ * (user_data): built-ins, registered names and paths alike. */
+static int patient_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"patience", "min_delta", "wrapped_pruner", NULL};
+    const char *me = "PatientPruner";
+    json_t *spec = json_object_get(args, "wrapped_pruner");
+    mmarml_pruner *wrapped = NULL;
+    int64_t patience;
+    double min_delta;
+    int rc;
+
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "patience", -1, &patience)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "min_delta", 0, &min_delta)) != MMARML_OK)
+        return rc;
+    if (json_object_get(args, "patience") == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: arg 'patience' is required (reports "
+                                "without improvement before a job may stop)", me);
+    if ((rc = check_count(me, "patience", patience, 0)) != MMARML_OK)
+        return rc;
+    if (spec != NULL && !json_is_null(spec) &&
+        (rc = mmarml_registry_create_pruner(&wrapped, ud, spec,
+                                            "PatientPruner: arg 'wrapped_pruner'")) != MMARML_OK)
+        return rc;
+    rc = mmarml_pruner_new_patient((mmarml_pruner **)out, wrapped, (uint64_t)patience,
+                                   min_delta);
+    mmarml_pruner_unref(wrapped);
+    return rc;
 }
 
 static int learned_curve_pruner_factory(void **out, const json_t *args, void *ud)
@@ -323,6 +398,12 @@ int mmarml__register_builtins(mmarml_registry *reg)
                                        tensorboard_handler_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "MedianPruner",
                                        median_pruner_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "PercentilePruner",
+                                       percentile_pruner_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "ThresholdPruner",
+                                       threshold_pruner_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "PatientPruner",
+                                       patient_pruner_factory, reg)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "ASHAPruner",
                                        asha_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "HyperbandPruner",
