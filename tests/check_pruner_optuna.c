@@ -199,6 +199,7 @@ END_TEST
 START_TEST(patient_stops_a_job_that_stopped_improving)
 {
     mmarml_pruner *p = NULL;
+    int t;
 
     ck_ok(mmarml_pruner_new_patient(&p, NULL, 2, 0));
     ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
@@ -221,6 +222,14 @@ START_TEST(patient_stops_a_job_that_stopped_improving)
     ck_assert_int_eq(rep(p, "a", 1, 5, 0.57), 0); /* before: 0.6, 0.59; last: 0.585 .. */
     ck_assert_int_eq(rep(p, "a", 1, 6, 0.57), 0); /* last three hold 0.59 still */
     ck_assert_int_eq(rep(p, "a", 1, 7, 0.56), 1); /* best of the last three 0.57 < 0.58 */
+    mmarml_pruner_unref(p);
+    /* a long patience: the window slides over a ring that grew with the reports */
+    ck_ok(mmarml_pruner_new_patient(&p, NULL, 100, 0));
+    for (t = 1; t <= 100; t++)
+        ck_assert_int_eq(rep(p, "a", 1, t, t), 0);
+    for (t = 101; t <= 200; t++) /* the best, 100 at step 100, is in the last 101 */
+        ck_assert_int_eq(rep(p, "a", 1, t, 50), 0);
+    ck_assert_int_eq(rep(p, "a", 1, 201, 50), 1);
     mmarml_pruner_unref(p);
     /* patience 0: any report below the best before it */
     ck_ok(mmarml_pruner_new_patient(&p, NULL, 0, 0));

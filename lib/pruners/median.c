@@ -366,6 +366,7 @@ int mmarml_pruner_new_percentile(mmarml_pruner **out, double percentile, uint64_
                                  uint64_t n_min_trials, double min_rank_correlation,
                                  unsigned flags)
 {
+    /* at 50 it is MedianPruner, which the registry's MedianPruner makes through here */
     return percentile_new(out, percentile == 50 ? "MedianPruner" : "PercentilePruner",
                           percentile, n_startup, n_warmup_steps, interval, n_min_trials,
                           min_rank_correlation, flags);

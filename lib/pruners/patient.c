@@ -79,12 +79,14 @@ static int patient_report(int *stop_out, mmarml_pruner *self, const char *job,
 {
     patient *p = ud;
     history *h = job_history(p, job);
+    size_t window = (size_t)p->patience + 1;
     int wrapped_stop = 1, stalled, rc = MMARML_OK;
 
     (void)self;
-    if (h == NULL || (h->values == NULL &&
-                      pruner_grow((void **)&h->values, &h->cap,
-                                  (size_t)p->patience + 1, sizeof(double))))
+    /* the ring grows with the reports, up to patience + 1: a long patience costs only the
+     * reports a job made */
+    if (h == NULL || pruner_grow((void **)&h->values, &h->cap,
+                                 h->n < window ? h->n + 1 : window, sizeof(double)))
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     stalled = add_and_judge(p, h, value);
     if (p->wrapped != NULL)

@@ -141,8 +141,12 @@ static int percentile_pruner_args(void **out, const json_t *args, const char *me
 
     /* MedianPruner's percentile is not an arg: skip the first allowed name */
     if ((rc = mmarml_args_check(args, me, percentile_default < 0 ? allowed : allowed + 1)) !=
-            MMARML_OK ||
-        (rc = mmarml_args_get_double(args, me, "percentile", percentile_default,
+        MMARML_OK)
+        return rc;
+    if (percentile_default < 0 && json_object_get(args, "percentile") == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: arg 'percentile' is required (the top "
+                                "percent of jobs kept at each step, 0-100)", me);
+    if ((rc = mmarml_args_get_double(args, me, "percentile", percentile_default,
                                      &percentile)) != MMARML_OK ||
         (rc = mmarml_args_get_int(args, me, "n_startup_trials", 5, &startup)) != MMARML_OK ||
         (rc = mmarml_args_get_double(args, me, "n_warmup_steps", 0, &warmup)) != MMARML_OK ||
@@ -156,9 +160,6 @@ static int percentile_pruner_args(void **out, const json_t *args, const char *me
         (rc = check_count(me, "interval_steps", interval, 1)) != MMARML_OK ||
         (rc = check_count(me, "n_min_trials", n_min, 1)) != MMARML_OK)
         return rc;
-    if (percentile_default < 0 && json_object_get(args, "percentile") == NULL)
-        return mmarml_error_set(MMARML_EINVAL, "%s: arg 'percentile' is required (the top "
-                                "percent of jobs kept at each step, 0-100)", me);
     return mmarml_pruner_new_percentile((mmarml_pruner **)out, percentile, (uint64_t)startup,
                                         warmup, (uint64_t)interval, (uint64_t)n_min, min_rho,
                                         include_pruned ? MMARML_MEDIAN_INCLUDE_PRUNED : 0);
