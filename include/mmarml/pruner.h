@@ -158,8 +158,8 @@ MMARML_API int mmarml_pruner_new_median_ex(mmarml_pruner **out, uint64_t n_start
  * @param interval  Judge only at the first report of each interval of this many steps after
  *                  the warm-up (>= 1).
  * @param n_min_trials  Ended jobs that must have reported at a step for it to judge (>= 1).
- * @param min_rank_correlation, flags  As mmarml_pruner_new_median_ex(): -1 and 0 for
- *                  Optuna's rule.
+ * @param min_rank_correlation  As mmarml_pruner_new_median_ex(): -1 for Optuna's rule.
+ * @param flags  As mmarml_pruner_new_median_ex(): 0 for Optuna's rule.
  * @return MMARML_OK; MMARML_EINVAL; MMARML_ENOMEM.
  * @since 0.3
  */

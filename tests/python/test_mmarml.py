@@ -117,6 +117,29 @@ class Optimize(unittest.TestCase):
         best_pruned = max(o.values["q"] for o in pruned)
         self.assertGreater(study.best.values["q"], best_pruned * 0.5)
 
+    def test_a_wrapped_pruner_is_a_nested_spec(self):
+        # q < 0.5 diverges: its value falls from 0.29 by 0.01 a step; the others rise from 0
+        def objective(values, job):
+            q, value = values["q"], 0.0
+            for step in range(1, 21):
+                value = q * step / 20 if q >= 0.5 else 0.3 - 0.01 * step
+                if job.report(step, value):
+                    return value
+            return value
+
+        space = mmarml.SearchSpace().add_float("q", 0, 1)
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=20,
+                                pruner="PatientPruner",
+                                pruner_args={"patience": 2, "wrapped_pruner": {
+                                    "name": "ThresholdPruner", "args": {"lower": 0.25}}})
+        # a rising job below lower is never stopped; a falling one is, once below lower
+        for o in study.outcomes:
+            self.assertEqual(o.status, "pruned" if o.values["q"] < 0.5 else "ok", o.values)
+            if o.status == "pruned":
+                self.assertAlmostEqual(o.score, 0.29)  # its best report
+        self.assertTrue(any(o.status == "pruned" for o in study.outcomes))
+        self.assertTrue(any(o.status == "ok" for o in study.outcomes))
+
     def test_a_job_is_usable_only_during_its_call(self):
         kept = []
 
