@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 /* Make room for `need` items of `size` bytes in *p (capacity *cap, doubled from 8).
  * -1, leaving *p as it was, when out of memory. */
 static inline int pruner_grow(void **p, size_t *cap, size_t need, size_t size)
@@ -59,6 +61,28 @@ static inline void *pruner_step_item(void **items, size_t *n, size_t *cap, size_
     ++*n;
     if (created != NULL)
         *created = 1;
+    return at;
+}
+
+/* The slot of job `job` in *items (*n used, capacity *cap, items of `size` bytes), found by
+ * name in `running` (job name -> index). A job seen for the first time gets a zeroed slot
+ * at the end and *created set. Slots are never reused, so the indices stay valid after a
+ * job's name is deleted from `running`. NULL when out of memory. */
+static inline void *pruner_job_slot(json_t *running, void **items, size_t *n, size_t *cap,
+                                    size_t size, const char *job, int *created)
+{
+    json_t *idx = json_object_get(running, job);
+    char *at;
+
+    if (idx != NULL)
+        return (char *)*items + (size_t)json_integer_value(idx) * size;
+    if (pruner_grow(items, cap, *n + 1, size) ||
+        json_object_set_new(running, job, json_integer((json_int_t)*n)) != 0)
+        return NULL;
+    at = (char *)*items + *n * size;
+    memset(at, 0, size);
+    ++*n;
+    *created = 1;
     return at;
 }
 

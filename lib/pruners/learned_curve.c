@@ -284,17 +284,10 @@ static int refit(learned *l)
 
 static series *job_series(learned *l, const char *job)
 {
-    json_t *idx = json_object_get(l->running, job);
-    series *s;
+    int created = 0;
 
-    if (idx != NULL)
-        return &l->jobs[json_integer_value(idx)];
-    if (pruner_grow((void **)&l->jobs, &l->capjobs, l->njobs + 1, sizeof(*l->jobs)) ||
-        json_object_set_new(l->running, job, json_integer((json_int_t)l->njobs)) != 0)
-        return NULL;
-    s = &l->jobs[l->njobs++];
-    memset(s, 0, sizeof(*s));
-    return s;
+    return pruner_job_slot(l->running, (void **)&l->jobs, &l->njobs, &l->capjobs,
+                           sizeof(*l->jobs), job, &created);
 }
 
 /* The job's config in the unit cube, from the context's `_recommendation`; NULL (not an

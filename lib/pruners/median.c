@@ -171,18 +171,14 @@ static double rank_correlation(const step_values *at)
 
 static series *job_series(median *m, const char *job)
 {
-    json_t *idx = json_object_get(m->running, job);
-    series *s;
+    int created = 0;
+    series *s = pruner_job_slot(m->running, (void **)&m->jobs, &m->njobs, &m->capjobs,
+                                sizeof(*m->jobs), job, &created);
 
-    if (idx != NULL)
-        return &m->jobs[json_integer_value(idx)];
-    if (pruner_grow((void **)&m->jobs, &m->capjobs, m->njobs + 1, sizeof(*m->jobs)) ||
-        json_object_set_new(m->running, job, json_integer((json_int_t)m->njobs)) != 0)
-        return NULL;
-    s = &m->jobs[m->njobs++];
-    memset(s, 0, sizeof(*s));
-    s->best = -INFINITY;
-    s->last_interval = -1;
+    if (created) {
+        s->best = -INFINITY;
+        s->last_interval = -1;
+    }
     return s;
 }
 

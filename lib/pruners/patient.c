@@ -36,18 +36,12 @@ static const char *const me = "PatientPruner";
 
 static history *job_history(patient *p, const char *job)
 {
-    json_t *idx = json_object_get(p->jobs, job);
-    history *h;
+    int created = 0;
+    history *h = pruner_job_slot(p->jobs, (void **)&p->slots, &p->nslots, &p->capslots,
+                                 sizeof(*p->slots), job, &created);
 
-    if (idx != NULL)
-        return &p->slots[json_integer_value(idx)];
-    if (pruner_grow((void **)&p->slots, &p->capslots, p->nslots + 1, sizeof(*p->slots)) ||
-        json_object_set_new(p->jobs, job, json_integer((json_int_t)p->nslots)) != 0)
-        return NULL;
-    h = &p->slots[p->nslots++];
-    h->values = NULL;
-    h->n = h->cap = 0;
-    h->best_before = -INFINITY;
+    if (created)
+        h->best_before = -INFINITY;
     return h;
 }
 
