@@ -1,6 +1,8 @@
-/* Early stopping: each built-in pruner's decisions on hand-made report sequences, and the
- * engine's side (reports through mmarml_job_report, status `pruned`, its score, the reports
- * on the outcome and in the journal, a resumed run's pruner deciding as the first one). */
+/* Early stopping: ASHA's, Hyperband's, the median's and LearnedCurvePruner's decisions on
+ * hand-made report sequences (check_pruner_optuna.c has Percentile, Threshold and Patient),
+ * and the engine's side (reports through mmarml_job_report, status `pruned`, its score, the
+ * reports on the outcome and in the journal, a resumed run's pruner deciding as the first
+ * one). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
