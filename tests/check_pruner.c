@@ -292,15 +292,29 @@ static void drop_rec(void *rec)
 }
 
 /* A job context holding the recommendation x (one float param in [0, 1]). */
-static mmarml_context *lc_job(mmarml_search_space *space, double x)
+/* A job context in `space` (at most WIDE_DIMS params): x first, then params the curves do
+ * not depend on, spread over [0, 1] differently for each `job`. */
+#define WIDE_DIMS 10
+static mmarml_context *job_at(mmarml_search_space *space, double x, int job)
 {
     mmarml_context *ctx = NULL;
     mmarml_recommendation *rec = NULL;
+    size_t n = mmarml_search_space_count(space), i;
+    double v[WIDE_DIMS];
 
+    ck_assert_uint_le(n, WIDE_DIMS);
+    v[0] = x;
+    for (i = 1; i < n; i++)
+        v[i] = fmod(0.618 * (double)(i + 1) * (job + 3) + 0.1 * (double)i, 1);
     ck_ok(mmarml_context_new(&ctx, NULL));
-    ck_ok(mmarml_recommendation_new(&rec, 0, space, &x, 1));
+    ck_ok(mmarml_recommendation_new(&rec, 0, space, v, n));
     ck_ok(mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATION, rec, drop_rec));
     return ctx;
+}
+
+static mmarml_context *lc_job(mmarml_search_space *space, double x)
+{
+    return job_at(space, x, 0);
 }
 
 /* Job `job` at x reports steps 1..upto; the first step it was stopped at, 0: never. */
@@ -435,28 +449,32 @@ static double linear_share_curve(double x, int t, double final)
     return final * (1 - g * (0.6 - 0.4 * x));
 }
 
-/* Job `job` at x, ending at `final`, reports steps 1..LC_STEPS; the first step it was
+/* The crossing curve, `scale` times. */
+static double scaled_crossing(double x, int t, double scale)
+{
+    return scale * crossing(x, t);
+}
+
+/* Job `job` at x reports curve(x, t, arg) at steps 1..LC_STEPS; the first step it was
  * stopped at (0: never). With `to_end` it reports every step whatever it is told and ends
  * ok, right after a report of another job, at another config, as another worker's would. */
-static int linear_run(mmarml_pruner *p, mmarml_search_space *space, int job, double x,
-                      double final, int to_end)
+static int curve_run(mmarml_pruner *p, mmarml_search_space *space, int job, double x,
+                     double (*curve)(double, int, double), double arg, int to_end)
 {
-    mmarml_context *ctx = lc_job(space, x);
+    mmarml_context *ctx = job_at(space, x, job);
     char name[16];
     int t, stop, stopped_at = 0;
 
     snprintf(name, sizeof(name), "l%d", job);
     for (t = 1; t <= LC_STEPS && (to_end || !stopped_at); t++) {
-        ck_ok(mmarml_pruner_report(&stop, p, name, (uint64_t)job, t,
-                                   linear_share_curve(x, t, final), ctx));
+        ck_ok(mmarml_pruner_report(&stop, p, name, (uint64_t)job, t, curve(x, t, arg), ctx));
         if (stop && !stopped_at)
             stopped_at = t;
     }
     mmarml_context_unref(ctx);
     if (to_end) {
-        ctx = lc_job(space, 0.95);
-        ck_ok(mmarml_pruner_report(&stop, p, "other", 99, 1, linear_share_curve(0.95, 1, 0.8),
-                                   ctx));
+        ctx = job_at(space, 0.95, 99);
+        ck_ok(mmarml_pruner_report(&stop, p, "other", 99, 1, curve(0.95, 1, arg), ctx));
         mmarml_context_unref(ctx);
         mmarml_pruner_job_ended(p, name, (uint64_t)job, MMARML_JOB_OK);
     }
@@ -475,59 +493,17 @@ START_TEST(learned_curve_fits_shares_exactly)
 
     ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 2));
     for (i = 0; i < 5; i++)
-        linear_run(p, space, i, xs[i], 0.8, 1);
+        curve_run(p, space, i, xs[i], linear_share_curve, 0.8, 1);
     for (phase = 0; phase < 2; phase++) {
-        ck_assert_int_eq(linear_run(p, space, 10 + 2 * phase, 0.4, 0.78, 0), 1);
-        ck_assert_int_eq(linear_run(p, space, 11 + 2 * phase, 0.6, 0.82, 0), 0);
+        ck_assert_int_eq(curve_run(p, space, 10 + 2 * phase, 0.4, linear_share_curve, 0.78, 0), 1);
+        ck_assert_int_eq(curve_run(p, space, 11 + 2 * phase, 0.6, linear_share_curve, 0.82, 0), 0);
         if (phase == 0)
-            linear_run(p, space, 5, xs[5], 0.8, 1);
+            curve_run(p, space, 5, xs[5], linear_share_curve, 0.8, 1);
     }
     mmarml_pruner_unref(p);
     mmarml_search_space_unref(space);
 }
 END_TEST
-
-/* A job context in a space of WIDE_DIMS params: x first, then params the curves do not
- * depend on, spread over [0, 1] differently for each job. */
-#define WIDE_DIMS 10
-static mmarml_context *wide_job(mmarml_search_space *space, double x, int job)
-{
-    mmarml_context *ctx = NULL;
-    mmarml_recommendation *rec = NULL;
-    double v[WIDE_DIMS];
-    int i;
-
-    v[0] = x;
-    for (i = 1; i < WIDE_DIMS; i++)
-        v[i] = fmod(0.618 * (i + 1) * (job + 3) + 0.1 * i, 1);
-    ck_ok(mmarml_context_new(&ctx, NULL));
-    ck_ok(mmarml_recommendation_new(&rec, 0, space, v, WIDE_DIMS));
-    ck_ok(mmarml_context_set_pointer(ctx, MMARML_KEY_RECOMMENDATION, rec, drop_rec));
-    return ctx;
-}
-
-/* The first step job `job` at x, its values `scale` times the crossing curve's, was
- * stopped at (0: never), as lc_run. With `to_end` it reports every step whatever it is
- * told, and ends ok. */
-static int wide_run(mmarml_pruner *p, mmarml_search_space *space, int job, double x,
-                    double scale, int to_end)
-{
-    mmarml_context *ctx = wide_job(space, x, job);
-    char name[16];
-    int t, stop, stopped_at = 0;
-
-    snprintf(name, sizeof(name), "w%d", job);
-    for (t = 1; t <= LC_STEPS && (to_end || !stopped_at); t++) {
-        ck_ok(mmarml_pruner_report(&stop, p, name, (uint64_t)job, t, scale * crossing(x, t),
-                                   ctx));
-        if (stop && !stopped_at)
-            stopped_at = t;
-    }
-    mmarml_context_unref(ctx);
-    if (to_end)
-        mmarml_pruner_job_ended(p, name, (uint64_t)job, MMARML_JOB_OK);
-    return stopped_at;
-}
 
 /* Past 8 params the shares are fitted linearly, with sums of 1 + d features kept per step:
  * the decisions still follow the curves. */
@@ -545,12 +521,12 @@ START_TEST(learned_curve_fits_many_params_linearly)
     }
     ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 2));
     for (i = 0; i < 24; i++) /* x over [0.05, 0.95]: enough for a linear fit in 11 */
-        wide_run(p, space, i, 0.05 + 0.9 * ((i * 7) % 24) / 23.0, 1, 1);
+        curve_run(p, space, i, 0.05 + 0.9 * ((i * 7) % 24) / 23.0, scaled_crossing, 1, 1);
     /* a job whose curve runs 5% above the best ended one's is let through; the fast
      * learner that ends worst (x = 0.95) is stopped within three steps, though it leads at
      * the first */
-    ck_assert_int_eq(wide_run(p, space, 100, 0.05, 1.05, 0), 0);
-    i = wide_run(p, space, 101, 0.95, 1, 0);
+    ck_assert_int_eq(curve_run(p, space, 100, 0.05, scaled_crossing, 1.05, 0), 0);
+    i = curve_run(p, space, 101, 0.95, scaled_crossing, 1, 0);
     ck_assert_int_ge(i, 1);
     ck_assert_int_le(i, 3);
     mmarml_pruner_unref(p);
