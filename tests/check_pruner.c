@@ -11,16 +11,6 @@
 
 #include "testutil.h"
 
-/* One report; the decision. */
-static int rep(mmarml_pruner *p, const char *job, uint64_t n, double step, double value)
-{
-    int stop = -1;
-
-    ck_ok(mmarml_pruner_report(&stop, p, job, n, step, value, NULL));
-    ck_assert_int_ge(stop, 0);
-    return stop;
-}
-
 /* ---- ASHA ---- */
 
 START_TEST(asha_keeps_the_top_of_each_rung)
@@ -29,15 +19,15 @@ START_TEST(asha_keeps_the_top_of_each_rung)
 
     ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
     /* rung at step 1: the top max(1, floor(n / 3)) go on */
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);  /* the first: the best so far */
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.4), 1);  /* 2nd of 2 */
-    ck_assert_int_eq(rep(p, "c", 3, 1, 0.6), 0);  /* 1st of 3 */
-    ck_assert_int_eq(rep(p, "d", 4, 1, 0.6), 0);  /* a tie with the best: kept */
-    ck_assert_int_eq(rep(p, "e", 5, 1, 0.55), 1); /* 3rd of 5, top 1 */
-    ck_assert_int_eq(rep(p, "f", 6, 1, 0.55), 1); /* 3rd of 6, top 2 */
-    ck_assert_int_eq(rep(p, "g", 7, 1, 0.6), 0);  /* tied 1st of 7, top 2 */
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);  /* the first: the best so far */
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.4), 1);  /* 2nd of 2 */
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.6), 0);  /* 1st of 3 */
+    ck_assert_int_eq(tu_report(p, "d", 4, 1, 0.6), 0);  /* a tie with the best: kept */
+    ck_assert_int_eq(tu_report(p, "e", 5, 1, 0.55), 1); /* 3rd of 5, top 1 */
+    ck_assert_int_eq(tu_report(p, "f", 6, 1, 0.55), 1); /* 3rd of 6, top 2 */
+    ck_assert_int_eq(tu_report(p, "g", 7, 1, 0.6), 0);  /* tied 1st of 7, top 2 */
     /* a job's later reports between rungs are not judged */
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.0), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.0), 0);
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -47,12 +37,12 @@ START_TEST(asha_judges_every_rung_a_report_passes)
     mmarml_pruner *p = NULL;
 
     ck_ok(mmarml_pruner_new_asha(&p, 1, 2, 0)); /* rungs 1, 2, 4, 8, ... */
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.2), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 8, 0.9), 0); /* first at rungs 2, 4 and 8 */
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.2), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 8, 0.9), 0); /* first at rungs 2, 4 and 8 */
     /* a late arrival at step 5: rung 1 (1st of 2) passed, rung 2 (2nd of 2) not */
-    ck_assert_int_eq(rep(p, "b", 2, 5, 0.3), 1);
-    ck_assert_int_eq(rep(p, "c", 3, 1.5, 0.35), 0); /* rung 1 only: 1st of 3 */
-    ck_assert_int_eq(rep(p, "c", 3, 2, 0.1), 1);    /* rung 2: 0.9, 0.3, 0.1 */
+    ck_assert_int_eq(tu_report(p, "b", 2, 5, 0.3), 1);
+    ck_assert_int_eq(tu_report(p, "c", 3, 1.5, 0.35), 0); /* rung 1 only: 1st of 3 */
+    ck_assert_int_eq(tu_report(p, "c", 3, 2, 0.1), 1);    /* rung 2: 0.9, 0.3, 0.1 */
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -62,13 +52,13 @@ START_TEST(asha_has_no_rung_at_max_resource)
     mmarml_pruner *p = NULL;
 
     ck_ok(mmarml_pruner_new_asha(&p, 2, 2, 4)); /* one rung: step 2 */
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 4, 0.9), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 2, 0.6), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 4, 0.1), 0); /* would be 2nd of 2 at a rung 4 */
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 4, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.6), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 4, 0.1), 0); /* would be 2nd of 2 at a rung 4 */
     /* a job that reported nothing ends: nothing changes */
     mmarml_pruner_job_ended(p, "silent", 3, MMARML_JOB_FAILED);
-    ck_assert_int_eq(rep(p, "c", 4, 2, 0.55), 1); /* 2nd of 3 at rung 2, top 1 */
+    ck_assert_int_eq(tu_report(p, "c", 4, 2, 0.55), 1); /* 2nd of 3 at rung 2, top 1 */
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -102,10 +92,10 @@ static void hyperband_sweep(mmarml_pruner *p, int n, int *went_on_1, int *went_o
     *went_on_1 = *went_on_3 = 0;
     for (k = 1; k <= n; k++) {
         snprintf(job, sizeof(job), "j%d", k);
-        if (rep(p, job, (uint64_t)k, 1, -k))
+        if (tu_report(p, job, (uint64_t)k, 1, -k))
             continue;
         ++*went_on_1;
-        *went_on_3 += !rep(p, job, (uint64_t)k, 3, -k);
+        *went_on_3 += !tu_report(p, job, (uint64_t)k, 3, -k);
     }
 }
 
@@ -141,20 +131,20 @@ START_TEST(median_compares_with_jobs_that_ended_ok)
     mmarml_pruner *p = NULL;
 
     ck_ok(mmarml_pruner_new_median(&p, 2, 0, 1));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.6), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.6), 0);
     mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.3), 0); /* 1 ended < n_startup 2 */
-    ck_assert_int_eq(rep(p, "b", 2, 2, 0.4), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.3), 0); /* 1 ended < n_startup 2 */
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.4), 0);
     mmarml_pruner_job_ended(p, "b", 2, MMARML_JOB_OK);
     /* medians: step 1 0.4, step 2 0.5 */
-    ck_assert_int_eq(rep(p, "c", 3, 1, 0.35), 1);
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.35), 1);
     mmarml_pruner_job_ended(p, "c", 3, MMARML_JOB_PRUNED); /* not an ended-ok job */
-    ck_assert_int_eq(rep(p, "d", 4, 1, 0.45), 0);
-    ck_assert_int_eq(rep(p, "d", 4, 2, 0.42), 1); /* its best 0.45 < 0.5 */
-    ck_assert_int_eq(rep(p, "e", 5, 3, 0.0), 0);  /* nobody ended at step 3 */
-    ck_assert_int_eq(rep(p, "g", 6, 1, 0.39), 1); /* c's 0.35 did not lower the median */
-    ck_assert_int_eq(rep(p, "h", 7, 1, 0.40), 0); /* at the median: goes on */
+    ck_assert_int_eq(tu_report(p, "d", 4, 1, 0.45), 0);
+    ck_assert_int_eq(tu_report(p, "d", 4, 2, 0.42), 1); /* its best 0.45 < 0.5 */
+    ck_assert_int_eq(tu_report(p, "e", 5, 3, 0.0), 0);  /* nobody ended at step 3 */
+    ck_assert_int_eq(tu_report(p, "g", 6, 1, 0.39), 1); /* c's 0.35 did not lower the median */
+    ck_assert_int_eq(tu_report(p, "h", 7, 1, 0.40), 0); /* at the median: goes on */
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -166,8 +156,8 @@ static void end_three(mmarml_pruner *p, const char *const names[3], uint64_t fir
     int k;
 
     for (k = 0; k < 3; k++) {
-        ck_assert_int_eq(rep(p, names[k], first + (uint64_t)k, 1, 0.3 + 0.1 * k * order), 0);
-        ck_assert_int_eq(rep(p, names[k], first + (uint64_t)k, 2, 0.6 + 0.1 * k), 0);
+        ck_assert_int_eq(tu_report(p, names[k], first + (uint64_t)k, 1, 0.3 + 0.1 * k * order), 0);
+        ck_assert_int_eq(tu_report(p, names[k], first + (uint64_t)k, 2, 0.6 + 0.1 * k), 0);
         mmarml_pruner_job_ended(p, names[k], first + (uint64_t)k, MMARML_JOB_OK);
     }
 }
@@ -182,20 +172,20 @@ START_TEST(median_stops_only_at_steps_that_rank_like_the_end)
     /* values at step 1: 0.3, 0.2, 0.1 for last values 0.6, 0.7, 0.8: correlation -1 */
     end_three(p, crossing, 1, -1);
     end_three(plain, crossing, 1, -1);
-    ck_assert_int_eq(rep(plain, "d", 4, 1, 0.15), 1); /* below the median 0.2 */
-    ck_assert_int_eq(rep(p, "d", 4, 1, 0.15), 0);     /* but step 1 ranks jobs backwards */
+    ck_assert_int_eq(tu_report(plain, "d", 4, 1, 0.15), 1); /* below the median 0.2 */
+    ck_assert_int_eq(tu_report(p, "d", 4, 1, 0.15), 0);     /* but step 1 ranks jobs backwards */
     /* nobody reported past step 2: no evidence there, so no stop either */
-    ck_assert_int_eq(rep(plain, "d2", 5, 2, 0.1), 1);
-    ck_assert_int_eq(rep(p, "d2", 5, 2, 0.1), 0);
+    ck_assert_int_eq(tu_report(plain, "d2", 5, 2, 0.1), 1);
+    ck_assert_int_eq(tu_report(p, "d2", 5, 2, 0.1), 0);
     /* three more that rank as they end: at step 1 the six correlate 0, still below 0.8 */
     end_three(p, agreeing, 6, 1);
-    ck_assert_int_eq(rep(p, "h", 9, 1, 0.05), 0);
+    ck_assert_int_eq(tu_report(p, "h", 9, 1, 0.05), 0);
     mmarml_pruner_unref(p);
     /* only jobs that rank as they end: the step has earned its stops */
     ck_ok(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 0.8, 0));
     end_three(p, agreeing, 1, 1);
-    ck_assert_int_eq(rep(p, "i", 4, 1, 0.25), 1);
-    ck_assert_int_eq(rep(p, "j", 5, 1, 0.45), 0); /* above the median */
+    ck_assert_int_eq(tu_report(p, "i", 4, 1, 0.25), 1);
+    ck_assert_int_eq(tu_report(p, "j", 5, 1, 0.45), 0); /* above the median */
     mmarml_pruner_unref(p);
     mmarml_pruner_unref(plain);
     ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 3, 0, 1, 1.5, 0), MMARML_EINVAL);
@@ -208,11 +198,11 @@ END_TEST
 /* Two jobs end ok with values 0.5 / 0.6 and 0.3 / 0.4 at steps 1 / 2. */
 static void end_two(mmarml_pruner *p)
 {
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.6), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.6), 0);
     mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.3), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 2, 0.4), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.3), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.4), 0);
     mmarml_pruner_job_ended(p, "b", 2, MMARML_JOB_OK);
 }
 
@@ -225,28 +215,28 @@ START_TEST(median_counts_pruned_jobs_when_asked)
     end_two(p);
     end_two(plain);
     /* c is below the median 0.4 of step 1 either way and is pruned there */
-    ck_assert_int_eq(rep(p, "c", 3, 1, 0.1), 1);
-    ck_assert_int_eq(rep(plain, "c", 3, 1, 0.1), 1);
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.1), 1);
+    ck_assert_int_eq(tu_report(plain, "c", 3, 1, 0.1), 1);
     mmarml_pruner_job_ended(p, "c", 3, MMARML_JOB_PRUNED);
     mmarml_pruner_job_ended(plain, "c", 3, MMARML_JOB_PRUNED);
     /* a failed job's values count for neither */
-    ck_assert_int_eq(rep(p, "f", 4, 1, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "f", 4, 1, 0.9), 0);
     mmarml_pruner_job_ended(p, "f", 4, MMARML_JOB_FAILED);
     /* step 1 is now {0.1, 0.3, 0.5}: median 0.3 (the plain one keeps 0.4) */
-    ck_assert_int_eq(rep(plain, "d", 5, 1, 0.35), 1);
-    ck_assert_int_eq(rep(p, "d", 5, 1, 0.35), 0);
+    ck_assert_int_eq(tu_report(plain, "d", 5, 1, 0.35), 1);
+    ck_assert_int_eq(tu_report(p, "d", 5, 1, 0.35), 0);
     /* at step 2 c reported nothing: still the median 0.5 of a and b */
-    ck_assert_int_eq(rep(p, "d", 5, 2, 0.45), 1);
-    ck_assert_int_eq(rep(p, "e", 6, 2, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "d", 5, 2, 0.45), 1);
+    ck_assert_int_eq(tu_report(p, "e", 6, 2, 0.5), 0);
     mmarml_pruner_unref(p);
     mmarml_pruner_unref(plain);
     /* n_startup counts jobs that ended ok only: one ok and one pruned judge nobody */
     ck_ok(mmarml_pruner_new_median_ex(&p, 2, 0, 1, -1, MMARML_MEDIAN_INCLUDE_PRUNED));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
     mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.6), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.6), 0);
     mmarml_pruner_job_ended(p, "b", 2, MMARML_JOB_PRUNED);
-    ck_assert_int_eq(rep(p, "c", 3, 1, 0.0), 0);
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.0), 0);
     p = mmarml_pruner_unref(p);
     ck_assert_int_eq(mmarml_pruner_new_median_ex(&p, 2, 0, 1, -1, 2u), MMARML_EINVAL);
     ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "flags"));
@@ -259,16 +249,16 @@ START_TEST(median_warmup_and_interval)
     mmarml_pruner *p = NULL;
 
     ck_ok(mmarml_pruner_new_median(&p, 1, 2, 3));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 1.0), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 1.0), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 3, 1.0), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 6, 1.0), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 1.0), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 1.0), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 1.0), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 6, 1.0), 0);
     mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.0), 0); /* before the warm-up */
-    ck_assert_int_eq(rep(p, "b", 2, 2, 0.0), 1); /* first of interval [2, 5) */
-    ck_assert_int_eq(rep(p, "c", 3, 2, 1.0), 0);
-    ck_assert_int_eq(rep(p, "c", 3, 3, 0.0), 0); /* same interval: not judged */
-    ck_assert_int_eq(rep(p, "c", 3, 6, 0.0), 0); /* judged: best 1.0 = median 1.0 */
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.0), 0); /* before the warm-up */
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.0), 1); /* first of interval [2, 5) */
+    ck_assert_int_eq(tu_report(p, "c", 3, 2, 1.0), 0);
+    ck_assert_int_eq(tu_report(p, "c", 3, 3, 0.0), 0); /* same interval: not judged */
+    ck_assert_int_eq(tu_report(p, "c", 3, 6, 0.0), 0); /* judged: best 1.0 = median 1.0 */
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -924,20 +914,6 @@ START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
 }
 END_TEST
 
-/* The registry refuses the pruner `spec_text` (JSON) with EINVAL and a message naming
- * `arg`. */
-static void registry_refuses(mmarml_registry *reg, const char *spec_text, const char *arg)
-{
-    json_t *spec = json_loads(spec_text, 0, NULL);
-    mmarml_pruner *p = NULL;
-
-    ck_assert_ptr_nonnull(spec);
-    ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), MMARML_EINVAL);
-    ck_assert_ptr_null(p);
-    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), arg));
-    json_decref(spec);
-}
-
 START_TEST(pruners_by_registry_name)
 {
     mmarml_registry *reg = NULL;
@@ -948,41 +924,43 @@ START_TEST(pruners_by_registry_name)
     spec = json_pack("{s:s, s:{s:i, s:i}}", "name", "ASHAPruner", "args", "min_resource", 2,
                      "reduction_factor", 4);
     ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.5), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 2, 0.4), 1);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.4), 1);
     p = mmarml_pruner_unref(p);
     json_decref(spec);
-    registry_refuses(reg, "{\"name\": \"HyperbandPruner\", \"args\": {\"min_resource\": 1}}",
-                     "max_resource");
-    registry_refuses(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_warmup\": 1}}",
-                     "n_warmup");
-    registry_refuses(reg,
-                     "{\"name\": \"MedianPruner\", \"args\": {\"min_rank_correlation\": 1.5}}",
-                     "min_rank_correlation");
-    registry_refuses(reg,
-                     "{\"name\": \"MedianPruner\", \"args\": {\"include_pruned\": \"yes\"}}",
-                     "include_pruned");
+    tu_pruner_refused(reg, "{\"name\": \"HyperbandPruner\", \"args\": {\"min_resource\": 1}}",
+                      MMARML_EINVAL, "max_resource");
+    tu_pruner_refused(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_warmup\": 1}}",
+                      MMARML_EINVAL, "n_warmup");
+    tu_pruner_refused(reg,
+                      "{\"name\": \"MedianPruner\", \"args\": {\"min_rank_correlation\": 1.5}}",
+                      MMARML_EINVAL, "min_rank_correlation");
+    tu_pruner_refused(reg,
+                      "{\"name\": \"MedianPruner\", \"args\": {\"include_pruned\": \"yes\"}}",
+                      MMARML_EINVAL, "include_pruned");
     spec = json_pack("{s:s, s:{s:i, s:f}}", "name", "MedianPruner", "args", "n_startup_trials",
                      1, "min_rank_correlation", 0.5);
     ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.9), 0);
     mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.1), 0); /* one ended job is no evidence */
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.1), 0); /* one ended job is no evidence */
     p = mmarml_pruner_unref(p);
     json_decref(spec);
     spec = json_pack("{s:s, s:{s:i, s:b}}", "name", "MedianPruner", "args", "n_startup_trials",
                      2, "include_pruned", 1);
     ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
     end_two(p);
-    ck_assert_int_eq(rep(p, "c", 3, 1, 0.1), 1);
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.1), 1);
     mmarml_pruner_job_ended(p, "c", 3, MMARML_JOB_PRUNED);
-    ck_assert_int_eq(rep(p, "d", 4, 1, 0.35), 0); /* the median of 0.1, 0.3, 0.5 */
+    ck_assert_int_eq(tu_report(p, "d", 4, 1, 0.35), 0); /* the median of 0.1, 0.3, 0.5 */
     p = mmarml_pruner_unref(p);
     json_decref(spec);
-    registry_refuses(reg, "{\"name\": \"LearnedCurvePruner\", \"args\": {\"std_errors\": -1}}",
-                     "std_errors");
-    registry_refuses(reg, "{\"name\": \"LearnedCurvePruner\", \"args\": {\"z\": 1}}", "z");
+    tu_pruner_refused(reg,
+                      "{\"name\": \"LearnedCurvePruner\", \"args\": {\"std_errors\": -1}}",
+                      MMARML_EINVAL, "std_errors");
+    tu_pruner_refused(reg, "{\"name\": \"LearnedCurvePruner\", \"args\": {\"z\": 1}}",
+                      MMARML_EINVAL, "z");
     spec = json_pack("{s:s, s:{s:i, s:f}}", "name", "LearnedCurvePruner", "args",
                      "n_startup_trials", 1, "std_errors", 0.5);
     ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));

@@ -7,16 +7,6 @@
 
 #include "testutil.h"
 
-/* One report; the decision. */
-static int rep(mmarml_pruner *p, const char *job, uint64_t n, double step, double value)
-{
-    int stop = -1;
-
-    ck_ok(mmarml_pruner_report(&stop, p, job, n, step, value, NULL));
-    ck_assert_int_ge(stop, 0);
-    return stop;
-}
-
 /* Jobs e1..e5 report 0.1 .. 0.5 at step 1 (and 0.9 at step 2 for the first two) and end
  * ok. */
 static void end_five(mmarml_pruner *p)
@@ -26,9 +16,9 @@ static void end_five(mmarml_pruner *p)
 
     for (k = 1; k <= 5; k++) {
         snprintf(job, sizeof(job), "e%d", k);
-        ck_assert_int_eq(rep(p, job, (uint64_t)k, 1, 0.1 * k), 0);
+        ck_assert_int_eq(tu_report(p, job, (uint64_t)k, 1, 0.1 * k), 0);
         if (k <= 2)
-            ck_assert_int_eq(rep(p, job, (uint64_t)k, 2, 0.9), 0);
+            ck_assert_int_eq(tu_report(p, job, (uint64_t)k, 2, 0.9), 0);
         mmarml_pruner_job_ended(p, job, (uint64_t)k, MMARML_JOB_OK);
     }
 }
@@ -42,27 +32,27 @@ START_TEST(percentile_keeps_the_top_percent)
     /* the top 25%: numpy's 75th percentile of 0.1 .. 0.5 is 0.4 */
     ck_ok(mmarml_pruner_new_percentile(&p, 25, 5, 0, 1, 1, -1, 0));
     end_five(p);
-    ck_assert_int_eq(rep(p, "a", 6, 1, 0.39), 1);
-    ck_assert_int_eq(rep(p, "b", 7, 1, 0.40), 0); /* at the bar: goes on */
+    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.39), 1);
+    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.40), 0); /* at the bar: goes on */
     mmarml_pruner_unref(p);
     /* the top 10%: between the values, 0.4 + 0.6 (0.5 - 0.4) = 0.46 */
     ck_ok(mmarml_pruner_new_percentile(&p, 10, 5, 0, 1, 1, -1, 0));
     end_five(p);
-    ck_assert_int_eq(rep(p, "a", 6, 1, 0.455), 1);
-    ck_assert_int_eq(rep(p, "b", 7, 1, 0.465), 0);
+    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.455), 1);
+    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.465), 0);
     /* judged by its best value so far, as the median is */
-    ck_assert_int_eq(rep(p, "b", 7, 2, 0.1), 1); /* 0.465 is below the 0.9 of step 2 */
+    ck_assert_int_eq(tu_report(p, "b", 7, 2, 0.1), 1); /* 0.465 is below the 0.9 of step 2 */
     mmarml_pruner_unref(p);
     /* 0 keeps only what reaches the best ended job; 100 stops only a job below them all */
     ck_ok(mmarml_pruner_new_percentile(&p, 0, 5, 0, 1, 1, -1, 0));
     end_five(p);
-    ck_assert_int_eq(rep(p, "a", 6, 1, 0.49), 1);
-    ck_assert_int_eq(rep(p, "b", 7, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.49), 1);
+    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.5), 0);
     mmarml_pruner_unref(p);
     ck_ok(mmarml_pruner_new_percentile(&p, 100, 5, 0, 1, 1, -1, 0));
     end_five(p);
-    ck_assert_int_eq(rep(p, "a", 6, 1, 0.11), 0);
-    ck_assert_int_eq(rep(p, "b", 7, 1, 0.09), 1);
+    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.11), 0);
+    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.09), 1);
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -74,9 +64,9 @@ START_TEST(percentile_judges_only_steps_enough_jobs_reported)
     ck_ok(mmarml_pruner_new_percentile(&p, 50, 5, 0, 1, 3, -1, 0));
     end_five(p);
     /* two ended jobs reported step 2: fewer than n_min_trials, not judged */
-    ck_assert_int_eq(rep(p, "a", 6, 2, 0.0), 0);
+    ck_assert_int_eq(tu_report(p, "a", 6, 2, 0.0), 0);
     /* five reported step 1 */
-    ck_assert_int_eq(rep(p, "b", 7, 1, 0.29), 1);
+    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.29), 1);
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -92,17 +82,18 @@ START_TEST(percentile_fifty_is_the_median)
 
     ck_ok(mmarml_pruner_new_percentile(&p, 50, 2, 0, 1, 1, -1, 0));
     ck_ok(mmarml_pruner_new_median(&m, 2, 0, 1));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.03) + rep(m, "a", 1, 1, 0.03), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.9) + rep(m, "b", 2, 1, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.03) + tu_report(m, "a", 1, 1, 0.03), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.9) + tu_report(m, "b", 2, 1, 0.9), 0);
     mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
     mmarml_pruner_job_ended(m, "a", 1, MMARML_JOB_OK);
     mmarml_pruner_job_ended(p, "b", 2, MMARML_JOB_OK);
     mmarml_pruner_job_ended(m, "b", 2, MMARML_JOB_OK);
     for (i = 0; i < sizeof(tries) / sizeof(*tries); i++) {
         snprintf(job, sizeof(job), "t%zu", i);
-        ck_assert_int_eq(rep(p, job, 3 + i, 1, tries[i]), rep(m, job, 3 + i, 1, tries[i]));
+        ck_assert_int_eq(tu_report(p, job, 3 + i, 1, tries[i]),
+                         tu_report(m, job, 3 + i, 1, tries[i]));
     }
-    ck_assert_int_eq(rep(m, "u", 9, 1, 0.46499999999999997), 1); /* below, to the bit */
+    ck_assert_int_eq(tu_report(m, "u", 9, 1, 0.46499999999999997), 1); /* below, to the bit */
     mmarml_pruner_unref(p);
     mmarml_pruner_unref(m);
 }
@@ -135,20 +126,20 @@ START_TEST(threshold_stops_values_out_of_bounds)
 
     ck_ok(mmarml_pruner_new_threshold(&p, 0.2, INFINITY, 0, 1));
     /* no other job needed: the first job of a run is judged */
-    ck_assert_int_eq(rep(p, "a", 1, 0, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.2), 0); /* at the bound: goes on */
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.19), 1);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 1e300), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 0, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.2), 0); /* at the bound: goes on */
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.19), 1);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 1e300), 0);
     mmarml_pruner_unref(p);
     ck_ok(mmarml_pruner_new_threshold(&p, -INFINITY, 1.0, 0, 1));
-    ck_assert_int_eq(rep(p, "a", 1, 1, -1e300), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 1.01), 1);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, -1e300), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 1.01), 1);
     mmarml_pruner_unref(p);
     /* the latest value counts, not the best */
     ck_ok(mmarml_pruner_new_threshold(&p, 0.5, 0.8, 0, 1));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.7), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.4), 1);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.9), 1);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.7), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.4), 1);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.9), 1);
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -160,17 +151,17 @@ START_TEST(threshold_warmup_and_interval)
     /* warm-up 2, interval 3: intervals [2, 5), [5, 8), ...; a job is judged at its first
      * report in each (Optuna's _is_first_in_interval_step) */
     ck_ok(mmarml_pruner_new_threshold(&p, 0.5, INFINITY, 2, 3));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.0), 0); /* before the warm-up */
-    ck_assert_int_eq(rep(p, "a", 1, 3, 0.6), 0); /* first of [2, 5): judged, in bounds */
-    ck_assert_int_eq(rep(p, "a", 1, 4, 0.0), 0); /* second of [2, 5) */
-    ck_assert_int_eq(rep(p, "a", 1, 6.5, 0.0), 1); /* first of [5, 8) */
-    ck_assert_int_eq(rep(p, "b", 2, 7, 0.0), 1); /* a job's first report is judged */
-    ck_assert_int_eq(rep(p, "c", 3, 5, 0.6), 0);
-    ck_assert_int_eq(rep(p, "c", 3, 7.9, 0.0), 0);
-    ck_assert_int_eq(rep(p, "c", 3, 8, 0.0), 1);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.0), 0); /* before the warm-up */
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 0.6), 0); /* first of [2, 5): judged, in bounds */
+    ck_assert_int_eq(tu_report(p, "a", 1, 4, 0.0), 0); /* second of [2, 5) */
+    ck_assert_int_eq(tu_report(p, "a", 1, 6.5, 0.0), 1); /* first of [5, 8) */
+    ck_assert_int_eq(tu_report(p, "b", 2, 7, 0.0), 1); /* a job's first report is judged */
+    ck_assert_int_eq(tu_report(p, "c", 3, 5, 0.6), 0);
+    ck_assert_int_eq(tu_report(p, "c", 3, 7.9, 0.0), 0);
+    ck_assert_int_eq(tu_report(p, "c", 3, 8, 0.0), 1);
     /* a job that ended is forgotten: its name may come again (a retry) and start afresh */
     mmarml_pruner_job_ended(p, "c", 3, MMARML_JOB_PRUNED);
-    ck_assert_int_eq(rep(p, "c", 3, 9, 0.0), 1);
+    ck_assert_int_eq(tu_report(p, "c", 3, 9, 0.0), 1);
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -189,7 +180,7 @@ START_TEST(threshold_refuses_impossible_args)
     ck_assert_int_eq(mmarml_pruner_new_threshold(&p, 0, 1, 0, 0), MMARML_EINVAL);
     ck_assert_ptr_null(p);
     ck_ok(mmarml_pruner_new_threshold(&p, 0.5, 0.5, 0, 1)); /* lower == upper: allowed */
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -202,40 +193,40 @@ START_TEST(patient_stops_a_job_that_stopped_improving)
     int t;
 
     ck_ok(mmarml_pruner_new_patient(&p, NULL, 2, 0));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.6), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 3, 0.55), 0); /* only three reports: nothing before */
-    ck_assert_int_eq(rep(p, "a", 1, 4, 0.58), 0); /* 0.6 is in the last three */
-    ck_assert_int_eq(rep(p, "a", 1, 5, 0.59), 1); /* best of 0.55 0.58 0.59 < 0.6 */
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.6), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 0.55), 0); /* only three reports: nothing before */
+    ck_assert_int_eq(tu_report(p, "a", 1, 4, 0.58), 0); /* 0.6 is in the last three */
+    ck_assert_int_eq(tu_report(p, "a", 1, 5, 0.59), 1); /* best of 0.55 0.58 0.59 < 0.6 */
     /* equal is not worse */
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.5), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 2, 0.5), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 3, 0.5), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 4, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 3, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 4, 0.5), 0);
     mmarml_pruner_unref(p);
     /* min_delta: worse by more than it */
     ck_ok(mmarml_pruner_new_patient(&p, NULL, 2, 0.02));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.6), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.59), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 3, 0.585), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 4, 0.59), 0); /* 0.6 - 0.02 is not above 0.59 */
-    ck_assert_int_eq(rep(p, "a", 1, 5, 0.57), 0); /* before: 0.6, 0.59; last: 0.585 .. */
-    ck_assert_int_eq(rep(p, "a", 1, 6, 0.57), 0); /* last three hold 0.59 still */
-    ck_assert_int_eq(rep(p, "a", 1, 7, 0.56), 1); /* best of the last three 0.57 < 0.58 */
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.6), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.59), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 0.585), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 4, 0.59), 0); /* 0.6 - 0.02 is not above 0.59 */
+    ck_assert_int_eq(tu_report(p, "a", 1, 5, 0.57), 0); /* before: 0.6, 0.59; last: 0.585 .. */
+    ck_assert_int_eq(tu_report(p, "a", 1, 6, 0.57), 0); /* last three hold 0.59 still */
+    ck_assert_int_eq(tu_report(p, "a", 1, 7, 0.56), 1); /* best of the last three 0.57 < 0.58 */
     mmarml_pruner_unref(p);
     /* a long patience: the window slides over a ring that grew with the reports */
     ck_ok(mmarml_pruner_new_patient(&p, NULL, 100, 0));
     for (t = 1; t <= 100; t++)
-        ck_assert_int_eq(rep(p, "a", 1, t, t), 0);
+        ck_assert_int_eq(tu_report(p, "a", 1, t, t), 0);
     for (t = 101; t <= 200; t++) /* the best, 100 at step 100, is in the last 101 */
-        ck_assert_int_eq(rep(p, "a", 1, t, 50), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 201, 50), 1);
+        ck_assert_int_eq(tu_report(p, "a", 1, t, 50), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 201, 50), 1);
     mmarml_pruner_unref(p);
     /* patience 0: any report below the best before it */
     ck_ok(mmarml_pruner_new_patient(&p, NULL, 0, 0));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.7), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 3, 0.69), 1);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.7), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 0.69), 1);
     mmarml_pruner_unref(p);
 }
 END_TEST
@@ -246,23 +237,23 @@ START_TEST(patient_lets_the_wrapped_pruner_decide_once_a_job_stalled)
 
     ck_ok(mmarml_pruner_new_median(&w, 1, 0, 1));
     ck_ok(mmarml_pruner_new_patient(&p, w, 1, 0));
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.8), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 3, 0.9), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 4, 0.95), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.8), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 4, 0.95), 0);
     mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
     /* the wrapped pruner was told a's reports and its end: it now stops a job on its own */
-    ck_assert_int_eq(rep(w, "probe", 9, 1, 0.4), 1);
+    ck_assert_int_eq(tu_report(w, "probe", 9, 1, 0.4), 1);
     /* through the wrapper, b is below the median at every step, but goes on until the best
      * of its last two reports is below its best before them */
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.1), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 2, 0.2), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 3, 0.15), 0); /* 0.2 is in its last two */
-    ck_assert_int_eq(rep(p, "b", 2, 4, 0.15), 1); /* stalled, and below the median 0.95 */
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.1), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.2), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 3, 0.15), 0); /* 0.2 is in its last two */
+    ck_assert_int_eq(tu_report(p, "b", 2, 4, 0.15), 1); /* stalled, and below the median 0.95 */
     /* stalled, but its best is above the median: the wrapped pruner keeps it */
-    ck_assert_int_eq(rep(p, "c", 3, 1, 0.95), 0);
-    ck_assert_int_eq(rep(p, "c", 3, 2, 0.85), 0);
-    ck_assert_int_eq(rep(p, "c", 3, 3, 0.85), 0); /* best 0.95, the median at 3 is 0.9 */
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.95), 0);
+    ck_assert_int_eq(tu_report(p, "c", 3, 2, 0.85), 0);
+    ck_assert_int_eq(tu_report(p, "c", 3, 3, 0.85), 0); /* best 0.95, the median at 3 is 0.9 */
     mmarml_pruner_unref(p);
     mmarml_pruner_unref(w); /* our reference; the wrapper dropped its own */
 }
@@ -281,21 +272,6 @@ START_TEST(patient_refuses_impossible_args)
 END_TEST
 
 /* ---- registry names ---- */
-
-/* The registry refuses the pruner `spec_text` (JSON) with `rc` and a message naming `arg`. */
-static void registry_refuses(mmarml_registry *reg, const char *spec_text, int rc,
-                             const char *arg)
-{
-    json_t *spec = json_loads(spec_text, 0, NULL);
-    mmarml_pruner *p = NULL;
-
-    ck_assert_ptr_nonnull(spec);
-    ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), rc);
-    ck_assert_ptr_null(p);
-    ck_assert_msg(strstr(mmarml_error_message(), arg) != NULL, "'%s' not in '%s'", arg,
-                  mmarml_error_message());
-    json_decref(spec);
-}
 
 static mmarml_pruner *registry_make(mmarml_registry *reg, const char *spec_text)
 {
@@ -317,60 +293,60 @@ START_TEST(optuna_pruners_by_registry_name)
     p = registry_make(reg, "{\"name\": \"PercentilePruner\", \"args\": {\"percentile\": 25,"
                            " \"n_min_trials\": 3}}");
     end_five(p);
-    ck_assert_int_eq(rep(p, "a", 6, 1, 0.39), 1);
-    ck_assert_int_eq(rep(p, "b", 7, 2, 0.0), 0); /* two ended jobs reported step 2, not 3 */
+    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.39), 1);
+    ck_assert_int_eq(tu_report(p, "b", 7, 2, 0.0), 0); /* two ended jobs reported step 2, not 3 */
     mmarml_pruner_unref(p);
-    registry_refuses(reg, "{\"name\": \"PercentilePruner\"}", MMARML_EINVAL, "percentile");
-    registry_refuses(reg, "{\"name\": \"PercentilePruner\", \"args\": {\"percentile\": 101}}",
-                     MMARML_EINVAL, "percentile");
-    registry_refuses(reg, "{\"name\": \"MedianPruner\", \"args\": {\"percentile\": 25}}",
-                     MMARML_EINVAL, "percentile");
-    registry_refuses(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_min_trials\": 0}}",
-                     MMARML_EINVAL, "n_min_trials");
+    tu_pruner_refused(reg, "{\"name\": \"PercentilePruner\"}", MMARML_EINVAL, "percentile");
+    tu_pruner_refused(reg, "{\"name\": \"PercentilePruner\", \"args\": {\"percentile\": 101}}",
+                      MMARML_EINVAL, "percentile");
+    tu_pruner_refused(reg, "{\"name\": \"MedianPruner\", \"args\": {\"percentile\": 25}}",
+                      MMARML_EINVAL, "percentile");
+    tu_pruner_refused(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_min_trials\": 0}}",
+                      MMARML_EINVAL, "n_min_trials");
     /* Optuna's MedianPruner takes n_min_trials too */
     p = registry_make(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_min_trials\": 6}}");
     end_five(p);
-    ck_assert_int_eq(rep(p, "a", 6, 1, 0.0), 0);
+    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.0), 0);
     mmarml_pruner_unref(p);
 
     p = registry_make(reg, "{\"name\": \"ThresholdPruner\", \"args\": {\"lower\": 0.2,"
                            " \"n_warmup_steps\": 1}}");
-    ck_assert_int_eq(rep(p, "a", 1, 0, 0.1), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.1), 1);
+    ck_assert_int_eq(tu_report(p, "a", 1, 0, 0.1), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.1), 1);
     mmarml_pruner_unref(p);
-    registry_refuses(reg, "{\"name\": \"ThresholdPruner\"}", MMARML_EINVAL, "lower or upper");
-    registry_refuses(reg, "{\"name\": \"ThresholdPruner\", \"args\": {\"lower\": \"0\"}}",
-                     MMARML_EINVAL, "lower");
-    registry_refuses(reg, "{\"name\": \"ThresholdPruner\", \"args\": {\"lower\": 2,"
-                          " \"upper\": 1}}", MMARML_EINVAL, "above upper");
+    tu_pruner_refused(reg, "{\"name\": \"ThresholdPruner\"}", MMARML_EINVAL, "lower or upper");
+    tu_pruner_refused(reg, "{\"name\": \"ThresholdPruner\", \"args\": {\"lower\": \"0\"}}",
+                      MMARML_EINVAL, "lower");
+    tu_pruner_refused(reg, "{\"name\": \"ThresholdPruner\", \"args\": {\"lower\": 2,"
+                           " \"upper\": 1}}", MMARML_EINVAL, "above upper");
 
     /* PatientPruner wraps a pruner spec of its own */
     p = registry_make(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 0,"
                            " \"wrapped_pruner\": {\"name\": \"ThresholdPruner\","
                            " \"args\": {\"lower\": 0.5}}}}");
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.3), 0); /* below lower, but nothing before it */
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.4), 0); /* below lower, but improving */
-    ck_assert_int_eq(rep(p, "a", 1, 3, 0.35), 1);
-    ck_assert_int_eq(rep(p, "b", 2, 1, 0.9), 0);
-    ck_assert_int_eq(rep(p, "b", 2, 2, 0.8), 0); /* worse, but above lower */
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.3), 0); /* below lower, but nothing before it */
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.4), 0); /* below lower, but improving */
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 0.35), 1);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.8), 0); /* worse, but above lower */
     mmarml_pruner_unref(p);
     p = registry_make(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
                            " \"wrapped_pruner\": null}}");
-    ck_assert_int_eq(rep(p, "a", 1, 1, 0.5), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 2, 0.4), 0);
-    ck_assert_int_eq(rep(p, "a", 1, 3, 0.4), 1);
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.4), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 0.4), 1);
     mmarml_pruner_unref(p);
-    registry_refuses(reg, "{\"name\": \"PatientPruner\"}", MMARML_EINVAL, "patience");
-    registry_refuses(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": -1}}",
-                     MMARML_EINVAL, "patience");
-    registry_refuses(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
-                          " \"wrapped_pruner\": {\"name\": \"NoSuchPruner\"}}}",
-                     MMARML_ENOTFOUND, "NoSuchPruner");
-    registry_refuses(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
-                          " \"wrapped_pruner\": {\"name\": \"ThresholdPruner\"}}}",
-                     MMARML_EINVAL, "lower or upper");
-    registry_refuses(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
-                          " \"wrapped_pruner\": 5}}", MMARML_EINVAL, "wrapped_pruner");
+    tu_pruner_refused(reg, "{\"name\": \"PatientPruner\"}", MMARML_EINVAL, "patience");
+    tu_pruner_refused(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": -1}}",
+                      MMARML_EINVAL, "patience");
+    tu_pruner_refused(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
+                           " \"wrapped_pruner\": {\"name\": \"NoSuchPruner\"}}}",
+                      MMARML_ENOTFOUND, "NoSuchPruner");
+    tu_pruner_refused(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
+                           " \"wrapped_pruner\": {\"name\": \"ThresholdPruner\"}}}",
+                      MMARML_EINVAL, "lower or upper");
+    tu_pruner_refused(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
+                           " \"wrapped_pruner\": 5}}", MMARML_EINVAL, "wrapped_pruner");
     mmarml_registry_unref(reg);
 }
 END_TEST

@@ -367,3 +367,25 @@ int tu_processes_left(const char *marker)
         usleep(20000);
     return n;
 }
+
+int tu_report(mmarml_pruner *p, const char *job, uint64_t n, double step, double value)
+{
+    int stop = -1;
+
+    ck_ok(mmarml_pruner_report(&stop, p, job, n, step, value, NULL));
+    ck_assert_int_ge(stop, 0);
+    return stop;
+}
+
+void tu_pruner_refused(mmarml_registry *reg, const char *spec_text, int rc, const char *arg)
+{
+    json_t *spec = json_loads(spec_text, 0, NULL);
+    mmarml_pruner *p = NULL;
+
+    ck_assert_ptr_nonnull(spec);
+    ck_assert_int_eq(mmarml_registry_create_pruner(&p, reg, spec, "test"), rc);
+    ck_assert_ptr_null(p);
+    ck_assert_msg(strstr(mmarml_error_message(), arg) != NULL, "'%s' not in '%s'", arg,
+                  mmarml_error_message());
+    json_decref(spec);
+}

@@ -90,6 +90,12 @@ int tu_check_clara_jobs(const char *run_root);
 /* Run a suite with Check's normal output; returns the process exit status. */
 int tu_run(Suite *s);
 
+/* Report `value` at `step` of job `job` (number n) to pruner p, with no context; the
+ * decision, 0 or 1. */
+int tu_report(mmarml_pruner *p, const char *job, uint64_t n, double step, double value);
+/* The registry refuses the pruner `spec_text` (JSON) with `rc` and a message naming `arg`. */
+void tu_pruner_refused(mmarml_registry *reg, const char *spec_text, int rc, const char *arg);
+
 /* Simple engine options. */
 mmarml_engine_options tu_options(const char *workers);
 
