@@ -231,6 +231,56 @@ START_TEST(patient_stops_a_job_that_stopped_improving)
 }
 END_TEST
 
+/* Optuna's rule written out, over all of a job's values v[0..n-1]: the best of the last
+ * patience + 1 is below the best before them by more than min_delta. */
+static int stalled_by_optuna(const double *v, int n, int patience, double min_delta)
+{
+    double before = -INFINITY, after = -INFINITY;
+    int i;
+
+    if (n <= patience + 1)
+        return 0;
+    for (i = 0; i < n; i++)
+        if (i < n - patience - 1)
+            before = fmax(before, v[i]);
+        else
+            after = fmax(after, v[i]);
+    return before - min_delta > after;
+}
+
+/* The ring and its shortcut decide as the rule written out, on random walks. */
+START_TEST(patient_decides_as_the_rule_written_out)
+{
+    static const int patiences[] = {0, 1, 3, 7, 40};
+    static const double deltas[] = {0, 0.05};
+    double v[300];
+    uint64_t state = 12345;
+    size_t a, b;
+    int t, stops = 0;
+
+    for (a = 0; a < sizeof(patiences) / sizeof(*patiences); a++)
+        for (b = 0; b < sizeof(deltas) / sizeof(*deltas); b++) {
+            mmarml_pruner *p = NULL;
+
+            ck_ok(mmarml_pruner_new_patient(&p, NULL, (uint64_t)patiences[a], deltas[b]));
+            for (t = 0; t < 300; t++) {
+                double step;
+                int mine;
+
+                state = state * 6364136223846793005ull + 1442695040888963407ull;
+                step = (double)(state >> 11) / 9007199254740992.0; /* [0, 1) */
+                v[t] = (t ? v[t - 1] : 0) + (step - 0.45) / 10;
+                mine = tu_report(p, "walk", 1, t, v[t]);
+                ck_assert_int_eq(mine, stalled_by_optuna(v, t + 1, patiences[a], deltas[b]));
+                stops += mine;
+            }
+            mmarml_pruner_unref(p);
+        }
+    ck_assert_int_gt(stops, 0); /* the walks do stall */
+    ck_assert_int_lt(stops, 3000); /* and improve */
+}
+END_TEST
+
 START_TEST(patient_lets_the_wrapped_pruner_decide_once_a_job_stalled)
 {
     mmarml_pruner *w = NULL, *p = NULL;
@@ -364,6 +414,7 @@ static Suite *pruner_optuna_suite(void)
     tcase_add_test(tc, threshold_warmup_and_interval);
     tcase_add_test(tc, threshold_refuses_impossible_args);
     tcase_add_test(tc, patient_stops_a_job_that_stopped_improving);
+    tcase_add_test(tc, patient_decides_as_the_rule_written_out);
     tcase_add_test(tc, patient_lets_the_wrapped_pruner_decide_once_a_job_stalled);
     tcase_add_test(tc, patient_refuses_impossible_args);
     tcase_add_test(tc, optuna_pruners_by_registry_name);

@@ -61,6 +61,8 @@ static int add_and_judge(patient *p, history *h, double value)
     h->n++;
     if (h->n <= window)
         return 0; /* no report before the window yet */
+    if (value >= h->best_before - p->min_delta)
+        return 0; /* the window's best is at least this: an improving job costs no scan */
     for (i = 0; i < window; i++)
         if (h->values[i] > best_after)
             best_after = h->values[i];
