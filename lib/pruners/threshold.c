@@ -39,7 +39,8 @@ static int threshold_report(int *stop_out, mmarml_pruner *self, const char *job,
     double previous = seen ? json_real_value(seen) : -INFINITY;
 
     (void)self, (void)job_number;
-    if (json_object_set_new(t->last_step, job, json_real(step)) != 0)
+    if (seen != NULL ? json_real_set(seen, step) != 0
+                     : json_object_set_new(t->last_step, job, json_real(step)) != 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     if (step < t->warmup || !first_in_interval(t, step, previous))
         return MMARML_OK;
