@@ -71,8 +71,9 @@ START_TEST(percentile_judges_only_steps_enough_jobs_reported)
 }
 END_TEST
 
-/* Percentile 50 is the median to the bit: both decide alike where an interpolation would
- * round differently (0.03 + 0.5 (0.9 - 0.03) is 0.46499999999999997, the mean 0.465). */
+/* Percentile 50 is the median to the bit, where an interpolation written as lo + f (hi - lo)
+ * would round differently (0.03 + 0.5 (0.9 - 0.03) is 0.46499999999999997, the mean 0.465):
+ * PercentilePruner at 50 and MedianPruner decide alike, and 0.46499999999999997 is below. */
 START_TEST(percentile_fifty_is_the_median)
 {
     mmarml_pruner *p = NULL, *m = NULL;

@@ -75,28 +75,19 @@ static step_values *find_step(median *m, double step, int create)
     return at;
 }
 
-static double median_of(const step_values *s)
-{
-    return s->n % 2 ? s->values[s->n / 2]
-                    : 0.5 * (s->values[s->n / 2 - 1] + s->values[s->n / 2]);
-}
-
 /* The bar at a step: the value that keeps the top `percentile` percent, interpolated
  * linearly between the ascending values as numpy's percentile(values, 100 - percentile),
- * which Optuna uses. MedianPruner's bar is the median to the bit. */
+ * which Optuna uses. Written as (1 - f) lo + f hi, so that at 50 it is the median to the
+ * bit: halves are exact, and the sum is rounded once, as in (lo + hi) / 2. */
 static double bar_of(const median *m, const step_values *s)
 {
-    double pos, frac;
-    size_t lo;
+    double pos = (100 - m->percentile) / 100 * (double)(s->n - 1), frac;
+    size_t lo = (size_t)pos;
 
-    if (m->percentile == 50)
-        return median_of(s);
-    pos = (100 - m->percentile) / 100 * (double)(s->n - 1);
-    lo = (size_t)pos;
     frac = pos - (double)lo;
     if (lo + 1 >= s->n || frac == 0)
         return s->values[lo < s->n ? lo : s->n - 1];
-    return s->values[lo] + frac * (s->values[lo + 1] - s->values[lo]);
+    return (1 - frac) * s->values[lo] + frac * s->values[lo + 1];
 }
 
 /* How the bar is named in the trace. */
