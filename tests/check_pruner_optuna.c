@@ -27,33 +27,30 @@ static void end_five(mmarml_pruner *p)
 
 START_TEST(percentile_keeps_the_top_percent)
 {
+    /* after end_five, step 1 holds 0.1 .. 0.5: a value below the bar stops, one at or above
+     * it goes on */
+    static const struct {
+        double percentile, below, kept;
+    } cases[] = {
+        {25, 0.39, 0.40},   /* numpy's 75th percentile of 0.1 .. 0.5 is 0.4: at the bar */
+        {10, 0.455, 0.465}, /* between the values, 0.4 + 0.6 (0.5 - 0.4) = 0.46 */
+        {0, 0.49, 0.5},     /* only what reaches the best ended job */
+        {100, 0.09, 0.11},  /* only a job below them all stops */
+    };
     mmarml_pruner *p = NULL;
+    size_t i;
 
-    /* the top 25%: numpy's 75th percentile of 0.1 .. 0.5 is 0.4 */
-    ck_ok(mmarml_pruner_new_percentile(&p, 25, 5, 0, 1, 1, -1, 0));
-    end_five(p);
-    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.39), 1);
-    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.40), 0); /* at the bar: goes on */
-    mmarml_pruner_unref(p);
-    /* the top 10%: between the values, 0.4 + 0.6 (0.5 - 0.4) = 0.46 */
-    ck_ok(mmarml_pruner_new_percentile(&p, 10, 5, 0, 1, 1, -1, 0));
-    end_five(p);
-    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.455), 1);
-    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.465), 0);
-    /* judged by its best value so far, as the median is */
-    ck_assert_int_eq(tu_report(p, "b", 7, 2, 0.1), 1); /* 0.465 is below the 0.9 of step 2 */
-    mmarml_pruner_unref(p);
-    /* 0 keeps only what reaches the best ended job; 100 stops only a job below them all */
-    ck_ok(mmarml_pruner_new_percentile(&p, 0, 5, 0, 1, 1, -1, 0));
-    end_five(p);
-    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.49), 1);
-    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.5), 0);
-    mmarml_pruner_unref(p);
-    ck_ok(mmarml_pruner_new_percentile(&p, 100, 5, 0, 1, 1, -1, 0));
-    end_five(p);
-    ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.11), 0);
-    ck_assert_int_eq(tu_report(p, "b", 7, 1, 0.09), 1);
-    mmarml_pruner_unref(p);
+    for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        ck_ok(mmarml_pruner_new_percentile(&p, cases[i].percentile, 5, 0, 1, 1, -1, 0));
+        end_five(p);
+        ck_assert_int_eq(tu_report(p, "a", 6, 1, cases[i].below), 1);
+        ck_assert_int_eq(tu_report(p, "b", 7, 1, cases[i].kept), 0);
+        /* judged by its best value so far, as the median is: c falls to 0.1 at step 2, below
+         * the 0.9 both ended jobs reported there, but its best, 0.95, is above */
+        ck_assert_int_eq(tu_report(p, "c", 8, 1, 0.95), 0);
+        ck_assert_int_eq(tu_report(p, "c", 8, 2, 0.1), 0);
+        mmarml_pruner_unref(p);
+    }
 }
 END_TEST
 
