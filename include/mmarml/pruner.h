@@ -206,9 +206,9 @@ MMARML_API int mmarml_pruner_new_threshold(mmarml_pruner **out, double lower, do
  * that is when the best of its last `patience` + 1 reports is below the best of its reports
  * before them by more than `min_delta`. Then `wrapped` decides; without one, the job stops.
  * So wrapping a pruner never stops a job that is still improving, and PatientPruner alone
- * stops a job whose value has gone down for `patience` reports. `wrapped` is told every
- * report and every end, so that its state is the one it would have alone; only its stops
- * wait.
+ * stops a job that has not come back to its best for `patience` + 1 reports. `wrapped` is
+ * told every report and every end, so that its state is the one it would have alone; only
+ * its stops wait.
  * @param[out] out  The new pruner (refcount 1).
  * @param wrapped  The pruner that decides once the job stalled (a reference is taken), or
  *                 NULL.
