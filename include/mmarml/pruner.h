@@ -15,7 +15,8 @@
  * Without a pruner, reports are recorded and nothing is ever stopped.
  *
  * Built-ins (docs/components.md, by registry name): MedianPruner, PercentilePruner,
- * ThresholdPruner, PatientPruner, ASHAPruner, HyperbandPruner, LearnedCurvePruner.
+ * ThresholdPruner, PatientPruner, WilcoxonPruner, ASHAPruner, HyperbandPruner,
+ * LearnedCurvePruner.
  *
  * @par Thread-safety
  * Pruner methods are called one at a time (under a lock of the engine's own), from whatever
@@ -219,6 +220,25 @@ MMARML_API int mmarml_pruner_new_threshold(mmarml_pruner **out, double lower, do
  */
 MMARML_API int mmarml_pruner_new_patient(mmarml_pruner **out, mmarml_pruner *wrapped,
                                          uint64_t patience, double min_delta);
+/**
+ * WilcoxonPruner (Optuna's semantics, Optuna 3.6's rule): for values that do not converge,
+ * one per problem instance, cross-validation fold or validation case, with the instance as
+ * the step. A job is stopped when the one-sided Wilcoxon signed-rank test of its values
+ * against the best ended job's, paired by step, gives a p-value below `p_threshold`, unless
+ * the mean of its values is at least the best job's mean. The best job is the one, among
+ * those that ended ok, with the highest mean of its reports (the first of equal means).
+ * Not before `n_startup_steps` pairs, and never on fewer than 2. Steps of a job strictly
+ * increase here: report the instances in one order for every job (docs/early-stopping.md).
+ * The p-value is exact up to 50 pairs without zeros or ties, else the normal approximation;
+ * past 1,000 pairs a job is tested again once its pairs grew by a thirty-second.
+ * @param[out] out  The new pruner (refcount 1).
+ * @param p_threshold  In [0, 1]; larger stops more. Optuna's default is 0.1.
+ * @param n_startup_steps  Pairs before the first test; Optuna's default is 2.
+ * @return MMARML_OK; MMARML_EINVAL; MMARML_ENOMEM.
+ * @since 0.3
+ */
+MMARML_API int mmarml_pruner_new_wilcoxon(mmarml_pruner **out, double p_threshold,
+                                          uint64_t n_startup_steps);
 /**
  * LearnedCurvePruner (ours): for learning curves that may cross. From the jobs that ended ok
  * it learns what share of its final value (the mean of its last three reports) a job has

@@ -229,6 +229,24 @@ static int patient_pruner_factory(void **out, const json_t *args, void *ud)
     return rc;
 }
 
+static int wilcoxon_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {"p_threshold", "n_startup_steps", NULL};
+    const char *me = "WilcoxonPruner";
+    double p_threshold;
+    int64_t startup;
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "p_threshold", 0.1, &p_threshold)) !=
+            MMARML_OK ||
+        (rc = mmarml_args_get_int(args, me, "n_startup_steps", 2, &startup)) != MMARML_OK ||
+        (rc = check_count(me, "n_startup_steps", startup, 0)) != MMARML_OK)
+        return rc;
+    return mmarml_pruner_new_wilcoxon((mmarml_pruner **)out, p_threshold, (uint64_t)startup);
+}
+
 static int learned_curve_pruner_factory(void **out, const json_t *args, void *ud)
 {
     static const char *const allowed[] = {"n_startup_trials", "std_errors", NULL};
@@ -405,6 +423,8 @@ int mmarml__register_builtins(mmarml_registry *reg)
                                        threshold_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "PatientPruner",
                                        patient_pruner_factory, reg)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "WilcoxonPruner",
+                                       wilcoxon_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "ASHAPruner",
                                        asha_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "HyperbandPruner",

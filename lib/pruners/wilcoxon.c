@@ -1,0 +1,196 @@
+/*
+ * WilcoxonPruner (mmarml/pruner.h, docs/components.md): Optuna's rule, for values that do not
+ * converge (a score per problem instance, per cross-validation fold, per validation case):
+ * a job is stopped when the Wilcoxon signed-rank test, on its values paired by step with the
+ * best ended job's, says it is worse with a p-value below p_threshold, unless the mean of its
+ * values is at least the best job's mean.
+ *
+ * Optuna's best trial is the complete trial with the best objective value. A pruner here is
+ * not told scores, and the objective this rule is for is the mean over the instances, so the
+ * best job is the one, among those that ended ok, with the highest mean of its reports.
+ *
+ * Optuna tests at every report, each test sorting every pair. So that a job reporting
+ * 100,000 steps cannot hold the engine's lock for minutes, past JUDGE_EVERY_REPORT pairs a
+ * job is tested again only once its pairs grew by a JUDGE_GROWTH-th.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mmarml.h"
+
+#include "arrays.h"
+#include "signed_rank.h"
+
+#define JUDGE_EVERY_REPORT 1000
+#define JUDGE_GROWTH 32
+
+typedef struct {
+    double step, value;
+} point;
+
+typedef struct {
+    point *points; /* ascending by step: the engine passes a job's steps strictly increasing */
+    size_t n, cap;
+    double sum;
+    size_t judged_pairs; /* the pairs at the last test */
+} series;
+
+typedef struct {
+    double p_threshold;
+    uint64_t n_startup_steps;
+    json_t *jobs; /* running job name -> index into slots */
+    series *slots; /* a slot is not reused: indices in `jobs` stay valid */
+    size_t nslots, capslots;
+    series best; /* the reports of the ended-ok job with the highest mean */
+    char *best_job;
+    double *diffs; /* scratch: the current job's pairs */
+    size_t capdiffs;
+} wilcoxon;
+
+static const char *const me = "WilcoxonPruner";
+
+static double mean_of(const series *s)
+{
+    return s->sum / (double)s->n;
+}
+
+/* The differences job - best at the steps both reported, into w->diffs; their count, or
+ * (size_t)-1 when out of memory. */
+static size_t pair_with_best(wilcoxon *w, const series *job)
+{
+    size_t i = 0, j = 0, n = 0;
+
+    if (pruner_grow((void **)&w->diffs, &w->capdiffs, job->n, sizeof(double)))
+        return (size_t)-1;
+    while (i < job->n && j < w->best.n) {
+        double a = job->points[i].step, b = w->best.points[j].step;
+
+        if (a == b)
+            w->diffs[n++] = job->points[i++].value - w->best.points[j++].value;
+        else if (a < b)
+            i++;
+        else
+            j++;
+    }
+    return n;
+}
+
+static int due_for_a_test(series *s, size_t pairs)
+{
+    if (pairs > JUDGE_EVERY_REPORT && pairs < s->judged_pairs + s->judged_pairs / JUDGE_GROWTH)
+        return 0;
+    s->judged_pairs = pairs;
+    return 1;
+}
+
+static int wilcoxon_report(int *stop_out, mmarml_pruner *self, const char *job,
+                           uint64_t job_number, double step, double value, mmarml_context *ctx,
+                           void *ud)
+{
+    wilcoxon *w = ud;
+    int created = 0;
+    series *s = pruner_job_slot(w->jobs, (void **)&w->slots, &w->nslots, &w->capslots,
+                                sizeof(*w->slots), job, &created);
+    size_t pairs, least = w->n_startup_steps > 2 ? (size_t)w->n_startup_steps : 2;
+    double p;
+
+    (void)self, (void)job_number;
+    if (s == NULL || pruner_grow((void **)&s->points, &s->cap, s->n + 1, sizeof(point)))
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    s->points[s->n++] = (point){step, value};
+    s->sum += value;
+    if (w->best_job == NULL)
+        return MMARML_OK;
+    pairs = pair_with_best(w, s);
+    if (pairs == (size_t)-1)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    /* a job whose mean is at least the best one's is never stopped (Optuna's safety) */
+    if (pairs < least || mean_of(s) >= mean_of(&w->best) || !due_for_a_test(s, pairs))
+        return MMARML_OK;
+    if (signed_rank_p_below(&p, w->diffs, pairs) != 0)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    if (p < w->p_threshold) {
+        mmarml_context_trace(ctx, me, "job %s stopped at step %g: worse than the best job %s "
+                             "on the %zu steps both reported (signed-rank p = %.3g < %g)",
+                             job, step, w->best_job, pairs, p, w->p_threshold);
+        *stop_out = 1;
+    }
+    return MMARML_OK;
+}
+
+static void wilcoxon_job_ended(mmarml_pruner *self, const char *job, uint64_t job_number,
+                               int status, void *ud)
+{
+    wilcoxon *w = ud;
+    json_t *idx = json_object_get(w->jobs, job);
+    series *s;
+    char *name;
+
+    (void)self, (void)job_number;
+    if (idx == NULL)
+        return;
+    s = &w->slots[json_integer_value(idx)];
+    /* the first of equal means stays the best, as Optuna's best trial does */
+    if (status == MMARML_JOB_OK && s->n > 0 &&
+        (w->best_job == NULL || mean_of(s) > mean_of(&w->best)) &&
+        (name = strdup(job)) != NULL) {
+        series was = w->best;
+
+        w->best = *s;
+        *s = was;
+        free(w->best_job);
+        w->best_job = name;
+    }
+    free(s->points);
+    memset(s, 0, sizeof(*s));
+    json_object_del(w->jobs, job);
+}
+
+static void wilcoxon_destroy(void *ud)
+{
+    wilcoxon *w = ud;
+    size_t i;
+
+    for (i = 0; i < w->nslots; i++)
+        free(w->slots[i].points);
+    free(w->slots);
+    free(w->best.points);
+    free(w->best_job);
+    free(w->diffs);
+    json_decref(w->jobs);
+    free(w);
+}
+
+int mmarml_pruner_new_wilcoxon(mmarml_pruner **out, double p_threshold,
+                               uint64_t n_startup_steps)
+{
+    static const mmarml_pruner_vtable vt = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = wilcoxon_report,
+        .job_ended = wilcoxon_job_ended,
+        .destroy = wilcoxon_destroy,
+    };
+    wilcoxon *w;
+    int rc;
+
+    if (out == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", me);
+    *out = NULL;
+    if (!(p_threshold >= 0 && p_threshold <= 1))
+        return mmarml_error_set(MMARML_EINVAL, "%s: p_threshold must be between 0 and 1 (it "
+                                "was %g)", me, p_threshold);
+    w = calloc(1, sizeof(*w));
+    if (w == NULL || (w->jobs = json_object()) == NULL) {
+        free(w);
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+    }
+    w->p_threshold = p_threshold;
+    w->n_startup_steps = n_startup_steps;
+    rc = mmarml_pruner_new(out, &vt, w);
+    if (rc != MMARML_OK)
+        wilcoxon_destroy(w);
+    return rc;
+}
