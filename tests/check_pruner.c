@@ -786,6 +786,14 @@ static mmarml_pruner *learned_curve_5_1(void)
     return p;
 }
 
+static mmarml_pruner *wilcoxon_default(void)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_wilcoxon(&p, 0.1, 2));
+    return p;
+}
+
 /* The run with a pruner from `make`, whole and stopped after 5 outcomes then resumed with
  * a new pruner: the same decisions. Returns the whole run's outcomes. */
 static list_ctl resumed_pruner_decides_alike(mmarml_pruner *(*make)(void))
@@ -907,6 +915,17 @@ START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
     /* a pruner that decides by the params: the replayed reports carry them. After the
      * resume (5 outcomes in), 0.03, 0.005, 0.07, 0.06 and 0.04 come after 0.09 and stop */
     resumed_pruner_decides_alike(learned_curve_5_1);
+    /* WilcoxonPruner pairs the steps with the best ended job's: 0.01 is below 0.05 at every
+     * one, p = 1/16 after four; 0.09 becomes the best, and the 0.095 and 0.099 that come
+     * after it are above it at every step */
+    c = resumed_pruner_decides_alike(wilcoxon_default);
+    for (k = 0; k < NRECS; k++) {
+        int best_before = lrs[k] > (k > 2 ? 0.09 : 0.05) || k == 0;
+
+        ck_assert_int_eq(c.status[k], best_before ? MMARML_JOB_OK : MMARML_JOB_PRUNED);
+        if (!best_before)
+            ck_assert_double_eq(c.last_step[k], 4);
+    }
     c = resumed_pruner_decides_alike(by_params_pruner);
     ck_assert_uint_eq(by_params_state.misnamed, 0);
     for (k = 5; k < NRECS; k++)

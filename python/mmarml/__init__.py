@@ -195,7 +195,8 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     Controller methods: set_search_space, initial_recommendation, refine_recommendation;
     docs/python.md); ``workers`` is a count or Clara's workers string (``"0:1"``,
     ``"0,1:2,3"``); ``pruner`` a pruner by name (MedianPruner, PercentilePruner,
-    ThresholdPruner, PatientPruner, ASHAPruner, HyperbandPruner, LearnedCurvePruner) with
+    ThresholdPruner, PatientPruner, WilcoxonPruner, ASHAPruner, HyperbandPruner,
+    LearnedCurvePruner) with
     ``pruner_args``; ``handlers`` more handlers: a name,
     ``{"name": ..., "args": ...}``, or a Python handler object (Clara's Handler event
     methods); ``journal`` a journal file to keep the run in.
