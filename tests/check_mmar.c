@@ -968,6 +968,12 @@ START_TEST(bad_automl_configs)
         {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
          "\"RandomController\"}, \"engine\": {\"max_job_run_time\": -1}}",
          "bad.json: engine.max_job_run_time: must be a finite number of seconds >= 0"},
+        {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
+         "\"RandomController\"}, \"engine\": {\"pruned_score\": \"median\"}}",
+         "bad.json: engine.pruned_score: must be \"best\", \"last\" or \"mean\""},
+        {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
+         "\"RandomController\"}, \"engine\": {\"pruned_score\": 2}}",
+         "engine.pruned_score: must be"},
         {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
          "bad.json:1:"},
     };

@@ -551,6 +551,7 @@ static double curve(double q, double t)
 }
 
 static unsigned after_stop_said; /* reports after the stop answered "stop" */
+static int run_pruned_score = MMARML_PRUNED_SCORE_BEST; /* what run() scores pruned jobs by */
 static mmarml_engine *running_engine; /* for the operator's stop of list_refine */
 
 static int curve_execute(int *status, double *score, mmarml_executor *self,
@@ -698,8 +699,10 @@ static int run(list_ctl *c, mmarml_pruner *pruner, const char *journal, int resu
     ck_ok(mmarml_controller_new(&ctl, &cvt, c));
     ck_ok(mmarml_executor_new(&exe, &evt, NULL));
     ck_ok(mmarml_engine_new(&e, ctl, exe, &o));
+    ck_assert_int_eq(mmarml_engine_set_pruner(e, pruner, 3), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "_MEAN"));
     if (pruner != NULL)
-        ck_ok(mmarml_engine_set_pruner(e, pruner, MMARML_PRUNED_SCORE_BEST));
+        ck_ok(mmarml_engine_set_pruner(e, pruner, run_pruned_score));
     ck_ok(mmarml_context_new(&ctx, NULL));
     running_engine = e;
     rc = mmarml_engine_run(e, ctx);
@@ -759,6 +762,41 @@ START_TEST(asha_prunes_jobs_in_the_engine)
     ck_assert_int_ge(pruned, 5);
     ck_assert_uint_eq(after_stop_said, (unsigned)pruned);
     ck_assert_double_lt(epochs, 0.7 * NRECS * STEPS);
+}
+END_TEST
+
+START_TEST(a_pruned_job_is_scored_by_its_best_last_or_mean_report)
+{
+    static const int scores[] = {MMARML_PRUNED_SCORE_LAST, MMARML_PRUNED_SCORE_MEAN};
+    size_t s;
+
+    for (s = 0; s < sizeof(scores) / sizeof(*scores); s++) {
+        mmarml_pruner *p = NULL;
+        list_ctl c;
+        int i, t, pruned = 0;
+
+        memset(&c, 0, sizeof(c));
+        ck_ok(mmarml_pruner_new_asha(&p, 1, 3, 0));
+        run_pruned_score = scores[s];
+        ck_ok(run(&c, p, NULL, 0));
+        run_pruned_score = MMARML_PRUNED_SCORE_BEST;
+        mmarml_pruner_unref(p);
+        for (i = 0; i < NRECS; i++) {
+            double sum = 0, steps = c.last_step[i], expected;
+
+            if (c.status[i] != MMARML_JOB_PRUNED)
+                continue;
+            pruned++;
+            for (t = 1; t <= (int)steps; t++)
+                sum += curve(lrs[i], t);
+            /* the curves rise: the best report is the last (asha_prunes_jobs_in_the_engine) */
+            expected = scores[s] == MMARML_PRUNED_SCORE_LAST ? curve(lrs[i], steps) : sum / steps;
+            ck_assert_double_eq_tol(c.value[i], expected, 1e-12);
+            if (steps > 1)
+                ck_assert_double_lt(sum / steps, curve(lrs[i], steps));
+        }
+        ck_assert_int_ge(pruned, 5);
+    }
 }
 END_TEST
 
@@ -1015,6 +1053,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, learned_curve_refuses_impossible_args);
     tcase_add_test(tc, no_pruner_changes_nothing);
     tcase_add_test(tc, asha_prunes_jobs_in_the_engine);
+    tcase_add_test(tc, a_pruned_job_is_scored_by_its_best_last_or_mean_report);
     tcase_add_test(tc, reports_are_journaled_and_a_resumed_pruner_decides_alike);
     tcase_add_test(tc, pruners_by_registry_name);
     suite_add_tcase(s, tc);

@@ -126,7 +126,9 @@ MMARML_API mmarml_engine *mmarml_engine_unref(mmarml_engine *engine);
 /** What a pruned job's score is (mmarml_engine_set_pruner()). */
 enum mmarml_pruned_score {
     MMARML_PRUNED_SCORE_BEST = 0, /**< its best reported value (the default) */
-    MMARML_PRUNED_SCORE_LAST = 1  /**< its last reported value */
+    MMARML_PRUNED_SCORE_LAST = 1, /**< its last reported value */
+    /** the mean of its reports: for values per instance (WilcoxonPruner). @since 0.3 */
+    MMARML_PRUNED_SCORE_MEAN = 2
 };
 
 /**

@@ -22,9 +22,10 @@ int mmarml_engine_set_pruner(mmarml_engine *e, mmarml_pruner *pruner, int pruned
 
     if (e == NULL)
         return MMARML__NULLARG("engine");
-    if (pruned_score != MMARML_PRUNED_SCORE_BEST && pruned_score != MMARML_PRUNED_SCORE_LAST)
-        return mmarml_error_set(MMARML_EINVAL, "pruned_score must be MMARML_PRUNED_SCORE_BEST "
-                                "or MMARML_PRUNED_SCORE_LAST, not %d", pruned_score);
+    if (pruned_score != MMARML_PRUNED_SCORE_BEST && pruned_score != MMARML_PRUNED_SCORE_LAST &&
+        pruned_score != MMARML_PRUNED_SCORE_MEAN)
+        return mmarml_error_set(MMARML_EINVAL, "pruned_score must be MMARML_PRUNED_SCORE_BEST, "
+                                "_LAST or _MEAN, not %d", pruned_score);
     pthread_mutex_lock(&e->lock);
     if (e->state != ENGINE_NEW) {
         rc = mmarml_error_set(MMARML_EMISUSE, "a pruner is set before the run starts");
@@ -39,13 +40,18 @@ int mmarml_engine_set_pruner(mmarml_engine *e, mmarml_pruner *pruner, int pruned
 
 double mmarml__prune_score(const mmarml_engine *e, const job *j)
 {
-    double best = NAN;
+    double best = NAN, sum = 0;
     size_t i;
 
     if (j->nreports == 0)
         return NAN;
     if (e->pruned_score == MMARML_PRUNED_SCORE_LAST)
         return j->reports[2 * (j->nreports - 1) + 1];
+    if (e->pruned_score == MMARML_PRUNED_SCORE_MEAN) {
+        for (i = 0; i < j->nreports; i++)
+            sum += j->reports[2 * i + 1];
+        return sum / (double)j->nreports;
+    }
     for (i = 0; i < j->nreports; i++)
         if (isnan(best) || j->reports[2 * i + 1] > best)
             best = j->reports[2 * i + 1];

@@ -122,6 +122,26 @@ static json_t *variables(const json_t *given)
     return vars;
 }
 
+/* engine.pruned_score: "best" (also when absent), "last" or "mean"; -1 for anything else. */
+static int pruned_score(const json_t *engine)
+{
+    static const struct {
+        const char *name;
+        int score;
+    } scores[] = {{"best", MMARML_PRUNED_SCORE_BEST},
+                  {"last", MMARML_PRUNED_SCORE_LAST},
+                  {"mean", MMARML_PRUNED_SCORE_MEAN}};
+    const json_t *v = json_object_get(engine, "pruned_score");
+    size_t i;
+
+    if (v == NULL)
+        return MMARML_PRUNED_SCORE_BEST;
+    for (i = 0; i < sizeof(scores) / sizeof(*scores) && json_is_string(v); i++)
+        if (strcmp(json_string_value(v), scores[i].name) == 0)
+            return scores[i].score;
+    return -1;
+}
+
 static int engine_options(mmarml_engine_options *o, const json_t *engine, const json_t *vars,
                           const char *file)
 {
@@ -152,12 +172,9 @@ static int engine_options(mmarml_engine_options *o, const json_t *engine, const 
     if (!(o->max_sys_run_time >= 0) || isinf(o->max_sys_run_time))
         return mmarml_error_set(MMARML_EINVAL, "%s.max_sys_run_time: must be a finite number "
                                 "of seconds >= 0 (0: no limit)", what);
-    if (json_object_get(engine, "pruned_score") != NULL &&
-        (!json_is_string(json_object_get(engine, "pruned_score")) ||
-         (strcmp(json_string_value(json_object_get(engine, "pruned_score")), "best") != 0 &&
-          strcmp(json_string_value(json_object_get(engine, "pruned_score")), "last") != 0)))
-        return mmarml_error_set(MMARML_EINVAL, "%s.pruned_score: must be \"best\" or "
-                                "\"last\"", what);
+    if (pruned_score(engine) < 0)
+        return mmarml_error_set(MMARML_EINVAL, "%s.pruned_score: must be \"best\", \"last\" "
+                                "or \"mean\"", what);
     if (max_retries < 0 || max_retries > 1000)
         return mmarml_error_set(MMARML_EINVAL, "%s.max_retries: must be 0..1000", what);
     o->max_jobs = (uint64_t)max_jobs;
@@ -265,13 +282,6 @@ static json_t *resolved_spec(const json_t *spec, const char *mmar)
     return copy;
 }
 
-/* engine.pruned_score, checked by engine_options: "best" (default) or "last". */
-static int pruned_score(const json_t *engine)
-{
-    const char *s = json_string_value(json_object_get(engine, "pruned_score"));
-    return s != NULL && strcmp(s, "last") == 0 ? MMARML_PRUNED_SCORE_LAST
-                                               : MMARML_PRUNED_SCORE_BEST;
-}
 
 static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, const json_t *vars,
                  const char *file, const char *mmar)

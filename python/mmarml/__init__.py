@@ -173,6 +173,10 @@ def _spec(name: str, args: Optional[Mapping[str, Any]]) -> str:
     return json.dumps({"name": name, "args": dict(args or {})})
 
 
+# pruned_score by name: enum mmarml_pruned_score
+_PRUNED_SCORES = {"best": 0, "last": 1, "mean": 2}
+
+
 def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
              space: SearchSpace, *, n_trials: int = 100,
              controller: Union[str, Any] = "TPEController",
@@ -188,7 +192,8 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     exception makes the job's status ``error`` (its traceback in the outcome) and the run
     goes on. ``job.report(step, value)`` sends progress to the pruner and returns True when
     the job should stop: return then (any value); the job ends ``pruned``, scored by its
-    best report (``pruned_score="last"``: its last).
+    best report (``pruned_score="last"``: its last; ``"mean"``: the mean of its reports, for
+    a value per instance with WilcoxonPruner).
 
     ``controller`` is any libmmarml controller by name with ``controller_args`` (by default
     ``max_rounds=n_trials`` and ``seed``), or a Python controller object (Clara's
@@ -222,8 +227,8 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
         if workers < 1:
             raise ValueError("workers must be at least 1")
         workers = ":".join(["-"] * workers)
-    if pruned_score not in ("best", "last"):
-        raise ValueError("pruned_score is 'best' or 'last'")
+    if pruned_score not in _PRUNED_SCORES:
+        raise ValueError("pruned_score is 'best', 'last' or 'mean'")
     handler_specs = [_spec(h, None) if isinstance(h, str)
                      else json.dumps(dict(h)) if isinstance(h, Mapping) else h
                      for h in handlers]
@@ -236,7 +241,7 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     study.end_reason = _mmarml.optimize(
         space._space, call, study._raw, controller_spec, workers, max_jobs,
         _spec(pruner, pruner_args) if pruner else None, handler_specs, journal,
-        pruned_score == "last", study._box)
+        _PRUNED_SCORES[pruned_score], study._box)
     return study
 
 

@@ -691,7 +691,8 @@ static void run_state_free(run_state *r)
 }
 
 /* optimize(space, objective, sink, controller (JSON spec text, or a Python controller),
- *          workers, max_jobs, pruner_json, handlers (list), journal, pruned_score_last,
+ *          workers, max_jobs, pruner_json, handlers (list), journal, pruned_score (enum
+ *          mmarml_pruned_score),
  *          box (a list: the run's Context is put in it, for Study.stop)) -> end reason */
 static PyObject *py_optimize(PyObject *module, PyObject *args)
 {
@@ -705,7 +706,7 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     PyObject *objective, *sink, *reason = NULL, *controller, *handlers = NULL, *box = NULL;
     const char *workers, *pruner = NULL, *journal = NULL;
     unsigned long long max_jobs;
-    int pruned_last = 0, rc;
+    int pruned_score = MMARML_PRUNED_SCORE_BEST, rc;
     mmarml_engine_options o;
     mmarml_registry *reg = NULL;
     mmarml_controller *ctl = NULL;
@@ -715,9 +716,9 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     run_state r;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "O!OO!OsK|zO!zpO!", &space_type, &space, &objective,
+    if (!PyArg_ParseTuple(args, "O!OO!OsK|zO!ziO!", &space_type, &space, &objective,
                           &PyList_Type, &sink, &controller, &workers, &max_jobs, &pruner,
-                          &PyList_Type, &handlers, &journal, &pruned_last, &PyList_Type, &box))
+                          &PyList_Type, &handlers, &journal, &pruned_score, &PyList_Type, &box))
         return NULL;
     if (!PyCallable_Check(objective)) {
         PyErr_SetString(PyExc_TypeError, "the objective must be callable");
@@ -743,10 +744,7 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
          (rc = mmarml_registry_create_pruner(&p, reg, pspec, "pruner")) == MMARML_OK) &&
         (rc = mmarml_executor_new(&exe, &evt, &r)) == MMARML_OK &&
         (rc = mmarml_engine_new(&r.engine, ctl, exe, &o)) == MMARML_OK &&
-        (p == NULL || (rc = mmarml_engine_set_pruner(r.engine, p, pruned_last
-                                                                      ? MMARML_PRUNED_SCORE_LAST
-                                                                      : MMARML_PRUNED_SCORE_BEST)) ==
-                          MMARML_OK) &&
+        (p == NULL || (rc = mmarml_engine_set_pruner(r.engine, p, pruned_score)) == MMARML_OK) &&
         (rc = mmarml_context_new(&r.ctx, NULL)) == MMARML_OK) {
         share_context(box, r.ctx);
         reason = finish_run(&r, reg, handlers);

@@ -35,7 +35,7 @@ class Context:
 def optimize(space: Space, objective: Callable[[Tuple[float, ...], Job], Any],
              sink: List[tuple], controller: Any, workers: str, max_jobs: int,
              pruner: Optional[str] = ..., handlers: Optional[List[Any]] = ...,
-             journal: Optional[str] = ..., pruned_score_last: bool = ...,
+             journal: Optional[str] = ..., pruned_score: int = ...,
              box: Optional[List[Any]] = ...) -> str: ...
 def run_mmar(mmar: str, automlconf: Optional[str], variables_json: Optional[str],
              sink: List[tuple], box: Optional[List[Any]] = ...) -> str: ...

@@ -140,6 +140,40 @@ class Optimize(unittest.TestCase):
         self.assertTrue(any(o.status == "pruned" for o in study.outcomes))
         self.assertTrue(any(o.status == "ok" for o in study.outcomes))
 
+    def test_wilcoxon_pairs_instances_and_scores_pruned_jobs_by_their_mean(self):
+        # a value per instance: q scaled by the instance's ease; a lower q is worse on every
+        # instance, so against the best ended job it stops after four (p = 1/16)
+        ease = [0.9, 0.5, 0.7, 0.3, 0.8, 0.6, 0.4, 0.95, 0.55, 0.65]
+        seen = {}
+
+        def objective(values, job):
+            q, got = values["q"], []
+            for step, e in enumerate(ease):
+                got.append(q * e)
+                seen[q] = list(got)
+                if job.report(step, q * e):
+                    return None
+            return sum(got) / len(got)
+
+        space = mmarml.SearchSpace().add_float("q", 0, 1)
+        for score in ("best", "last", "mean"):
+            study = mmarml.optimize(objective, space, controller="RandomController",
+                                    n_trials=20, pruner="WilcoxonPruner", pruned_score=score)
+            best_q = 0.0
+            for o in study.outcomes:  # one worker: in the order they ran
+                q = o.values["q"]
+                self.assertEqual(o.status, "ok" if q > best_q else "pruned", (q, best_q))
+                if o.status == "ok":
+                    best_q = q
+                    continue
+                got = seen[q]
+                self.assertEqual(len(got), 4)
+                want = {"best": max(got), "last": got[-1], "mean": sum(got) / len(got)}
+                self.assertAlmostEqual(o.score, want[score])
+            self.assertTrue(any(o.status == "pruned" for o in study.outcomes))
+        with self.assertRaises(ValueError):
+            mmarml.optimize(objective, space, n_trials=1, pruned_score="median")
+
     def test_a_job_is_usable_only_during_its_call(self):
         kept = []
 
