@@ -8,6 +8,7 @@
  * deterministic noise; the other params vary and do not matter.
  *
  * Usage: bench/pruner_scale [steps] [jobs...]   (defaults 100; 250 500 1000 2000)
+ *        PRUNERS=wilcoxon,median (environment): only those (median, asha, wilcoxon, learned)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -44,7 +45,8 @@ static mmarml_pruner *new_pruner(const char *name)
     mmarml_pruner *p = NULL;
     int rc = strcmp(name, "median") == 0 ? mmarml_pruner_new_median(&p, 5, 0, 1)
              : strcmp(name, "asha") == 0 ? mmarml_pruner_new_asha(&p, 1, 3, 100)
-                                         : mmarml_pruner_new_learned_curve(&p, 5, 2);
+             : strcmp(name, "wilcoxon") == 0 ? mmarml_pruner_new_wilcoxon(&p, 0.1, 2)
+                                             : mmarml_pruner_new_learned_curve(&p, 5, 2);
     if (rc != MMARML_OK)
         die(name);
     return p;
@@ -102,10 +104,11 @@ int main(int argc, char **argv)
     static const struct {
         const char *name;
         int params;
-    } pruners[] = {{"median", 3}, {"asha", 3}, {"learned", 3}, {"learned", 8}};
+    } pruners[] = {{"median", 3}, {"asha", 3}, {"wilcoxon", 3}, {"learned", 3}, {"learned", 8}};
     static const int default_jobs[] = {250, 500, 1000, 2000};
     int steps = argc > 1 ? atoi(argv[1]) : 100;
     int njobs = argc > 2 ? argc - 2 : (int)(sizeof(default_jobs) / sizeof(default_jobs[0]));
+    const char *only = getenv("PRUNERS");
     int valid = steps >= 1 && steps <= 100000, n;
     size_t k;
 
@@ -116,7 +119,7 @@ int main(int argc, char **argv)
         return 2;
     }
     for (k = 0; k < sizeof(pruners) / sizeof(pruners[0]); k++)
-        for (n = 0; n < njobs; n++) {
+        for (n = 0; n < njobs && (only == NULL || strstr(only, pruners[k].name)); n++) {
             int jobs = argc > 2 ? atoi(argv[2 + n]) : default_jobs[n];
             double seconds = run(pruners[k].name, pruners[k].params, jobs, steps);
 

@@ -176,11 +176,16 @@ START_TEST(wilcoxon_best_is_the_ended_ok_job_with_the_highest_mean)
     ck_assert_int_eq(report_series(p, "failed", 3, high, 10, 0, 1), 0);
     mmarml_pruner_job_ended(p, "failed", 3, MMARML_JOB_FAILED);
     ck_assert_int_eq(report_series(p, "a", 4, mid, 4, 0, 1), 0); /* above the best's 0.5 */
+    ck_assert_int_eq(report_series(p, "x", 10, mid, 2, 0, 1), 0); /* goes on below */
     /* ended ok: the best now, and mid is worse on every instance (tied: 1/16 on four) */
     ck_assert_int_eq(report_series(p, "better", 5, high, 10, 0, 1), 0);
     mmarml_pruner_job_ended(p, "better", 5, MMARML_JOB_OK);
     ck_assert_int_eq(report_series(p, "b", 6, mid, 4, 0, 1), 4);
     mmarml_pruner_job_ended(p, "b", 6, MMARML_JOB_PRUNED);
+    /* a job that ran while the best changed is paired anew, its first steps too: above the
+     * old best on steps 0 and 1, below the new one on all four */
+    ck_assert_int_eq(tu_report(p, "x", 10, 2, 0.625), 0);
+    ck_assert_int_eq(tu_report(p, "x", 10, 3, 0.625), 1);
     /* a later job with the same mean does not take the best's place: against it, mid would
      * be better on half the instances and never stopped */
     ck_assert_int_eq(report_series(p, "same", 7, same_mean, 10, 0, 1), 0);

@@ -9,9 +9,11 @@
  * not told scores, and the objective this rule is for is the mean over the instances, so the
  * best job is the one, among those that ended ok, with the highest mean of its reports.
  *
- * Optuna tests at every report, each test sorting every pair. So that a job reporting
- * 100,000 steps cannot hold the engine's lock for minutes, past JUDGE_EVERY_REPORT pairs a
- * job is tested again only once its pairs grew by a JUDGE_GROWTH-th.
+ * Optuna pairs and tests at every report, each test sorting every pair. So that a job
+ * reporting 100,000 steps cannot hold the engine's lock for minutes, a job's pairs grow with
+ * its reports (they are made again only when the best job changed), and past
+ * JUDGE_EVERY_REPORT pairs a job is tested again only once its pairs grew by a
+ * JUDGE_GROWTH-th.
  */
 #include "config.h"
 
@@ -34,6 +36,11 @@ typedef struct {
     point *points; /* ascending by step: the engine passes a job's steps strictly increasing */
     size_t n, cap;
     double sum;
+    /* the job's values less the best job's at the steps both reported, made from
+     * points[0 .. paired) against best.points[0 .. best_at) of best number `paired_with` */
+    double *diffs;
+    size_t ndiffs, capdiffs, paired, best_at;
+    uint64_t paired_with;
     size_t judged_pairs; /* the pairs at the last test */
 } series;
 
@@ -45,36 +52,43 @@ typedef struct {
     size_t nslots, capslots;
     series best; /* the reports of the ended-ok job with the highest mean */
     char *best_job;
-    double *diffs; /* scratch: the current job's pairs */
-    size_t capdiffs;
+    uint64_t best_number; /* counts the best jobs so far: pairs made against another are redone */
 } wilcoxon;
 
 static const char *const me = "WilcoxonPruner";
+
+static void series_clear(series *s)
+{
+    free(s->points);
+    free(s->diffs);
+    memset(s, 0, sizeof(*s));
+}
 
 static double mean_of(const series *s)
 {
     return s->sum / (double)s->n;
 }
 
-/* The differences job - best at the steps both reported, into w->diffs; their count, or
- * (size_t)-1 when out of memory. */
-static size_t pair_with_best(wilcoxon *w, const series *job)
+/* Pair the job's reports not paired yet with the best job's; -1 when out of memory. Both
+ * are ascending by step, so each report costs a step of a merge. */
+static int pair_with_best(wilcoxon *w, series *job)
 {
-    size_t i = 0, j = 0, n = 0;
-
-    if (pruner_grow((void **)&w->diffs, &w->capdiffs, job->n, sizeof(double)))
-        return (size_t)-1;
-    while (i < job->n && j < w->best.n) {
-        double a = job->points[i].step, b = w->best.points[j].step;
-
-        if (a == b)
-            w->diffs[n++] = job->points[i++].value - w->best.points[j++].value;
-        else if (a < b)
-            i++;
-        else
-            j++;
+    if (job->paired_with != w->best_number) {
+        job->ndiffs = job->paired = job->best_at = 0;
+        job->paired_with = w->best_number;
     }
-    return n;
+    for (; job->paired < job->n; job->paired++) {
+        const point *p = &job->points[job->paired];
+
+        while (job->best_at < w->best.n && w->best.points[job->best_at].step < p->step)
+            job->best_at++;
+        if (job->best_at == w->best.n || w->best.points[job->best_at].step != p->step)
+            continue;
+        if (pruner_grow((void **)&job->diffs, &job->capdiffs, job->ndiffs + 1, sizeof(double)))
+            return -1;
+        job->diffs[job->ndiffs++] = p->value - w->best.points[job->best_at++].value;
+    }
+    return 0;
 }
 
 static int due_for_a_test(series *s, size_t pairs)
@@ -93,7 +107,7 @@ static int wilcoxon_report(int *stop_out, mmarml_pruner *self, const char *job,
     int created = 0;
     series *s = pruner_job_slot(w->jobs, (void **)&w->slots, &w->nslots, &w->capslots,
                                 sizeof(*w->slots), job, &created);
-    size_t pairs, least = w->n_startup_steps > 2 ? (size_t)w->n_startup_steps : 2;
+    size_t least = w->n_startup_steps > 2 ? (size_t)w->n_startup_steps : 2;
     double p;
 
     (void)self, (void)job_number;
@@ -103,18 +117,17 @@ static int wilcoxon_report(int *stop_out, mmarml_pruner *self, const char *job,
     s->sum += value;
     if (w->best_job == NULL)
         return MMARML_OK;
-    pairs = pair_with_best(w, s);
-    if (pairs == (size_t)-1)
+    if (pair_with_best(w, s) != 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     /* a job whose mean is at least the best one's is never stopped (Optuna's safety) */
-    if (pairs < least || mean_of(s) >= mean_of(&w->best) || !due_for_a_test(s, pairs))
+    if (s->ndiffs < least || mean_of(s) >= mean_of(&w->best) || !due_for_a_test(s, s->ndiffs))
         return MMARML_OK;
-    if (signed_rank_p_below(&p, w->diffs, pairs) != 0)
+    if (signed_rank_p_below(&p, s->diffs, s->ndiffs) != 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     if (p < w->p_threshold) {
         mmarml_context_trace(ctx, me, "job %s stopped at step %g: worse than the best job %s "
                              "on the %zu steps both reported (signed-rank p = %.3g < %g)",
-                             job, step, w->best_job, pairs, p, w->p_threshold);
+                             job, step, w->best_job, s->ndiffs, p, w->p_threshold);
         *stop_out = 1;
     }
     return MMARML_OK;
@@ -142,9 +155,9 @@ static void wilcoxon_job_ended(mmarml_pruner *self, const char *job, uint64_t jo
         *s = was;
         free(w->best_job);
         w->best_job = name;
+        w->best_number++;
     }
-    free(s->points);
-    memset(s, 0, sizeof(*s));
+    series_clear(s);
     json_object_del(w->jobs, job);
 }
 
@@ -154,11 +167,10 @@ static void wilcoxon_destroy(void *ud)
     size_t i;
 
     for (i = 0; i < w->nslots; i++)
-        free(w->slots[i].points);
+        series_clear(&w->slots[i]);
     free(w->slots);
-    free(w->best.points);
+    series_clear(&w->best);
     free(w->best_job);
-    free(w->diffs);
     json_decref(w->jobs);
     free(w);
 }
