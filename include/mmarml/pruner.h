@@ -229,8 +229,9 @@ MMARML_API int mmarml_pruner_new_patient(mmarml_pruner **out, mmarml_pruner *wra
  * those that ended ok, with the highest mean of its reports (the first of equal means).
  * Not before `n_startup_steps` pairs, and never on fewer than 2. Steps of a job strictly
  * increase here: report the instances in one order for every job (docs/early-stopping.md).
- * The p-value is exact up to 50 pairs without zeros or ties, else the normal approximation;
- * past 1,000 pairs a job is tested again once its pairs grew by a thirty-second.
+ * The p-value is exact up to 50 pairs, ties and zeros included, and the normal
+ * approximation past them; past 1,000 pairs a job is tested again once its pairs grew by a
+ * thirty-second.
  * @param[out] out  The new pruner (refcount 1).
  * @param p_threshold  In [0, 1]; larger stops more. Optuna's default is 0.1.
  * @param n_startup_steps  Pairs before the first test; Optuna's default is 2.

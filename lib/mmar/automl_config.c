@@ -282,7 +282,6 @@ static json_t *resolved_spec(const json_t *spec, const char *mmar)
     return copy;
 }
 
-
 static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, const json_t *vars,
                  const char *file, const char *mmar)
 {

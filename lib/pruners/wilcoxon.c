@@ -145,7 +145,8 @@ static void wilcoxon_job_ended(mmarml_pruner *self, const char *job, uint64_t jo
     if (idx == NULL)
         return;
     s = &w->slots[json_integer_value(idx)];
-    /* the first of equal means stays the best, as Optuna's best trial does */
+    /* the first of equal means stays the best, as Optuna's best trial does; out of memory
+     * for its name, the best stays what it was */
     if (status == MMARML_JOB_OK && s->n > 0 &&
         (w->best_job == NULL || mean_of(s) > mean_of(&w->best)) &&
         (name = strdup(job)) != NULL) {
