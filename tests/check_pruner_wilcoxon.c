@@ -200,6 +200,31 @@ START_TEST(wilcoxon_best_is_the_ended_ok_job_with_the_highest_mean)
 }
 END_TEST
 
+START_TEST(wilcoxon_does_not_judge_what_overflows)
+{
+    static const double huge_best[4] = {1e308, 1e308, 1e308, 1e308};
+    static const double far_below[6] = {-1e308, -1e308, -1e308, -1e308, -1e308, -1e308};
+    mmarml_pruner *p = NULL;
+
+    /* the differences overflow: not judged, as Optuna judges no trial with an infinity */
+    ck_ok(mmarml_pruner_new_wilcoxon(&p, 0.1, 2));
+    ck_assert_int_eq(report_series(p, "best", 1, huge_best, 4, 0, 1), 0);
+    mmarml_pruner_job_ended(p, "best", 1, MMARML_JOB_OK);
+    ck_assert_int_eq(report_series(p, "a", 2, far_below, 6, 0, 1), 0);
+    mmarml_pruner_unref(p);
+    /* the best job's sum overflows: its mean is not a number to compare with */
+    ck_ok(mmarml_pruner_new_wilcoxon(&p, 0.1, 2));
+    ck_assert_int_eq(report_series(p, "best", 1, huge_best, 4, 0, 1), 0);
+    ck_assert_int_eq(tu_report(p, "best", 1, 4, 1e308), 0);
+    mmarml_pruner_job_ended(p, "best", 1, MMARML_JOB_OK);
+    {
+        static const double below[6] = {1e307, 1e307, 1e307, 1e307, 1e307, 1e307};
+        ck_assert_int_eq(report_series(p, "b", 3, below, 6, 0, 1), 0);
+    }
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
 /* Past 1,000 pairs a job is tested once its pairs grew by a thirty-second. Best: 0.5 on steps
  * 0 .. 2999. The job ties it on the first 1,000 (its mean equals the best's: not tested) and
  * is 0.1 worse after: the stop comes at the first test whose p is below 0.1. */
@@ -291,6 +316,7 @@ static Suite *pruner_wilcoxon_suite(void)
     tcase_add_test(tc, wilcoxon_stops_a_job_worse_on_the_same_instances);
     tcase_add_test(tc, wilcoxon_keeps_a_job_whose_mean_is_at_least_the_best);
     tcase_add_test(tc, wilcoxon_best_is_the_ended_ok_job_with_the_highest_mean);
+    tcase_add_test(tc, wilcoxon_does_not_judge_what_overflows);
     tcase_add_test(tc, wilcoxon_tests_long_jobs_on_a_schedule);
     tcase_add_test(tc, wilcoxon_refuses_impossible_args);
     suite_add_tcase(s, tc);

@@ -17,6 +17,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,6 +42,7 @@ typedef struct {
     double *diffs;
     size_t ndiffs, capdiffs, paired, best_at;
     uint64_t paired_with;
+    int overflowed; /* a difference is not finite: the job is not judged (Optuna: inf, NaN) */
     size_t judged_pairs; /* the pairs at the last test */
 } series;
 
@@ -76,6 +78,7 @@ static int pair_with_best(wilcoxon *w, series *job)
     if (job->paired_with != w->best_number) {
         job->ndiffs = job->paired = job->best_at = 0;
         job->paired_with = w->best_number;
+        job->overflowed = 0;
     }
     for (; job->paired < job->n; job->paired++) {
         const point *p = &job->points[job->paired];
@@ -86,7 +89,8 @@ static int pair_with_best(wilcoxon *w, series *job)
             continue;
         if (pruner_grow((void **)&job->diffs, &job->capdiffs, job->ndiffs + 1, sizeof(double)))
             return -1;
-        job->diffs[job->ndiffs++] = p->value - w->best.points[job->best_at++].value;
+        job->diffs[job->ndiffs] = p->value - w->best.points[job->best_at++].value;
+        job->overflowed |= !isfinite(job->diffs[job->ndiffs++]);
     }
     return 0;
 }
@@ -119,8 +123,11 @@ static int wilcoxon_report(int *stop_out, mmarml_pruner *self, const char *job,
         return MMARML_OK;
     if (pair_with_best(w, s) != 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
-    /* a job whose mean is at least the best one's is never stopped (Optuna's safety) */
-    if (s->ndiffs < least || mean_of(s) >= mean_of(&w->best) || !due_for_a_test(s, s->ndiffs))
+    /* a job whose mean is at least the best one's is never stopped (Optuna's safety); values
+     * near DBL_MAX can overflow a difference or a sum, and such a job is not judged, as
+     * Optuna judges no trial that reported an infinity */
+    if (s->ndiffs < least || s->overflowed || !isfinite(s->sum) || !isfinite(w->best.sum) ||
+        mean_of(s) >= mean_of(&w->best) || !due_for_a_test(s, s->ndiffs))
         return MMARML_OK;
     if (signed_rank_p_below(&p, s->diffs, s->ndiffs) != 0)
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);

@@ -2,8 +2,9 @@
  * Fuzz target for following a job's progress (lib/mmar/progress.c): the input is what a
  * trainer wrote, split at the first line "%%" into its progress file and its log (without
  * it, all of it is the progress file). Two jobs of an engine with a MedianPruner (one
- * start-up job, pruned values counted) follow the same files as the MMAR executors do, so
- * that the second job's reports are judged and may be stopped, and the log goes through a
+ * start-up job, pruned values counted) and a WilcoxonPruner (its pairs' differences and
+ * means may overflow) follow the same files as the MMAR executors do, so that the second
+ * job's reports are judged and may be stopped, and the log goes through a
  * progress_regex and a progress_metric. Any crash, sanitizer report or leak is a finding,
  * and so is a report the engine took that the files did not hold (more reports than lines).
  */
@@ -30,9 +31,10 @@ typedef struct {
     int failed;
 } fuzz_job;
 
-/* The pruner: MedianPruner, and a count of the reports the engine gave it. */
+/* The pruner: MedianPruner or WilcoxonPruner, both told everything, and a count of the
+ * reports the engine gave it. */
 typedef struct {
-    mmarml_pruner *median;
+    mmarml_pruner *median, *wilcoxon;
     size_t reports;
 } counting;
 
@@ -41,10 +43,15 @@ static int count_report(int *stop_out, mmarml_pruner *self, const char *job,
                         void *ud)
 {
     counting *c = ud;
+    int by_median = 0, by_wilcoxon = 0, rc, rc_wilcoxon;
 
     (void)self;
     c->reports++;
-    return mmarml_pruner_report(stop_out, c->median, job, job_number, step, value, ctx);
+    rc = mmarml_pruner_report(&by_median, c->median, job, job_number, step, value, ctx);
+    rc_wilcoxon =
+        mmarml_pruner_report(&by_wilcoxon, c->wilcoxon, job, job_number, step, value, ctx);
+    *stop_out = by_median || by_wilcoxon;
+    return rc != MMARML_OK ? rc : rc_wilcoxon;
 }
 
 static void count_job_ended(mmarml_pruner *self, const char *job, uint64_t job_number,
@@ -54,6 +61,7 @@ static void count_job_ended(mmarml_pruner *self, const char *job, uint64_t job_n
 
     (void)self;
     mmarml_pruner_job_ended(c->median, job, job_number, status);
+    mmarml_pruner_job_ended(c->wilcoxon, job, job_number, status);
 }
 
 static int write_file(const char *root, const char *name, const uint8_t *data, size_t size)
@@ -133,7 +141,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mmarml_context *ctx = NULL;
     mmarml_engine_options o;
     fuzz_job f;
-    counting c = {NULL, 0};
+    counting c = {NULL, NULL, 0};
     char path[128];
 
     memset(&f, 0, sizeof(f));
@@ -153,6 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mmarml_executor_new(&exe, &vt, &f) != MMARML_OK ||
         mmarml_pruner_new_median_ex(&c.median, 1, 0, 1, -1, MMARML_MEDIAN_INCLUDE_PRUNED) !=
             MMARML_OK ||
+        mmarml_pruner_new_wilcoxon(&c.wilcoxon, 0.2, 2) != MMARML_OK ||
         mmarml_pruner_new(&pruner, &counting_vt, &c) != MMARML_OK ||
         mmarml_engine_new(&e, ctl, exe, &o) != MMARML_OK ||
         mmarml_engine_set_pruner(e, pruner, MMARML_PRUNED_SCORE_BEST) != MMARML_OK ||
@@ -166,6 +175,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mmarml_engine_unref(e);
     mmarml_pruner_unref(pruner);
     mmarml_pruner_unref(c.median);
+    mmarml_pruner_unref(c.wilcoxon);
     mmarml_executor_unref(exe);
     mmarml_controller_unref(ctl);
     mmar_progress_config_free(&cfg);
