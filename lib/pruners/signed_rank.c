@@ -5,9 +5,9 @@
  *
  * Where scipy 1.10 (Debian 12's, which Optuna's WilcoxonPruner calls) is not exact, up to 50
  * differences, this is: scipy switches to the normal approximation when there is a zero,
- * and reads ties into the untied distribution at a truncated R+. With 2 tied differences,
- * both below zero, the approximation says p = 0.079 where 1 sign pattern in 4 gives R+ = 0:
- * p = 0.25. A pruner whose threshold is 0.1 would stop that job after two instances.
+ * and reads ties into the untied distribution at a truncated R+. For d = {0, -0.1, -0.2}
+ * the approximation says p = 0.091, and a pruner whose threshold is 0.1 stops the job after
+ * three instances; 1 sign pattern in 4 of the two nonzero d puts both below zero: p = 0.25.
  */
 #include "config.h"
 
