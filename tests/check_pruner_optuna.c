@@ -321,24 +321,13 @@ END_TEST
 
 /* ---- registry names ---- */
 
-static mmarml_pruner *registry_make(mmarml_registry *reg, const char *spec_text)
-{
-    json_t *spec = json_loads(spec_text, 0, NULL);
-    mmarml_pruner *p = NULL;
-
-    ck_assert_ptr_nonnull(spec);
-    ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
-    json_decref(spec);
-    return p;
-}
-
 START_TEST(optuna_pruners_by_registry_name)
 {
     mmarml_registry *reg = NULL;
     mmarml_pruner *p;
 
     ck_ok(mmarml_registry_new(&reg));
-    p = registry_make(reg, "{\"name\": \"PercentilePruner\", \"args\": {\"percentile\": 25,"
+    p = tu_pruner_make(reg, "{\"name\": \"PercentilePruner\", \"args\": {\"percentile\": 25,"
                            " \"n_min_trials\": 3}}");
     end_five(p);
     ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.39), 1);
@@ -352,12 +341,12 @@ START_TEST(optuna_pruners_by_registry_name)
     tu_pruner_refused(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_min_trials\": 0}}",
                       MMARML_EINVAL, "n_min_trials");
     /* Optuna's MedianPruner takes n_min_trials too */
-    p = registry_make(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_min_trials\": 6}}");
+    p = tu_pruner_make(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_min_trials\": 6}}");
     end_five(p);
     ck_assert_int_eq(tu_report(p, "a", 6, 1, 0.0), 0);
     mmarml_pruner_unref(p);
 
-    p = registry_make(reg, "{\"name\": \"ThresholdPruner\", \"args\": {\"lower\": 0.2,"
+    p = tu_pruner_make(reg, "{\"name\": \"ThresholdPruner\", \"args\": {\"lower\": 0.2,"
                            " \"n_warmup_steps\": 1}}");
     ck_assert_int_eq(tu_report(p, "a", 1, 0, 0.1), 0);
     ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.1), 1);
@@ -369,7 +358,7 @@ START_TEST(optuna_pruners_by_registry_name)
                            " \"upper\": 1}}", MMARML_EINVAL, "above upper");
 
     /* PatientPruner wraps a pruner spec of its own */
-    p = registry_make(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 0,"
+    p = tu_pruner_make(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 0,"
                            " \"wrapped_pruner\": {\"name\": \"ThresholdPruner\","
                            " \"args\": {\"lower\": 0.5}}}}");
     ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.3), 0); /* below lower, but nothing before it */
@@ -378,7 +367,7 @@ START_TEST(optuna_pruners_by_registry_name)
     ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.9), 0);
     ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.8), 0); /* worse, but above lower */
     mmarml_pruner_unref(p);
-    p = registry_make(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
+    p = tu_pruner_make(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 1,"
                            " \"wrapped_pruner\": null}}");
     ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
     ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.4), 0);

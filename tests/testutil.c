@@ -377,6 +377,17 @@ int tu_report(mmarml_pruner *p, const char *job, uint64_t n, double step, double
     return stop;
 }
 
+mmarml_pruner *tu_pruner_make(mmarml_registry *reg, const char *spec_text)
+{
+    json_t *spec = json_loads(spec_text, 0, NULL);
+    mmarml_pruner *p = NULL;
+
+    ck_assert_ptr_nonnull(spec);
+    ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
+    json_decref(spec);
+    return p;
+}
+
 void tu_pruner_refused(mmarml_registry *reg, const char *spec_text, int rc, const char *arg)
 {
     json_t *spec = json_loads(spec_text, 0, NULL);

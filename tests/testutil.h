@@ -95,6 +95,8 @@ int tu_run(Suite *s);
 int tu_report(mmarml_pruner *p, const char *job, uint64_t n, double step, double value);
 /* The registry refuses the pruner `spec_text` (JSON) with `rc` and a message naming `arg`. */
 void tu_pruner_refused(mmarml_registry *reg, const char *spec_text, int rc, const char *arg);
+/* The pruner `reg` makes from the spec `spec_text` (JSON); fails the test if it refuses. */
+mmarml_pruner *tu_pruner_make(mmarml_registry *reg, const char *spec_text);
 
 /* Simple engine options. */
 mmarml_engine_options tu_options(const char *workers);
