@@ -86,6 +86,8 @@
 
 #include <mmarml.h>
 
+#include "bench_hash.h"
+
 #define T 27
 #define UNPRUNED_TRIALS 60
 #define BUDGET (UNPRUNED_TRIALS * T / 3) /* a third of the unpruned search's epochs */
@@ -128,24 +130,16 @@ static double curve(const double *x, double t)
     return F(x) * progress(x, t);
 }
 
-static uint64_t splitmix(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* In [-1, 1]: the mean of three uniforms, centred and scaled. */
 static double noise(uint64_t seed, uint64_t job, int t)
 {
-    uint64_t h = splitmix(seed * 1000003u + job * 1009u + (uint64_t)t);
+    uint64_t h = seed * 1000003u + job * 1009u + (uint64_t)t;
     double s = 0;
     int i;
 
     for (i = 0; i < 3; i++) {
-        h = splitmix(h);
-        s += (double)(h >> 11) / 9007199254740992.0;
+        h = bench_splitmix(h);
+        s += bench_unit(h);
     }
     return (s / 3 - 0.5) * 2;
 }

@@ -31,6 +31,8 @@
 
 #include <mmarml.h>
 
+#include "bench_hash.h"
+
 #define N_INSTANCES 40
 #define UNPRUNED_TRIALS 60
 #define EVALUATIONS (UNPRUNED_TRIALS * N_INSTANCES)
@@ -50,19 +52,6 @@ typedef struct {
     unsigned ok, pruned;
     double best_true, best_mean, picked_true;
 } run_state;
-
-static uint64_t splitmix(uint64_t z)
-{
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static double unit(uint64_t h)
-{
-    return (double)(splitmix(h) >> 11) / 9007199254740992.0;
-}
 
 static double quality(const double *x)
 {
@@ -92,7 +81,7 @@ static int execute(int *status, double *score, mmarml_executor *self,
     (void)self;
     for (k = 0; k < N_INSTANCES; k++) {
         int i = r->order[k];
-        double luck = 2 * unit(r->seed * 7919u + id * 131u + (uint64_t)i) - 1;
+        double luck = 2 * bench_unit(r->seed * 7919u + id * 131u + (uint64_t)i) - 1;
         double v = quality(x) - 0.4 * r->difficulty[i] + 0.1 * luck;
 
         if (r->budget > 0 && r->evaluations >= r->budget) {
@@ -157,9 +146,9 @@ static void run(run_state *r, const char *variant, uint64_t seed, long budget)
     r->running_mean = strcmp(variant, "median_of_means") == 0;
     r->best_true = r->best_mean = r->picked_true = -INFINITY;
     for (i = 0; i < N_INSTANCES; i++) {
-        int j = (int)(unit(seed * 104729u + 17u * (uint64_t)i) * (i + 1)); /* Fisher-Yates */
+        int j = (int)(bench_unit(seed * 104729u + 17u * (uint64_t)i) * (i + 1)); /* Fisher-Yates */
 
-        r->difficulty[i] = unit(seed * 15485863u + (uint64_t)i);
+        r->difficulty[i] = bench_unit(seed * 15485863u + (uint64_t)i);
         r->order[i] = r->order[j];
         r->order[j] = i;
     }
