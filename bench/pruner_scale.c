@@ -118,8 +118,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: pruner_scale [steps 1..100000] [jobs 1..1000000 ...]\n");
         return 2;
     }
-    for (k = 0; k < sizeof(pruners) / sizeof(pruners[0]); k++)
-        for (n = 0; n < njobs && (only == NULL || strstr(only, pruners[k].name)); n++) {
+    for (k = 0; k < sizeof(pruners) / sizeof(pruners[0]); k++) {
+        if (only != NULL && strstr(only, pruners[k].name) == NULL)
+            continue;
+        for (n = 0; n < njobs; n++) {
             int jobs = argc > 2 ? atoi(argv[2 + n]) : default_jobs[n];
             double seconds = run(pruners[k].name, pruners[k].params, jobs, steps);
 
@@ -129,5 +131,6 @@ int main(int argc, char **argv)
                    seconds * 1e6 / ((double)jobs * steps));
             fflush(stdout);
         }
+    }
     return 0;
 }

@@ -95,6 +95,8 @@ static int pair_with_best(wilcoxon *w, series *job)
     return 0;
 }
 
+/* 1 when the job is to be tested now, recording that it is: called last, once every other
+ * reason not to test has been ruled out. */
 static int due_for_a_test(series *s, size_t pairs)
 {
     if (pairs > JUDGE_EVERY_REPORT && pairs < s->judged_pairs + s->judged_pairs / JUDGE_GROWTH)
