@@ -4,7 +4,8 @@
 # bring-your-own configs (tests/data/config_automl_BYO_*.json), through the embedded-Python
 # bridge (mmarml-python.so) and the mmarml and automl packages. MLflow is not in Debian: a
 # stand-in records what MyHandler logs, one run per job, checked against the stats file.
-# Also: no bridge, a refusal saying what to install; a component that raises, its traceback.
+# Also: no bridge, a refusal saying what to install; a component that raises, its traceback;
+# a pruner of one's own in Python (tests/data/mmar-progress/BYOC/stop_below.py) by path.
 # The configs' MMARHandler writes to /claraDevDay/AutoML/models, as Clara's do: root only.
 set -euo pipefail
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -100,3 +101,59 @@ run broken.json broken || rc=$?
     grep -q "initial_recommendation" "$work/broken.out" ||
     { cat "$work/broken.out"; fail "a raising controller: exit $rc"; }
 echo "ok: a controller that raises ends the run with its traceback"
+
+# a pruner of one's own in Python, named by path in config_automl.json (not Clara's: ours)
+cp -r "$top_srcdir/tests/data/mmar-progress" "$work/progress"
+chmod -R u+w "$work/progress"
+rc=0
+"$top_builddir/tools/mmarml" run -m "$work/progress" -a config_automl_python_pruner.json \
+    --set run_id=pp pruner_log="$work/pruner.jsonl" traceout=none >"$work/pp.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || { tail -30 "$work/pp.out"; fail "the Python pruner's run: exit $rc"; }
+"$PYTHON3" - "$work/progress/automl/pp/automl_stats_log.json" "$work/pruner.jsonl" <<'PY' ||
+import json, math, sys
+jobs = json.load(open(sys.argv[1]))["jobs"]
+told = [json.loads(line) for line in open(sys.argv[2])]
+ended = {r["job"]: r["status"] for r in told if "status" in r}
+assert len(jobs) == 6, len(jobs)
+for j in jobs:
+    q = j["concrete"]["test.float.$0:score"][0]
+    want = "pruned" if q * (1 - math.exp(-1)) < 0.3 else "ok"
+    assert j["status"] == want and ended[j["job"]] == want, (j, want, ended)
+    assert {r["q"] for r in told if r["job"] == j["job"] and "q" in r} == {q}, j
+assert {j["status"] for j in jobs} == {"ok", "pruned"}, jobs
+print("ok: %d jobs, %d pruned" % (len(jobs), sum(j["status"] == "pruned" for j in jobs)))
+PY
+    { head -c 3000 "$work/progress/automl/pp/automl_stats_log.json"; fail "what the Python pruner decided"; }
+echo "ok: a Python pruner by path under mmarml run (the bridge): it stops, and it is told every end"
+
+# stopped (SIGINT) and resumed: the new pruner is told again, in the same order, everything
+# the first one was told, then the rest of the run
+log2="$work/pruner-resumed.jsonl"
+"$top_builddir/tools/mmarml" run -m "$work/progress" -a config_automl_python_pruner.json \
+    --set run_id=pr pruner_log="$log2" traceout=none >"$work/pr1.out" 2>&1 &
+pid=$!
+for _ in $(seq 300); do
+    ends=$(grep -c '"status"' "$log2" 2>/dev/null || true)
+    [ "${ends:-0}" -ge 2 ] && break
+    sleep 0.1
+done
+kill -INT $pid
+wait $pid || true
+told_before=$(wc -l <"$log2")
+rc=0
+"$top_builddir/tools/mmarml" run -m "$work/progress" -a config_automl_python_pruner.json \
+    --set run_id=pr pruner_log="$log2" traceout=none --resume >"$work/pr2.out" 2>&1 || rc=$?
+[ $rc -eq 0 ] || { tail -30 "$work/pr1.out" "$work/pr2.out"; fail "the resumed run: exit $rc"; }
+"$PYTHON3" - "$log2" "$told_before" "$work/progress/automl/pr/automl_stats_log.json" <<'PY' ||
+import json, sys
+told = [json.loads(line) for line in open(sys.argv[1])]
+before = int(sys.argv[2])
+assert 2 <= before < len(told) - before, (before, len(told))
+assert told[before:2 * before] == told[:before], "the replay differs from what was told"
+jobs = json.load(open(sys.argv[3]))["jobs"]
+ended = {r["job"]: r["status"] for r in told if "status" in r}
+assert {j["job"]: j["status"] for j in jobs}.items() <= ended.items(), (jobs, ended)
+print("ok: %d calls before the stop, replayed alike; %d jobs in the end" % (before, len(jobs)))
+PY
+    { cat "$log2"; fail "what the resumed Python pruner was told"; }
+echo "ok: a resumed run's Python pruner is told what the first one was, in the same order"

@@ -140,6 +140,18 @@ class Study:
         if self._box:
             self._box[0].stop_work("Study.stop", message)
 
+    @property
+    def exception_count(self) -> int:
+        """How many exceptions the run's components reported (a Python handler or pruner
+        that raised, a handler that failed): each is logged and the run goes on."""
+        return self._box[0].exception_count() if self._box else 0
+
+    @property
+    def last_exception(self) -> Optional[str]:
+        """The last of them, as ``"[issuer] message"`` (a Python one with its traceback),
+        or None."""
+        return self._box[0].last_exception() if self._box else None
+
     def _outcome(self, raw: tuple) -> Outcome:
         job, status, score, values, rec_id, error = raw
         named = (values if isinstance(values, dict) or self._space is None
@@ -182,7 +194,8 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
              controller: Union[str, Any] = "TPEController",
              controller_args: Optional[Mapping[str, Any]] = None, seed: int = 0,
              workers: Union[int, str] = 1, max_jobs: int = 0,
-             pruner: Optional[str] = None, pruner_args: Optional[Mapping[str, Any]] = None,
+             pruner: Union[str, Any, None] = None,
+             pruner_args: Optional[Mapping[str, Any]] = None,
              pruned_score: str = "best",
              handlers: Sequence[Union[str, Mapping[str, Any], Any]] = (),
              journal: Optional[str] = None, study: Optional[Study] = None) -> Study:
@@ -201,8 +214,9 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     docs/python.md); ``workers`` is a count or Clara's workers string (``"0:1"``,
     ``"0,1:2,3"``); ``pruner`` a pruner by name (MedianPruner, PercentilePruner,
     ThresholdPruner, PatientPruner, WilcoxonPruner, ASHAPruner, HyperbandPruner,
-    LearnedCurvePruner) with
-    ``pruner_args``; ``handlers`` more handlers: a name,
+    LearnedCurvePruner) with ``pruner_args``, or a Python pruner object (its
+    ``report(job, job_number, step, value, ctx)`` returns True to stop the job; an optional
+    ``job_ended(job, job_number, status)``; docs/python.md); ``handlers`` more handlers: a name,
     ``{"name": ..., "args": ...}``, or a Python handler object (Clara's Handler event
     methods); ``journal`` a journal file to keep the run in.
 
@@ -227,6 +241,13 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
         if workers < 1:
             raise ValueError("workers must be at least 1")
         workers = ":".join(["-"] * workers)
+    if pruner is not None and not isinstance(pruner, str):
+        if pruner_args:
+            raise ValueError("pruner_args go to a pruner by name; a Python pruner takes its "
+                             "own")
+        if not callable(getattr(pruner, "report", None)):
+            raise TypeError("a Python pruner needs a report(job, job_number, step, value, "
+                            "ctx) method")
     if pruned_score not in _PRUNED_SCORES:
         raise ValueError("pruned_score is 'best', 'last' or 'mean'")
     handler_specs = [_spec(h, None) if isinstance(h, str)
@@ -240,7 +261,8 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
 
     study.end_reason = _mmarml.optimize(
         space._space, call, study._raw, controller_spec, workers, max_jobs,
-        _spec(pruner, pruner_args) if pruner else None, handler_specs, journal,
+        _spec(pruner, pruner_args) if isinstance(pruner, str) else pruner, handler_specs,
+        journal,
         _PRUNED_SCORES[pruned_score], study._box)
     return study
 

@@ -38,3 +38,13 @@ def handle_event(handler, event, ctx):
     method = getattr(handler, event, None)
     if callable(method):
         method(Context(ctx))
+
+
+def report(pruner, job, job_number, step, value, ctx):
+    return bool(pruner.report(job, job_number, step, value, Context(ctx)))
+
+
+def job_ended(pruner, job, job_number, status):
+    method = getattr(pruner, "job_ended", None)
+    if callable(method):
+        method(job, job_number, status)

@@ -258,10 +258,16 @@ static PyObject *job_report(job_object *self, PyObject *args)
 
 static PyObject *job_should_stop(job_object *self, PyObject *unused)
 {
+    int stop;
+
     (void)unused;
     if (!job_live(self))
         return NULL;
-    return PyBool_FromLong(mmarml_job_should_stop(self->ctx));
+    Py_BEGIN_ALLOW_THREADS /* it waits for the pruner's lock, which a Python pruner holds
+                            * while it waits for the GIL */
+    stop = mmarml_job_should_stop(self->ctx);
+    Py_END_ALLOW_THREADS
+    return PyBool_FromLong(stop);
 }
 
 static PyObject *job_stop_run(job_object *self, PyObject *args)
@@ -437,7 +443,7 @@ static int execute(int *status, double *score, mmarml_executor *self,
     PyGILState_STATE gil = take_gil();
     PyObject *values = PyTuple_New((Py_ssize_t)n), *result = NULL;
     job_object *j = PyObject_New(job_object, &job_type);
-    int rc = MMARML_OK;
+    int rc = MMARML_OK, stopped = 0;
 
     (void)self;
     set_concrete_values(job, rec);
@@ -448,13 +454,18 @@ static int execute(int *status, double *score, mmarml_executor *self,
         result = PyObject_CallFunctionObjArgs(r->objective, values, (PyObject *)j, NULL);
         j->ctx = NULL;
     }
+    if (result != NULL) {
+        Py_BEGIN_ALLOW_THREADS /* as in job_should_stop: a Python pruner may hold its lock */
+        stopped = mmarml_job_should_stop(job);
+        Py_END_ALLOW_THREADS
+    }
     if (result == NULL) { /* the objective raised: the job's error, with the traceback */
         char *tb = traceback_text();
         mmarml_context_set_string(job, "_pythonError", tb != NULL ? tb : "(no traceback)");
         rc = mmarml_error_set(MMARML_EINVAL, "the objective raised: %s",
                               tb != NULL ? tb : "(no traceback)");
         free(tb);
-    } else if (mmarml_job_should_stop(job)) {
+    } else if (stopped) {
         *status = MMARML_JOB_ABORTED; /* the pruner stopped it: the engine says pruned */
     } else if (result == Py_None) {
         *status = MMARML_JOB_NO_SCORE;
@@ -662,12 +673,14 @@ static PyObject *finish_run(run_state *r, mmarml_registry *reg, PyObject *handle
     return run_engine(r);
 }
 
-/* Put the run's context in `box` (may be NULL), where Study.stop finds it. */
+/* Put the run's context in `box` (may be NULL), where Study.stop finds it: in place of an
+ * earlier run's, when a study is given to another run. */
 static void share_context(PyObject *box, mmarml_context *ctx)
 {
     PyObject *c = box != NULL ? components_context_new(ctx) : NULL;
 
-    if (c != NULL && PyList_Append(box, c) != 0)
+    if (c != NULL && (PyList_SetSlice(box, 0, PyList_GET_SIZE(box), NULL) != 0 ||
+                      PyList_Append(box, c) != 0))
         PyErr_Clear(); /* out of memory: the run just cannot be stopped that way */
     Py_XDECREF(c);
 }
@@ -691,7 +704,8 @@ static void run_state_free(run_state *r)
 }
 
 /* optimize(space, objective, sink, controller (JSON spec text, or a Python controller),
- *          workers, max_jobs, pruner_json, handlers (list), journal, pruned_score (enum
+ *          workers, max_jobs, pruner (JSON spec text, a Python pruner, or None),
+ *          handlers (list), journal, pruned_score (enum
  *          mmarml_pruned_score),
  *          box (a list: the run's Context is put in it, for Study.stop)) -> end reason */
 static PyObject *py_optimize(PyObject *module, PyObject *args)
@@ -704,7 +718,8 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     };
     space_object *space;
     PyObject *objective, *sink, *reason = NULL, *controller, *handlers = NULL, *box = NULL;
-    const char *workers, *pruner = NULL, *journal = NULL;
+    PyObject *pruner = Py_None;
+    const char *workers, *journal = NULL;
     unsigned long long max_jobs;
     int pruned_score = MMARML_PRUNED_SCORE_BEST, rc;
     mmarml_engine_options o;
@@ -716,7 +731,7 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     run_state r;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "O!OO!OsK|zO!ziO!", &space_type, &space, &objective,
+    if (!PyArg_ParseTuple(args, "O!OO!OsK|OO!ziO!", &space_type, &space, &objective,
                           &PyList_Type, &sink, &controller, &workers, &max_jobs, &pruner,
                           &PyList_Type, &handlers, &journal, &pruned_score, &PyList_Type, &box))
         return NULL;
@@ -726,7 +741,8 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     }
     if ((PyUnicode_Check(controller) &&
          (cspec = parse_spec(PyUnicode_AsUTF8(controller), "controller")) == NULL) ||
-        (pruner != NULL && (pspec = parse_spec(pruner, "pruner")) == NULL)) {
+        (PyUnicode_Check(pruner) &&
+         (pspec = parse_spec(PyUnicode_AsUTF8(pruner), "pruner")) == NULL)) {
         json_decref(cspec);
         return NULL;
     }
@@ -740,8 +756,9 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
         (rc = cspec != NULL ? mmarml_registry_create_controller(&ctl, reg, cspec, "controller")
                             : components_make((void **)&ctl, MMARML_COMPONENT_CONTROLLER,
                                               controller)) == MMARML_OK &&
-        (pspec == NULL ||
-         (rc = mmarml_registry_create_pruner(&p, reg, pspec, "pruner")) == MMARML_OK) &&
+        (rc = pspec != NULL ? mmarml_registry_create_pruner(&p, reg, pspec, "pruner")
+              : pruner != Py_None ? components_make((void **)&p, MMARML_COMPONENT_PRUNER, pruner)
+                                  : MMARML_OK) == MMARML_OK &&
         (rc = mmarml_executor_new(&exe, &evt, &r)) == MMARML_OK &&
         (rc = mmarml_engine_new(&r.engine, ctl, exe, &o)) == MMARML_OK &&
         (p == NULL || (rc = mmarml_engine_set_pruner(r.engine, p, pruned_score)) == MMARML_OK) &&

@@ -271,6 +271,25 @@ static PyObject *context_exception_occurred(context_object *self, PyObject *args
     Py_RETURN_NONE;
 }
 
+static PyObject *context_exception_count(context_object *self, PyObject *unused)
+{
+    (void)unused;
+    return PyLong_FromUnsignedLongLong(mmarml_context_exception_count(self->ctx));
+}
+
+static PyObject *context_last_exception(context_object *self, PyObject *unused)
+{
+    char *s = NULL;
+    PyObject *out;
+
+    (void)unused;
+    if (mmarml_context_get_last_exception(self->ctx, &s) != MMARML_OK)
+        Py_RETURN_NONE;
+    out = PyUnicode_FromString(s);
+    mmarml_free(s);
+    return out;
+}
+
 static PyMethodDef context_methods[] = {
     {"get_prop", (PyCFunction)context_get_prop, METH_VARARGS,
      "get_prop(key, default=None): the property, looked up through the parents."},
@@ -286,6 +305,10 @@ static PyMethodDef context_methods[] = {
      "trace(issuer, msg, print_to_console=False): a line in the run's trace."},
     {"exception_occurred", (PyCFunction)context_exception_occurred, METH_VARARGS,
      "exception_occurred(issuer, msg=None): report an exception to the run."},
+    {"exception_count", (PyCFunction)context_exception_count, METH_NOARGS,
+     "How many exceptions the run's components reported."},
+    {"last_exception", (PyCFunction)context_last_exception, METH_NOARGS,
+     "The last exception reported to the run, as \"[issuer] message\", or None."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -301,9 +324,10 @@ PyTypeObject components_context_type = {
 /* ---- components ---- */
 
 typedef struct {
-    PyObject *obj;  /* the user's controller or handler */
+    PyObject *obj;  /* the user's controller, handler or pruner */
     PyObject *glue; /* mmarml._glue */
     mmarml_search_space *space; /* a controller's, from set_search_space */
+    char *pending; /* a pruner's: what its job_ended raised, told at the next report */
 } component;
 
 /* Call glue.<fn>(*args): the result, or NULL with libmmarml's error set from the Python
@@ -462,6 +486,58 @@ static int handler_event(mmarml_handler *self, const char *event, mmarml_context
     return rc;
 }
 
+/* A pruner's report: glue.report returns bool(pruner.report(job, job_number, step, value,
+ * Context(ctx))). What job_ended raised is returned here first, as this report's error: the
+ * engine logs it as the pruner's exception and the job goes on. */
+static int pruner_report(int *stop_out, mmarml_pruner *self, const char *job,
+                         uint64_t job_number, double step, double value, mmarml_context *ctx,
+                         void *ud)
+{
+    component *c = ud;
+    PyGILState_STATE gil = take_gil();
+    PyObject *pctx, *result;
+    int rc = MMARML_OK;
+
+    (void)self;
+    if (c->pending != NULL) {
+        rc = mmarml_error_set(MMARML_EUSER, "%s", c->pending);
+        free(c->pending);
+        c->pending = NULL;
+        PyGILState_Release(gil);
+        return rc;
+    }
+    pctx = components_context_new(ctx);
+    result = call_glue(c, "report", "report",
+                       pctx ? Py_BuildValue("(OsKddO)", c->obj, job,
+                                            (unsigned long long)job_number, step, value, pctx)
+                            : NULL);
+    if (result == NULL)
+        rc = MMARML_EUSER;
+    else
+        *stop_out = result == Py_True;
+    Py_XDECREF(result);
+    Py_XDECREF(pctx);
+    PyGILState_Release(gil);
+    return rc;
+}
+
+static void pruner_job_ended(mmarml_pruner *self, const char *job, uint64_t job_number,
+                             int status, void *ud)
+{
+    component *c = ud;
+    PyGILState_STATE gil = take_gil();
+    PyObject *result;
+
+    (void)self;
+    result = call_glue(c, "job_ended", "job_ended",
+                       Py_BuildValue("(OsKs)", c->obj, job, (unsigned long long)job_number,
+                                     mmarml_job_status_name(status)));
+    if (result == NULL && c->pending == NULL) /* the first one is kept: the cause */
+        c->pending = strdup(mmarml_error_message());
+    Py_XDECREF(result);
+    PyGILState_Release(gil);
+}
+
 static void component_destroy(void *ud)
 {
     component *c = ud;
@@ -471,6 +547,7 @@ static void component_destroy(void *ud)
     Py_XDECREF(c->glue);
     PyGILState_Release(gil);
     mmarml_search_space_unref(c->space);
+    free(c->pending);
     free(c);
 }
 
@@ -488,6 +565,13 @@ int components_make(void **out, int kind, PyObject *obj)
         .struct_size = sizeof(mmarml_handler_vtable),
         .version = MMARML_HANDLER_VTABLE_VERSION,
         .handle_event = handler_event,
+        .destroy = component_destroy,
+    };
+    static const mmarml_pruner_vtable pvt = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = pruner_report,
+        .job_ended = pruner_job_ended,
         .destroy = component_destroy,
     };
     component *c = calloc(1, sizeof(*c));
@@ -509,9 +593,11 @@ int components_make(void **out, int kind, PyObject *obj)
         rc = mmarml_controller_new((mmarml_controller **)out, &cvt, c);
     else if (kind == MMARML_COMPONENT_HANDLER)
         rc = mmarml_handler_new((mmarml_handler **)out, &hvt, c);
+    else if (kind == MMARML_COMPONENT_PRUNER)
+        rc = mmarml_pruner_new((mmarml_pruner **)out, &pvt, c);
     else
-        rc = mmarml_error_set(MMARML_ENOTSUP, "a Python component must be a controller or a "
-                              "handler");
+        rc = mmarml_error_set(MMARML_ENOTSUP, "a Python component must be a controller, a "
+                              "handler or a pruner");
     if (rc != MMARML_OK) {
         Py_DECREF(c->obj);
         Py_DECREF(c->glue);

@@ -1,6 +1,6 @@
-/* Python objects as libmmarml components (components.c): a controller or a handler whose
- * vtable calls the object's methods, through the Python glue module mmarml._glue, which
- * turns libmmarml's data into Clara's automl.defs objects and back. */
+/* Python objects as libmmarml components (components.c): a controller, a handler or a
+ * pruner whose vtable calls the object's methods, through the Python glue module
+ * mmarml._glue, which turns libmmarml's data into Clara's automl.defs objects and back. */
 #ifndef MMARML_PYTHON_COMPONENTS_H
 #define MMARML_PYTHON_COMPONENTS_H
 
@@ -14,7 +14,7 @@
 typedef struct {
     int version; /* 1 */
     /* Wrap `obj` (a new reference is taken) as a component of `kind`
-     * (MMARML_COMPONENT_CONTROLLER or _HANDLER). GIL held. */
+     * (MMARML_COMPONENT_CONTROLLER, _HANDLER or _PRUNER). GIL held. */
     int (*make_component)(void **out, int kind, PyObject *obj);
     /* A mmarml_python_loader: import the class, make the object, wrap it. Takes the GIL. */
     mmarml_python_loader load_class;

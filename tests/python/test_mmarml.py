@@ -174,6 +174,110 @@ class Optimize(unittest.TestCase):
         with self.assertRaises(ValueError):
             mmarml.optimize(objective, space, n_trials=1, pruned_score="median")
 
+    def test_a_python_pruner_sees_every_report_and_every_end_and_stops_jobs(self):
+        class StopSlowAtThree:
+            """Stops a job at step 3 when its value there is below 0.3 (q below 0.5)."""
+
+            def __init__(self):
+                self.reports, self.ended, self.params = {}, {}, {}
+                self.lock = threading.Lock()  # two workers: calls may come from either
+
+            def report(self, job, job_number, step, value, ctx):
+                with self.lock:
+                    self.reports.setdefault(job, []).append((job_number, step, value))
+                    rec = ctx.get_prop("_recommendation")
+                    self.params[job] = rec.result.values["q"]
+                return step >= 3 and value < 0.3
+
+            def job_ended(self, job, job_number, status):
+                with self.lock:
+                    self.ended[job] = (job_number, status)
+
+        def objective(values, job):
+            value = 0.0
+            for step in range(1, 11):
+                value = values["q"] * step / 5
+                if job.report(step, value):
+                    self.assertTrue(job.should_stop())
+                    return value
+            return value
+
+        pruner = StopSlowAtThree()
+        space = mmarml.SearchSpace().add_float("q", 0, 1)
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=30,
+                                workers=2, pruner=pruner)
+        self.assertEqual(len(study), 30)
+        self.assertEqual(study.exception_count, 0)
+        for o in study.outcomes:
+            q = o.values["q"]
+            self.assertEqual(o.status, "pruned" if q * 3 / 5 < 0.3 else "ok", q)
+            reports = pruner.reports[o.job]
+            self.assertEqual([r[1] for r in reports], list(range(1, 4 if o.status == "pruned"
+                                                                else 11)))
+            self.assertEqual(pruner.ended[o.job][1], o.status)
+            self.assertEqual({r[0] for r in reports}, {pruner.ended[o.job][0]})
+            self.assertEqual(pruner.params[o.job], q)
+            if o.status == "pruned":
+                self.assertAlmostEqual(o.score, q * 3 / 5)  # its best report
+        self.assertTrue(any(o.status == "pruned" for o in study.outcomes))
+        self.assertTrue(any(o.status == "ok" for o in study.outcomes))
+        self.assertEqual(len({n for n, _ in pruner.ended.values()}), 30)
+
+    def test_a_python_pruner_that_raises_stops_nothing_and_is_told(self):
+        class Raises:
+            def __init__(self, where):
+                self.where, self.calls = where, 0
+
+            def report(self, job, job_number, step, value, ctx):
+                self.calls += 1
+                if self.where == "report":
+                    raise ZeroDivisionError("no pruner here")
+                return False
+
+            def job_ended(self, job, job_number, status):
+                if self.where == "job_ended":
+                    raise KeyError("lost " + job)
+
+        def objective(values, job):
+            for step in range(1, 4):
+                if job.report(step, values["x"]):
+                    return None
+            return values["x"]
+
+        study = mmarml.optimize(objective, branin_space(), n_trials=5, pruner=Raises("report"))
+        self.assertEqual([o.status for o in study.outcomes], ["ok"] * 5)
+        self.assertEqual(study.exception_count, 15)  # every report
+        self.assertIn("[pruner]", study.last_exception)
+        self.assertIn("Raises.report raised", study.last_exception)
+        self.assertIn("ZeroDivisionError: no pruner here", study.last_exception)
+        # job_ended has no caller to tell: what it raised is the next report's error
+        pruner = Raises("job_ended")
+        study = mmarml.optimize(objective, branin_space(), n_trials=3, pruner=pruner)
+        self.assertEqual([o.status for o in study.outcomes], ["ok"] * 3)
+        self.assertEqual(study.exception_count, 2)  # after jobs 1 and 2; job 3 had no next
+        self.assertIn("Raises.job_ended raised", study.last_exception)
+        self.assertRegex(study.last_exception, r"KeyError: 'lost W1_\w*J2'")
+        self.assertEqual(pruner.calls, 7)  # 9 reports, 2 of them answered with the error
+
+    def test_a_python_pruner_is_refused_args_and_needs_report(self):
+        class NoReport:
+            pass
+
+        with self.assertRaises(ValueError):
+            mmarml.optimize(branin, branin_space(), n_trials=1, pruner=NoReport(),
+                            pruner_args={"x": 1})
+        with self.assertRaises(TypeError):
+            mmarml.optimize(branin, branin_space(), n_trials=1, pruner=NoReport())
+
+    def test_a_study_given_to_a_second_run_stops_that_run(self):
+        study = mmarml.optimize(branin, branin_space(), n_trials=3)
+        stopper = threading.Timer(0.3, study.stop, ("enough",))
+        stopper.start()
+        mmarml.optimize(lambda v, j: time.sleep(0.005) or v["x"], branin_space(),
+                        n_trials=100000, study=study)
+        self.assertEqual(study.end_reason, "stop_asked")
+        self.assertLess(len(study), 100000)
+
     def test_a_job_is_usable_only_during_its_call(self):
         kept = []
 
@@ -267,6 +371,33 @@ class RunMmar(unittest.TestCase):
             with self.assertRaises(mmarml.MmarmlError) as cm:
                 mmarml.run_mmar(os.path.join(d, "none"))
             self.assertIn("none", str(cm.exception))
+
+    def test_a_python_pruner_named_in_config_automl_json(self):
+        # BYOC/stop_below.py: stops a job whose value at step 3 or later is below 0.3; the
+        # trainer's value is q (1 - exp(-epoch / 3)), so at step 3 a job with q < 0.475 stops
+        src = os.path.join(os.environ["top_srcdir"], "tests", "data", "mmar-progress")
+        with tempfile.TemporaryDirectory() as d:
+            mmar = os.path.join(d, "mmar")
+            shutil.copytree(src, mmar)
+            log = os.path.join(d, "pruner.jsonl")
+            study = mmarml.run_mmar(mmar, "config_automl_python_pruner.json", run_id="pp",
+                                    pruner_log=log)
+            with open(log) as f:
+                told = [json.loads(line) for line in f]
+        self.assertEqual(len(study), 6)
+        ended = {r["job"]: r["status"] for r in told if "status" in r}
+        for o in study.outcomes:
+            q = o.values["test.float.$0:score"]
+            want = "pruned" if q * (1 - math.exp(-1)) < 0.3 else "ok"
+            self.assertEqual(o.status, want, q)
+            self.assertEqual(ended[o.job], want)
+            mine = [r for r in told if r["job"] == o.job and "step" in r]
+            # stopped at step 3: the reports after a stop do not reach the pruner
+            self.assertEqual([r["step"] for r in mine],
+                             [1, 2, 3] if want == "pruned" else list(range(1, 11)))
+            self.assertEqual({r["q"] for r in mine}, {q})  # the job's context has its params
+            self.assertEqual(len({r["number"] for r in told if r["job"] == o.job}), 1)
+        self.assertEqual({o.status for o in study.outcomes}, {"ok", "pruned"})
 
 
 class ClaraComponents(unittest.TestCase):
