@@ -72,6 +72,9 @@ START_TEST(asha_refuses_impossible_args)
     ck_assert_int_eq(mmarml_pruner_new_asha(&p, 4, 3, 2), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_pruner_new_asha(&p, NAN, 3, 0), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_pruner_new_hyperband(&p, 1, 3, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_asha(&p, -2, 3, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_asha(&p, 1, 3, -0.5), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_hyperband(&p, 1, 3, INFINITY), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_pruner_new_median(&p, 1, -1, 1), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_pruner_new_median(&p, 1, 0, 0), MMARML_EINVAL);
     ck_assert_ptr_null(p);
@@ -121,6 +124,66 @@ START_TEST(hyperband_compares_jobs_within_their_bracket)
     ck_assert_int_eq(again3, on3);
     mmarml_pruner_unref(p);
     mmarml_pruner_unref(q);
+}
+END_TEST
+
+START_TEST(asha_learns_an_auto_min_resource_from_the_first_ok_job)
+{
+    mmarml_pruner *p = NULL;
+    int k;
+
+    ck_ok(mmarml_pruner_new_asha(&p, MMARML_PRUNER_RESOURCE_AUTO, 3, 0));
+    /* until a job ended ok nothing is judged, however bad */
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.9), 0);
+    for (k = 1; k <= 300; k++)
+        ck_assert_int_eq(tu_report(p, "b", 2, k, 0.1), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_PRUNED); /* not ok: nothing learned */
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.0), 0);
+    mmarml_pruner_job_ended(p, "b", 2, MMARML_JOB_OK); /* last step 300: min_resource 3 */
+    /* rungs at 3, 9, 27, ...: c's step 2 is none; at 3 it is the first */
+    ck_assert_int_eq(tu_report(p, "c", 3, 2, 0.0), 0);
+    ck_assert_int_eq(tu_report(p, "c", 3, 3, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "d", 4, 3, 0.4), 1); /* 2nd of 2 at rung 3 */
+    ck_assert_int_eq(tu_report(p, "e", 5, 8, 0.6), 0); /* rung 3 only: 1st of 3 */
+    ck_assert_int_eq(tu_report(p, "e", 5, 9, 0.6), 0); /* rung 9: the first there */
+    mmarml_pruner_unref(p);
+    /* a shorter training: floor(50 / 100) is 0, and min_resource at least 1 */
+    ck_ok(mmarml_pruner_new_asha(&p, MMARML_PRUNER_RESOURCE_AUTO, 3, 0));
+    ck_assert_int_eq(tu_report(p, "a", 1, 50, 0.5), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.5), 0); /* rung 1: the first */
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.4), 1); /* 2nd of 2 */
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
+START_TEST(hyperband_learns_an_auto_max_resource_from_the_first_ok_job)
+{
+    mmarml_pruner *p = NULL, *q = NULL;
+    int on1, on3, want1, want3, k;
+
+    ck_ok(mmarml_pruner_new_hyperband(&p, 1, 3, MMARML_PRUNER_RESOURCE_AUTO));
+    /* a first job trains to step 9 unjudged, better than every later one, and ends ok */
+    for (k = 1; k <= 9; k++)
+        ck_assert_int_eq(tu_report(p, "first", 1000, k, 1.0), 0);
+    mmarml_pruner_job_ended(p, "first", 1000, MMARML_JOB_OK);
+    /* from here it decides as max_resource 9 does (brackets at 1, 3 and 9): the first job's
+     * reports, made before, are at no rung */
+    ck_ok(mmarml_pruner_new_hyperband(&q, 1, 3, 9));
+    hyperband_sweep(p, 170, &on1, &on3);
+    hyperband_sweep(q, 170, &want1, &want3);
+    ck_assert_int_eq(on1, want1);
+    ck_assert_int_eq(on3, want3);
+    ck_assert_int_lt(on3, 170);
+    mmarml_pruner_unref(p);
+    mmarml_pruner_unref(q);
+    /* an ok job whose last step is below min_resource: no rung, nothing is ever stopped */
+    ck_ok(mmarml_pruner_new_hyperband(&p, 2, 3, MMARML_PRUNER_RESOURCE_AUTO));
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
+    for (k = 2; k <= 40; k++)
+        ck_assert_int_eq(tu_report(p, "b", (uint64_t)k, 2, -k), 0);
+    mmarml_pruner_unref(p);
 }
 END_TEST
 
@@ -808,6 +871,14 @@ static mmarml_pruner *asha_1_3(void)
     return p;
 }
 
+static mmarml_pruner *hyperband_auto(void)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_hyperband(&p, 1, 2, MMARML_PRUNER_RESOURCE_AUTO));
+    return p;
+}
+
 static mmarml_pruner *median_including_pruned(void)
 {
     mmarml_pruner *p = NULL;
@@ -943,6 +1014,12 @@ START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
     int k;
 
     resumed_pruner_decides_alike(asha_1_3);
+    /* "auto" learned before the crash is learned again from the replayed ends */
+    c = resumed_pruner_decides_alike(hyperband_auto);
+    ck_assert_int_eq(c.status[0], MMARML_JOB_OK); /* judged by no one: max_resource unknown */
+    for (k = 1; k < NRECS && c.status[k] != MMARML_JOB_PRUNED; k++)
+        ;
+    ck_assert_int_lt(k, NRECS); /* then it stops jobs */
     /* MedianPruner counting pruned jobs: their values must come back from the journal too.
      * The learning rates in order, all curves in the same ratio: the median of step 1 over
      * every job is lower than over ok ones, so lr 0.07 (the 9th) passes step 1 and stops at
@@ -985,8 +1062,32 @@ START_TEST(pruners_by_registry_name)
     ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.4), 1);
     p = mmarml_pruner_unref(p);
     json_decref(spec);
-    tu_pruner_refused(reg, "{\"name\": \"HyperbandPruner\", \"args\": {\"min_resource\": 1}}",
+    tu_pruner_refused(reg, "{\"name\": \"HyperbandPruner\", \"args\": {\"max_resource\": 0}}",
                       MMARML_EINVAL, "max_resource");
+    tu_pruner_refused(reg,
+                      "{\"name\": \"HyperbandPruner\", \"args\": {\"max_resource\": \"sometimes\"}}",
+                      MMARML_EINVAL, "max_resource");
+    tu_pruner_refused(reg, "{\"name\": \"ASHAPruner\", \"args\": {\"min_resource\": -1}}",
+                      MMARML_EINVAL, "min_resource");
+    tu_pruner_refused(reg, "{\"name\": \"ASHAPruner\", \"args\": {\"min_resource\": true}}",
+                      MMARML_EINVAL, "min_resource");
+    /* Hyperband's max_resource is "auto" by default (Optuna's): nothing judged before a job
+     * ended ok */
+    spec = json_pack("{s:s, s:{s:i}}", "name", "HyperbandPruner", "args", "min_resource", 1);
+    ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.1), 0);
+    p = mmarml_pruner_unref(p);
+    json_decref(spec);
+    spec = json_pack("{s:s, s:{s:s, s:s}}", "name", "ASHAPruner", "args", "min_resource", "auto",
+                     "max_resource", "auto");
+    ck_ok(mmarml_registry_create_pruner(&p, reg, spec, "test"));
+    ck_assert_int_eq(tu_report(p, "a", 1, 9, 0.5), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK); /* min 1, max 9: rungs 1 and 3 */
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.1), 1);
+    p = mmarml_pruner_unref(p);
+    json_decref(spec);
     tu_pruner_refused(reg, "{\"name\": \"MedianPruner\", \"args\": {\"n_warmup\": 1}}",
                       MMARML_EINVAL, "n_warmup");
     tu_pruner_refused(reg,
@@ -1042,6 +1143,8 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, asha_has_no_rung_at_max_resource);
     tcase_add_test(tc, asha_refuses_impossible_args);
     tcase_add_test(tc, hyperband_compares_jobs_within_their_bracket);
+    tcase_add_test(tc, asha_learns_an_auto_min_resource_from_the_first_ok_job);
+    tcase_add_test(tc, hyperband_learns_an_auto_max_resource_from_the_first_ok_job);
     tcase_add_test(tc, median_compares_with_jobs_that_ended_ok);
     tcase_add_test(tc, median_warmup_and_interval);
     tcase_add_test(tc, median_stops_only_at_steps_that_rank_like_the_end);

@@ -169,12 +169,22 @@ MMARML_API int mmarml_pruner_new_percentile(mmarml_pruner **out, double percenti
                                             uint64_t interval, uint64_t n_min_trials,
                                             double min_rank_correlation, unsigned flags);
 /**
+ * A min_resource or max_resource of ASHAPruner and HyperbandPruner learned from the jobs
+ * that end ok (Optuna's "auto"): nothing is judged until a job has ended ok; at the next
+ * report, with L the largest last step of the jobs that ended ok so far, min_resource
+ * becomes max(1, floor(L / 100)) and max_resource L (Optuna's Hyperband: L + 1; here no rung
+ * is at the last step, where a stop would only lose a finished training).
+ * @since 0.3
+ */
+#define MMARML_PRUNER_RESOURCE_AUTO (-1.0)
+/**
  * ASHAPruner (asynchronous successive halving, Li et al. 2020): rungs at the steps
  * min_resource * eta^k that are below max_resource (0: no maximum). A job's value at a rung
  * is its first report at a step at or past it. The job goes on when that value is at least
  * the k-th best of the values every job reported at that rung so far (itself included),
  * k = max(1, floor(n / eta)): Optuna's rule, so the first jobs at a rung go on only when they
- * are the best there. Ties keep the job. eta (reduction_factor) >= 2, min_resource > 0.
+ * are the best there. Ties keep the job. eta (reduction_factor) >= 2, min_resource > 0;
+ * either resource may be MMARML_PRUNER_RESOURCE_AUTO.
  */
 MMARML_API int mmarml_pruner_new_asha(mmarml_pruner **out, double min_resource,
                                       double reduction_factor, double max_resource);
@@ -182,7 +192,9 @@ MMARML_API int mmarml_pruner_new_asha(mmarml_pruner **out, double min_resource,
  * HyperbandPruner: several ASHA brackets, bracket s with minimum resource
  * min_resource * eta^s (s = 0 .. n_brackets-1, n_brackets from the ratio max/min); each job
  * is put in one bracket by its job number (round robin, weighted as Hyperband's budgets), and
- * compared only with the jobs of its bracket.
+ * compared only with the jobs of its bracket. max_resource > 0 (the steps of a whole
+ * training) or, as Optuna's default, MMARML_PRUNER_RESOURCE_AUTO; min_resource may be
+ * MMARML_PRUNER_RESOURCE_AUTO too.
  */
 MMARML_API int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resource,
                                            double reduction_factor, double max_resource);

@@ -6,6 +6,13 @@
  * value is at least the k-th best value of the rung so far (itself included), with
  * k = max(1, floor(n / eta)) (Optuna's SuccessiveHalvingPruner rule). Hyperband runs
  * several brackets with growing minimum resources and puts each job in one of them.
+ *
+ * A resource given as MMARML_PRUNER_RESOURCE_AUTO is learned from the first jobs that end ok,
+ * as Optuna's "auto" is: nothing is judged (nor counted at a rung) until one has; at the
+ * next report, min_resource becomes max(1, floor(L / 100)) and max_resource L, L being the
+ * largest last step of the jobs that ended ok so far. Optuna's Hyperband takes L + 1: here
+ * max_resource is the step no rung reaches, and a rung at the last step would stop jobs
+ * that have already trained to the end.
  */
 #include "config.h"
 
@@ -28,12 +35,20 @@ typedef struct {
 
 typedef struct {
     const char *who;
-    double min_resource, eta, max_resource;
-    bracket *brackets;
+    int hyperband;
+    double min_resource, eta, max_resource; /* either may be MMARML_PRUNER_RESOURCE_AUTO */
+    bracket *brackets; /* NULL until both resources are known */
     size_t nbrackets;
     uint64_t *budget; /* Hyperband: cumulative weights of the brackets */
     json_t *next_rung; /* job name -> [bracket, next rung index] */
+    /* until both resources are known ("auto"): each running job's last step, and the
+     * largest last step of the jobs that ended ok (have_ok: there was one) */
+    json_t *last_step;
+    int have_ok;
+    double ok_last_step;
 } asha;
+
+#define AUTO MMARML_PRUNER_RESOURCE_AUTO
 
 static double rung_step(const asha *a, const bracket *b, size_t k)
 {
@@ -95,15 +110,67 @@ static size_t bracket_of(const asha *a, uint64_t job_number)
     return i;
 }
 
+/* The brackets, once min_resource and max_resource are known. */
+static int build_brackets(asha *a)
+{
+    size_t i, n = 1;
+
+    if (a->hyperband && a->max_resource > a->min_resource)
+        /* 1e-9: eta^k == max/min must count that bracket despite rounding */
+        n = (size_t)floor(log(a->max_resource / a->min_resource) / log(a->eta) + 1e-9) + 1;
+    if ((a->brackets = calloc(n, sizeof(*a->brackets))) == NULL ||
+        (a->budget = calloc(n, sizeof(*a->budget))) == NULL) {
+        free(a->brackets);
+        a->brackets = NULL;
+        return MMARML_ENOMEM;
+    }
+    a->nbrackets = n;
+    for (i = 0; i < n; i++) {
+        /* Hyperband's budget of bracket i: ceil(n * eta^s / (s + 1)), s = n - 1 - i */
+        double s = (double)(n - 1 - i);
+        a->brackets[i].min_resource = a->min_resource * pow(a->eta, (double)i);
+        a->budget[i] = (uint64_t)ceil((double)n * pow(a->eta, s) / (s + 1)) +
+                       (i > 0 ? a->budget[i - 1] : 0);
+    }
+    return MMARML_OK;
+}
+
+/* "auto" resources from the jobs that ended ok, then the brackets. */
+static int settle(asha *a, mmarml_context *ctx)
+{
+    if (a->min_resource == AUTO)
+        a->min_resource = fmax(floor(a->ok_last_step / 100), 1);
+    if (a->max_resource == AUTO) /* at or below min_resource: no rung, nothing stopped */
+        a->max_resource = fmax(a->ok_last_step, a->min_resource);
+    if (build_brackets(a) != MMARML_OK)
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", a->who);
+    json_object_clear(a->last_step);
+    mmarml_context_trace(ctx, a->who, "resources learned from the jobs that ended ok (last "
+                         "step %g): min_resource %g, max_resource %g, %zu bracket(s)",
+                         a->ok_last_step, a->min_resource, a->max_resource, a->nbrackets);
+    return MMARML_OK;
+}
+
 static int asha_report(int *stop_out, mmarml_pruner *self, const char *job, uint64_t job_number,
                        double step, double value, mmarml_context *ctx, void *ud)
 {
     asha *a = ud;
-    json_t *state = json_object_get(a->next_rung, job);
+    json_t *state;
     bracket *b;
     size_t k;
 
     (void)self;
+    if (a->brackets == NULL) { /* "auto": known once a job ended ok */
+        json_t *last = json_real(step);
+
+        if (last == NULL || json_object_set_new(a->last_step, job, last) != 0)
+            return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", a->who);
+        if (!a->have_ok)
+            return MMARML_OK;
+        if (settle(a, ctx) != MMARML_OK)
+            return MMARML_ENOMEM;
+    }
+    state = json_object_get(a->next_rung, job);
     if (state == NULL) {
         state = json_pack("[I, I]", (json_int_t)bracket_of(a, job_number), (json_int_t)0);
         if (state == NULL || json_object_set_new(a->next_rung, job, state) != 0)
@@ -137,8 +204,15 @@ static void asha_job_ended(mmarml_pruner *self, const char *job, uint64_t job_nu
                            int status, void *ud)
 {
     asha *a = ud;
+    json_t *last;
 
-    (void)self, (void)job_number, (void)status;
+    (void)self, (void)job_number;
+    if (a->brackets == NULL && (last = json_object_get(a->last_step, job)) != NULL) {
+        if (status == MMARML_JOB_OK && (!a->have_ok || json_real_value(last) > a->ok_last_step))
+            a->ok_last_step = json_real_value(last);
+        a->have_ok |= status == MMARML_JOB_OK;
+        json_object_del(a->last_step, job);
+    }
     json_object_del(a->next_rung, job); /* its rung values stay: later jobs meet them */
 }
 
@@ -155,6 +229,7 @@ static void asha_destroy(void *ud)
     free(a->brackets);
     free(a->budget);
     json_decref(a->next_rung);
+    json_decref(a->last_step);
     free(a);
 }
 
@@ -169,47 +244,39 @@ static int make(mmarml_pruner **out, const char *who, double min_resource, doubl
         .destroy = asha_destroy,
     };
     asha *a;
-    size_t i, n = 1;
     int rc;
 
     if (out == NULL)
         return mmarml_error_set(MMARML_EINVAL, "%s: out is NULL", who);
     *out = NULL;
-    if (!(min_resource > 0) || !isfinite(min_resource))
-        return mmarml_error_set(MMARML_EINVAL, "%s: min_resource must be > 0 (got %g)", who,
-                                min_resource);
+    if (min_resource != AUTO && (!(min_resource > 0) || !isfinite(min_resource)))
+        return mmarml_error_set(MMARML_EINVAL, "%s: min_resource must be > 0 or auto (got %g)",
+                                who, min_resource);
     if (!(eta >= 2) || !isfinite(eta))
         return mmarml_error_set(MMARML_EINVAL, "%s: reduction_factor must be >= 2 (got %g)",
                                 who, eta);
-    if (!(max_resource >= 0) || !isfinite(max_resource) ||
-        (max_resource > 0 && max_resource < min_resource))
-        return mmarml_error_set(MMARML_EINVAL, "%s: max_resource must be 0 (none) or >= "
+    if (max_resource != AUTO &&
+        (!(max_resource >= 0) || !isfinite(max_resource) ||
+         (max_resource > 0 && min_resource != AUTO && max_resource < min_resource)))
+        return mmarml_error_set(MMARML_EINVAL, "%s: max_resource must be 0 (none), auto or >= "
                                 "min_resource (got %g)", who, max_resource);
-    if (hyperband) {
-        if (max_resource <= 0)
-            return mmarml_error_set(MMARML_EINVAL, "%s: needs max_resource > 0", who);
-        /* 1e-9: eta^k == max/min must count that bracket despite rounding */
-        n = (size_t)floor(log(max_resource / min_resource) / log(eta) + 1e-9) + 1;
-    }
+    if (hyperband && max_resource == 0)
+        return mmarml_error_set(MMARML_EINVAL, "%s: needs max_resource > 0 or auto", who);
     a = calloc(1, sizeof(*a));
-    if (a == NULL || (a->brackets = calloc(n, sizeof(*a->brackets))) == NULL ||
-        (a->budget = calloc(n, sizeof(*a->budget))) == NULL ||
-        (a->next_rung = json_object()) == NULL) {
+    if (a == NULL || (a->next_rung = json_object()) == NULL ||
+        (a->last_step = json_object()) == NULL) {
         if (a != NULL)
             asha_destroy(a);
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", who);
     }
     a->who = who;
+    a->hyperband = hyperband;
     a->min_resource = min_resource;
     a->eta = eta;
     a->max_resource = max_resource;
-    a->nbrackets = n;
-    for (i = 0; i < n; i++) {
-        /* Hyperband's budget of bracket i: ceil(n * eta^s / (s + 1)), s = n - 1 - i */
-        double s = (double)(n - 1 - i);
-        a->brackets[i].min_resource = min_resource * pow(eta, (double)i);
-        a->budget[i] = (uint64_t)ceil((double)n * pow(eta, s) / (s + 1)) +
-                       (i > 0 ? a->budget[i - 1] : 0);
+    if (min_resource != AUTO && max_resource != AUTO && build_brackets(a) != MMARML_OK) {
+        asha_destroy(a);
+        return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", who);
     }
     rc = mmarml_pruner_new(out, &vt, a);
     if (rc != MMARML_OK)

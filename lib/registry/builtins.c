@@ -265,6 +265,28 @@ static int learned_curve_pruner_factory(void **out, const json_t *args, void *ud
                                            std_errors);
 }
 
+/* A resource arg: a number, or "auto" (MMARML_PRUNER_RESOURCE_AUTO). */
+static int resource_arg(const json_t *args, const char *me, const char *key, double def,
+                        double *out)
+{
+    const json_t *v = json_object_get(args, key);
+    int rc;
+
+    if (json_is_string(v)) {
+        if (strcmp(json_string_value(v), "auto") != 0)
+            return mmarml_error_set(MMARML_EINVAL, "%s: arg '%s' must be a number or \"auto\" "
+                                    "(got \"%s\")", me, key, json_string_value(v));
+        *out = MMARML_PRUNER_RESOURCE_AUTO;
+        return MMARML_OK;
+    }
+    if ((rc = mmarml_args_get_double(args, me, key, def, out)) != MMARML_OK)
+        return rc;
+    if (v != NULL && !(*out >= 0)) /* a negative number is not "auto" */
+        return mmarml_error_set(MMARML_EINVAL, "%s: arg '%s' must be a number >= 0 or \"auto\" "
+                                "(got %g)", me, key, *out);
+    return MMARML_OK;
+}
+
 /* ASHAPruner and HyperbandPruner take the same args (Optuna's names). */
 static int halving_pruner_factory(void **out, const json_t *args, const char *me,
                                   double max_default,
@@ -276,10 +298,9 @@ static int halving_pruner_factory(void **out, const json_t *args, const char *me
     int rc;
 
     if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
-        (rc = mmarml_args_get_double(args, me, "min_resource", 1, &min_r)) != MMARML_OK ||
+        (rc = resource_arg(args, me, "min_resource", 1, &min_r)) != MMARML_OK ||
         (rc = mmarml_args_get_double(args, me, "reduction_factor", 3, &eta)) != MMARML_OK ||
-        (rc = mmarml_args_get_double(args, me, "max_resource", max_default, &max_r)) !=
-            MMARML_OK)
+        (rc = resource_arg(args, me, "max_resource", max_default, &max_r)) != MMARML_OK)
         return rc;
     return make((mmarml_pruner **)out, min_r, eta, max_r);
 }
@@ -293,10 +314,8 @@ static int asha_pruner_factory(void **out, const json_t *args, void *ud)
 static int hyperband_pruner_factory(void **out, const json_t *args, void *ud)
 {
     (void)ud;
-    if (json_object_get(args, "max_resource") == NULL)
-        return mmarml_error_set(MMARML_EINVAL, "HyperbandPruner: arg 'max_resource' is "
-                                "required (the steps of a whole training)");
-    return halving_pruner_factory(out, args, "HyperbandPruner", 0, mmarml_pruner_new_hyperband);
+    return halving_pruner_factory(out, args, "HyperbandPruner", MMARML_PRUNER_RESOURCE_AUTO,
+                                  mmarml_pruner_new_hyperband);
 }
 
 static int dummy_handler_factory(void **out, const json_t *args, void *ud)
