@@ -187,6 +187,24 @@ START_TEST(hyperband_learns_an_auto_max_resource_from_the_first_ok_job)
 }
 END_TEST
 
+START_TEST(job_reports_need_a_job_the_engine_runs)
+{
+    mmarml_context *ctx = NULL;
+    double *pairs = (double *)&pairs;
+    size_t n = 7;
+
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_job_report(ctx, 1, 0.5, NULL)); /* nobody to tell: nothing kept */
+    ck_assert_int_eq(mmarml_job_reports(ctx, &pairs, &n), MMARML_ENOTFOUND);
+    ck_assert_ptr_null(pairs);
+    ck_assert_uint_eq(n, 0);
+    ck_assert_int_eq(mmarml_job_reports(NULL, &pairs, &n), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_job_reports(ctx, NULL, &n), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_job_reports(ctx, &pairs, NULL), MMARML_EINVAL);
+    mmarml_context_unref(ctx);
+}
+END_TEST
+
 /* ---- Median ---- */
 
 START_TEST(median_compares_with_jobs_that_ended_ok)
@@ -617,6 +635,22 @@ static unsigned after_stop_said; /* reports after the stop answered "stop" */
 static int run_pruned_score = MMARML_PRUNED_SCORE_BEST; /* what run() scores pruned jobs by */
 static mmarml_engine *running_engine; /* for the operator's stop of list_refine */
 
+/* What mmarml_job_reports() gives: the job's accepted reports of steps 1..n, in order. */
+static void check_job_reports(mmarml_context *job_ctx, double q, int n)
+{
+    double *pairs = NULL;
+    size_t got = 99;
+    int t;
+
+    ck_ok(mmarml_job_reports(job_ctx, &pairs, &got));
+    ck_assert_uint_eq(got, (size_t)n);
+    for (t = 1; t <= n; t++) {
+        ck_assert_double_eq(pairs[2 * (t - 1)], t);
+        ck_assert_double_eq_tol(pairs[2 * (t - 1) + 1], curve(q, t), 1e-12);
+    }
+    mmarml_free(pairs);
+}
+
 static int curve_execute(int *status, double *score, mmarml_executor *self,
                          const mmarml_recommendation *rec, mmarml_context *job_ctx, void *ud)
 {
@@ -633,12 +667,14 @@ static int curve_execute(int *status, double *score, mmarml_executor *self,
             stop = 0;
             ck_ok(mmarml_job_report(job_ctx, t + 1, 1e9, &stop));
             after_stop_said += stop;
+            check_job_reports(job_ctx, q, t); /* not the one after the stop */
             *status = MMARML_JOB_ABORTED;
             return MMARML_OK;
         }
     }
     ck_assert_int_eq(mmarml_job_report(job_ctx, STEPS + 1, NAN, NULL), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_job_report(job_ctx, -1, 0, NULL), MMARML_EINVAL);
+    check_job_reports(job_ctx, q, STEPS); /* not the repeated step 3, nor the refused ones */
     *status = MMARML_JOB_OK;
     *score = curve(q, STEPS);
     return MMARML_OK;
@@ -1144,6 +1180,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, asha_refuses_impossible_args);
     tcase_add_test(tc, hyperband_compares_jobs_within_their_bracket);
     tcase_add_test(tc, asha_learns_an_auto_min_resource_from_the_first_ok_job);
+    tcase_add_test(tc, job_reports_need_a_job_the_engine_runs);
     tcase_add_test(tc, hyperband_learns_an_auto_max_resource_from_the_first_ok_job);
     tcase_add_test(tc, median_compares_with_jobs_that_ended_ok);
     tcase_add_test(tc, median_warmup_and_interval);

@@ -295,6 +295,22 @@ MMARML_API int mmarml_job_report(mmarml_context *job_ctx, double step, double va
                                  int *stop_out);
 /** @return 1 when the pruner stopped the job of `job_ctx`, else 0. Any thread. */
 MMARML_API int mmarml_job_should_stop(const mmarml_context *job_ctx);
+/**
+ * The reports the engine accepted from this attempt of the job so far, for a handler's
+ * end_job (MMARTensorboardHandler writes them as the job's curve), an executor or an
+ * in-process trainer.
+ * @param job_ctx  A job context the engine made (execute()'s, or a handler's start_job /
+ *                 end_job one).
+ * @param[out] pairs  A copy: `*n` (step, value) pairs in step order, released with
+ *                    mmarml_free(); NULL when there are none.
+ * @param[out] n      How many.
+ * @return MMARML_OK; MMARML_EINVAL (a NULL argument); MMARML_ENOTFOUND (not the context of
+ *         a job the engine runs, such as a job replayed on resume, whose reports are in the
+ *         journal); MMARML_ENOMEM.
+ * @par Thread-safety Any thread.
+ * @since 0.3
+ */
+MMARML_API int mmarml_job_reports(const mmarml_context *job_ctx, double **pairs, size_t *n);
 
 /**
  * For a trainer process (any program linked with libmmarml): append the report

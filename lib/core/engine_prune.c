@@ -204,6 +204,37 @@ int mmarml_job_should_stop(const mmarml_context *job_ctx)
     return stop;
 }
 
+int mmarml_job_reports(const mmarml_context *job_ctx, double **pairs, size_t *n)
+{
+    void *p = NULL;
+    job *j;
+    int rc = MMARML_OK;
+
+    if (pairs != NULL)
+        *pairs = NULL;
+    if (n != NULL)
+        *n = 0;
+    if (job_ctx == NULL || pairs == NULL || n == NULL)
+        return MMARML__NULLARG(job_ctx == NULL ? "job_ctx" : pairs == NULL ? "pairs" : "n");
+    if (mmarml_context_get_pointer(job_ctx, MMARML__KEY_ENGINE_JOB, &p) != MMARML_OK ||
+        p == NULL)
+        return mmarml_error_set(MMARML_ENOTFOUND, "mmarml_job_reports: not the context of a "
+                                "job the engine runs");
+    j = p;
+    pthread_mutex_lock(&j->w->engine->prune_lock);
+    if (j->nreports > 0) {
+        *pairs = malloc(2 * j->nreports * sizeof(double));
+        if (*pairs == NULL) {
+            rc = MMARML__NOMEM();
+        } else {
+            memcpy(*pairs, j->reports, 2 * j->nreports * sizeof(double));
+            *n = j->nreports;
+        }
+    }
+    pthread_mutex_unlock(&j->w->engine->prune_lock);
+    return rc;
+}
+
 void mmarml__job_end_record(mmarml_engine *e, job *j)
 {
     if (e->pruner == NULL) {

@@ -333,6 +333,49 @@ done:
     return rc;
 }
 
+/* The job's reports as the scalar "progress" at their steps: its learning curve, where a
+ * pruned job's stops. The engine keeps no time per report: all carry the end's. */
+static int append_reports(tb_writer *w, mmarml_context *job, double wall)
+{
+    Tensorboard__Event ev = TENSORBOARD__EVENT__INIT;
+    Tensorboard__Summary summary = TENSORBOARD__SUMMARY__INIT;
+    Tensorboard__Summary__Value value = TENSORBOARD__SUMMARY__VALUE__INIT;
+    Tensorboard__Summary__Value *values[1] = {&value};
+    double *pairs = NULL;
+    uint8_t *buf = NULL;
+    size_t n = 0, i, len, cap = 0;
+    int rc = MMARML_OK;
+
+    if (mmarml_job_reports(job, &pairs, &n) != MMARML_OK)
+        return MMARML_OK; /* none kept for this job: no curve */
+    value.tag = (char *)"progress";
+    value.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE;
+    summary.n_value = 1;
+    summary.value = values;
+    ev.wall_time = wall;
+    ev.what_case = TENSORBOARD__EVENT__WHAT_SUMMARY;
+    ev.summary = &summary;
+    for (i = 0; i < n && rc == MMARML_OK; i++) {
+        ev.step = (int64_t)pairs[2 * i]; /* TensorBoard's steps are integers */
+        value.simple_value = (float)pairs[2 * i + 1];
+        len = tensorboard__event__get_packed_size(&ev);
+        if (len > cap) {
+            uint8_t *more = realloc(buf, len);
+            if (more == NULL) {
+                rc = mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
+                break;
+            }
+            buf = more;
+            cap = len;
+        }
+        tensorboard__event__pack(&ev, buf);
+        rc = tb_writer_append(w, buf, len);
+    }
+    free(buf);
+    mmarml_free(pairs);
+    return rc;
+}
+
 static int tb_end_job(mmarml_handler *self, mmarml_context *job, void *ud)
 {
     Tensorboard__Hparams__SessionEndInfo end = TENSORBOARD__HPARAMS__SESSION_END_INFO__INIT;
@@ -350,7 +393,8 @@ static int tb_end_job(mmarml_handler *self, mmarml_context *job, void *ud)
     mmarml_context_get_string(job, MMARML_KEY_JOB_STATUS, &status);
     ok = status != NULL && strcmp(status, "ok") == 0 &&
          mmarml_context_get_double(job, MMARML_KEY_SCORE, &score) == MMARML_OK;
-    if (ok) {
+    rc = append_reports(w, job, wall);
+    if (ok && rc == MMARML_OK) {
         score_value.tag = (char *)"score";
         score_value.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE;
         score_value.simple_value = (float)score;

@@ -1,8 +1,8 @@
 """An independent reader of the event files MMARTensorboardHandler writes: Python code that
 protoc generates from TensorBoard's own .proto files (lib/tensorboard/proto), and a CRC-32C of
 its own. Usage: read_events.py <generated python dir> <run root>. It checks each record's
-framing and checksums, decodes every Event, and compares the HParams experiment and sessions
-with the run's automl_stats_log.json. Prints one line per session; exits 1 on any mismatch."""
+framing and checksums, decodes every Event, and compares the HParams experiment and sessions,
+and each job's "progress" curve, with the run's automl_stats_log.json. Prints one line per session; exits 1 on any mismatch."""
 import glob
 import json
 import math
@@ -59,17 +59,20 @@ def events(path):
 
 
 def hparams_values(evs):
-    """{tag: HParamsPluginData} and {tag: simple_value} of a file's summary events."""
-    plugin, scalars = {}, {}
+    """{tag: HParamsPluginData}, {tag: simple_value} and the "progress" curve, [(step,
+    value)], of a file's summary events."""
+    plugin, scalars, curve = {}, {}, []
     for ev in evs:
         for v in ev.summary.value:
             if v.metadata.plugin_data.plugin_name == "hparams":
                 d = plugin_data_pb2.HParamsPluginData()
                 d.ParseFromString(v.metadata.plugin_data.content)
                 plugin[v.tag] = d
+            elif v.tag == "progress":
+                curve.append((ev.step, v.simple_value))
             elif v.HasField("simple_value"):
                 scalars[v.tag] = v.simple_value
-    return plugin, scalars
+    return plugin, scalars, curve
 
 
 root = sys.argv[2]
@@ -79,7 +82,7 @@ tb = os.path.join(root, "tensorboard")
 top = glob.glob(os.path.join(tb, "events.out.tfevents.*"))
 if len(top) != 1:
     fail("expected one experiment file, found %d" % len(top))
-plugin, _ = hparams_values(events(top[0]))
+plugin, _, _ = hparams_values(events(top[0]))
 exp = plugin.get("_hparams_/experiment")
 if exp is None or exp.WhichOneof("data") != "experiment":
     fail("no experiment")
@@ -91,7 +94,7 @@ for job in stats["jobs"]:
     files = glob.glob(os.path.join(tb, job["job"], "events.out.tfevents.*"))
     if len(files) != 1:
         fail("%s: %d event files" % (job["job"], len(files)))
-    plugin, scalars = hparams_values(events(files[0]))
+    plugin, scalars, curve = hparams_values(events(files[0]))
     start = plugin.get("_hparams_/session_start_info")
     end = plugin.get("_hparams_/session_end_info")
     if start is None or end is None:
@@ -105,8 +108,14 @@ for job in stats["jobs"]:
         fail("%s: status %d, expected %d" % (job["job"], end.session_end_info.status, want))
     if ok and not math.isclose(scalars.get("score", float("nan")), job["score"], rel_tol=1e-6):
         fail("%s: score %s, expected %s" % (job["job"], scalars.get("score"), job["score"]))
+    # the trainer's reports, score * epoch / 3 at epochs 1..3; a failed job made none
+    want_curve = [(e, job["score"] * e / 3) for e in (1, 2, 3)] if ok else []
+    if len(curve) != len(want_curve) or job.get("reports", 0) != len(want_curve) or any(
+            s != ws or not math.isclose(v, wv, rel_tol=1e-6)
+            for (s, v), (ws, wv) in zip(curve, want_curve)):
+        fail("%s: progress %s, expected %s" % (job["job"], curve, want_curve))
     shown = {k: (v.number_value if v.HasField("number_value") else v.string_value)
              for k, v in info.hparams.items()}
-    print("%s %s score=%s %s" % (job["job"], job["status"], scalars.get("score"),
-                                 json.dumps(shown, sort_keys=True)))
+    print("%s %s score=%s progress=%d %s" % (job["job"], job["status"], scalars.get("score"),
+                                             len(curve), json.dumps(shown, sort_keys=True)))
 print("ok: %d sessions, %d params, CRCs and framing checked" % (len(stats["jobs"]), len(params)))
