@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _mmarml
 from ._mmarml import Job, MmarmlError
@@ -122,6 +122,9 @@ class Outcome:
     """The controller's recommendation id."""
     error: Optional[str] = None
     """For a job whose objective raised: the Python traceback."""
+    reports: List[Tuple[float, float]] = field(default_factory=list)
+    """Its progress reports the engine accepted, (step, value) in step order (Optuna's
+    intermediate_values); empty for a job replayed from a journal."""
 
 
 class Study:
@@ -153,10 +156,10 @@ class Study:
         return self._box[0].last_exception() if self._box else None
 
     def _outcome(self, raw: tuple) -> Outcome:
-        job, status, score, values, rec_id, error = raw
+        job, status, score, values, rec_id, error, reports = raw
         named = (values if isinstance(values, dict) or self._space is None
                  else self._space.values(values))
-        return Outcome(job, status, score, named, rec_id, error)
+        return Outcome(job, status, score, named, rec_id, error, list(reports))
 
     @property
     def outcomes(self) -> List[Outcome]:

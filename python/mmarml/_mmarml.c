@@ -489,8 +489,9 @@ static int execute(int *status, double *score, mmarml_executor *self,
     return rc;
 }
 
-/* Every ended job goes to the sink as (job, status, score or None, values, rec_id, error):
- * values a tuple in the space's order, or for run_mmar() a dict by PRL. */
+/* Every ended job goes to the sink as (job, status, score or None, values, rec_id, error,
+ * reports): values a tuple in the space's order, or for run_mmar() a dict by PRL; reports a
+ * list of (step, value), empty for a job replayed from a journal. */
 static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
 {
     run_state *r = ud;
@@ -498,11 +499,14 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     char *name = NULL, *status = NULL, *error = NULL;
     double score = NAN;
     PyGILState_STATE gil;
-    PyObject *values, *item, *score_obj;
-    size_t i, n = 0;
+    PyObject *values, *item, *score_obj, *reports;
+    double *pairs = NULL;
+    size_t i, n = 0, nreports = 0;
     const double *x = NULL;
 
     (void)self;
+    if (mmarml_job_reports(ctx, &pairs, &nreports) != MMARML_OK)
+        nreports = 0; /* a replayed job: its reports are in the journal only */
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
     mmarml_context_get_string(ctx, "_pythonError", &error);
@@ -528,18 +532,27 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
             Py_XDECREF(v);
         }
     }
+    reports = PyList_New((Py_ssize_t)nreports);
+    for (i = 0; reports != NULL && i < nreports; i++) {
+        PyObject *pair = Py_BuildValue("(dd)", pairs[2 * i], pairs[2 * i + 1]);
+        if (pair == NULL)
+            Py_CLEAR(reports);
+        else
+            PyList_SET_ITEM(reports, (Py_ssize_t)i, pair);
+    }
     if (isfinite(score)) {
         score_obj = PyFloat_FromDouble(score);
     } else {
         score_obj = Py_None;
         Py_INCREF(score_obj);
     }
-    item = values == NULL || score_obj == NULL
+    item = values == NULL || score_obj == NULL || reports == NULL
                ? NULL
-               : Py_BuildValue("(ssOOLz)", name ? name : "", status ? status : "", score_obj,
+               : Py_BuildValue("(ssOOLzO)", name ? name : "", status ? status : "", score_obj,
                                values, (long long)(rec ? mmarml_recommendation_id(rec) : -1),
-                               error);
+                               error, reports);
     Py_XDECREF(score_obj);
+    Py_XDECREF(reports);
     if (item == NULL || PyList_Append(r->sink, item) != 0)
         PyErr_Clear(); /* out of memory: the outcome is lost to Python, not to the run */
     Py_XDECREF(item);
@@ -548,6 +561,7 @@ static int end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     mmarml_free(name);
     mmarml_free(status);
     mmarml_free(error);
+    mmarml_free(pairs);
     return MMARML_OK;
 }
 

@@ -32,6 +32,7 @@ class Optimize(unittest.TestCase):
         self.assertEqual(len(outcomes), 120)
         self.assertEqual(len({o.job for o in outcomes}), 120)
         self.assertTrue(all(o.status == "ok" for o in outcomes))
+        self.assertTrue(all(o.reports == [] for o in outcomes))  # branin reports nothing
         self.assertEqual(study.best.score, max(o.score for o in outcomes))
         self.assertAlmostEqual(study.best.score, branin(study.best.values, None))
         self.assertIn(study.end_reason, ("stop_asked", "exhausted"))
@@ -219,6 +220,8 @@ class Optimize(unittest.TestCase):
             self.assertEqual(pruner.params[o.job], q)
             if o.status == "pruned":
                 self.assertAlmostEqual(o.score, q * 3 / 5)  # its best report
+            # the outcome carries what the pruner was told
+            self.assertEqual(o.reports, [(r[1], r[2]) for r in reports])
         self.assertTrue(any(o.status == "pruned" for o in study.outcomes))
         self.assertTrue(any(o.status == "ok" for o in study.outcomes))
         self.assertEqual(len({n for n, _ in pruner.ended.values()}), 30)
@@ -396,6 +399,7 @@ class RunMmar(unittest.TestCase):
             self.assertEqual([r["step"] for r in mine],
                              [1, 2, 3] if want == "pruned" else list(range(1, 11)))
             self.assertEqual({r["q"] for r in mine}, {q})  # the job's context has its params
+            self.assertEqual(o.reports, [(r["step"], r["value"]) for r in mine])
             self.assertEqual(len({r["number"] for r in told if r["job"] == o.job}), 1)
         self.assertEqual({o.status for o in study.outcomes}, {"ok", "pruned"})
 
