@@ -356,7 +356,9 @@ static int append_reports(tb_writer *w, mmarml_context *job, double wall)
     ev.what_case = TENSORBOARD__EVENT__WHAT_SUMMARY;
     ev.summary = &summary;
     for (i = 0; i < n && rc == MMARML_OK; i++) {
-        ev.step = (int64_t)pairs[2 * i]; /* TensorBoard's steps are integers */
+        /* TensorBoard's steps are integers; a step past int64's range (finite, >= 0, but
+         * a hostile trainer's) is the largest one rather than an undefined conversion */
+        ev.step = pairs[2 * i] < 9.2e18 ? (int64_t)pairs[2 * i] : INT64_MAX;
         value.simple_value = (float)pairs[2 * i + 1];
         len = tensorboard__event__get_packed_size(&ev);
         if (len > cap) {

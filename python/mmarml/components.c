@@ -487,8 +487,8 @@ static int handler_event(mmarml_handler *self, const char *event, mmarml_context
 }
 
 /* A pruner's report: glue.report returns bool(pruner.report(job, job_number, step, value,
- * Context(ctx))). What job_ended raised is returned here first, as this report's error: the
- * engine logs it as the pruner's exception and the job goes on. */
+ * Context(ctx))). What job_ended raised, which had no context to be told to, is reported
+ * here first as the pruner's exception; this report is then judged as any other. */
 static int pruner_report(int *stop_out, mmarml_pruner *self, const char *job,
                          uint64_t job_number, double step, double value, mmarml_context *ctx,
                          void *ud)
@@ -500,11 +500,9 @@ static int pruner_report(int *stop_out, mmarml_pruner *self, const char *job,
 
     (void)self;
     if (c->pending != NULL) {
-        rc = mmarml_error_set(MMARML_EUSER, "%s", c->pending);
+        mmarml_context_exception_occurred(ctx, "pruner", c->pending);
         free(c->pending);
         c->pending = NULL;
-        PyGILState_Release(gil);
-        return rc;
     }
     pctx = components_context_new(ctx);
     result = call_glue(c, "report", "report",

@@ -253,14 +253,15 @@ class Optimize(unittest.TestCase):
         self.assertIn("[pruner]", study.last_exception)
         self.assertIn("Raises.report raised", study.last_exception)
         self.assertIn("ZeroDivisionError: no pruner here", study.last_exception)
-        # job_ended has no caller to tell: what it raised is the next report's error
+        # job_ended has no context to tell: what it raised is told at the next report
         pruner = Raises("job_ended")
         study = mmarml.optimize(objective, branin_space(), n_trials=3, pruner=pruner)
         self.assertEqual([o.status for o in study.outcomes], ["ok"] * 3)
         self.assertEqual(study.exception_count, 2)  # after jobs 1 and 2; job 3 had no next
+        self.assertIn("[pruner]", study.last_exception)
         self.assertIn("Raises.job_ended raised", study.last_exception)
         self.assertRegex(study.last_exception, r"KeyError: 'lost W1_\w*J2'")
-        self.assertEqual(pruner.calls, 7)  # 9 reports, 2 of them answered with the error
+        self.assertEqual(pruner.calls, 9)  # and every report was judged
 
     def test_a_python_pruner_is_refused_args_and_needs_report(self):
         class NoReport:
