@@ -9,9 +9,11 @@
 2. quality: the search-quality rows of bench/controllers (Branin, Hartmann6, Rosenbrock-10,
    Levy-10; TPE and random; seeds 0-19; median regret at 50 and 100 jobs) reproduced
    through the Python package: the same seeds must give the same figures.
+3. with --reports-only: the cost per progress report, with no pruner, a C MedianPruner and
+   a Python pruner, against Optuna's trial.report() + should_prune() (report_cost).
 
 Prints JSON lines. Usage (a built tree; tests/python.sh shows the PYTHONPATH it needs):
-    python3 bench/python.py [--quick] [--optuna-tpe-10000] [--overhead-only]
+    python3 bench/python.py [--quick] [--optuna-tpe-10000] [--overhead-only | --reports-only]
 """
 import json
 import math
@@ -118,9 +120,81 @@ def overhead(trials, optuna_tpe_10000):
             print(json.dumps(row), flush=True)
 
 
+class NeverStops:
+    """A Python pruner that judges nothing: what a Python pruner's call costs."""
+
+    def report(self, job, job_number, step, value, ctx):
+        return False
+
+
+def report_cost(trials, steps):
+    """The cost per report of job.report() with no pruner, a C MedianPruner and a Python
+    pruner, against Optuna's trial.report() + should_prune() with its MedianPruner: random
+    search, one worker, every job reports `steps` rising values; the time of the run less
+    the same run without reports, over the reports."""
+    import optuna
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space = mmarml.SearchSpace().add_float("x", 0, 1)
+
+    def ours(pruner):
+        made = [0]
+
+        def objective(values, job):
+            for step in range(steps):
+                made[0] += 1
+                if job.report(step, values["x"] * step):
+                    break
+            return values["x"]
+        t = time.perf_counter()
+        mmarml.optimize(objective, space, controller="RandomController", n_trials=trials,
+                        pruner=pruner, pruner_args={"n_startup_trials": 5}
+                        if pruner == "MedianPruner" else None)
+        return time.perf_counter() - t, made[0]
+
+    def theirs(report):
+        made = [0]
+
+        def objective(trial):
+            x = trial.suggest_float("x", 0, 1)
+            for step in range(steps if report else 0):
+                made[0] += 1
+                trial.report(x * step, step)
+                if trial.should_prune():
+                    raise optuna.TrialPruned()
+            return x
+        s = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(0),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=5))
+        t = time.perf_counter()
+        s.optimize(objective, n_trials=trials, n_jobs=1)
+        return time.perf_counter() - t, made[0]
+
+    def best_of(runs, f, *args):  # the least disturbed of a few runs (same reports each)
+        return min((f(*args) for _ in range(runs)), key=lambda r: r[0])
+
+    def no_reports():
+        t = time.perf_counter()
+        mmarml.optimize(lambda v, job: v["x"], space, controller="RandomController",
+                        n_trials=trials)
+        return time.perf_counter() - t, 0
+
+    base, _ = best_of(5, no_reports)
+    row = {"trials": trials, "steps": steps}
+    for name, pruner in (("none", None), ("median_c", "MedianPruner"),
+                         ("python_pruner", NeverStops())):
+        took, made = best_of(3, ours, pruner)
+        row["ours_us_per_report_" + name] = round((took - base) / made * 1e6, 2)
+    optuna_base, _ = best_of(3, theirs, False)
+    took, made = best_of(3, theirs, True)
+    row["optuna_us_per_report_median"] = round((took - optuna_base) / made * 1e6, 1)
+    print(json.dumps(row), flush=True)
+
+
 def main():
     quick = "--quick" in sys.argv
     print(json.dumps({"mmarml": mmarml.version(), "python": sys.version.split()[0]}))
+    if "--reports-only" in sys.argv:
+        report_cost(200 if quick else 1000, 50)
+        return
     overhead([1000] if quick else [1000, 10000], "--optuna-tpe-10000" in sys.argv)
     if "--overhead-only" not in sys.argv:
         quality(3 if quick else 20)
