@@ -125,6 +125,12 @@ START_TEST(errors_name_what_is_wrong)
     ck_ok(mmarml_registry_new(&reg));
     expect_error(reg, "{\"name\": \"ReinforcementControler\"}", MMARML_ENOTFOUND,
                  "unknown controller 'ReinforcementControler'");
+    /* the names that would do are said: a typo, or another library's name */
+    expect_error(reg, "{\"name\": \"ReinforcementControler\"}", MMARML_ENOTFOUND,
+                 "(known: DummyController, ");
+    expect_error(reg, "{\"name\": \"ReinforcementControler\"}", MMARML_ENOTFOUND,
+                 ", ReinforcementController");
+    ck_assert_ptr_null(strstr(mmarml_error_message(), "Handler"));
     expect_error(reg, "{\"name\": \"RandomController\", \"args\": {\"max_round\": 3}}",
                  MMARML_EINVAL, "unknown arg 'max_round'");
     expect_error(reg, "{\"name\": \"RandomController\", \"args\": {\"max_rounds\": \"3\"}}",

@@ -127,6 +127,29 @@ static entry *find(const mmarml_registry *reg, int kind, const char *name)
     return NULL;
 }
 
+/* "A, B, C": the names registered for `kind`, in the order they were registered, for the
+ * message about a name that is not one of them; malloc'ed, NULL when out of memory. */
+static char *known_names(const mmarml_registry *reg, int kind)
+{
+    size_t i, len = sizeof("(none)");
+    char *out, *at;
+
+    for (i = 0; i < reg->count; i++)
+        if (reg->entries[i].kind == kind)
+            len += strlen(reg->entries[i].name) + 2;
+    if ((out = malloc(len)) == NULL)
+        return NULL;
+    strcpy(out, "(none)");
+    for (i = 0, at = out; i < reg->count; i++) {
+        if (reg->entries[i].kind != kind)
+            continue;
+        if (at != out)
+            at = stpcpy(at, ", ");
+        at = stpcpy(at, reg->entries[i].name);
+    }
+    return out;
+}
+
 int mmarml_registry_register(mmarml_registry *reg, int kind, const char *name,
                              mmarml_component_factory factory, void *user_data)
 {
@@ -272,9 +295,14 @@ static int create(void **out, mmarml_registry *reg, int kind, const json_t *spec
             return rc;
     } else if (name != NULL) {
         entry *e = find(reg, kind, name);
-        if (e == NULL)
-            return mmarml_error_set(MMARML_ENOTFOUND, "%s: unknown %s '%s'", where,
-                                    kind_name(kind), name);
+        if (e == NULL) {
+            char *known = known_names(reg, kind);
+
+            rc = mmarml_error_set(MMARML_ENOTFOUND, "%s: unknown %s '%s' (known: %s)", where,
+                                  kind_name(kind), name, known != NULL ? known : "?");
+            free(known);
+            return rc;
+        }
         factory = e->factory;
         user_data = e->user_data;
     } else {
