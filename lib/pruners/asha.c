@@ -42,9 +42,8 @@ typedef struct {
     uint64_t *budget; /* Hyperband: cumulative weights of the brackets */
     json_t *next_rung; /* job name -> [bracket, next rung index] */
     /* until both resources are known ("auto"): each running job's last step, and the
-     * largest last step of the jobs that ended ok (have_ok: there was one) */
+     * largest last step of the jobs that ended ok (-1: none has; steps are >= 0) */
     json_t *last_step;
-    int have_ok;
     double ok_last_step;
 } asha;
 
@@ -160,16 +159,15 @@ static int asha_report(int *stop_out, mmarml_pruner *self, const char *job, uint
     size_t k;
 
     (void)self;
-    if (a->brackets == NULL) { /* "auto": known once a job ended ok */
+    if (a->brackets == NULL && a->ok_last_step < 0) { /* "auto": no job ended ok yet */
         json_t *last = json_real(step);
 
         if (last == NULL || json_object_set_new(a->last_step, job, last) != 0)
             return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", a->who);
-        if (!a->have_ok)
-            return MMARML_OK;
-        if (settle(a, ctx) != MMARML_OK)
-            return MMARML_ENOMEM;
+        return MMARML_OK;
     }
+    if (a->brackets == NULL && settle(a, ctx) != MMARML_OK)
+        return MMARML_ENOMEM;
     state = json_object_get(a->next_rung, job);
     if (state == NULL) {
         state = json_pack("[I, I]", (json_int_t)bracket_of(a, job_number), (json_int_t)0);
@@ -208,9 +206,8 @@ static void asha_job_ended(mmarml_pruner *self, const char *job, uint64_t job_nu
 
     (void)self, (void)job_number;
     if (a->brackets == NULL && (last = json_object_get(a->last_step, job)) != NULL) {
-        if (status == MMARML_JOB_OK && (!a->have_ok || json_real_value(last) > a->ok_last_step))
+        if (status == MMARML_JOB_OK && json_real_value(last) > a->ok_last_step)
             a->ok_last_step = json_real_value(last);
-        a->have_ok |= status == MMARML_JOB_OK;
         json_object_del(a->last_step, job);
     }
     json_object_del(a->next_rung, job); /* its rung values stay: later jobs meet them */
@@ -274,6 +271,7 @@ static int make(mmarml_pruner **out, const char *who, double min_resource, doubl
     a->min_resource = min_resource;
     a->eta = eta;
     a->max_resource = max_resource;
+    a->ok_last_step = -1;
     if (min_resource != AUTO && max_resource != AUTO && build_brackets(a) != MMARML_OK) {
         asha_destroy(a);
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", who);
