@@ -1,6 +1,7 @@
 /* The pruners that follow one of Optuna's rule for rule (PercentilePruner, ThresholdPruner,
- * PatientPruner): their decisions on hand-made report sequences, their args, and their
- * registry names. check_pruner.c has the other built-ins and the engine's side. */
+ * PatientPruner, SuccessiveHalvingPruner): their decisions on hand-made report sequences and,
+ * for SuccessiveHalvingPruner, on sequences Optuna decided (tests/data/optuna), their args,
+ * and their registry names. check_pruner.c has the other built-ins and the engine's side. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -319,6 +320,120 @@ START_TEST(patient_refuses_impossible_args)
 }
 END_TEST
 
+/* ---- SuccessiveHalvingPruner ---- */
+
+START_TEST(halving_bootstrap_stops_the_first_jobs_at_a_rung)
+{
+    mmarml_pruner *p = NULL;
+
+    /* rungs at 1 and 3; the first 2 values at a rung stop there, whatever they are */
+    ck_ok(mmarml_pruner_new_asha_ex(&p, 1, 3, 0, 0, 2));
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.9), 1);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.9), 1);
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.5), 1); /* the third: 3rd of 3, top 1 */
+    ck_assert_int_eq(tu_report(p, "d", 4, 1, 0.95), 0);
+    ck_assert_int_eq(tu_report(p, "d", 4, 3, 0.1), 1); /* the first at rung 3 */
+    mmarml_pruner_unref(p);
+    /* 0 and 0 are plain ASHA: the first job at a rung goes on */
+    ck_ok(mmarml_pruner_new_asha_ex(&p, 1, 3, 0, 0, 0));
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.1), 0);
+    mmarml_pruner_unref(p);
+    /* Hyperband applies it in its brackets: max 2, one bracket with one rung, at 1 */
+    ck_ok(mmarml_pruner_new_hyperband_ex(&p, 1, 3, 2, 1));
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.9), 1);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.9), 0); /* a tie with the best of 2 */
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
+START_TEST(halving_early_stopping_rate_moves_the_rungs)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_asha_ex(&p, 1, 3, 0, 2, 0)); /* rungs at 9, 27, ... */
+    ck_assert_int_eq(tu_report(p, "a", 1, 8, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 8, 0.1), 0); /* nothing judged below 9 */
+    ck_assert_int_eq(tu_report(p, "a", 1, 9, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 9, 0.1), 1);
+    mmarml_pruner_unref(p);
+    /* a rate that puts the first rung at or past max_resource: no rung, nothing stopped */
+    ck_ok(mmarml_pruner_new_asha_ex(&p, 1, 3, 9, 2, 0));
+    ck_assert_int_eq(tu_report(p, "a", 1, 9, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 9, 0.1), 0);
+    mmarml_pruner_unref(p);
+    ck_assert_int_eq(mmarml_pruner_new_asha_ex(&p, 0, 3, 0, 1, 0), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_pruner_new_hyperband_ex(&p, 1, 3, 0, 1), MMARML_EINVAL);
+    ck_assert_ptr_null(p);
+}
+END_TEST
+
+/* Replays the traces Optuna 3.1's SuccessiveHalvingPruner decided
+ * (tests/data/optuna/record_halving.py): ours must stop at the same reports. */
+START_TEST(halving_decides_as_optuna_on_recorded_traces)
+{
+    const char *path = TEST_DATA_DIR "/optuna/halving.jsonl";
+    mmarml_registry *reg = NULL;
+    FILE *f = fopen(path, "r");
+    json_t *t;
+    json_error_t err;
+    int traces = 0, reports = 0, stops = 0, auto_traces = 0;
+
+    ck_assert_msg(f != NULL, "%s: cannot open", path);
+    ck_ok(mmarml_registry_new(&reg));
+    while ((t = json_loadf(f, JSON_DISABLE_EOF_CHECK, &err)) != NULL) {
+        json_t *spec = json_pack("{s:s, s:O}", "name", "SuccessiveHalvingPruner", "args",
+                                 json_object_get(t, "args"));
+        json_t *events = json_object_get(t, "events"), *e;
+        mmarml_pruner *p = NULL;
+        size_t i;
+
+        ck_ok(mmarml_registry_create_pruner(&p, reg, spec, path));
+        auto_traces += json_object_get(json_object_get(t, "args"), "min_resource") == NULL;
+        json_array_foreach(events, i, e) {
+            const char *kind = json_string_value(json_array_get(e, 0));
+            json_int_t number = json_integer_value(json_array_get(e, 1));
+            char job[32];
+
+            snprintf(job, sizeof(job), "t%lld", (long long)number);
+            if (strcmp(kind, "report") == 0) {
+                int stop = tu_report(p, job, (uint64_t)number,
+                                     json_number_value(json_array_get(e, 2)),
+                                     json_number_value(json_array_get(e, 3)));
+                int optuna = (int)json_integer_value(json_array_get(e, 4));
+
+                ck_assert_msg(stop == optuna, "trace %d, event %zu (job %s, step %g, value %g):"
+                              " ours %s, Optuna's %s", traces + 1, i, job,
+                              json_number_value(json_array_get(e, 2)),
+                              json_number_value(json_array_get(e, 3)),
+                              stop ? "stop" : "go on", optuna ? "stop" : "go on");
+                reports++;
+                stops += stop;
+            } else {
+                const char *status = json_string_value(json_array_get(e, 2));
+                mmarml_pruner_job_ended(p, job, (uint64_t)number,
+                                        strcmp(status, "ok") == 0       ? MMARML_JOB_OK
+                                        : strcmp(status, "pruned") == 0 ? MMARML_JOB_PRUNED
+                                                                        : MMARML_JOB_FAILED);
+            }
+        }
+        mmarml_pruner_unref(p);
+        json_decref(spec);
+        json_decref(t);
+        traces++;
+    }
+    fclose(f);
+    mmarml_registry_unref(reg);
+    /* the whole file was read, and it has what the rules differ on */
+    ck_assert_msg(err.position == 0 || strstr(err.text, "end of file") ||
+                      strstr(err.text, "'[' or '{' expected"),
+                  "%s: %s", path, err.text);
+    ck_assert_int_eq(traces, 30);
+    ck_assert_int_ge(auto_traces, 5);
+    ck_assert_int_gt(stops, 500);
+    ck_assert_int_gt(reports - stops, 2000);
+}
+END_TEST
+
 /* ---- registry names ---- */
 
 START_TEST(optuna_pruners_by_registry_name)
@@ -357,6 +472,49 @@ START_TEST(optuna_pruners_by_registry_name)
     tu_pruner_refused(reg, "{\"name\": \"ThresholdPruner\", \"args\": {\"lower\": 2,"
                            " \"upper\": 1}}", MMARML_EINVAL, "above upper");
 
+    /* SuccessiveHalvingPruner: Optuna's defaults, min_resource "auto" and eta 4 */
+    p = tu_pruner_make(reg, "{\"name\": \"SuccessiveHalvingPruner\"}");
+    ck_assert_int_eq(tu_report(p, "a", 1, 100, 0.5), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.1), 0); /* nothing judged before an ok end */
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK); /* min_resource 1: rungs 1, 4, 16 */
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.5), 0); /* the first at rung 1 */
+    ck_assert_int_eq(tu_report(p, "c", 3, 1, 0.2), 1);
+    ck_assert_int_eq(tu_report(p, "d", 4, 1, 0.6), 0);
+    ck_assert_int_eq(tu_report(p, "e", 5, 1, 0.1), 1);
+    ck_assert_int_eq(tu_report(p, "f", 6, 1, 0.15), 1);
+    ck_assert_int_eq(tu_report(p, "g", 7, 1, 0.55), 1); /* 2nd of 6: top 1 with eta 4, not 3 */
+    mmarml_pruner_unref(p);
+    p = tu_pruner_make(reg, "{\"name\": \"SuccessiveHalvingPruner\", \"args\": {"
+                           "\"min_resource\": 1, \"reduction_factor\": 3,"
+                           " \"bootstrap_count\": 1}}");
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.9), 1);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, 0.95), 0); /* above the stopped first one */
+    mmarml_pruner_unref(p);
+    p = tu_pruner_make(reg, "{\"name\": \"ASHAPruner\", \"args\": {"
+                           "\"min_early_stopping_rate\": 1}}"); /* rungs 3, 9 */
+    ck_assert_int_eq(tu_report(p, "a", 1, 2, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 2, 0.1), 0);
+    ck_assert_int_eq(tu_report(p, "a", 1, 3, 0.9), 0);
+    ck_assert_int_eq(tu_report(p, "b", 2, 3, 0.1), 1);
+    mmarml_pruner_unref(p);
+    p = tu_pruner_make(reg, "{\"name\": \"HyperbandPruner\", \"args\": {"
+                           "\"max_resource\": 2, \"bootstrap_count\": 1}}");
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.9), 1);
+    mmarml_pruner_unref(p);
+    tu_pruner_refused(reg, "{\"name\": \"SuccessiveHalvingPruner\", \"args\": {"
+                           "\"bootstrap_count\": -1}}", MMARML_EINVAL, "bootstrap_count");
+    tu_pruner_refused(reg, "{\"name\": \"SuccessiveHalvingPruner\", \"args\": {"
+                           "\"min_early_stopping_rate\": 0.5}}", MMARML_EINVAL,
+                      "min_early_stopping_rate");
+    /* the message names the pruner the user named */
+    tu_pruner_refused(reg, "{\"name\": \"SuccessiveHalvingPruner\", \"args\": {"
+                           "\"reduction_factor\": 1}}", MMARML_EINVAL,
+                      "SuccessiveHalvingPruner, ours ASHAPruner: reduction_factor");
+    /* Hyperband sets each bracket's rate itself */
+    tu_pruner_refused(reg, "{\"name\": \"HyperbandPruner\", \"args\": {"
+                           "\"min_early_stopping_rate\": 1}}", MMARML_EINVAL,
+                      "min_early_stopping_rate");
+
     /* PatientPruner wraps a pruner spec of its own */
     p = tu_pruner_make(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 0,"
                            " \"wrapped_pruner\": {\"name\": \"ThresholdPruner\","
@@ -394,6 +552,9 @@ static Suite *pruner_optuna_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, percentile_keeps_the_top_percent);
+    tcase_add_test(tc, halving_bootstrap_stops_the_first_jobs_at_a_rung);
+    tcase_add_test(tc, halving_early_stopping_rate_moves_the_rungs);
+    tcase_add_test(tc, halving_decides_as_optuna_on_recorded_traces);
     tcase_add_test(tc, percentile_judges_only_steps_enough_jobs_reported);
     tcase_add_test(tc, percentile_fifty_is_the_median);
     tcase_add_test(tc, percentile_refuses_impossible_args);

@@ -199,6 +199,32 @@ MMARML_API int mmarml_pruner_new_asha(mmarml_pruner **out, double min_resource,
 MMARML_API int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resource,
                                            double reduction_factor, double max_resource);
 /**
+ * ASHAPruner with Optuna's two other SuccessiveHalvingPruner arguments.
+ *
+ * `min_early_stopping_rate` s moves the rungs to min_resource * eta^(s + k): the first one
+ * at min_resource * eta^s. `bootstrap_count` b: a job that reaches a rung while it holds b
+ * values or fewer (its own included) stops there, so no job goes on before more than b jobs
+ * reached the rung (Optuna's rule; b 0 turns it off). Optuna refuses b > 0 with an "auto"
+ * min_resource; here the count starts once the resources are learned.
+ *
+ * 0 and 0 are mmarml_pruner_new_asha() exactly.
+ * @return MMARML_OK; MMARML_EINVAL; MMARML_ENOMEM.
+ * @since 0.3
+ */
+MMARML_API int mmarml_pruner_new_asha_ex(mmarml_pruner **out, double min_resource,
+                                         double reduction_factor, double max_resource,
+                                         uint64_t min_early_stopping_rate,
+                                         uint64_t bootstrap_count);
+/**
+ * HyperbandPruner with Optuna's `bootstrap_count`, applied in every bracket as
+ * mmarml_pruner_new_asha_ex() applies it. 0 is mmarml_pruner_new_hyperband() exactly.
+ * @return MMARML_OK; MMARML_EINVAL; MMARML_ENOMEM.
+ * @since 0.3
+ */
+MMARML_API int mmarml_pruner_new_hyperband_ex(mmarml_pruner **out, double min_resource,
+                                              double reduction_factor, double max_resource,
+                                              uint64_t bootstrap_count);
+/**
  * ThresholdPruner (Optuna's semantics): stop a job whose latest value is below `lower` or
  * above `upper`. It compares no jobs, so it stops a diverged job (a loss gone wild, an
  * accuracy stuck at chance) from the first job of a run on. Not before step

@@ -1,11 +1,13 @@
 /*
- * ASHAPruner and HyperbandPruner (mmarml/pruner.h, docs/components.md).
+ * ASHAPruner, SuccessiveHalvingPruner and HyperbandPruner (mmarml/pruner.h,
+ * docs/components.md).
  *
- * A bracket is asynchronous successive halving: rungs at min_resource * eta^k. A job's
- * value at a rung is its first report at a step at or past the rung; it goes on when that
- * value is at least the k-th best value of the rung so far (itself included), with
- * k = max(1, floor(n / eta)) (Optuna's SuccessiveHalvingPruner rule). Hyperband runs
- * several brackets with growing minimum resources and puts each job in one of them.
+ * A bracket is asynchronous successive halving: rungs at min_resource * eta^(s + k), s the
+ * bracket's early-stopping rate. A job's value at a rung is its first report at a step at or
+ * past the rung; it goes on when that value is at least the k-th best value of the rung so
+ * far (itself included), with k = max(1, floor(n / eta)) (Optuna's SuccessiveHalvingPruner
+ * rule), and the rung holds more than bootstrap_count values. Hyperband runs several
+ * brackets, s = 0, 1, ..., and puts each job in one of them.
  *
  * A resource given as MMARML_PRUNER_RESOURCE_AUTO is learned from the first jobs that end ok,
  * as Optuna's "auto" is: nothing is judged (nor counted at a rung) until one has; at the
@@ -16,6 +18,7 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +40,8 @@ typedef struct {
     const char *who;
     int hyperband;
     double min_resource, eta, max_resource; /* either may be MMARML_PRUNER_RESOURCE_AUTO */
+    double early_stopping_rate; /* s of the first bracket */
+    uint64_t bootstrap_count;   /* the first this many values at a rung do not go on */
     bracket *brackets; /* NULL until both resources are known */
     size_t nbrackets;
     uint64_t *budget; /* Hyperband: cumulative weights of the brackets */
@@ -127,7 +132,8 @@ static int build_brackets(asha *a)
     for (i = 0; i < n; i++) {
         /* Hyperband's budget of bracket i: ceil(n * eta^s / (s + 1)), s = n - 1 - i */
         double s = (double)(n - 1 - i);
-        a->brackets[i].min_resource = a->min_resource * pow(a->eta, (double)i);
+        a->brackets[i].min_resource =
+            a->min_resource * pow(a->eta, a->early_stopping_rate + (double)i);
         a->budget[i] = (uint64_t)ceil((double)n * pow(a->eta, s) / (s + 1)) +
                        (i > 0 ? a->budget[i - 1] : 0);
     }
@@ -187,6 +193,14 @@ static int asha_report(int *stop_out, mmarml_pruner *self, const char *job, uint
         if (keep < 1)
             keep = 1;
         json_array_set_new(state, 1, json_integer((json_int_t)++k));
+        if (r->n <= a->bootstrap_count) {
+            mmarml_context_trace(ctx, a->who, "job %s stopped at rung %zu (step %g): %zu of "
+                                 "the %" PRIu64 " values the rung needs (bootstrap_count) "
+                                 "before a job goes on", job, k - 1, rung_step(a, b, k - 1),
+                                 r->n, a->bootstrap_count);
+            *stop_out = 1;
+            return MMARML_OK;
+        }
         if (rank >= keep) {
             mmarml_context_trace(ctx, a->who, "job %s stopped at rung %zu (step %g): value %g "
                                  "ranks %zu of %zu, the top %zu go on", job, k - 1,
@@ -231,7 +245,8 @@ static void asha_destroy(void *ud)
 }
 
 static int make(mmarml_pruner **out, const char *who, double min_resource, double eta,
-                double max_resource, int hyperband)
+                double max_resource, uint64_t early_stopping_rate, uint64_t bootstrap_count,
+                int hyperband)
 {
     static const mmarml_pruner_vtable vt = {
         .struct_size = sizeof(mmarml_pruner_vtable),
@@ -271,6 +286,8 @@ static int make(mmarml_pruner **out, const char *who, double min_resource, doubl
     a->min_resource = min_resource;
     a->eta = eta;
     a->max_resource = max_resource;
+    a->early_stopping_rate = (double)early_stopping_rate;
+    a->bootstrap_count = bootstrap_count;
     a->ok_last_step = -1;
     if (min_resource != AUTO && max_resource != AUTO && build_brackets(a) != MMARML_OK) {
         asha_destroy(a);
@@ -285,11 +302,27 @@ static int make(mmarml_pruner **out, const char *who, double min_resource, doubl
 int mmarml_pruner_new_asha(mmarml_pruner **out, double min_resource, double reduction_factor,
                            double max_resource)
 {
-    return make(out, "ASHAPruner", min_resource, reduction_factor, max_resource, 0);
+    return make(out, "ASHAPruner", min_resource, reduction_factor, max_resource, 0, 0, 0);
+}
+
+int mmarml_pruner_new_asha_ex(mmarml_pruner **out, double min_resource,
+                              double reduction_factor, double max_resource,
+                              uint64_t min_early_stopping_rate, uint64_t bootstrap_count)
+{
+    return make(out, "ASHAPruner", min_resource, reduction_factor, max_resource,
+                min_early_stopping_rate, bootstrap_count, 0);
 }
 
 int mmarml_pruner_new_hyperband(mmarml_pruner **out, double min_resource,
                                 double reduction_factor, double max_resource)
 {
-    return make(out, "HyperbandPruner", min_resource, reduction_factor, max_resource, 1);
+    return make(out, "HyperbandPruner", min_resource, reduction_factor, max_resource, 0, 0, 1);
+}
+
+int mmarml_pruner_new_hyperband_ex(mmarml_pruner **out, double min_resource,
+                                   double reduction_factor, double max_resource,
+                                   uint64_t bootstrap_count)
+{
+    return make(out, "HyperbandPruner", min_resource, reduction_factor, max_resource, 0,
+                bootstrap_count, 1);
 }

@@ -287,35 +287,77 @@ static int resource_arg(const json_t *args, const char *me, const char *key, dou
     return MMARML_OK;
 }
 
-/* ASHAPruner and HyperbandPruner take the same args (Optuna's names). */
-static int halving_pruner_factory(void **out, const json_t *args, const char *me,
-                                  double max_default,
-                                  int (*make)(mmarml_pruner **, double, double, double))
+/* The successive-halving pruners: Optuna's arg names, and its defaults where the name is
+ * Optuna's own (SuccessiveHalvingPruner, HyperbandPruner). */
+typedef struct {
+    const char *name;
+    double min_default, eta_default, max_default;
+    int hyperband; /* no min_early_stopping_rate: a bracket's rate is its index */
+} halving_kind;
+
+static int halving_pruner_factory(void **out, const json_t *args, const halving_kind *kind)
 {
-    static const char *const allowed[] = {"min_resource", "reduction_factor", "max_resource",
-                                          NULL};
+    static const char *const asha_allowed[] = {"min_resource", "reduction_factor",
+                                               "max_resource", "min_early_stopping_rate",
+                                               "bootstrap_count", NULL};
+    static const char *const hyperband_allowed[] = {"min_resource", "reduction_factor",
+                                                    "max_resource", "bootstrap_count", NULL};
+    const char *me = kind->name;
     double min_r, eta, max_r;
+    int64_t rate = 0, bootstrap;
     int rc;
 
-    if ((rc = mmarml_args_check(args, me, allowed)) != MMARML_OK ||
-        (rc = resource_arg(args, me, "min_resource", 1, &min_r)) != MMARML_OK ||
-        (rc = mmarml_args_get_double(args, me, "reduction_factor", 3, &eta)) != MMARML_OK ||
-        (rc = resource_arg(args, me, "max_resource", max_default, &max_r)) != MMARML_OK)
+    if ((rc = mmarml_args_check(args, me, kind->hyperband ? hyperband_allowed
+                                                          : asha_allowed)) != MMARML_OK ||
+        (rc = resource_arg(args, me, "min_resource", kind->min_default, &min_r)) != MMARML_OK ||
+        (rc = mmarml_args_get_double(args, me, "reduction_factor", kind->eta_default, &eta)) !=
+            MMARML_OK ||
+        (rc = resource_arg(args, me, "max_resource", kind->max_default, &max_r)) != MMARML_OK ||
+        (!kind->hyperband &&
+         (rc = mmarml_args_get_int(args, me, "min_early_stopping_rate", 0, &rate)) !=
+             MMARML_OK) ||
+        (rc = mmarml_args_get_int(args, me, "bootstrap_count", 0, &bootstrap)) != MMARML_OK ||
+        (rc = check_count(me, "min_early_stopping_rate", rate, 0)) != MMARML_OK ||
+        (rc = check_count(me, "bootstrap_count", bootstrap, 0)) != MMARML_OK)
         return rc;
-    return make((mmarml_pruner **)out, min_r, eta, max_r);
+    if (kind->hyperband)
+        return mmarml_pruner_new_hyperband_ex((mmarml_pruner **)out, min_r, eta, max_r,
+                                              (uint64_t)bootstrap);
+    rc = mmarml_pruner_new_asha_ex((mmarml_pruner **)out, min_r, eta, max_r, (uint64_t)rate,
+                                   (uint64_t)bootstrap);
+    if (rc != MMARML_OK && strcmp(me, "ASHAPruner") != 0) {
+        /* the message names ASHAPruner: say that it is the one the user named */
+        char why[512];
+        snprintf(why, sizeof(why), "%s", mmarml_error_message());
+        return mmarml_error_set(rc, "%s, ours %s", me, why);
+    }
+    return rc;
 }
 
 static int asha_pruner_factory(void **out, const json_t *args, void *ud)
 {
+    static const halving_kind kind = {"ASHAPruner", 1, 3, 0, 0};
+
     (void)ud;
-    return halving_pruner_factory(out, args, "ASHAPruner", 0, mmarml_pruner_new_asha);
+    return halving_pruner_factory(out, args, &kind);
+}
+
+/* ASHAPruner under Optuna's name, with Optuna's defaults: an auto min_resource, eta 4. */
+static int successive_halving_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    static const halving_kind kind = {"SuccessiveHalvingPruner", MMARML_PRUNER_RESOURCE_AUTO, 4,
+                                      0, 0};
+
+    (void)ud;
+    return halving_pruner_factory(out, args, &kind);
 }
 
 static int hyperband_pruner_factory(void **out, const json_t *args, void *ud)
 {
+    static const halving_kind kind = {"HyperbandPruner", 1, 3, MMARML_PRUNER_RESOURCE_AUTO, 1};
+
     (void)ud;
-    return halving_pruner_factory(out, args, "HyperbandPruner", MMARML_PRUNER_RESOURCE_AUTO,
-                                  mmarml_pruner_new_hyperband);
+    return halving_pruner_factory(out, args, &kind);
 }
 
 static int dummy_handler_factory(void **out, const json_t *args, void *ud)
@@ -446,6 +488,8 @@ int mmarml__register_builtins(mmarml_registry *reg)
                                        wilcoxon_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "ASHAPruner",
                                        asha_pruner_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "SuccessiveHalvingPruner",
+                                       successive_halving_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "HyperbandPruner",
                                        hyperband_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "LearnedCurvePruner",
