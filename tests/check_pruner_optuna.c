@@ -1,7 +1,6 @@
 /* The pruners that follow one of Optuna's rule for rule (PercentilePruner, ThresholdPruner,
- * PatientPruner, SuccessiveHalvingPruner): their decisions on hand-made report sequences and,
- * for SuccessiveHalvingPruner, on sequences Optuna decided (tests/data/optuna), their args,
- * and their registry names. check_pruner.c has the other built-ins and the engine's side. */
+ * PatientPruner, SuccessiveHalvingPruner): their decisions on hand-made report sequences and
+ * on sequences Optuna decided (tests/data/optuna), their args, and their registry names. check_pruner.c has the other built-ins and the engine's side. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -367,28 +366,31 @@ START_TEST(halving_early_stopping_rate_moves_the_rungs)
 }
 END_TEST
 
-/* Replays the traces Optuna 3.1's SuccessiveHalvingPruner decided
- * (tests/data/optuna/record_halving.py): ours must stop at the same reports. */
-START_TEST(halving_decides_as_optuna_on_recorded_traces)
+/* Replays the traces Optuna 3.1's pruners decided (tests/data/optuna/record_decisions.py):
+ * ours of the same name and args must stop at the same reports. */
+START_TEST(pruners_decide_as_optuna_on_recorded_traces)
 {
-    const char *path = TEST_DATA_DIR "/optuna/halving.jsonl";
+    const char *path = TEST_DATA_DIR "/optuna/decisions.jsonl";
     mmarml_registry *reg = NULL;
     FILE *f = fopen(path, "r");
     json_t *t;
     json_error_t err;
-    int traces = 0, reports = 0, stops = 0, auto_traces = 0;
+    int traces = 0, reports = 0, stops = 0, halving_auto = 0, patient_wrapping = 0;
 
     ck_assert_msg(f != NULL, "%s: cannot open", path);
     ck_ok(mmarml_registry_new(&reg));
     while ((t = json_loadf(f, JSON_DISABLE_EOF_CHECK, &err)) != NULL) {
-        json_t *spec = json_pack("{s:s, s:O}", "name", "SuccessiveHalvingPruner", "args",
-                                 json_object_get(t, "args"));
+        const char *name = json_string_value(json_object_get(t, "name"));
+        json_t *args = json_object_get(t, "args");
+        json_t *spec = json_pack("{s:s, s:O}", "name", name, "args", args);
         json_t *events = json_object_get(t, "events"), *e;
         mmarml_pruner *p = NULL;
         size_t i;
 
         ck_ok(mmarml_registry_create_pruner(&p, reg, spec, path));
-        auto_traces += json_object_get(json_object_get(t, "args"), "min_resource") == NULL;
+        halving_auto += strcmp(name, "SuccessiveHalvingPruner") == 0 &&
+                        json_object_get(args, "min_resource") == NULL;
+        patient_wrapping += json_is_object(json_object_get(args, "wrapped_pruner"));
         json_array_foreach(events, i, e) {
             const char *kind = json_string_value(json_array_get(e, 0));
             json_int_t number = json_integer_value(json_array_get(e, 1));
@@ -401,8 +403,8 @@ START_TEST(halving_decides_as_optuna_on_recorded_traces)
                                      json_number_value(json_array_get(e, 3)));
                 int optuna = (int)json_integer_value(json_array_get(e, 4));
 
-                ck_assert_msg(stop == optuna, "trace %d, event %zu (job %s, step %g, value %g):"
-                              " ours %s, Optuna's %s", traces + 1, i, job,
+                ck_assert_msg(stop == optuna, "trace %d (%s), event %zu (job %s, step %g, "
+                              "value %g): ours %s, Optuna's %s", traces + 1, name, i, job,
                               json_number_value(json_array_get(e, 2)),
                               json_number_value(json_array_get(e, 3)),
                               stop ? "stop" : "go on", optuna ? "stop" : "go on");
@@ -427,10 +429,11 @@ START_TEST(halving_decides_as_optuna_on_recorded_traces)
     ck_assert_msg(err.position == 0 || strstr(err.text, "end of file") ||
                       strstr(err.text, "'[' or '{' expected"),
                   "%s: %s", path, err.text);
-    ck_assert_int_eq(traces, 30);
-    ck_assert_int_ge(auto_traces, 5);
-    ck_assert_int_gt(stops, 500);
-    ck_assert_int_gt(reports - stops, 2000);
+    ck_assert_int_eq(traces, 39);
+    ck_assert_int_ge(halving_auto, 3);
+    ck_assert_int_ge(patient_wrapping, 3);
+    ck_assert_int_gt(stops, 900);
+    ck_assert_int_gt(reports - stops, 4000);
 }
 END_TEST
 
@@ -554,7 +557,7 @@ static Suite *pruner_optuna_suite(void)
     tcase_add_test(tc, percentile_keeps_the_top_percent);
     tcase_add_test(tc, halving_bootstrap_stops_the_first_jobs_at_a_rung);
     tcase_add_test(tc, halving_early_stopping_rate_moves_the_rungs);
-    tcase_add_test(tc, halving_decides_as_optuna_on_recorded_traces);
+    tcase_add_test(tc, pruners_decide_as_optuna_on_recorded_traces);
     tcase_add_test(tc, percentile_judges_only_steps_enough_jobs_reported);
     tcase_add_test(tc, percentile_fifty_is_the_median);
     tcase_add_test(tc, percentile_refuses_impossible_args);
