@@ -429,7 +429,7 @@ START_TEST(pruners_decide_as_optuna_on_recorded_traces)
     ck_assert_msg(err.position == 0 || strstr(err.text, "end of file") ||
                       strstr(err.text, "'[' or '{' expected"),
                   "%s: %s", path, err.text);
-    ck_assert_int_eq(traces, 39);
+    ck_assert_int_eq(traces, 42);
     ck_assert_int_ge(halving_auto, 3);
     ck_assert_int_ge(patient_wrapping, 3);
     ck_assert_int_gt(stops, 900);
@@ -517,6 +517,15 @@ START_TEST(optuna_pruners_by_registry_name)
     tu_pruner_refused(reg, "{\"name\": \"HyperbandPruner\", \"args\": {"
                            "\"min_early_stopping_rate\": 1}}", MMARML_EINVAL,
                       "min_early_stopping_rate");
+
+    /* NopPruner never stops; PatientPruner wrapping it never either */
+    p = tu_pruner_make(reg, "{\"name\": \"NopPruner\"}");
+    ck_assert_int_eq(tu_report(p, "a", 1, 1, 0.5), 0);
+    mmarml_pruner_job_ended(p, "a", 1, MMARML_JOB_OK);
+    ck_assert_int_eq(tu_report(p, "b", 2, 1, -1e300), 0);
+    mmarml_pruner_unref(p);
+    tu_pruner_refused(reg, "{\"name\": \"NopPruner\", \"args\": {\"patience\": 1}}",
+                      MMARML_EINVAL, "patience");
 
     /* PatientPruner wraps a pruner spec of its own */
     p = tu_pruner_make(reg, "{\"name\": \"PatientPruner\", \"args\": {\"patience\": 0,"

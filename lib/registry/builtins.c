@@ -247,6 +247,32 @@ static int wilcoxon_pruner_factory(void **out, const json_t *args, void *ud)
     return mmarml_pruner_new_wilcoxon((mmarml_pruner **)out, p_threshold, (uint64_t)startup);
 }
 
+/* NopPruner (Optuna's): never stops a job. So an Optuna spec naming it, alone or wrapped by
+ * PatientPruner (which then never stops either), means here what it meant there. */
+static int nop_report(int *stop_out, mmarml_pruner *self, const char *job, uint64_t job_number,
+                      double step, double value, mmarml_context *ctx, void *ud)
+{
+    (void)stop_out, (void)self, (void)job, (void)job_number, (void)step, (void)value;
+    (void)ctx, (void)ud;
+    return MMARML_OK;
+}
+
+static int nop_pruner_factory(void **out, const json_t *args, void *ud)
+{
+    static const char *const allowed[] = {NULL};
+    static const mmarml_pruner_vtable vt = {
+        .struct_size = sizeof(mmarml_pruner_vtable),
+        .version = MMARML_PRUNER_VTABLE_VERSION,
+        .report = nop_report,
+    };
+    int rc;
+
+    (void)ud;
+    if ((rc = mmarml_args_check(args, "NopPruner", allowed)) != MMARML_OK)
+        return rc;
+    return mmarml_pruner_new((mmarml_pruner **)out, &vt, NULL);
+}
+
 static int learned_curve_pruner_factory(void **out, const json_t *args, void *ud)
 {
     static const char *const allowed[] = {"n_startup_trials", "std_errors", NULL};
@@ -493,7 +519,9 @@ int mmarml__register_builtins(mmarml_registry *reg)
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "HyperbandPruner",
                                        hyperband_pruner_factory, NULL)) != MMARML_OK ||
         (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "LearnedCurvePruner",
-                                       learned_curve_pruner_factory, NULL)) != MMARML_OK)
+                                       learned_curve_pruner_factory, NULL)) != MMARML_OK ||
+        (rc = mmarml_registry_register(reg, MMARML_COMPONENT_PRUNER, "NopPruner",
+                                       nop_pruner_factory, NULL)) != MMARML_OK)
         return rc;
     return MMARML_OK;
 }

@@ -217,7 +217,7 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     docs/python.md); ``workers`` is a count or Clara's workers string (``"0:1"``,
     ``"0,1:2,3"``); ``pruner`` a pruner by name (MedianPruner, PercentilePruner,
     ThresholdPruner, PatientPruner, WilcoxonPruner, ASHAPruner, SuccessiveHalvingPruner,
-    HyperbandPruner, LearnedCurvePruner) with ``pruner_args``, or a Python pruner object (its
+    HyperbandPruner, LearnedCurvePruner, NopPruner) with ``pruner_args``, or a Python pruner object (its
     ``report(job, job_number, step, value, ctx)`` returns True to stop the job; an optional
     ``job_ended(job, job_number, status)``; docs/python.md); ``handlers`` more handlers: a name,
     ``{"name": ..., "args": ...}``, or a Python handler object (Clara's Handler event

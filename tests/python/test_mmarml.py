@@ -118,6 +118,31 @@ class Optimize(unittest.TestCase):
         best_pruned = max(o.values["q"] for o in pruned)
         self.assertGreater(study.best.values["q"], best_pruned * 0.5)
 
+    def test_optuna_pruner_names_and_defaults(self):
+        # SuccessiveHalvingPruner with Optuna's defaults: min_resource "auto" learns 1 from
+        # the first job that ends (last step 10), then rungs at 1 and 4 (eta 4)
+        def objective(values, job):
+            for step in range(1, 11):
+                if job.report(step, values["q"]):
+                    return values["q"]
+            return values["q"]
+
+        space = mmarml.SearchSpace().add_float("q", 0, 1)
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=30,
+                                pruner="SuccessiveHalvingPruner")
+        statuses = [o.status for o in study.outcomes]
+        self.assertEqual(statuses[0], "ok")
+        self.assertGreater(statuses.count("pruned"), 10, statuses)
+        self.assertEqual(study.best.score, max(o.values["q"] for o in study.outcomes))
+        # NopPruner never stops a job
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=10,
+                                pruner="NopPruner")
+        self.assertEqual({o.status for o in study.outcomes}, {"ok"})
+        with self.assertRaises(mmarml.MmarmlError) as raised:
+            mmarml.optimize(objective, space, n_trials=1, pruner="SuccessiveHalvingPruner",
+                            pruner_args={"bootstrap_count": -1})
+        self.assertIn("bootstrap_count", str(raised.exception))
+
     def test_a_wrapped_pruner_is_a_nested_spec(self):
         # q < 0.5 diverges: its value falls from 0.29 by 0.01 a step; the others rise from 0
         def objective(values, job):

@@ -72,6 +72,8 @@ CONFIGS = [
      lambda: P.PatientPruner(None, patience=2, min_delta=0.05), [9, 15]),
     ("PatientPruner", {"patience": 1, "wrapped_pruner": median_spec({"n_startup_trials": 3})},
      lambda: P.PatientPruner(P.MedianPruner(n_startup_trials=3), patience=1), [9, 15]),
+    ("PatientPruner", {"patience": 0, "wrapped_pruner": {"name": "NopPruner"}},
+     lambda: P.PatientPruner(P.NopPruner(), patience=0), [9, 15]),
 ]
 TRACES_PER_CONFIG = 3
 JOBS = 40
