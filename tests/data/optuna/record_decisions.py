@@ -2,7 +2,8 @@
 """Record Optuna's pruners deciding on random report sequences.
 
 tests/check_pruner_optuna.c replays every trace through our pruner of the same name and
-args and requires the same decision at every report. Run by hand, with Debian's
+args and requires the same decision at every report. Hyperband's traces are Optuna's with
+our choice of bracket per job (HyperbandByJobNumber). Run by hand, with Debian's
 python3-optuna (3.1), when the traces must change:
 
     /usr/bin/python3 tests/data/optuna/record_decisions.py > tests/data/optuna/decisions.jsonl
@@ -25,6 +26,24 @@ optuna.logging.set_verbosity(optuna.logging.ERROR)
 warnings.simplefilter("ignore")  # PatientPruner is "experimental" in 3.1
 
 P = optuna.pruners
+
+
+class HyperbandByJobNumber(P.HyperbandPruner):
+    """Optuna's Hyperband with our bracket choice: Optuna hashes the study name and the trial
+    number (crc32), ours the job number alone (lib/pruners/asha.c, bracket_of), with the
+    same budgets. Everything else is Optuna's."""
+
+    def _get_bracket_id(self, study, trial):
+        if len(self._pruners) == 0:
+            return 0
+        h = ((trial.number + 1) * 0x9E3779B97F4A7C15) % 2**64
+        h ^= h >> 31
+        pick = h % self._total_trial_allocation_budget
+        for bracket_id in range(self._n_brackets):
+            pick -= self._trial_allocation_budgets[bracket_id]
+            if pick < 0:
+                return bracket_id
+        raise AssertionError("unreachable")
 
 
 def median_spec(args):
@@ -74,6 +93,17 @@ CONFIGS = [
      lambda: P.PatientPruner(P.MedianPruner(n_startup_trials=3), patience=1), [9, 15]),
     ("PatientPruner", {"patience": 0, "wrapped_pruner": {"name": "NopPruner"}},
      lambda: P.PatientPruner(P.NopPruner(), patience=0), [9, 15]),
+    # Hyperband where the rules agree: no job reaches max_resource (Optuna judges a rung
+    # there, ours has none), and an auto max_resource L is not one below a power of eta
+    # (Optuna takes L + 1, which can add a bracket)
+    ("HyperbandPruner", {"min_resource": 1, "max_resource": 27, "reduction_factor": 3},
+     lambda: HyperbandByJobNumber(min_resource=1, max_resource=27, reduction_factor=3),
+     [9, 20]),
+    ("HyperbandPruner", {"min_resource": 1, "max_resource": 16, "reduction_factor": 2,
+                         "bootstrap_count": 1},
+     lambda: HyperbandByJobNumber(min_resource=1, max_resource=16, reduction_factor=2,
+                                  bootstrap_count=1), [9, 15]),
+    ("HyperbandPruner", {}, lambda: HyperbandByJobNumber(), [14, 20]),
 ]
 TRACES_PER_CONFIG = 3
 JOBS = 40
