@@ -2,6 +2,7 @@
  * admin socket works against a live run, and a run that cannot start exits 1. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -771,6 +772,58 @@ START_TEST(a_run_without_an_ok_job_exits_4)
 }
 END_TEST
 
+/* The number after `prefix` on the line of `path` that has it; NAN when none has. */
+static double number_after(const char *path, const char *prefix)
+{
+    char *text = slurp_file(path), *at;
+    double v = NAN;
+
+    ck_assert_ptr_nonnull(text);
+    if ((at = strstr(text, prefix)) != NULL)
+        v = strtod(at + strlen(prefix), NULL);
+    free(text);
+    return v;
+}
+
+/* The last lines say how long the jobs held their workers: GPU-seconds, counted per GPU of
+ * the worker, and plain seconds on a worker without GPUs. */
+START_TEST(the_last_lines_say_what_the_jobs_held)
+{
+    char cmd[1024], out[256];
+    double held, took, t0;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    /* 6 jobs of 0.3 s or more, on a worker with GPUs 0 and 1 and one with GPU 2 */
+    snprintf(cmd, sizeof(cmd), "MMARML_TEST_SLEEP=0.3 '%s' run -m '%s' --set run_id=r "
+             "workers=0,1:2 >'%s' 2>&1", MMARML_BIN, mmar, out);
+    t0 = now_s();
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 0);
+    took = now_s() - t0;
+    held = number_after(out, "GPU-hours (");
+    ck_assert_msg(held >= 6 * 0.3 && held <= 3 * took, "%g GPU-seconds in a run of %g s",
+                  held, took);
+    ck_assert_int_eq(lines_with(out, "workers without GPUs"), 0);
+    ck_assert_int_eq(lines_with(out, "pruned"), 0);
+    /* no workers given: one worker, no GPU list */
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/automl' && printf '%%s' '{\"handlers\": "
+             "[{\"name\": \"MMARHandler\"}], \"executor\": {\"name\": "
+             "\"MMARExecutor\"}, \"controller\": {\"name\": \"RandomController\", "
+             "\"args\": {\"max_rounds\": 3}}}' > '%s/config/config_automl.json'", mmar,
+             mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "MMARML_TEST_SLEEP=0.3 '%s' run -m '%s' --set run_id=r >'%s' "
+             "2>&1", MMARML_BIN, mmar, out);
+    t0 = now_s();
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 0);
+    took = now_s() - t0;
+    held = number_after(out, "jobs on workers without GPUs ran ");
+    ck_assert_msg(held >= 3 * 0.3 && held <= took, "%g s in a run of %g s", held, took);
+    ck_assert_int_eq(lines_with(out, "GPU-hours"), 0);
+    remove_mmar();
+}
+END_TEST
+
 /* A run root longer than a socket address holds (108 bytes) could not run at all on
  * ee9cadf ("admin socket path ... is longer than 107 bytes"): now the socket is reached
  * through its directory, and `mmarml admin` works on it. */
@@ -1006,6 +1059,7 @@ int main(void)
     tcase_add_test(tc, clara_launch_script_arguments);
     tcase_add_test(tc, a_run_without_an_ok_job_exits_4);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
+    tcase_add_test(tc, the_last_lines_say_what_the_jobs_held);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);
     suite_add_tcase(s, tc);

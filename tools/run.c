@@ -59,6 +59,10 @@ typedef struct {
     pthread_mutex_t lock;
     unsigned done, failed, ok, pruned;
     double steps; /* the steps (epochs) jobs reported, summed: what the run spent */
+    /* what the jobs held their workers for: seconds times GPUs (or, on a worker without
+     * GPUs, seconds), in all and in the pruned jobs */
+    double gpu_s, gpu_s_pruned, cpu_s, cpu_s_pruned;
+    unsigned gpu_pruned; /* pruned jobs that held GPUs */
     double best;
     int have_best;
     char best_job[80];
@@ -139,17 +143,32 @@ static int on_space(mmarml_handler *self, mmarml_context *ctx, void *ud)
     return rc;
 }
 
+/* The GPUs of a worker's list ("0,1": 2; "": none). */
+static unsigned gpu_count(const char *gpus)
+{
+    unsigned n = 0;
+
+    if (gpus == NULL || *gpus == '\0')
+        return 0;
+    for (n = 1; *gpus; gpus++)
+        n += *gpus == ',';
+    return n;
+}
+
 static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
 {
     run_state *r = ud;
-    char *name = NULL, *status = NULL;
+    char *name = NULL, *status = NULL, *gpus = NULL;
     double score = 0, start = 0, end = 0, took = 0, value = 0, step = 0;
+    unsigned ngpus;
     const char *from = "";
     int ok, pruned, restored = 0;
 
     (void)self;
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
+    mmarml_context_get_string(ctx, MMARML_KEY_GPUS, &gpus);
+    ngpus = gpu_count(gpus);
     ok = mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score) == MMARML_OK;
     pruned = status != NULL && strcmp(status, "pruned") == 0;
     if (pruned)
@@ -170,6 +189,14 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     r->done++;
     r->pruned += pruned;
     r->steps += step;
+    if (ngpus > 0) {
+        r->gpu_s += took * ngpus;
+        r->gpu_s_pruned += pruned ? took * ngpus : 0;
+        r->gpu_pruned += pruned;
+    } else {
+        r->cpu_s += took;
+        r->cpu_s_pruned += pruned ? took : 0;
+    }
     r->failed += !ok && !pruned; /* a pruned job was stopped on purpose: not a failure */
     r->ok += ok && status != NULL && strcmp(status, "ok") == 0;
     if (ok && (!r->have_best || score > r->best)) {
@@ -194,7 +221,26 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     pthread_mutex_unlock(&r->lock);
     mmarml_free(name);
     mmarml_free(status);
+    mmarml_free(gpus);
     return MMARML_OK;
+}
+
+/* What the jobs held their workers for, for those who pay by the GPU-hour. */
+static void print_worker_time(const run_state *r)
+{
+    if (r->gpu_s > 0) {
+        printf("mmarml run: the jobs held their GPUs for %.2f GPU-hours (%.0f GPU-seconds)",
+               r->gpu_s / 3600, r->gpu_s);
+        if (r->gpu_pruned > 0)
+            printf(", %.0f of them in the %u pruned jobs", r->gpu_s_pruned, r->gpu_pruned);
+        printf("\n");
+    }
+    if (r->cpu_s > 0) {
+        printf("mmarml run: jobs on workers without GPUs ran %.0f s", r->cpu_s);
+        if (r->cpu_s_pruned > 0)
+            printf(", %.0f of them in pruned jobs", r->cpu_s_pruned);
+        printf("\n");
+    }
 }
 
 static int on_end_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -414,6 +460,7 @@ int cli_run(int argc, char **argv)
     if (rc == MMARML_ESTORAGE) {
         fprintf(stderr, "mmarml run: %s\n", mmarml_error_message());
         print_summary(r.run_root);
+        print_worker_time(&r);
         status = 3;
     } else if (rc != MMARML_OK) {
         fprintf(stderr, "mmarml run: %s\n", mmarml_error_message());
@@ -426,6 +473,7 @@ int cli_run(int argc, char **argv)
         if (r.steps > 0) /* trainers reported progress: what the search spent, in steps */
             printf("mmarml run: %u jobs (%u pruned) trained %.0f steps in all\n", r.done,
                    r.pruned, r.steps);
+        print_worker_time(&r);
         if (mmarml_engine_end_reason(r.engine) != MMARML_END_ALREADY_FINISHED)
             write_report(r.run_root); /* a finished run resumed again writes nothing */
         status = r.signal == SIGINT ? 130 : r.signal == SIGTERM ? 143 : 0;
