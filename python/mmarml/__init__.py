@@ -248,6 +248,11 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
         if pruner_args:
             raise ValueError("pruner_args go to a pruner by name; a Python pruner takes its "
                              "own")
+        if type(pruner).__module__.startswith("optuna.pruners"):
+            # ours has the same name and args (docs/early-stopping.md, "Coming from Optuna")
+            raise TypeError(f"an Optuna pruner object: name it instead, "
+                            f"pruner={type(pruner).__name__!r}, pruner_args={{...}} with the "
+                            f"same args")
         if not callable(getattr(pruner, "report", None)):
             raise TypeError("a Python pruner needs a report(job, job_number, step, value, "
                             "ctx) method")

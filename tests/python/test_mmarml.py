@@ -142,6 +142,11 @@ class Optimize(unittest.TestCase):
             mmarml.optimize(objective, space, n_trials=1, pruner="SuccessiveHalvingPruner",
                             pruner_args={"bootstrap_count": -1})
         self.assertIn("bootstrap_count", str(raised.exception))
+        # an Optuna pruner object is told its name here
+        optuna_like = type("HyperbandPruner", (), {"__module__": "optuna.pruners._hyperband"})
+        with self.assertRaises(TypeError) as raised:
+            mmarml.optimize(objective, space, n_trials=1, pruner=optuna_like())
+        self.assertIn("pruner='HyperbandPruner'", str(raised.exception))
 
     def test_a_wrapped_pruner_is_a_nested_spec(self):
         # q < 0.5 diverges: its value falls from 0.29 by 0.01 a step; the others rise from 0
