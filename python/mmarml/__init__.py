@@ -188,6 +188,50 @@ def _spec(name: str, args: Optional[Mapping[str, Any]]) -> str:
     return json.dumps({"name": name, "args": dict(args or {})})
 
 
+# Optuna's pruners (3.1; WilcoxonPruner 3.6): the args of ours of the same name, which
+# Optuna keeps as attributes with a leading underscore
+_OPTUNA_PRUNER_ARGS = {
+    "MedianPruner": ("n_startup_trials", "n_warmup_steps", "interval_steps", "n_min_trials"),
+    "PercentilePruner": ("percentile", "n_startup_trials", "n_warmup_steps", "interval_steps",
+                         "n_min_trials"),
+    "SuccessiveHalvingPruner": ("min_resource", "reduction_factor", "min_early_stopping_rate",
+                                "bootstrap_count"),
+    "HyperbandPruner": ("min_resource", "max_resource", "reduction_factor", "bootstrap_count"),
+    "ThresholdPruner": ("lower", "upper", "n_warmup_steps", "interval_steps"),
+    "PatientPruner": ("wrapped_pruner", "patience", "min_delta"),
+    "WilcoxonPruner": ("p_threshold", "n_startup_steps"),
+    "NopPruner": (),
+}
+
+
+def _is_optuna_pruner(pruner: Any) -> bool:
+    return type(pruner).__module__.startswith("optuna.pruners")
+
+
+def _optuna_pruner_spec(pruner: Any) -> Optional[Dict[str, Any]]:
+    """Our spec for an Optuna pruner object, read from its attributes; None for one we do
+    not know (another class, or attributes not where Optuna 3.1 keeps them)."""
+    name = type(pruner).__name__
+    keys = _OPTUNA_PRUNER_ARGS.get(name) if _is_optuna_pruner(pruner) else None
+    if keys is None:
+        return None
+    args: Dict[str, Any] = {}
+    for key in keys:
+        if not hasattr(pruner, "_" + key):
+            return None
+        value = getattr(pruner, "_" + key)
+        if key == "wrapped_pruner" and value is not None:
+            value = _optuna_pruner_spec(value)
+            if value is None:
+                return None
+        elif key == "min_resource" and value is None:  # SuccessiveHalving's "auto", unset
+            value = "auto"
+        elif isinstance(value, float) and math.isinf(value):
+            continue  # ThresholdPruner's open side: no bound
+        args[key] = value
+    return {"name": name, "args": args}
+
+
 # pruned_score by name: enum mmarml_pruned_score
 _PRUNED_SCORES = {"best": 0, "last": 1, "mean": 2}
 
@@ -217,9 +261,11 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     docs/python.md); ``workers`` is a count or Clara's workers string (``"0:1"``,
     ``"0,1:2,3"``); ``pruner`` a pruner by name (MedianPruner, PercentilePruner,
     ThresholdPruner, PatientPruner, WilcoxonPruner, ASHAPruner, SuccessiveHalvingPruner,
-    HyperbandPruner, LearnedCurvePruner, NopPruner) with ``pruner_args``, or a Python pruner object (its
+    HyperbandPruner, LearnedCurvePruner, NopPruner) with ``pruner_args``, an Optuna pruner
+    object (ours of its name runs, with the args it holds), or a Python pruner object (its
     ``report(job, job_number, step, value, ctx)`` returns True to stop the job; an optional
-    ``job_ended(job, job_number, status)``; docs/python.md); ``handlers`` more handlers: a name,
+    ``job_ended(job, job_number, status)``; docs/python.md); ``handlers`` more handlers: a
+    name,
     ``{"name": ..., "args": ...}``, or a Python handler object (Clara's Handler event
     methods); ``journal`` a journal file to keep the run in.
 
@@ -248,12 +294,15 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
         if pruner_args:
             raise ValueError("pruner_args go to a pruner by name; a Python pruner takes its "
                              "own")
-        if type(pruner).__module__.startswith("optuna.pruners"):
+        if _is_optuna_pruner(pruner):
             # ours has the same name and args (docs/early-stopping.md, "Coming from Optuna")
-            raise TypeError(f"an Optuna pruner object: name it instead, "
-                            f"pruner={type(pruner).__name__!r}, pruner_args={{...}} with the "
-                            f"same args")
-        if not callable(getattr(pruner, "report", None)):
+            spec = _optuna_pruner_spec(pruner)
+            if spec is None:
+                raise TypeError(f"an Optuna pruner object whose args cannot be read: name "
+                                f"it instead, pruner={type(pruner).__name__!r}, "
+                                f"pruner_args={{...}} with the same args")
+            pruner, pruner_args = spec["name"], spec["args"]
+        elif not callable(getattr(pruner, "report", None)):
             raise TypeError("a Python pruner needs a report(job, job_number, step, value, "
                             "ctx) method")
     if pruned_score not in _PRUNED_SCORES:

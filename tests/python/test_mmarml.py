@@ -142,11 +142,46 @@ class Optimize(unittest.TestCase):
             mmarml.optimize(objective, space, n_trials=1, pruner="SuccessiveHalvingPruner",
                             pruner_args={"bootstrap_count": -1})
         self.assertIn("bootstrap_count", str(raised.exception))
-        # an Optuna pruner object is told its name here
-        optuna_like = type("HyperbandPruner", (), {"__module__": "optuna.pruners._hyperband"})
-        with self.assertRaises(TypeError) as raised:
-            mmarml.optimize(objective, space, n_trials=1, pruner=optuna_like())
-        self.assertIn("pruner='HyperbandPruner'", str(raised.exception))
+
+    def test_an_optuna_pruner_object_becomes_ours(self):
+        # Optuna's classes as Debian's optuna 3.1 keeps their args (tests do not need it)
+        def optuna_class(name, **attrs):
+            return type(name, (), dict(attrs, __module__="optuna.pruners._x"))
+
+        threshold = optuna_class("ThresholdPruner", _lower=0.5, _upper=float("inf"),
+                                 _n_warmup_steps=0, _interval_steps=1)
+        patient = optuna_class("PatientPruner", _wrapped_pruner=threshold(), _patience=0,
+                               _min_delta=0.0)
+
+        # q < 0.5 reports below lower from its first report on: PatientPruner with patience
+        # 0 lets ThresholdPruner stop it at its second, falling report
+        def objective(values, job):
+            q = values["q"]
+            for step in range(1, 6):
+                if job.report(step, q - 0.01 * step if q < 0.5 else q):
+                    return q
+            return q
+
+        space = mmarml.SearchSpace().add_float("q", 0, 1)
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=20,
+                                pruner=patient())
+        for o in study.outcomes:
+            self.assertEqual(o.status, "pruned" if o.values["q"] < 0.5 else "ok", o.values)
+            if o.status == "pruned":
+                self.assertEqual(len(o.reports), 2)
+        self.assertTrue(any(o.status == "pruned" for o in study.outcomes))
+        # SuccessiveHalving's unset min_resource is "auto": the first job is not judged
+        halving = optuna_class("SuccessiveHalvingPruner", _min_resource=None,
+                               _reduction_factor=4, _min_early_stopping_rate=0,
+                               _bootstrap_count=0)
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=5,
+                                pruner=halving())
+        self.assertEqual(study.outcomes[0].status, "ok")
+        # args where Optuna 3.1 does not keep them, or a class we do not know: its name
+        for odd in (optuna_class("MedianPruner")(), optuna_class("CustomPruner")()):
+            with self.assertRaises(TypeError) as raised:
+                mmarml.optimize(objective, space, n_trials=1, pruner=odd)
+            self.assertIn(f"pruner={type(odd).__name__!r}", str(raised.exception))
 
     def test_a_wrapped_pruner_is_a_nested_spec(self):
         # q < 0.5 diverges: its value falls from 0.29 by 0.01 a step; the others rise from 0
