@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -226,8 +227,11 @@ def _optuna_pruner_spec(pruner: Any) -> Optional[Dict[str, Any]]:
                 return None
         elif key == "min_resource" and value is None:  # SuccessiveHalving's "auto", unset
             value = "auto"
-        elif isinstance(value, float) and math.isinf(value):
-            continue  # ThresholdPruner's open side: no bound
+        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if math.isinf(value):
+                continue  # ThresholdPruner's open side: no bound
+            # a numpy number too (JSON takes Python's only)
+            value = int(value) if isinstance(value, numbers.Integral) else float(value)
         args[key] = value
     return {"name": name, "args": args}
 

@@ -1,4 +1,5 @@
 """The mmarml Python package on the real library (tests/python.sh runs it)."""
+import fractions
 import gc
 import json
 import sys
@@ -148,8 +149,9 @@ class Optimize(unittest.TestCase):
         def optuna_class(name, **attrs):
             return type(name, (), dict(attrs, __module__="optuna.pruners._x"))
 
-        threshold = optuna_class("ThresholdPruner", _lower=0.5, _upper=float("inf"),
-                                 _n_warmup_steps=0, _interval_steps=1)
+        # lower as a number type JSON does not know, as a numpy float would be
+        threshold = optuna_class("ThresholdPruner", _lower=fractions.Fraction(1, 2),
+                                 _upper=float("inf"), _n_warmup_steps=0, _interval_steps=1)
         patient = optuna_class("PatientPruner", _wrapped_pruner=threshold(), _patience=0,
                                _min_delta=0.0)
 
