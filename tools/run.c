@@ -146,11 +146,11 @@ static int on_space(mmarml_handler *self, mmarml_context *ctx, void *ud)
 /* The GPUs of a worker's list ("0,1": 2; "": none). */
 static unsigned gpu_count(const char *gpus)
 {
-    unsigned n = 0;
+    unsigned n = 1;
 
     if (gpus == NULL || *gpus == '\0')
         return 0;
-    for (n = 1; *gpus; gpus++)
+    for (; *gpus; gpus++)
         n += *gpus == ',';
     return n;
 }

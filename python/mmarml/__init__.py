@@ -269,8 +269,7 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     object (ours of its name runs, with the args it holds), or a Python pruner object (its
     ``report(job, job_number, step, value, ctx)`` returns True to stop the job; an optional
     ``job_ended(job, job_number, status)``; docs/python.md); ``handlers`` more handlers: a
-    name,
-    ``{"name": ..., "args": ...}``, or a Python handler object (Clara's Handler event
+    name, ``{"name": ..., "args": ...}``, or a Python handler object (Clara's Handler event
     methods); ``journal`` a journal file to keep the run in.
 
     ``study.stop()`` (any thread) or ``job.stop_run()`` stops the run; so does Ctrl-C, after
