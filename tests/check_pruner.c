@@ -915,6 +915,15 @@ static mmarml_pruner *hyperband_auto(void)
     return p;
 }
 
+/* SuccessiveHalvingPruner as Optuna writes it, with a bootstrap count */
+static mmarml_pruner *halving_auto_bootstrap(void)
+{
+    mmarml_pruner *p = NULL;
+
+    ck_ok(mmarml_pruner_new_asha_ex(&p, MMARML_PRUNER_RESOURCE_AUTO, 2, 0, 0, 1));
+    return p;
+}
+
 static mmarml_pruner *median_including_pruned(void)
 {
     mmarml_pruner *p = NULL;
@@ -1056,6 +1065,12 @@ START_TEST(reports_are_journaled_and_a_resumed_pruner_decides_alike)
     for (k = 1; k < NRECS && c.status[k] != MMARML_JOB_PRUNED; k++)
         ;
     ck_assert_int_lt(k, NRECS); /* then it stops jobs */
+    /* the bootstrap count after an auto min_resource: the first job at rung 1 after the
+     * first ok end stops there, whatever its value, in the resumed run too */
+    c = resumed_pruner_decides_alike(halving_auto_bootstrap);
+    ck_assert_int_eq(c.status[0], MMARML_JOB_OK);
+    ck_assert_int_eq(c.status[1], MMARML_JOB_PRUNED);
+    ck_assert_double_eq(c.last_step[1], 1);
     /* MedianPruner counting pruned jobs: their values must come back from the journal too.
      * The learning rates in order, all curves in the same ratio: the median of step 1 over
      * every job is lower than over ok ones, so lr 0.07 (the 9th) passes step 1 and stops at
