@@ -785,21 +785,30 @@ static double number_after(const char *path, const char *prefix)
     return v;
 }
 
+/* Run `mmarml run` on the fixture with trainers sleeping 0.3 s and `set` (or "") after
+ * run_id; it must exit 0. Returns the seconds it took. */
+static double run_sleeping(const char *set, const char *out)
+{
+    char cmd[1024];
+    double t0 = now_s();
+
+    snprintf(cmd, sizeof(cmd), "MMARML_TEST_SLEEP=0.3 '%s' run -m '%s' --set run_id=r %s "
+             ">'%s' 2>&1", MMARML_BIN, mmar, set, out);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 0);
+    return now_s() - t0;
+}
+
 /* The last lines say how long the jobs held their workers: GPU-seconds, counted per GPU of
  * the worker, and plain seconds on a worker without GPUs. */
 START_TEST(the_last_lines_say_what_the_jobs_held)
 {
     char cmd[1024], out[256];
-    double held, took, t0;
+    double held, took;
 
     make_mmar();
     snprintf(out, sizeof(out), "%s/out.txt", mmar);
     /* 6 jobs of 0.3 s or more, on a worker with GPUs 0 and 1 and one with GPU 2 */
-    snprintf(cmd, sizeof(cmd), "MMARML_TEST_SLEEP=0.3 '%s' run -m '%s' --set run_id=r "
-             "workers=0,1:2 >'%s' 2>&1", MMARML_BIN, mmar, out);
-    t0 = now_s();
-    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 0);
-    took = now_s() - t0;
+    took = run_sleeping("workers=0,1:2", out);
     held = number_after(out, "GPU-hours (");
     ck_assert_msg(held >= 6 * 0.3 && held <= 3 * took, "%g GPU-seconds in a run of %g s",
                   held, took);
@@ -812,11 +821,7 @@ START_TEST(the_last_lines_say_what_the_jobs_held)
              "\"args\": {\"max_rounds\": 3}}}' > '%s/config/config_automl.json'", mmar,
              mmar);
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(cmd, sizeof(cmd), "MMARML_TEST_SLEEP=0.3 '%s' run -m '%s' --set run_id=r >'%s' "
-             "2>&1", MMARML_BIN, mmar, out);
-    t0 = now_s();
-    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 0);
-    took = now_s() - t0;
+    took = run_sleeping("", out);
     held = number_after(out, "jobs on workers without GPUs ran ");
     ck_assert_msg(held >= 3 * 0.3 && held <= took, "%g s in a run of %g s", held, took);
     ck_assert_int_eq(lines_with(out, "GPU-hours"), 0);
