@@ -358,7 +358,8 @@ static int append_reports(tb_writer *w, mmarml_context *job, double wall)
     for (i = 0; i < n && rc == MMARML_OK; i++) {
         /* TensorBoard's steps are integers; a step past int64's range (finite, >= 0, but
          * a hostile trainer's) is the largest one rather than an undefined conversion */
-        ev.step = pairs[2 * i] < 9.2e18 ? (int64_t)pairs[2 * i] : INT64_MAX;
+        ev.step = pairs[2 * i] < 9223372036854775808.0 /* 2^63 */ ? (int64_t)pairs[2 * i]
+                                                                 : INT64_MAX;
         value.simple_value = (float)pairs[2 * i + 1];
         len = tensorboard__event__get_packed_size(&ev);
         if (len > cap) {
