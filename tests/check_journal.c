@@ -64,7 +64,28 @@ typedef struct {
     pthread_mutex_t lock;
     unsigned executed;
     char resumed_seen[256]; /* "<job>:<cluster_job_id>" of a resumed job it got */
+    char resumed_reports[256]; /* "<step>@<time> ..." a resumed job had when it began */
 } det_exec;
+
+/* A job that blocks reports steps 1 and 2 first, measured at these times; a resumed job's
+ * reports (from the journal) are written down as "<step>@<time> ". */
+#define BLOCKED_REPORT_TIME(step) (1e9 + 10 * (step))
+
+static void note_resumed_reports(det_exec *d, mmarml_context *job)
+{
+    double *pairs = NULL, *times = NULL;
+    size_t n = 0, ntimes = 0, i, len = 0;
+
+    ck_ok(mmarml_job_reports(job, &pairs, &n));
+    ck_ok(mmarml_job_report_times(job, &times, &ntimes));
+    ck_assert_uint_eq(n, ntimes);
+    d->resumed_reports[0] = '\0';
+    for (i = 0; i < n && len < sizeof(d->resumed_reports); i++)
+        len += (size_t)snprintf(d->resumed_reports + len, sizeof(d->resumed_reports) - len,
+                                "%g@%.0f ", pairs[2 * i], times[i]);
+    mmarml_free(pairs);
+    mmarml_free(times);
+}
 
 static int det_determine(mmarml_search_space **out, mmarml_executor *self,
                          mmarml_context *ctx, void *ud)
@@ -99,10 +120,13 @@ static int det_execute(int *status, double *score, mmarml_executor *self,
             json_object_get(json_object_get(resumed, "notes"), "cluster_job_id"));
         snprintf(d->resumed_seen, sizeof(d->resumed_seen), "%s:%s", name, id ? id : "");
         json_decref(resumed);
+        note_resumed_reports(d, job);
     }
     pthread_mutex_unlock(&d->lock);
     if (d->note_and_block && name != NULL) {
         int aborted = 0;
+        ck_ok(mmarml_job_report_at(job, 1, 0.25, BLOCKED_REPORT_TIME(1), NULL));
+        ck_ok(mmarml_job_report_at(job, 2, 0.5, BLOCKED_REPORT_TIME(2), NULL));
         ck_ok(mmarml_job_note(job, "cluster_job_id", name));
         while (!aborted) {
             usleep(1000);
@@ -709,6 +733,8 @@ START_TEST(noted_job_resumed_under_its_name)
     ro.resume = 1;
     ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 3), &d, NULL, NULL));
     ck_assert_str_eq(d.resumed_seen, "W1_1_J1:W1_1_J1");
+    /* what it reported before the run died came back, with when it was measured */
+    ck_assert_str_eq(d.resumed_reports, "1@1000000010 2@1000000020 ");
     recs = read_journal(path);
     ck_assert_uint_eq(count_type(recs, "end"), 3);
     ck_assert_uint_eq(count_type(recs, "resume"), 1);

@@ -111,6 +111,34 @@ static size_t journal_reports(const char *run_root, const char *name)
     return n;
 }
 
+/* The times of job `name`'s report records: the trainer's (1e9 + step), and for step 2,
+ * whose line's time is not a number, the time the line was read, within the run. */
+static void check_report_times(const char *run_root, const char *name, double run_start)
+{
+    char path[1024];
+    json_t *recs = NULL, *r;
+    size_t i;
+
+    snprintf(path, sizeof(path), "%s/journal.mmarml", run_root);
+    ck_ok(mmarml_journal_read(&recs, path, NULL));
+    json_array_foreach(recs, i, r)
+    {
+        double step = json_number_value(json_object_get(r, "step"));
+        double when = json_number_value(json_object_get(r, "time"));
+
+        if (strcmp(json_string_value(json_object_get(r, "t")), "report") != 0 ||
+            strcmp(json_string_value(json_object_get(r, "job")), name) != 0)
+            continue;
+        if (step == 2) {
+            ck_assert_double_ge(when, run_start);
+            ck_assert_double_le(when, (double)time(NULL) + 1);
+        } else {
+            ck_assert_double_eq(when, 1e9 + step);
+        }
+    }
+    json_decref(recs);
+}
+
 static size_t file_count(const char *run_root, const char *file, const char *needle)
 {
     char path[1024], line[4096];
@@ -135,6 +163,8 @@ START_TEST(progress_file_reports_reach_the_run)
     json_t *jobs, *job;
     size_t i;
 
+    double start = (double)time(NULL);
+
     make_mmar();
     run_fixture("config_automl.json", "curve", run_root, sizeof(run_root));
     jobs = stats_jobs(run_root);
@@ -145,7 +175,10 @@ START_TEST(progress_file_reports_reach_the_run)
         ck_assert_int_eq(json_integer_value(json_object_get(job, "reports")), 10);
         ck_assert_double_eq(JOB_NUM(job, "last_step"), 10);
         ck_assert_uint_eq(journal_reports(run_root, JOB_STR(job, "job")), 10);
+        check_report_times(run_root, JOB_STR(job, "job"), start);
     }
+    /* the line whose time was not a number was kept, and said */
+    ck_assert_uint_ge(file_count(run_root, "trace.txt", "\"time\" is not seconds since"), 4);
     json_decref(jobs);
     remove_mmar();
 }

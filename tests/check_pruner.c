@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -201,6 +202,10 @@ START_TEST(job_reports_need_a_job_the_engine_runs)
     ck_assert_int_eq(mmarml_job_reports(NULL, &pairs, &n), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_job_reports(ctx, NULL, &n), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_job_reports(ctx, &pairs, NULL), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_job_report_times(ctx, &pairs, &n), MMARML_ENOTFOUND);
+    ck_assert_ptr_null(pairs);
+    ck_assert_int_eq(mmarml_job_report_times(ctx, NULL, &n), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_job_report_times(ctx, &pairs, NULL), MMARML_EINVAL);
     mmarml_context_unref(ctx);
 }
 END_TEST
@@ -635,31 +640,56 @@ static unsigned after_stop_said; /* reports after the stop answered "stop" */
 static int run_pruned_score = MMARML_PRUNED_SCORE_BEST; /* what run() scores pruned jobs by */
 static mmarml_engine *running_engine; /* for the operator's stop of list_refine */
 
-/* What mmarml_job_reports() gives: the job's accepted reports of steps 1..n, in order. */
-static void check_job_reports(mmarml_context *job_ctx, double q, int n)
+static double wall_now(void)
 {
-    double *pairs = NULL;
-    size_t got = 99;
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The time curve_execute() reports step t at: odd steps with a time of their own, even
+ * ones at the time of the call (NAN here). */
+static double report_time(int t)
+{
+    return t % 2 ? 1e9 + t : NAN;
+}
+
+/* What mmarml_job_reports() and mmarml_job_report_times() give: the job's accepted reports
+ * of steps 1..n, in order, each with its time; those made at the call since `since`. */
+static void check_job_reports(mmarml_context *job_ctx, double q, int n, double since)
+{
+    double *pairs = NULL, *times = NULL;
+    size_t got = 99, ntimes = 99;
     int t;
 
     ck_ok(mmarml_job_reports(job_ctx, &pairs, &got));
+    ck_ok(mmarml_job_report_times(job_ctx, &times, &ntimes));
     ck_assert_uint_eq(got, (size_t)n);
+    ck_assert_uint_eq(ntimes, (size_t)n);
     for (t = 1; t <= n; t++) {
         ck_assert_double_eq(pairs[2 * (t - 1)], t);
         ck_assert_double_eq_tol(pairs[2 * (t - 1) + 1], curve(q, t), 1e-12);
+        if (t % 2) {
+            ck_assert_double_eq(times[t - 1], report_time(t));
+        } else {
+            ck_assert_double_ge(times[t - 1], since);
+            ck_assert_double_le(times[t - 1], wall_now());
+        }
     }
     mmarml_free(pairs);
+    mmarml_free(times);
 }
 
 static int curve_execute(int *status, double *score, mmarml_executor *self,
                          const mmarml_recommendation *rec, mmarml_context *job_ctx, void *ud)
 {
-    double q = mmarml_recommendation_values(rec)[0];
+    double q = mmarml_recommendation_values(rec)[0], since = wall_now();
     int t, stop = 0;
 
     (void)self, (void)ud;
     for (t = 1; t <= STEPS; t++) {
-        ck_ok(mmarml_job_report(job_ctx, t, curve(q, t), &stop));
+        ck_ok(mmarml_job_report_at(job_ctx, t, curve(q, t), report_time(t), &stop));
         if (t == 3) /* a repeated step and a hostile value are refused or dropped */
             ck_ok(mmarml_job_report(job_ctx, t, 1e9, NULL));
         if (stop) {
@@ -667,14 +697,18 @@ static int curve_execute(int *status, double *score, mmarml_executor *self,
             stop = 0;
             ck_ok(mmarml_job_report(job_ctx, t + 1, 1e9, &stop));
             after_stop_said += stop;
-            check_job_reports(job_ctx, q, t); /* not the one after the stop */
+            check_job_reports(job_ctx, q, t, since); /* not the one after the stop */
             *status = MMARML_JOB_ABORTED;
             return MMARML_OK;
         }
     }
     ck_assert_int_eq(mmarml_job_report(job_ctx, STEPS + 1, NAN, NULL), MMARML_EINVAL);
     ck_assert_int_eq(mmarml_job_report(job_ctx, -1, 0, NULL), MMARML_EINVAL);
-    check_job_reports(job_ctx, q, STEPS); /* not the repeated step 3, nor the refused ones */
+    ck_assert_int_eq(mmarml_job_report_at(job_ctx, STEPS + 1, 0, -1, NULL), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_job_report_at(job_ctx, STEPS + 1, 0, INFINITY, NULL),
+                     MMARML_EINVAL);
+    /* not the repeated step 3, nor the refused ones */
+    check_job_reports(job_ctx, q, STEPS, since);
     *status = MMARML_JOB_OK;
     *score = curve(q, STEPS);
     return MMARML_OK;

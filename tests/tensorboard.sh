@@ -36,25 +36,29 @@ JSON
 cat > "$W/mmar/commands/automl_train_round.sh" <<'SH'
 #!/bin/sh
 # a trainer: fails for act "fail", else reports score * epoch / 3 at epochs 1..3
-# (the progress protocol) and ends with the searched score
+# (the progress protocol; epochs 1 and 3 measured at 1e9 + epoch, epoch 2 with no time)
+# and ends with the searched score
 cd "$MMAR_ROOT" || exit 9
 grep -q '"act": "fail"' config/config_train.json && exit 3
 mkdir -p models
 score=$(sed -n 's/^  "score": \(.*\),$/\1/p' config/config_train.json)
 for e in 1 2 3; do
     awk -v s="$score" -v e="$e" \
-        'BEGIN { printf "{\"step\": %d, \"value\": %.17g}\n", e, s * e / 3 }' \
+        'BEGIN { printf "{\"step\": %d, \"value\": %.17g%s}\n", e, s * e / 3,
+                 e == 2 ? "" : sprintf(", \"time\": %d", 1000000000 + e) }' \
         >>"$MMARML_PROGRESS_FILE"
 done
 printf '{"best_validation_metric": %s}\n' "$score" > models/train_stats.json
 SH
 chmod +x "$W/mmar/commands/automl_train_round.sh"
 
+began=$(date +%s)
 MMARML_MODULE_DIR=$(dirname "$module") "$top_builddir/tools/mmarml" run -m "$W/mmar" \
     --set run_id=tb workers=0:0 >"$W/run.log" 2>&1 || fail "the run: $(tail -5 "$W/run.log")"
 (cd "$src/lib/tensorboard/proto" &&
     protoc --python_out="$W/py" $(find tensorboard -name '*.proto')) || fail "protoc"
-"$py" "$src/tests/tensorboard/read_events.py" "$W/py" "$W/mmar/automl/tb" >"$W/read.log" 2>&1 ||
+"$py" "$src/tests/tensorboard/read_events.py" "$W/py" "$W/mmar/automl/tb" "$began" \
+    >"$W/read.log" 2>&1 ||
     fail "$(cat "$W/read.log")"
 cat "$W/read.log"
 grep -q ' failed ' "$W/read.log" || fail "no failed job was seen (seed 7 should give one)"

@@ -319,6 +319,23 @@ MMARML_API int mmarml_pruner_new_learned_curve(mmarml_pruner **out, uint64_t n_s
  */
 MMARML_API int mmarml_job_report(mmarml_context *job_ctx, double step, double value,
                                  int *stop_out);
+/**
+ * mmarml_job_report() with the time the value was measured: a trainer's own clock, such as
+ * the progress file's `"time"`, read later (a cluster's shared file system, at the poll
+ * interval). mmarml_job_report() is this with NAN: the time of the call. The time is in the
+ * journal with the report, and MMARTensorboardHandler draws the report at it.
+ * @param job_ctx   The job context execute() was given.
+ * @param step      How far the job got, as mmarml_job_report()'s.
+ * @param value     The metric there, higher is better.
+ * @param time      When `value` was measured: seconds since the Unix epoch (finite, >= 0),
+ *                  or NAN for now.
+ * @param[out] stop_out  Set to 1 when the job is to stop, else 0; may be NULL.
+ * @return As mmarml_job_report(); MMARML_EINVAL also for a time that is negative or infinite.
+ * @par Thread-safety Any thread.
+ * @since 0.3
+ */
+MMARML_API int mmarml_job_report_at(mmarml_context *job_ctx, double step, double value,
+                                    double time, int *stop_out);
 /** @return 1 when the pruner stopped the job of `job_ctx`, else 0. Any thread. */
 MMARML_API int mmarml_job_should_stop(const mmarml_context *job_ctx);
 /**
@@ -337,6 +354,18 @@ MMARML_API int mmarml_job_should_stop(const mmarml_context *job_ctx);
  * @since 0.3
  */
 MMARML_API int mmarml_job_reports(const mmarml_context *job_ctx, double **pairs, size_t *n);
+/**
+ * When each of mmarml_job_reports()'s reports was measured, in the same order: seconds since
+ * the Unix epoch, NAN for a report restored from a journal without them (an earlier build's).
+ * @param job_ctx  A job context the engine made, as mmarml_job_reports()'s.
+ * @param[out] times  A copy of `*n` times, released with mmarml_free(); NULL when none.
+ * @param[out] n      How many.
+ * @return As mmarml_job_reports().
+ * @par Thread-safety Any thread.
+ * @since 0.3
+ */
+MMARML_API int mmarml_job_report_times(const mmarml_context *job_ctx, double **times,
+                                       size_t *n);
 
 /**
  * For a trainer process (any program linked with libmmarml): append the report

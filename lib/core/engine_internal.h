@@ -33,8 +33,11 @@ struct job {
     double score;
     int retry;         /* ended failed/error/timeout with attempts left: run it again */
     uint64_t end_seq;  /* 1-based order of its end record in the journal (0: no journal) */
-    /* progress reports, step and value pairs (under the engine's prune_lock) */
+    /* progress reports, step and value pairs, and when each value was measured (seconds
+     * since the epoch; NaN: a journal older than report times) (under the engine's
+     * prune_lock) */
     double *reports;
+    double *report_times;
     size_t nreports, report_cap;
     unsigned dropped_reports; /* steps that did not increase */
     int prune_stop;           /* the pruner stopped it */

@@ -58,7 +58,7 @@ double mmarml__prune_score(const mmarml_engine *e, const job *j)
     return best;
 }
 
-static int push_report(job *j, double step, double value)
+static int push_report(job *j, double step, double value, double time)
 {
     if (j->nreports == j->report_cap) {
         size_t cap = j->report_cap ? 2 * j->report_cap : 16;
@@ -66,10 +66,15 @@ static int push_report(job *j, double step, double value)
         if (more == NULL)
             return MMARML__NOMEM();
         j->reports = more;
+        more = realloc(j->report_times, cap * sizeof(*more));
+        if (more == NULL)
+            return MMARML__NOMEM(); /* the larger reports array is kept: still consistent */
+        j->report_times = more;
         j->report_cap = cap;
     }
     j->reports[2 * j->nreports] = step;
     j->reports[2 * j->nreports + 1] = value;
+    j->report_times[j->nreports] = time;
     j->nreports++;
     return MMARML_OK;
 }
@@ -77,7 +82,9 @@ static int push_report(job *j, double step, double value)
 void mmarml__job_free_reports(job *j)
 {
     free(j->reports);
+    free(j->report_times);
     j->reports = NULL;
+    j->report_times = NULL;
     j->nreports = j->report_cap = 0;
 }
 
@@ -88,8 +95,11 @@ void mmarml__job_restore_reports(job *j)
 
     json_array_foreach(list, i, r)
     {
+        const json_t *time = json_array_get(r, 2); /* absent in older journals */
+
         if (push_report(j, json_number_value(json_array_get(r, 0)),
-                        json_number_value(json_array_get(r, 1))) != MMARML_OK)
+                        json_number_value(json_array_get(r, 1)),
+                        json_is_number(time) ? json_number_value(time) : NAN) != MMARML_OK)
             break;
     }
 }
@@ -130,6 +140,12 @@ static void stop_pruned_job(mmarml_engine *e, job *j)
 
 int mmarml_job_report(mmarml_context *job_ctx, double step, double value, int *stop_out)
 {
+    return mmarml_job_report_at(job_ctx, step, value, NAN, stop_out);
+}
+
+int mmarml_job_report_at(mmarml_context *job_ctx, double step, double value, double time,
+                         int *stop_out)
+{
     mmarml_engine *e;
     void *p = NULL;
     job *j;
@@ -142,6 +158,11 @@ int mmarml_job_report(mmarml_context *job_ctx, double step, double value, int *s
     if (!isfinite(step) || step < 0 || !isfinite(value))
         return mmarml_error_set(MMARML_EINVAL, "a report needs a finite step >= 0 and a finite "
                                 "value (got step %g, value %g)", step, value);
+    if (!isnan(time) && !(isfinite(time) && time >= 0))
+        return mmarml_error_set(MMARML_EINVAL, "a report's time must be seconds since the "
+                                "epoch (>= 0), or NaN for now (got %g)", time);
+    if (isnan(time))
+        time = mmarml__wall_now();
     if (mmarml_context_get_pointer(job_ctx, MMARML__KEY_ENGINE_JOB, &p) != MMARML_OK ||
         p == NULL) {
         mmarml_error_clear(); /* an executor driven by hand: nobody to tell */
@@ -159,12 +180,13 @@ int mmarml_job_report(mmarml_context *job_ctx, double step, double value, int *s
                                  j->reports[2 * (j->nreports - 1)],
                                  j->dropped_reports == DROPS_TRACED ? "; further drops are "
                                  "not said" : "");
-    } else if ((rc = push_report(j, step, value)) == MMARML_OK) {
+    } else if ((rc = push_report(j, step, value, time)) == MMARML_OK) {
         if (e->journal != NULL)
-            rc = mmarml__journal_record(e, json_pack("{s:s, s:s, s:i, s:I, s:f, s:f}", "t",
-                                                     "report", "job", j->name, "attempt",
+            rc = mmarml__journal_record(e, json_pack("{s:s, s:s, s:i, s:I, s:f, s:f, s:f}",
+                                                     "t", "report", "job", j->name, "attempt",
                                                      j->attempt, "first", (json_int_t)j->first,
-                                                     "step", step, "value", value), 0);
+                                                     "step", step, "value", value, "time",
+                                                     time), 0);
         if (rc == MMARML_OK && e->pruner != NULL &&
             mmarml_pruner_report(&stop, e->pruner, j->name, j->first, step, value, job_ctx) !=
                 MMARML_OK) {
@@ -204,35 +226,51 @@ int mmarml_job_should_stop(const mmarml_context *job_ctx)
     return stop;
 }
 
-int mmarml_job_reports(const mmarml_context *job_ctx, double **pairs, size_t *n)
+/* A copy of a job's reports (`times` 0: step, value pairs) or of their times (1). */
+static int copy_reports(const mmarml_context *job_ctx, const char *fn, int times, double **out,
+                        size_t *n)
 {
+    size_t per = times ? 1 : 2;
     void *p = NULL;
     job *j;
     int rc = MMARML_OK;
 
-    if (pairs != NULL)
-        *pairs = NULL;
+    if (out != NULL)
+        *out = NULL;
     if (n != NULL)
         *n = 0;
-    if (job_ctx == NULL || pairs == NULL || n == NULL)
-        return MMARML__NULLARG(job_ctx == NULL ? "job_ctx" : pairs == NULL ? "pairs" : "n");
+    if (job_ctx == NULL || out == NULL || n == NULL) {
+        const char *arg = job_ctx == NULL ? "job_ctx" : n == NULL ? "n" : times ? "times" : "pairs";
+        return mmarml_error_set(MMARML_EINVAL, "%s: argument '%s' is NULL", fn, arg);
+    }
     if (mmarml_context_get_pointer(job_ctx, MMARML__KEY_ENGINE_JOB, &p) != MMARML_OK ||
         p == NULL)
-        return mmarml_error_set(MMARML_ENOTFOUND, "mmarml_job_reports: not the context of a "
-                                "job the engine runs");
+        return mmarml_error_set(MMARML_ENOTFOUND, "%s: not the context of a job the engine "
+                                "runs", fn);
     j = p;
     pthread_mutex_lock(&j->w->engine->prune_lock);
     if (j->nreports > 0) {
-        *pairs = malloc(2 * j->nreports * sizeof(double));
-        if (*pairs == NULL) {
+        *out = malloc(per * j->nreports * sizeof(double));
+        if (*out == NULL) {
             rc = MMARML__NOMEM();
         } else {
-            memcpy(*pairs, j->reports, 2 * j->nreports * sizeof(double));
+            memcpy(*out, times ? j->report_times : j->reports,
+                   per * j->nreports * sizeof(double));
             *n = j->nreports;
         }
     }
     pthread_mutex_unlock(&j->w->engine->prune_lock);
     return rc;
+}
+
+int mmarml_job_reports(const mmarml_context *job_ctx, double **pairs, size_t *n)
+{
+    return copy_reports(job_ctx, "mmarml_job_reports", 0, pairs, n);
+}
+
+int mmarml_job_report_times(const mmarml_context *job_ctx, double **times, size_t *n)
+{
+    return copy_reports(job_ctx, "mmarml_job_report_times", 1, times, n);
 }
 
 void mmarml__job_end_record(mmarml_engine *e, job *j)

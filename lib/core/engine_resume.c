@@ -450,7 +450,7 @@ typedef struct {
     json_t *starts;   /* job name -> its (last) start record */
     json_t *ended;    /* job name -> its end record */
     json_t *notes;    /* job name -> {key: value} */
-    json_t *reports;  /* job name -> [[step, value], ...] */
+    json_t *reports;  /* job name -> [[step, value[, time]], ...] */
     uint64_t *firsts; /* job numbers of first attempts, ascending */
     size_t nfirsts;
     int diverged;     /* the controller did not recommend what the journal says: said once */
@@ -509,8 +509,11 @@ static int index_records(mmarml_engine *e, json_t *records, replay_state *st)
                 return corrupt(e, i, "is a report without step or value");
             if (list == NULL)
                 json_object_set_new(st->reports, name, list = json_array());
-            json_array_append_new(list, json_pack("[O, O]", json_object_get(r, "step"),
-                                                  json_object_get(r, "value")));
+            json_t *pair = json_pack("[O, O]", json_object_get(r, "step"),
+                                     json_object_get(r, "value"));
+            if (json_is_number(json_object_get(r, "time"))) /* older journals: none */
+                json_array_append(pair, json_object_get(r, "time"));
+            json_array_append_new(list, pair);
         } else if (strcmp(t, "note") == 0 && name != NULL) {
             json_t *n = json_object_get(st->notes, name);
             if (n == NULL)

@@ -28,6 +28,7 @@ typedef struct {
     size_t partial_len;
     int skipping;      /* inside a line that is too long: skip to its end */
     unsigned bad;      /* malformed lines */
+    unsigned bad_times; /* lines whose "time" was not used */
     unsigned said_not_regular;
 } followed;
 
@@ -93,7 +94,8 @@ static void malformed(mmar_progress *p, followed *f, const char *why, const char
                              why, line, strlen(line) > 120 ? "..." : "");
 }
 
-static void report(mmar_progress *p, followed *f, double step, double value, const char *line)
+static void report(mmar_progress *p, followed *f, double step, double value, double time,
+                   const char *line)
 {
     int stop = 0;
 
@@ -103,7 +105,7 @@ static void report(mmar_progress *p, followed *f, double step, double value, con
         malformed(p, f, "step must be a finite number >= 0, value a finite number", line);
         return;
     }
-    if (mmarml_job_report(p->job, step, value, &stop) != MMARML_OK)
+    if (mmarml_job_report_at(p->job, step, value, time, &stop) != MMARML_OK)
         mmarml_context_exception_occurred(p->job, "progress", mmarml_error_message());
     p->reports++;
     p->stopped = stop;
@@ -115,7 +117,8 @@ static void progress_line(mmar_progress *p, char *line)
     json_error_t err;
     json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, &err);
     const json_t *step = json_object_get(o, "step"), *value = json_object_get(o, "value");
-    const json_t *metric = json_object_get(o, "metric");
+    const json_t *metric = json_object_get(o, "metric"), *time = json_object_get(o, "time");
+    double when = NAN; /* when the value was measured; unsaid: now */
 
     if (!json_is_object(o))
         malformed(p, &p->file, o == NULL ? err.text : "not an object", line);
@@ -124,8 +127,17 @@ static void progress_line(mmar_progress *p, char *line)
     else if (metric != NULL && !json_is_string(metric))
         malformed(p, &p->file, "\"metric\" must be a string", line);
     else if (p->cfg->metric == NULL || metric == NULL ||
-             strcmp(json_string_value(metric), p->cfg->metric) == 0)
-        report(p, &p->file, json_number_value(step), json_number_value(value), line);
+             strcmp(json_string_value(metric), p->cfg->metric) == 0) {
+        if (json_is_number(time) && isfinite(json_number_value(time)) &&
+            json_number_value(time) >= 0)
+            when = json_number_value(time);
+        else if (time != NULL && p->file.bad_times++ < SAID_MAX)
+            /* the value is good: kept, with the time it was read at */
+            mmarml_context_trace(p->job, "progress", "%s line's \"time\" is not seconds since "
+                                 "the epoch: the time it was read is kept instead: %.120s%s",
+                                 p->file.what, line, strlen(line) > 120 ? "..." : "");
+        report(p, &p->file, json_number_value(step), json_number_value(value), when, line);
+    }
     json_decref(o);
 }
 
@@ -153,7 +165,7 @@ static void log_line(mmar_progress *p, char *line)
     if (group_number(line, &m[1], &step) != 0 || group_number(line, &m[2], &value) != 0)
         malformed(p, &p->log, "progress_regex matched, but its groups are not numbers", line);
     else
-        report(p, &p->log, step, value, line);
+        report(p, &p->log, step, value, NAN, line);
 }
 
 /* Take the whole lines of `f` that arrived; `final`: the writer is gone, a last line without

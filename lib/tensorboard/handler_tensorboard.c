@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,29 +334,33 @@ done:
     return rc;
 }
 
-/* The job's reports as the scalar "progress" at their steps: its learning curve, where a
- * pruned job's stops. The engine keeps no time per report: all carry the end's. */
+/* The job's reports as the scalar "progress" at their steps and times: its learning curve,
+ * where a pruned job's stops. A report without a time (restored from an older journal)
+ * carries the end's. */
 static int append_reports(tb_writer *w, mmarml_context *job, double wall)
 {
     Tensorboard__Event ev = TENSORBOARD__EVENT__INIT;
     Tensorboard__Summary summary = TENSORBOARD__SUMMARY__INIT;
     Tensorboard__Summary__Value value = TENSORBOARD__SUMMARY__VALUE__INIT;
     Tensorboard__Summary__Value *values[1] = {&value};
-    double *pairs = NULL;
+    double *pairs = NULL, *times = NULL;
     uint8_t *buf = NULL;
-    size_t n = 0, i, len, cap = 0;
+    size_t n = 0, ntimes = 0, i, len, cap = 0;
     int rc = MMARML_OK;
 
     if (mmarml_job_reports(job, &pairs, &n) != MMARML_OK)
         return MMARML_OK; /* none kept for this job: no curve */
+    if (mmarml_job_report_times(job, &times, &ntimes) != MMARML_OK)
+        ntimes = 0; /* drawn at the end's time */
     value.tag = (char *)"progress";
     value.value_case = TENSORBOARD__SUMMARY__VALUE__VALUE_SIMPLE_VALUE;
     summary.n_value = 1;
     summary.value = values;
-    ev.wall_time = wall;
     ev.what_case = TENSORBOARD__EVENT__WHAT_SUMMARY;
     ev.summary = &summary;
     for (i = 0; i < n && rc == MMARML_OK; i++) {
+        /* the reports may have grown between the two copies: the times cover a prefix */
+        ev.wall_time = i < ntimes && isfinite(times[i]) ? times[i] : wall;
         /* TensorBoard's steps are integers; a step past int64's range (finite, >= 0, but
          * a hostile trainer's) is the largest one rather than an undefined conversion */
         ev.step = pairs[2 * i] < 9223372036854775808.0 /* 2^63 */ ? (int64_t)pairs[2 * i]
@@ -376,6 +381,7 @@ static int append_reports(tb_writer *w, mmarml_context *job, double wall)
     }
     free(buf);
     mmarml_free(pairs);
+    mmarml_free(times);
     return rc;
 }
 

@@ -241,15 +241,20 @@ static int job_live(job_object *self)
     return 0;
 }
 
-static PyObject *job_report(job_object *self, PyObject *args)
+static PyObject *job_report(job_object *self, PyObject *args, PyObject *kwargs)
 {
-    double step, value;
+    static char *kwlist[] = {"step", "value", "time", NULL};
+    PyObject *time_obj = Py_None;
+    double step, value, when = NAN;
     int stop = 0, rc;
 
-    if (!PyArg_ParseTuple(args, "dd", &step, &value) || !job_live(self))
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "dd|O", kwlist, &step, &value, &time_obj) ||
+        !job_live(self))
+        return NULL;
+    if (time_obj != Py_None && (when = PyFloat_AsDouble(time_obj)) == -1.0 && PyErr_Occurred())
         return NULL;
     Py_BEGIN_ALLOW_THREADS /* it writes the journal and asks the pruner */
-    rc = mmarml_job_report(self->ctx, step, value, &stop);
+    rc = mmarml_job_report_at(self->ctx, step, value, when, &stop);
     Py_END_ALLOW_THREADS
     if (rc != MMARML_OK)
         return raise_mmarml(rc);
@@ -324,8 +329,9 @@ static PyObject *job_aborted(job_object *self, void *unused)
 }
 
 static PyMethodDef job_methods[] = {
-    {"report", (PyCFunction)job_report, METH_VARARGS,
-     "report(step, value) -> bool: record progress; True when the job is to stop."},
+    {"report", (PyCFunction)(void (*)(void))job_report, METH_VARARGS | METH_KEYWORDS,
+     "report(step, value, time=None) -> bool: record progress (time: when the value was "
+     "measured, seconds since the epoch; None: now); True when the job is to stop."},
     {"should_stop", (PyCFunction)job_should_stop, METH_NOARGS,
      "should_stop() -> bool: the pruner stopped this job."},
     {"stop_run", (PyCFunction)job_stop_run, METH_VARARGS,

@@ -427,6 +427,31 @@ class Optimize(unittest.TestCase):
                 self.assertEqual(f.read().count(b'"t":"end"'), 10)
 
 
+    def test_a_report_keeps_the_time_it_was_measured(self):
+        def objective(values, job):
+            before = time.time()
+            job.report(1, 0.25, time=1e9 + 1)  # measured earlier, reported now
+            job.report(2, 0.5)  # now
+            with self.assertRaises(TypeError):
+                job.report(3, 0.5, time="yesterday")
+            with self.assertRaises(mmarml.MmarmlError) as cm:
+                job.report(3, 0.5, time=-1)
+            self.assertIn("time", str(cm.exception))
+            seen.append((before, time.time()))
+            return 1.0
+
+        seen = []
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "journal.mmarml")
+            mmarml.optimize(objective, branin_space(), n_trials=1, journal=path)
+            with open(path) as f:  # "J1 <length> <crc> <json>" per line
+                records = [json.loads(line.split(" ", 3)[3]) for line in f]
+        times = {r["step"]: r["time"] for r in records if r["t"] == "report"}
+        self.assertEqual(sorted(times), [1, 2])
+        self.assertEqual(times[1], 1e9 + 1)
+        self.assertTrue(seen[0][0] <= times[2] <= seen[0][1], (seen, times))
+
+
 class RunMmar(unittest.TestCase):
     def test_an_mmar_automl_as_mmarml_run_does(self):
         src = os.path.join(os.environ["top_srcdir"], "tests", "data", "mmar-progress")

@@ -1,14 +1,16 @@
 """An independent reader of the event files MMARTensorboardHandler writes: Python code that
 protoc generates from TensorBoard's own .proto files (lib/tensorboard/proto), and a CRC-32C of
-its own. Usage: read_events.py <generated python dir> <run root>. It checks each record's
-framing and checksums, decodes every Event, and compares the HParams experiment and sessions,
-and each job's "progress" curve, with the run's automl_stats_log.json. Prints one line per session; exits 1 on any mismatch."""
+its own. Usage: read_events.py <generated python dir> <run root> <run start, epoch seconds>.
+It checks each record's framing and checksums, decodes every Event, and compares the HParams
+experiment and sessions, and each job's "progress" curve (steps, values, times), with the
+run's automl_stats_log.json. Prints one line per session; exits 1 on any mismatch."""
 import glob
 import json
 import math
 import os
 import struct
 import sys
+import time
 
 sys.path.insert(0, sys.argv[1])
 from tensorboard.compat.proto import event_pb2  # noqa: E402
@@ -60,7 +62,7 @@ def events(path):
 
 def hparams_values(evs):
     """{tag: HParamsPluginData}, {tag: simple_value} and the "progress" curve, [(step,
-    value)], of a file's summary events."""
+    value, wall_time)], of a file's summary events."""
     plugin, scalars, curve = {}, {}, []
     for ev in evs:
         for v in ev.summary.value:
@@ -69,13 +71,14 @@ def hparams_values(evs):
                 d.ParseFromString(v.metadata.plugin_data.content)
                 plugin[v.tag] = d
             elif v.tag == "progress":
-                curve.append((ev.step, v.simple_value))
+                curve.append((ev.step, v.simple_value, ev.wall_time))
             elif v.HasField("simple_value"):
                 scalars[v.tag] = v.simple_value
     return plugin, scalars, curve
 
 
 root = sys.argv[2]
+run_began = float(sys.argv[3])
 stats = json.load(open(os.path.join(root, "automl_stats_log.json")))
 params = [p["prl"] for p in stats["search_space"]["params"]]
 tb = os.path.join(root, "tensorboard")
@@ -112,8 +115,13 @@ for job in stats["jobs"]:
     want_curve = [(e, job["score"] * e / 3) for e in (1, 2, 3)] if ok else []
     if len(curve) != len(want_curve) or job.get("reports", 0) != len(want_curve) or any(
             s != ws or not math.isclose(v, wv, rel_tol=1e-6)
-            for (s, v), (ws, wv) in zip(curve, want_curve)):
+            for (s, v, _), (ws, wv) in zip(curve, want_curve)):
         fail("%s: progress %s, expected %s" % (job["job"], curve, want_curve))
+    # each point at its report's time: the trainer's (1e9 + epoch), or, for epoch 2, which
+    # said none, when it was read: during the run
+    for s, _, wall in curve:
+        if (s == 2 and not run_began <= wall <= time.time()) or (s != 2 and wall != 1e9 + s):
+            fail("%s: step %d drawn at time %r" % (job["job"], s, wall))
     shown = {k: (v.number_value if v.HasField("number_value") else v.string_value)
              for k, v in info.hparams.items()}
     print("%s %s score=%s progress=%d %s" % (job["job"], job["status"], scalars.get("score"),
