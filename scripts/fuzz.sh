@@ -25,7 +25,7 @@ space)
     ;;
 run)
     out="$top/build-fuzz/run"
-    sources=("$top/tests/fuzz/fuzz_run.c" "$top/tools/run.c" "$top"/tools/report*.c)
+    sources=("$top/tests/fuzz/fuzz_run.c" "$top/tools/run.c" "$top/tools/run_savings.c" "$top"/tools/report*.c)
     seeds="$top/tests/fuzz/run-corpus"
     # stdout and stderr closed (job lines, refusals; libFuzzer keeps its own); a run may
     # take max_sys_run_time (3 s) and its shutdown: past 20 s it hangs

@@ -798,6 +798,62 @@ static double run_sleeping(const char *set, const char *out)
     return now_s() - t0;
 }
 
+/* What pruning saved: each pruned job's remaining steps (to the longest ok job's last) at
+ * its own pace, times its worker's GPUs. The trainers take 0.8 s to start, then 0.1 s per
+ * step: a pace taken from a pruned job's wall time (0.5 s per step at step 2) would count
+ * the start-up as steps. */
+START_TEST(the_last_lines_say_what_pruning_saved)
+{
+    char cmd[1024], out[256], line[512], *text, *said;
+    double saved, remaining = 0;
+    unsigned pruned = 0;
+    FILE *f;
+
+    make_mmar();
+    snprintf(out, sizeof(out), "%s/out.txt", mmar);
+    /* scores below 0.5 stop at the first step the warm-up lets be judged */
+    snprintf(cmd, sizeof(cmd), "printf '%%s' '{\"handlers\": [{\"name\": \"MMARHandler\"}], "
+             "\"executor\": {\"name\": \"MMARExecutor\"}, \"pruner\": {\"name\": "
+             "\"ThresholdPruner\", \"args\": {\"lower\": 0.5, \"n_warmup_steps\": 2}}, "
+             "\"controller\": {\"name\": \"RandomController\", \"args\": {\"max_rounds\": "
+             "8, \"seed\": 1}}}' > '%s/config/config_automl.json'", mmar);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(cmd, sizeof(cmd), "MMARML_TEST_STEPS=10 MMARML_TEST_STARTUP=0.8 "
+             "MMARML_TEST_SLEEP=0.1 '%s' run -m '%s' --set run_id=r workers=0,1:2 >'%s' 2>&1",
+             MMARML_BIN, mmar, out);
+    ck_assert_int_eq(WEXITSTATUS(system(cmd)), 0);
+    /* "W1_3_J5 pruned at step 3, ...": W1 holds GPUs 0 and 1, W2 GPU 2 */
+    f = fopen(out, "r");
+    ck_assert_ptr_nonnull(f);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *at = strstr(line, " pruned at step ");
+        if (at != NULL) {
+            remaining += (10 - strtod(at + strlen(" pruned at step "), NULL)) *
+                         (strncmp(line, "W1_", 3) == 0 ? 2 : 1);
+            pruned++;
+        }
+    }
+    fclose(f);
+    ck_assert_uint_gt(pruned, 0);
+    ck_assert_int_eq(lines_with(out, " ok score "), 8 - (int)pruned);
+    /* "pruning saved about 0.00 GPU-hours (7 GPU-seconds), ..." */
+    text = slurp_file(out);
+    ck_assert_ptr_nonnull(text);
+    said = strstr(text, "pruning saved about ");
+    ck_assert_msg(said != NULL && strstr(said, "GPU-hours (") != NULL, "no line says what "
+                  "pruning saved");
+    saved = strtod(strstr(said, "GPU-hours (") + strlen("GPU-hours ("), NULL);
+    free(text);
+    /* 0.1 s per step at least, and less than 0.3 (a busy machine's sleeps overshoot; the
+     * start-up counted would make it 0.5); the line gives whole seconds */
+    ck_assert_msg(saved >= remaining * 0.1 - 0.5 && saved <= remaining * 0.3 + 0.5,
+                  "saved %g GPU-seconds for %g GPU-steps left", saved, remaining);
+    ck_assert_int_eq(lines_with(out, "remaining steps to step 10 (the longest ok job's)"), 1);
+    ck_assert_int_eq(lines_with(out, "workers without GPUs"), 0);
+    remove_mmar();
+}
+END_TEST
+
 /* The last lines say how long the jobs held their workers: GPU-seconds, counted per GPU of
  * the worker, and plain seconds on a worker without GPUs. */
 START_TEST(the_last_lines_say_what_the_jobs_held)
@@ -1067,6 +1123,7 @@ int main(void)
     tcase_add_test(tc, a_run_without_an_ok_job_exits_4);
     tcase_add_test(tc, a_run_root_longer_than_a_socket_address);
     tcase_add_test(tc, the_last_lines_say_what_the_jobs_held);
+    tcase_add_test(tc, the_last_lines_say_what_pruning_saved);
     tcase_add_test(tc, live_status_line_on_a_terminal);
     tcase_add_test(tc, trainer_output_destinations);
     suite_add_tcase(s, tc);

@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "report.h"
+#include "run_savings.h"
 
 static const char *const usage_run =
     "usage: mmarml run -m <mmar> [--automlconf <file>] [--resume] [--set key=value ...]\n"
@@ -63,6 +64,7 @@ typedef struct {
      * GPUs, seconds), in all and in the pruned jobs */
     double gpu_s, gpu_s_pruned, cpu_s, cpu_s_pruned;
     unsigned gpu_pruned; /* pruned jobs that held GPUs */
+    prune_savings savings; /* what the pruned jobs would have gone on to use */
     double best;
     int have_best;
     char best_job[80];
@@ -197,6 +199,10 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         r->cpu_s += took;
         r->cpu_s_pruned += pruned ? took : 0;
     }
+    if (pruned)
+        savings_pruned(&r->savings, ctx, took, step, ngpus);
+    else if (ok && step > 0)
+        savings_ended_ok(&r->savings, step);
     r->failed += !ok && !pruned; /* a pruned job was stopped on purpose: not a failure */
     r->ok += ok && status != NULL && strcmp(status, "ok") == 0;
     if (ok && (!r->have_best || score > r->best)) {
@@ -225,9 +231,13 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     return MMARML_OK;
 }
 
-/* What the jobs held their workers for, for those who pay by the GPU-hour. */
+/* What the jobs held their workers for, for those who pay by the GPU-hour, and what pruning
+ * saved them. */
 static void print_worker_time(const run_state *r)
 {
+    unsigned counted;
+    double saved;
+
     if (r->gpu_s > 0) {
         printf("mmarml run: the jobs held their GPUs for %.2f GPU-hours (%.0f GPU-seconds)",
                r->gpu_s / 3600, r->gpu_s);
@@ -235,12 +245,20 @@ static void print_worker_time(const run_state *r)
             printf(", %.0f of them in the %u pruned jobs", r->gpu_s_pruned, r->gpu_pruned);
         printf("\n");
     }
+    if ((saved = savings_estimate(&r->savings, 1, &counted)) > 0)
+        printf("mmarml run: pruning saved about %.2f GPU-hours (%.0f GPU-seconds), the %u "
+               "pruned jobs' remaining steps to step %g (the longest ok job's) at their own "
+               "pace\n", saved / 3600, saved, counted, r->savings.full_steps);
     if (r->cpu_s > 0) {
         printf("mmarml run: jobs on workers without GPUs ran %.0f s", r->cpu_s);
         if (r->cpu_s_pruned > 0)
             printf(", %.0f of them in pruned jobs", r->cpu_s_pruned);
         printf("\n");
     }
+    if ((saved = savings_estimate(&r->savings, 0, &counted)) > 0)
+        printf("mmarml run: pruning saved about %.0f s on workers without GPUs, the %u "
+               "pruned jobs' remaining steps to step %g (the longest ok job's) at their own "
+               "pace\n", saved, counted, r->savings.full_steps);
 }
 
 static int on_end_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -496,6 +514,7 @@ int cli_run(int argc, char **argv)
     mmarml_registry_unref(reg);
     json_decref(vars);
     mmarml_free(r.run_root);
+    savings_free(&r.savings);
     if (r.sigfd >= 0)
         close(r.sigfd);
     if (r.quitfd >= 0)
