@@ -13,6 +13,9 @@
  *   true(x, t) = F(x) (1 - exp(-k(x) t))                   (shape "exp", the default)
  *             or F(x) (1 - (1 + k(x) t)^-2), F(x) (1 - (1 + k(x) t)^-1)
  *                                                          (shapes "power2", "power1")
+ *             or -(L(x) + (2.3 - L(x)) exp(-k(x) t)), L(x) = 1 - F(x)
+ *                                                          (shape "loss": a loss falling
+ *                                                          from 2.3, reported negated)
  *   reported(x, t) = true(x, t) + 0.02 noise(seed, job, t), noise uniform-sum in [-1, 1]
  * c is how fast a config learns. In "partial" the fastest learners (c > 0.7) lead early and
  * end a little worse, so only some curves cross; in "adversarial" every faster learner ends
@@ -61,7 +64,10 @@
  * they show how much of the goal is out of a pruner's reach whatever it feeds the sampler.
  *
  * The power-law shapes are there to check that a pruner's gain is not a result about the
- * exponential formula alone: same F, same k, curves that flatten later.
+ * exponential formula alone: same F, same k, curves that flatten later. The loss shape has
+ * the same optimum and speeds, with values below 0 that do not start at 0, as a loss
+ * reported negated; the known bound and TELL_SAMPLER=estimate, which read the formula's
+ * shares, are not run on it (ours only: bench/pruning_optuna.py has no loss shape).
  *
  * With EPOCH_CURVE=1 in the environment every variant runs to the unpruned search's epochs
  * (1,620) instead of a third of them, and one line per variant gives the issue's curve,
@@ -73,7 +79,8 @@
  * digit: a run with a larger budget proposes the same jobs, in the same order.
  *
  * Usage: bench/pruning [workers] [seeds] [workload] [controller] [shape] [min_resource]
- *        (defaults 1, 20, partial, tpe, exp, 1; the controller: tpe or random;
+ *        (defaults 1, 20, partial, tpe, exp, 1; the controller: tpe or random; the shape:
+ *        exp, power2, power1 or loss;
  *        min_resource: ASHA's and Hyperband's first rung, in epochs, 1..9).
  *        VARIANT=name in the environment runs the unpruned search, whose results are the
  *        targets, and that variant alone.
@@ -101,6 +108,8 @@ static const int curve_sixths[CURVE_POINTS] = {1, 2, 3, 4, 6};
 static int adversarial; /* the workload: 0 partial, 1 adversarial */
 static int use_random;  /* the controller: 0 TPEController, 1 RandomController */
 static int power;       /* the curves' shape: 0 exponential, else (1 + k t)^-power */
+static int loss;        /* shape "loss": a loss falling from LOSS_START, reported negated */
+#define LOSS_START 2.3
 static int min_resource = 1; /* ASHA's and Hyperband's first rung */
 static double oracle_margin;  /* ORACLE_MARGIN: final values the oracle does not tell apart */
 static double known_z;        /* KNOWN_Z: the known bound's standard errors of benefit of doubt */
@@ -117,16 +126,26 @@ static double F(const double *x)
     return adversarial ? 0.9 - d2 - 0.2 * x[2] * x[2] : 0.9 - d2 - 0.5 * over * over;
 }
 
+/* How fast a config learns. */
+static double speed(const double *x)
+{
+    return adversarial ? 0.2 + 0.2 * x[2] : 0.08 + 0.4 * x[2];
+}
+
 /* The share of F(x) a config has reached after t epochs. */
 static double progress(const double *x, double t)
 {
-    double k = adversarial ? 0.2 + 0.2 * x[2] : 0.08 + 0.4 * x[2];
+    double k = speed(x);
 
     return 1 - (power ? pow(1 + k * t, -power) : exp(-k * t));
 }
 
 static double curve(const double *x, double t)
 {
+    if (loss) {
+        double end = 1 - F(x);
+        return -(end + (LOSS_START - end) * exp(-speed(x) * t));
+    }
     return F(x) * progress(x, t);
 }
 
@@ -146,7 +165,7 @@ static double noise(uint64_t seed, uint64_t job, int t)
 
 static double f_star(void)
 {
-    double x[3] = {0.65, 0.35, 0}, best = -1;
+    double x[3] = {0.65, 0.35, 0}, best = -INFINITY;
     int i;
 
     for (i = 0; i <= 100000; i++) {
@@ -560,6 +579,7 @@ int main(int argc, char **argv)
 
     adversarial = strcmp(workload, "adversarial") == 0;
     power = strcmp(shape, "power2") == 0 ? 2 : strcmp(shape, "power1") == 0 ? 1 : 0;
+    loss = strcmp(shape, "loss") == 0;
     fs = f_star(); /* after the workload and the shape are known: each has its own optimum */
     use_random = strcmp(controller, "random") == 0;
     min_resource = argc > 6 ? atoi(argv[6]) : 1;
@@ -583,9 +603,10 @@ int main(int argc, char **argv)
         nworkers < 1 || nworkers > 16 || seeds < 1 || seeds > MAX_SEEDS ||
         (!adversarial && strcmp(workload, "partial") != 0) ||
         (!use_random && strcmp(controller, "tpe") != 0) ||
-        (!power && strcmp(shape, "exp") != 0)) {
+        (!power && !loss && strcmp(shape, "exp") != 0) ||
+        (loss && tell_sampler == TELL_ESTIMATE)) {
         fprintf(stderr, "usage: pruning [workers 1..16] [seeds 1..1000] [partial|adversarial] "
-                        "[tpe|random] [exp|power2|power1] [min_resource 1..9] "
+                        "[tpe|random] [exp|power2|power1|loss] [min_resource 1..9] "
                         "(ORACLE_MARGIN 0..1, KNOWN_Z -5..5, KNOWN_EI 0..1, LEARNED_Z 0..10, "
                         "TELL_SAMPLER true|estimate, VARIANT one of the variants)\n");
         return 2;
@@ -601,6 +622,8 @@ int main(int argc, char **argv)
 
         if (only != NULL && v > 0 && v != only_v)
             continue; /* VARIANT: the unpruned search, for the targets, and that variant */
+        if (loss && strcmp(variants[v], "known") == 0)
+            continue; /* it reads the formula's shares, which a loss does not have */
         for (s = 0; s < seeds; s++) {
             run(&r, variants[v], workers, (uint64_t)s, budget, trials);
             regret[s] = fs - r.best_true;

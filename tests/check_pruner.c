@@ -581,6 +581,61 @@ START_TEST(learned_curve_fits_shares_exactly)
 }
 END_TEST
 
+/* A loss falling from 2 towards 0.2 + 0.3 x, faster the higher x, reported as what a
+ * pruner can learn shares of: its drop from the start, 2 - loss, which grows from 0 to a
+ * positive end (`scale` times, with crossing()'s wiggle). The fast learners lead early and
+ * end worst, as in crossing(). Reported negated instead, its values end below 0: not learned
+ * from (bench/README.md: learning them as shares did worse than not pruning). */
+static double loss_drop(double x, int t, double scale)
+{
+    double end = 0.2 + 0.3 * x;
+    double wiggle = crossing(x, t) - (0.9 - 0.3 * x) * (1 - exp(-(0.3 + 0.8 * x) * t));
+
+    return scale * (2 - end) * (1 - exp(-(0.3 + 0.8 * x) * t)) + wiggle;
+}
+
+static double negated_loss(double x, int t, double scale)
+{
+    return loss_drop(x, t, scale) - 2 * scale;
+}
+
+/* A loss reported as its drop from the start is learned as any value growing from 0: the
+ * decisions follow the final losses, not the early lead. Reported negated, it is left
+ * alone. */
+START_TEST(learned_curve_learns_a_loss_reported_as_its_drop)
+{
+    static const double xs[8] = {0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8, 0.6};
+    mmarml_search_space *space = lc_space();
+    mmarml_pruner *p = NULL, *median = NULL, *negated = NULL;
+    int i;
+
+    ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 2));
+    ck_ok(mmarml_pruner_new_median(&median, 5, 0, 1));
+    ck_ok(mmarml_pruner_new_learned_curve(&negated, 5, 2));
+    for (i = 0; i < 8; i++) {
+        curve_run(p, space, i, xs[i], loss_drop, 1, 1);
+        curve_run(median, space, i, xs[i], loss_drop, 1, 1);
+        curve_run(negated, space, i, xs[i], negated_loss, 1, 1);
+    }
+    /* x = 0.05 learns slowest and ends best (loss 0.215, against 0.23 for x = 0.1): Median
+     * stops it at once, LearnedCurvePruner lets it end */
+    ck_assert_int_eq(curve_run(median, space, 20, 0.05, loss_drop, 1, 0), 1);
+    ck_assert_int_eq(curve_run(p, space, 20, 0.05, loss_drop, 1, 0), 0);
+    /* x = 0.95 leads early and ends worst (0.485): stopped within three steps */
+    i = curve_run(p, space, 21, 0.95, loss_drop, 1, 0);
+    ck_assert_int_ge(i, 1);
+    ck_assert_int_le(i, 3);
+    /* a job that repeats the best ended one (x = 0.1) is never stopped */
+    ck_assert_int_eq(curve_run(p, space, 22, 0.1, loss_drop, 1, 0), 0);
+    /* the same losses negated end below 0: nothing learned, nothing stopped */
+    ck_assert_int_eq(curve_run(negated, space, 21, 0.95, negated_loss, 1, 0), 0);
+    mmarml_pruner_unref(p);
+    mmarml_pruner_unref(median);
+    mmarml_pruner_unref(negated);
+    mmarml_search_space_unref(space);
+}
+END_TEST
+
 /* Past 8 params the shares are fitted linearly, with sums of 1 + d features kept per step:
  * the decisions still follow the curves. */
 START_TEST(learned_curve_fits_many_params_linearly)
@@ -1239,6 +1294,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, learned_curve_learns_only_from_jobs_that_ended_ok);
     tcase_add_test(tc, learned_curve_fits_many_params_linearly);
     tcase_add_test(tc, learned_curve_fits_shares_exactly);
+    tcase_add_test(tc, learned_curve_learns_a_loss_reported_as_its_drop);
     tcase_add_test(tc, learned_curve_refuses_impossible_args);
     tcase_add_test(tc, no_pruner_changes_nothing);
     tcase_add_test(tc, asha_prunes_jobs_in_the_engine);

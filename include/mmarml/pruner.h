@@ -290,8 +290,9 @@ MMARML_API int mmarml_pruner_new_wilcoxon(mmarml_pruner **out, double p_threshol
  * same step (a job that repeats the best ended one is never stopped). Not before it learned
  * from `n_startup_trials` jobs that ended ok (and d + 2 of them reported at the step); a step
  * no ended job reported, and a job without `_recommendation`, are not judged. For values
- * that grow towards a positive final value (accuracy, Dice): a job whose last three reports
- * average 0 or less is not learned from. bench/pruning's `learned` variant.
+ * that grow from 0 towards a positive final value (accuracy, Dice; a loss reported as its
+ * drop from the start): a job whose last three reports average 0 or less is not learned
+ * from. bench/pruning's `learned` variant.
  * @param[out] out  The new pruner (refcount 1).
  * @param n_startup_trials  Jobs that must end ok before any stop.
  * @param std_errors  The benefit of doubt, in standard errors, in [0, 10]; 2 is what
