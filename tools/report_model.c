@@ -225,7 +225,9 @@ static int apply_record(report_run *run, const json_t *r, size_t at, const char 
 
     if (t == NULL)
         return mmarml_error_set(MMARML_EINVAL, "%s: record %zu has no type", where, at);
-    if (time > run->now)
+    /* a report's time is the trainer's clock (another machine's, or a hostile line's):
+     * only the engine's own records move the run's time on */
+    if (time > run->now && strcmp(t, "report") != 0)
         run->now = time;
     if (strcmp(t, "header") == 0) {
         if (run->params != NULL)

@@ -3,7 +3,8 @@
 The searched "score" q is the job's quality; value(epoch) = q * (1 - exp(-epoch / 3)).
 MMARML_TEST_PROGRESS says how it reports:
   curve   one line per epoch in $MMARML_PROGRESS_FILE, with the time 1e9 + epoch (epoch 2: a
-          time that is not a number); leaves when $MMARML_STOP_FILE appears
+          time that is not a number; epoch 3: 2100-01-01, a clock far ahead); leaves when
+          $MMARML_STOP_FILE appears
   hostile malformed, torn, huge, NaN, negative, non-monotone and NUL-holding lines among
           good ones, then 100,000 lines in a burst
   regex   prints "epoch <e> val_acc=<v>" to its log only (progress_regex collects them)
@@ -43,7 +44,7 @@ def finish(best):
 if mode == "curve":
     best = 0
     for e in range(1, epochs + 1):
-        when = 1e9 + e if e != 2 else "yesterday"
+        when = "yesterday" if e == 2 else 4102444800 if e == 3 else 1e9 + e
         append(json.dumps({"step": e, "value": value(e), "metric": "val", "time": when}) + "\n")
         best = max(best, value(e))
         time.sleep(0.05)
