@@ -670,6 +670,77 @@ START_TEST(tpe_learns_from_pruned_jobs)
 }
 END_TEST
 
+/* `rounds` jobs on the bowl, one at a time; from the 6th on each is pruned after three
+ * reports, judged by its score less 0.5 (so that TPE's good set holds pruned jobs). `any_order`: its reports are instance ids in
+ * an order of their own whose last one says nothing of the job (step 9, value -5); else
+ * steps 1, 2, 3 whose last value is the judged one. */
+static void drive_pruned_reports(mmarml_controller *c, mmarml_search_space *space,
+                                 int any_order, size_t rounds, double *kept)
+{
+    mmarml_recommendation_list *list = NULL, *more = NULL;
+    mmarml_context *ctx = NULL;
+    size_t next = 0, got = 0, i;
+
+    ck_ok(mmarml_context_new(&ctx, NULL));
+    ck_ok(mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, 1));
+    ck_ok(mmarml_controller_set_search_space(c, space, ctx));
+    ck_ok(mmarml_recommendation_list_new(&list));
+    ck_ok(mmarml_recommendation_list_new(&more));
+    ck_ok(mmarml_controller_initial_recommendation(list, c, ctx));
+    while (next < mmarml_recommendation_list_count(list) && got < rounds) {
+        mmarml_recommendation *r = mmarml_recommendation_list_get(list, next++);
+        const double *v = mmarml_recommendation_values(r);
+        double score = bowl(v);
+        int pruned = got >= 5;
+        mmarml_outcome *o = NULL;
+
+        kept[2 * got] = v[0], kept[2 * got + 1] = v[1];
+        got++;
+        ck_ok(mmarml_outcome_new(&o, r, pruned ? MMARML_JOB_PRUNED : MMARML_JOB_OK,
+                                 pruned ? score - 0.5 : score, "J"));
+        if (pruned && any_order) {
+            ck_ok(mmarml_outcome_add_report(o, 4, score - 0.7));
+            ck_ok(mmarml_outcome_add_report(o, 12, score - 0.3));
+            ck_ok(mmarml_outcome_add_report(o, 9, -5));
+        } else if (pruned) {
+            ck_ok(mmarml_outcome_add_report(o, 1, score - 0.7));
+            ck_ok(mmarml_outcome_add_report(o, 2, score - 0.3));
+            ck_ok(mmarml_outcome_add_report(o, 3, score - 0.5));
+        }
+        mmarml_recommendation_list_clear(more);
+        ck_ok(mmarml_controller_refine_recommendation(more, c, o, ctx));
+        mmarml_outcome_unref(o);
+        for (i = 0; i < mmarml_recommendation_list_count(more); i++)
+            ck_ok(mmarml_recommendation_list_append(list,
+                                                    mmarml_recommendation_list_get(more, i)));
+    }
+    ck_assert_uint_eq(got, rounds);
+    mmarml_recommendation_list_free(list);
+    mmarml_recommendation_list_free(more);
+    mmarml_context_unref(ctx);
+}
+
+/* A pruned job whose steps came in any order (instance ids) is ranked by how many it
+ * reported and the value it was judged by, not by its last step and report: the proposals
+ * are those of the same jobs reported in increasing steps with that value last. */
+START_TEST(tpe_ranks_pruned_jobs_with_steps_in_any_order_by_count_and_judged_value)
+{
+    enum { N = 60 };
+    static double a[N * 2], b[N * 2];
+    mmarml_search_space *s = square();
+    mmarml_controller *c = NULL;
+
+    ck_ok(mmarml_controller_new_tpe(&c, N, 11, 10));
+    drive_pruned_reports(c, s, 1, N, a);
+    mmarml_controller_unref(c);
+    ck_ok(mmarml_controller_new_tpe(&c, N, 11, 10));
+    drive_pruned_reports(c, s, 0, N, b);
+    mmarml_controller_unref(c);
+    ck_assert(memcmp(a, b, sizeof(a)) == 0);
+    mmarml_search_space_unref(s);
+}
+END_TEST
+
 /* A discrete space of 12 combinations on 4 workers: no combination twice, even with
  * recommendations pending, and the controller stops when all 12 were tried. */
 START_TEST(tpe_discrete_spaces_exhaust_without_repeats)
@@ -746,6 +817,7 @@ int main(void)
     tcase_add_test(tc, tpe_is_seeded_and_beats_random);
     tcase_add_test(tc, tpe_starts_one_dimension_at_a_time);
     tcase_add_test(tc, tpe_moves_away_from_failures);
+    tcase_add_test(tc, tpe_ranks_pruned_jobs_with_steps_in_any_order_by_count_and_judged_value);
     tcase_add_test(tc, tpe_learns_from_pruned_jobs);
     tcase_add_test(tc, tpe_discrete_spaces_exhaust_without_repeats);
     tcase_add_test(tc, tiny_spaces_exhaust_and_stop);

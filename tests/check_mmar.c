@@ -974,6 +974,9 @@ START_TEST(bad_automl_configs)
         {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
          "\"RandomController\"}, \"engine\": {\"pruned_score\": 2}}",
          "engine.pruned_score: must be"},
+        {"{\"executor\": {\"name\": \"MMARExecutor\"}, \"controller\": {\"name\": "
+         "\"RandomController\"}, \"engine\": {\"report_steps\": \"shuffled\"}}",
+         "bad.json: engine.report_steps: must be \"increasing\" or \"unique\""},
         {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
          "bad.json:1:"},
     };

@@ -889,6 +889,10 @@ static int run(list_ctl *c, mmarml_pruner *pruner, const char *journal, int resu
     ck_ok(mmarml_engine_new(&e, ctl, exe, &o));
     ck_assert_int_eq(mmarml_engine_set_pruner(e, pruner, 3), MMARML_EINVAL);
     ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "_MEAN"));
+    ck_assert_int_eq(mmarml_engine_set_report_steps(e, 2), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "_UNIQUE"));
+    ck_assert_int_eq(mmarml_engine_set_report_steps(NULL, 0), MMARML_EINVAL);
+    ck_ok(mmarml_engine_set_report_steps(e, MMARML_REPORT_STEPS_INCREASING));
     if (pruner != NULL)
         ck_ok(mmarml_engine_set_pruner(e, pruner, run_pruned_score));
     ck_ok(mmarml_context_new(&ctx, NULL));
@@ -896,6 +900,8 @@ static int run(list_ctl *c, mmarml_pruner *pruner, const char *journal, int resu
     rc = mmarml_engine_run(e, ctx);
     running_engine = NULL;
     ck_assert_int_eq(mmarml_engine_set_pruner(e, NULL, 0), MMARML_EMISUSE);
+    ck_assert_int_eq(mmarml_engine_set_report_steps(e, MMARML_REPORT_STEPS_UNIQUE),
+                     MMARML_EMISUSE);
     mmarml_context_unref(ctx);
     mmarml_engine_unref(e);
     mmarml_controller_unref(ctl);

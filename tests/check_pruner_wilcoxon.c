@@ -143,6 +143,33 @@ START_TEST(wilcoxon_stops_a_job_worse_on_the_same_instances)
 }
 END_TEST
 
+/* Instance ids in an order of the job's own (a run with MMARML_REPORT_STEPS_UNIQUE): pairs
+ * are found by step whatever the order, the best job's included. */
+START_TEST(wilcoxon_pairs_steps_in_any_order)
+{
+    static const double order[10] = {7, 2, 9, 0, 5, 3, 8, 1, 6, 4};
+    static const double best_order[10] = {3, 9, 0, 6, 1, 8, 4, 2, 7, 5};
+    mmarml_pruner *p = NULL;
+    int i, stopped = 0;
+
+    ck_ok(mmarml_pruner_new_wilcoxon(&p, 0.1, 2));
+    for (i = 0; i < 10; i++) /* the best job: 0.5 on each instance, visited shuffled */
+        ck_assert_int_eq(tu_report(p, "best", 1, best_order[i], 0.5), 0);
+    mmarml_pruner_job_ended(p, "best", 1, MMARML_JOB_OK);
+    /* worse on every instance: p = 1/16 < 0.1 at the fourth pair, in any order */
+    for (i = 0; i < 6 && !stopped; i++)
+        if (tu_report(p, "a", 2, order[i], worse[i]))
+            stopped = i + 1;
+    ck_assert_int_eq(stopped, 4);
+    /* better on the instances it shares with the best job, worse on one it does not: its
+     * pairs say better, and it is not stopped */
+    ck_assert_int_eq(tu_report(p, "b", 3, 42, 0.0), 0);
+    for (i = 0; i < 10; i++)
+        ck_assert_int_eq(tu_report(p, "b", 3, order[i], 0.6), 0);
+    mmarml_pruner_unref(p);
+}
+END_TEST
+
 START_TEST(wilcoxon_keeps_a_job_whose_mean_is_at_least_the_best)
 {
     /* worse on nine instances of ten, far better on the first: R+ = 10 of 55, p = 43/1024
@@ -312,6 +339,7 @@ static Suite *pruner_wilcoxon_suite(void)
     tcase_add_test(tc, signed_rank_matches_scipy);
     tcase_add_test(tc, signed_rank_of_a_sign_flip_is_the_other_tail);
     tcase_add_test(tc, wilcoxon_stops_a_job_worse_on_the_same_instances);
+    tcase_add_test(tc, wilcoxon_pairs_steps_in_any_order);
     tcase_add_test(tc, wilcoxon_keeps_a_job_whose_mean_is_at_least_the_best);
     tcase_add_test(tc, wilcoxon_best_is_the_ended_ok_job_with_the_highest_mean);
     tcase_add_test(tc, wilcoxon_does_not_judge_what_overflows);

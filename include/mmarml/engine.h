@@ -138,6 +138,26 @@ enum mmarml_pruned_score {
  */
 MMARML_API int mmarml_engine_set_pruner(mmarml_engine *engine, mmarml_pruner *pruner,
                                         int pruned_score);
+/** Which progress reports of a job the engine accepts (mmarml_engine_set_report_steps()).
+ *  @since 0.3 */
+enum mmarml_report_steps {
+    /** each step above the job's last one (the default): epochs, iterations */
+    MMARML_REPORT_STEPS_INCREASING = 0,
+    /** each step once, in any order: instance ids for WilcoxonPruner, which a job may
+     *  visit in an order of its own (Optuna's example shuffles them per trial) */
+    MMARML_REPORT_STEPS_UNIQUE = 1
+};
+/**
+ * Set which reports the engine accepts (enum mmarml_report_steps); others are dropped and
+ * said in the trace. With MMARML_REPORT_STEPS_UNIQUE a job's reports keep the order they
+ * were made in (mmarml_job_reports(), the journal, outcomes), and "last" means the last
+ * made. WilcoxonPruner pairs steps in any order; the other built-in pruners read steps as
+ * progress and are meant for increasing ones.
+ * @return MMARML_OK; MMARML_EINVAL (NULL, an unknown rule); MMARML_EMISUSE once the run
+ *         started.
+ * @since 0.3
+ */
+MMARML_API int mmarml_engine_set_report_steps(mmarml_engine *engine, int rule);
 /** Append a handler to the chain (referenced). MMARML_EMISUSE once the run started. */
 MMARML_API int mmarml_engine_add_handler(mmarml_engine *engine, mmarml_handler *handler);
 

@@ -265,8 +265,8 @@ MMARML_API int mmarml_pruner_new_patient(mmarml_pruner **out, mmarml_pruner *wra
  * against the best ended job's, paired by step, gives a p-value below `p_threshold`, unless
  * the mean of its values is at least the best job's mean. The best job is the one, among
  * those that ended ok, with the highest mean of its reports (the first of equal means).
- * Not before `n_startup_steps` pairs, and never on fewer than 2. Steps of a job strictly
- * increase here: report the instances in one order for every job (docs/early-stopping.md).
+ * Not before `n_startup_steps` pairs, and never on fewer than 2. Steps may come in any
+ * order in a run that takes them so (mmarml_engine_set_report_steps()).
  * The p-value is exact up to 50 pairs, ties and zeros included, and the normal
  * approximation past them; past 1,000 pairs a job is tested again once its pairs grew by a
  * thirty-second.
@@ -345,7 +345,8 @@ MMARML_API int mmarml_job_should_stop(const mmarml_context *job_ctx);
  * in-process trainer.
  * @param job_ctx  A job context the engine made (execute()'s, or a handler's start_job /
  *                 end_job one).
- * @param[out] pairs  A copy: `*n` (step, value) pairs in step order, released with
+ * @param[out] pairs  A copy: `*n` (step, value) pairs in the order they were made (step
+ *                    order, unless the run takes steps in any order), released with
  *                    mmarml_free(); NULL when there are none.
  * @param[out] n      How many.
  * @return MMARML_OK; MMARML_EINVAL (a NULL argument); MMARML_ENOTFOUND (not the context of

@@ -131,9 +131,11 @@ MMARML_API int mmarml_outcome_value(const mmarml_outcome *outcome, double *out);
 /** Append an intermediate report (what the engine does before the controller sees it).
  *  MMARML_EINVAL for a non-finite step or value. Not thread-safe: before sharing. */
 MMARML_API int mmarml_outcome_add_report(mmarml_outcome *outcome, double step, double value);
-/** @return The number of intermediate reports the job made (steps strictly increasing). */
+/** @return The number of intermediate reports the job made (steps strictly increasing, or
+ *  each once in any order in a run that takes them so: mmarml_engine_set_report_steps()). */
 MMARML_API size_t mmarml_outcome_report_count(const mmarml_outcome *outcome);
-/** Report `i` (0-based, in step order). @return MMARML_OK or MMARML_ENOTFOUND. */
+/** Report `i` (0-based, in the order they were made). @return MMARML_OK or
+ *  MMARML_ENOTFOUND. */
 MMARML_API int mmarml_outcome_report(const mmarml_outcome *outcome, size_t i, double *step,
                                      double *value);
 

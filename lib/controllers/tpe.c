@@ -633,6 +633,28 @@ static int tpe_initial(mmarml_recommendation_list *out, mmarml_controller *self,
     return issue(out, ud, ctl_num_workers(ctx));
 }
 
+/* How far a pruned job got and the value it is ranked by among those that got as far: its
+ * last step and last report while its steps increased; where they came in any order
+ * (instance ids, MMARML_REPORT_STEPS_UNIQUE), how many it reported and the value it was
+ * judged by (its best, last or mean report, as the engine was set). */
+static void pruned_rank(const mmarml_outcome *outcome, double *reach, double *y)
+{
+    size_t n = mmarml_outcome_report_count(outcome), i;
+    double step, prev = -INFINITY, value;
+
+    for (i = 0; i < n; i++) {
+        mmarml_outcome_report(outcome, i, &step, &value);
+        if (!(step > prev))
+            break;
+        prev = step;
+    }
+    if (i == n || mmarml_outcome_value(outcome, y) != MMARML_OK) {
+        mmarml_outcome_report(outcome, n - 1, reach, y);
+        return;
+    }
+    *reach = (double)n;
+}
+
 static int tpe_refine(mmarml_recommendation_list *out, mmarml_controller *self,
                       const mmarml_outcome *outcome, mmarml_context *ctx, void *ud)
 {
@@ -659,8 +681,7 @@ static int tpe_refine(mmarml_recommendation_list *out, mmarml_controller *self,
             add_scored(t, p);
         } else if (mmarml_outcome_status(outcome) == MMARML_JOB_PRUNED &&
                    mmarml_outcome_report_count(outcome) > 0) {
-            mmarml_outcome_report(outcome, mmarml_outcome_report_count(outcome) - 1, &p.reach,
-                                  &p.y);
+            pruned_rank(outcome, &p.reach, &p.y);
             t->scored++;
             t->pruned_seen = 1;
             add_scored(t, p);

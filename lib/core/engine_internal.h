@@ -7,6 +7,7 @@
 
 #include "internal.h"
 #include "journal.h"
+#include "step_set.h"
 
 typedef struct worker worker;
 typedef struct job job;
@@ -39,6 +40,7 @@ struct job {
     double *reports;
     double *report_times;
     size_t nreports, report_cap;
+    step_set steps_seen; /* with MMARML_REPORT_STEPS_UNIQUE: the steps reported */
     unsigned dropped_reports; /* steps that did not increase */
     int prune_stop;           /* the pruner stopped it */
     job *next;         /* completion queue */
@@ -126,6 +128,7 @@ struct mmarml_engine {
      * prune_lock, so that the journal holds them in the order the pruner saw them */
     mmarml_pruner *pruner;
     int pruned_score; /* enum mmarml_pruned_score */
+    int report_steps; /* enum mmarml_report_steps */
     pthread_mutex_t prune_lock;
     /* while replaying a journal: every recommendation the controller made, in order */
     mmarml_recommendation_list *replayed;

@@ -38,6 +38,24 @@ int mmarml_engine_set_pruner(mmarml_engine *e, mmarml_pruner *pruner, int pruned
     return rc;
 }
 
+int mmarml_engine_set_report_steps(mmarml_engine *e, int rule)
+{
+    int rc = MMARML_OK;
+
+    if (e == NULL)
+        return MMARML__NULLARG("engine");
+    if (rule != MMARML_REPORT_STEPS_INCREASING && rule != MMARML_REPORT_STEPS_UNIQUE)
+        return mmarml_error_set(MMARML_EINVAL, "report_steps must be "
+                                "MMARML_REPORT_STEPS_INCREASING or _UNIQUE, not %d", rule);
+    pthread_mutex_lock(&e->lock);
+    if (e->state != ENGINE_NEW)
+        rc = mmarml_error_set(MMARML_EMISUSE, "report_steps is set before the run starts");
+    else
+        e->report_steps = rule;
+    pthread_mutex_unlock(&e->lock);
+    return rc;
+}
+
 double mmarml__prune_score(const mmarml_engine *e, const job *j)
 {
     double best = NAN, sum = 0;
@@ -60,6 +78,9 @@ double mmarml__prune_score(const mmarml_engine *e, const job *j)
 
 static int push_report(job *j, double step, double value, double time)
 {
+    if (j->w->engine->report_steps == MMARML_REPORT_STEPS_UNIQUE &&
+        step_set_add(&j->steps_seen, step) != 0)
+        return MMARML__NOMEM();
     if (j->nreports == j->report_cap) {
         size_t cap = j->report_cap ? 2 * j->report_cap : 16;
         double *more = realloc(j->reports, 2 * cap * sizeof(*more));
@@ -83,6 +104,7 @@ void mmarml__job_free_reports(job *j)
 {
     free(j->reports);
     free(j->report_times);
+    step_set_free(&j->steps_seen);
     j->reports = NULL;
     j->report_times = NULL;
     j->nreports = j->report_cap = 0;
@@ -173,13 +195,21 @@ int mmarml_job_report_at(mmarml_context *job_ctx, double step, double value, dou
     pthread_mutex_lock(&e->prune_lock);
     if (j->prune_stop) {
         stop = 1; /* reports after the stop: the decision stands, nothing is recorded */
-    } else if (j->nreports > 0 && !(step > j->reports[2 * (j->nreports - 1)])) {
-        if (j->dropped_reports++ < DROPS_TRACED)
-            mmarml_context_trace(job_ctx, "engine", "job %s: report at step %g dropped: steps "
-                                 "must increase (last %g)%s", j->name, step,
-                                 j->reports[2 * (j->nreports - 1)],
-                                 j->dropped_reports == DROPS_TRACED ? "; further drops are "
-                                 "not said" : "");
+    } else if (e->report_steps == MMARML_REPORT_STEPS_UNIQUE
+                   ? step_set_has(&j->steps_seen, step)
+                   : j->nreports > 0 && !(step > j->reports[2 * (j->nreports - 1)])) {
+        if (j->dropped_reports++ < DROPS_TRACED) {
+            char why[64];
+
+            if (e->report_steps == MMARML_REPORT_STEPS_UNIQUE)
+                snprintf(why, sizeof(why), "it was reported already");
+            else
+                snprintf(why, sizeof(why), "steps must increase (last %g)",
+                         j->reports[2 * (j->nreports - 1)]);
+            mmarml_context_trace(job_ctx, "engine", "job %s: report at step %g dropped: %s%s",
+                                 j->name, step, why, j->dropped_reports == DROPS_TRACED
+                                 ? "; further drops are not said" : "");
+        }
     } else if ((rc = push_report(j, step, value, time)) == MMARML_OK) {
         if (e->journal != NULL)
             rc = mmarml__journal_record(e, json_pack("{s:s, s:s, s:i, s:I, s:f, s:f, s:f}",

@@ -142,12 +142,24 @@ static int pruned_score(const json_t *engine)
     return -1;
 }
 
+/* engine.report_steps: "increasing" (also when absent) or "unique"; -1 for anything else. */
+static int report_steps(const json_t *engine)
+{
+    const json_t *v = json_object_get(engine, "report_steps");
+
+    if (v == NULL || (json_is_string(v) && strcmp(json_string_value(v), "increasing") == 0))
+        return MMARML_REPORT_STEPS_INCREASING;
+    if (json_is_string(v) && strcmp(json_string_value(v), "unique") == 0)
+        return MMARML_REPORT_STEPS_UNIQUE;
+    return -1;
+}
+
 static int engine_options(mmarml_engine_options *o, const json_t *engine, const json_t *vars,
                           const char *file)
 {
     static const char *const allowed[] = {"workers", "max_jobs", "max_job_run_time",
                                           "max_sys_run_time", "max_retries", "journal",
-                                          "pruned_score", NULL};
+                                          "pruned_score", "report_steps", NULL};
     const char *resume = json_string_value(json_object_get(vars, "resume"));
     char what[PATH_MAX + 16];
     int64_t max_jobs, max_retries;
@@ -175,6 +187,9 @@ static int engine_options(mmarml_engine_options *o, const json_t *engine, const 
     if (pruned_score(engine) < 0)
         return mmarml_error_set(MMARML_EINVAL, "%s.pruned_score: must be \"best\", \"last\" "
                                 "or \"mean\"", what);
+    if (report_steps(engine) < 0)
+        return mmarml_error_set(MMARML_EINVAL, "%s.report_steps: must be \"increasing\" or "
+                                "\"unique\" (each step once, in any order)", what);
     if (max_retries < 0 || max_retries > 1000)
         return mmarml_error_set(MMARML_EINVAL, "%s.max_retries: must be 0..1000", what);
     o->max_jobs = (uint64_t)max_jobs;
@@ -354,6 +369,9 @@ static int build(mmarml_engine **out, mmarml_registry *reg, const json_t *conf, 
         rc = mmarml_engine_add_handler(*out, hs[i]);
     if (rc == MMARML_OK && pruner != NULL)
         rc = mmarml_engine_set_pruner(*out, pruner, pruned_score(json_object_get(conf, "engine")));
+    if (rc == MMARML_OK)
+        rc = mmarml_engine_set_report_steps(*out,
+                                            report_steps(json_object_get(conf, "engine")));
     mmarml_pruner_unref(pruner);
     for (i = 0; i < json_array_size(handlers); i++)
         mmarml_handler_unref(hs[i]);

@@ -9,6 +9,10 @@
  * not told scores, and the objective this rule is for is the mean over the instances, so the
  * best job is the one, among those that ended ok, with the highest mean of its reports.
  *
+ * Steps are instance ids: a run with MMARML_REPORT_STEPS_UNIQUE takes them in any order, as
+ * Optuna's example shuffles them per trial, and a pair is found by a binary search in the
+ * best job's steps, sorted when it became the best.
+ *
  * Optuna pairs and tests at every report, each test sorting every pair. So that a job
  * reporting 100,000 steps cannot hold the engine's lock for minutes, a job's pairs grow with
  * its reports (they are made again only when the best job changed), and past
@@ -34,13 +38,14 @@ typedef struct {
 } point;
 
 typedef struct {
-    point *points; /* ascending by step: the engine passes a job's steps strictly increasing */
+    point *points; /* in the order reported: steps increase, or (MMARML_REPORT_STEPS_UNIQUE)
+                    * come once each in any order; the best job's are sorted by step */
     size_t n, cap;
     double sum;
     /* the job's values less the best job's at the steps both reported, made from
-     * points[0 .. paired) against best.points[0 .. best_at) of best number `paired_with` */
+     * points[0 .. paired) against the best job of best number `paired_with` */
     double *diffs;
-    size_t ndiffs, capdiffs, paired, best_at;
+    size_t ndiffs, capdiffs, paired;
     uint64_t paired_with;
     int overflowed; /* a difference is not finite: the job is not judged (Optuna: inf, NaN) */
     size_t judged_pairs; /* the pairs at the last test */
@@ -71,25 +76,46 @@ static double mean_of(const series *s)
     return s->sum / (double)s->n;
 }
 
-/* Pair the job's reports not paired yet with the best job's; -1 when out of memory. Both
- * are ascending by step, so each report costs a step of a merge. */
+static int by_step(const void *a, const void *b)
+{
+    double x = ((const point *)a)->step, y = ((const point *)b)->step;
+
+    return (x > y) - (x < y);
+}
+
+/* The best job's point at `step`, or NULL: its points are sorted by step. */
+static const point *best_at(const wilcoxon *w, double step)
+{
+    size_t lo = 0, hi = w->best.n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (w->best.points[mid].step < step)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < w->best.n && w->best.points[lo].step == step ? &w->best.points[lo] : NULL;
+}
+
+/* Pair the job's reports not paired yet with the best job's, each by a binary search, so
+ * that steps may come in any order; -1 when out of memory. */
 static int pair_with_best(wilcoxon *w, series *job)
 {
     if (job->paired_with != w->best_number) {
-        job->ndiffs = job->paired = job->best_at = 0;
+        job->ndiffs = job->paired = 0;
         job->paired_with = w->best_number;
         job->overflowed = 0;
     }
     for (; job->paired < job->n; job->paired++) {
-        const point *p = &job->points[job->paired];
+        const point *p = &job->points[job->paired], *q = best_at(w, p->step);
 
-        while (job->best_at < w->best.n && w->best.points[job->best_at].step < p->step)
-            job->best_at++;
-        if (job->best_at == w->best.n || w->best.points[job->best_at].step != p->step)
+        if (q == NULL)
             continue;
         if (pruner_grow((void **)&job->diffs, &job->capdiffs, job->ndiffs + 1, sizeof(double)))
             return -1;
-        job->diffs[job->ndiffs] = p->value - w->best.points[job->best_at++].value;
+        job->diffs[job->ndiffs] = p->value - q->value;
         job->overflowed |= !isfinite(job->diffs[job->ndiffs++]);
     }
     return 0;
@@ -163,6 +189,7 @@ static void wilcoxon_job_ended(mmarml_pruner *self, const char *job, uint64_t jo
 
         w->best = *s;
         *s = was;
+        qsort(w->best.points, w->best.n, sizeof(point), by_step);
         free(w->best_job);
         w->best_job = name;
         w->best_number++;

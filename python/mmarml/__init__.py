@@ -124,8 +124,9 @@ class Outcome:
     error: Optional[str] = None
     """For a job whose objective raised: the Python traceback."""
     reports: List[Tuple[float, float]] = field(default_factory=list)
-    """Its progress reports the engine accepted, (step, value) in step order (Optuna's
-    intermediate_values); empty for a job replayed from a journal."""
+    """Its progress reports the engine accepted, (step, value) in the order they were made
+    (step order, unless report_steps="unique"; Optuna's intermediate_values); empty for a
+    job replayed from a journal."""
 
 
 class Study:
@@ -238,6 +239,8 @@ def _optuna_pruner_spec(pruner: Any) -> Optional[Dict[str, Any]]:
 
 # pruned_score by name: enum mmarml_pruned_score
 _PRUNED_SCORES = {"best": 0, "last": 1, "mean": 2}
+# report_steps by name: enum mmarml_report_steps
+_REPORT_STEPS = {"increasing": 0, "unique": 1}
 
 
 def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
@@ -247,7 +250,7 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
              workers: Union[int, str] = 1, max_jobs: int = 0,
              pruner: Union[str, Any, None] = None,
              pruner_args: Optional[Mapping[str, Any]] = None,
-             pruned_score: str = "best",
+             pruned_score: str = "best", report_steps: str = "increasing",
              handlers: Sequence[Union[str, Mapping[str, Any], Any]] = (),
              journal: Optional[str] = None, study: Optional[Study] = None) -> Study:
     """Search ``space`` for the values that maximise ``objective(values, job)``.
@@ -257,7 +260,9 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     goes on. ``job.report(step, value)`` sends progress to the pruner and returns True when
     the job should stop: return then (any value); the job ends ``pruned``, scored by its
     best report (``pruned_score="last"``: its last; ``"mean"``: the mean of its reports, for
-    a value per instance with WilcoxonPruner).
+    a value per instance with WilcoxonPruner). A job's steps must increase; with
+    ``report_steps="unique"`` each step is taken once in any order (instance ids visited in
+    an order of the job's own, for WilcoxonPruner).
 
     ``controller`` is any libmmarml controller by name with ``controller_args`` (by default
     ``max_rounds=n_trials`` and ``seed``), or a Python controller object (Clara's
@@ -310,6 +315,8 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
                             "ctx) method")
     if pruned_score not in _PRUNED_SCORES:
         raise ValueError("pruned_score is 'best', 'last' or 'mean'")
+    if report_steps not in _REPORT_STEPS:
+        raise ValueError("report_steps is 'increasing' or 'unique'")
     handler_specs = [_spec(h, None) if isinstance(h, str)
                      else json.dumps(dict(h)) if isinstance(h, Mapping) else h
                      for h in handlers]
@@ -322,8 +329,7 @@ def optimize(objective: Callable[[Dict[str, Value], Job], Optional[float]],
     study.end_reason = _mmarml.optimize(
         space._space, call, study._raw, controller_spec, workers, max_jobs,
         _spec(pruner, pruner_args) if isinstance(pruner, str) else pruner, handler_specs,
-        journal,
-        _PRUNED_SCORES[pruned_score], study._box)
+        journal, _PRUNED_SCORES[pruned_score], study._box, _REPORT_STEPS[report_steps])
     return study
 
 

@@ -725,9 +725,9 @@ static void run_state_free(run_state *r)
 
 /* optimize(space, objective, sink, controller (JSON spec text, or a Python controller),
  *          workers, max_jobs, pruner (JSON spec text, a Python pruner, or None),
- *          handlers (list), journal, pruned_score (enum
- *          mmarml_pruned_score),
- *          box (a list: the run's Context is put in it, for Study.stop)) -> end reason */
+ *          handlers (list), journal, pruned_score (enum mmarml_pruned_score),
+ *          box (a list: the run's Context is put in it, for Study.stop),
+ *          report_steps (enum mmarml_report_steps)) -> end reason */
 static PyObject *py_optimize(PyObject *module, PyObject *args)
 {
     static const mmarml_executor_vtable evt = {
@@ -741,7 +741,7 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     PyObject *pruner = Py_None;
     const char *workers, *journal = NULL;
     unsigned long long max_jobs;
-    int pruned_score = MMARML_PRUNED_SCORE_BEST, rc;
+    int pruned_score = MMARML_PRUNED_SCORE_BEST, steps = MMARML_REPORT_STEPS_INCREASING, rc;
     mmarml_engine_options o;
     mmarml_registry *reg = NULL;
     mmarml_controller *ctl = NULL;
@@ -751,9 +751,10 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
     run_state r;
 
     (void)module;
-    if (!PyArg_ParseTuple(args, "O!OO!OsK|OO!ziO!", &space_type, &space, &objective,
+    if (!PyArg_ParseTuple(args, "O!OO!OsK|OO!ziO!i", &space_type, &space, &objective,
                           &PyList_Type, &sink, &controller, &workers, &max_jobs, &pruner,
-                          &PyList_Type, &handlers, &journal, &pruned_score, &PyList_Type, &box))
+                          &PyList_Type, &handlers, &journal, &pruned_score, &PyList_Type, &box,
+                          &steps))
         return NULL;
     if (!PyCallable_Check(objective)) {
         PyErr_SetString(PyExc_TypeError, "the objective must be callable");
@@ -782,6 +783,7 @@ static PyObject *py_optimize(PyObject *module, PyObject *args)
         (rc = mmarml_executor_new(&exe, &evt, &r)) == MMARML_OK &&
         (rc = mmarml_engine_new(&r.engine, ctl, exe, &o)) == MMARML_OK &&
         (p == NULL || (rc = mmarml_engine_set_pruner(r.engine, p, pruned_score)) == MMARML_OK) &&
+        (rc = mmarml_engine_set_report_steps(r.engine, steps)) == MMARML_OK &&
         (rc = mmarml_context_new(&r.ctx, NULL)) == MMARML_OK) {
         share_context(box, r.ctx);
         reason = finish_run(&r, reg, handlers);

@@ -5,6 +5,7 @@ import json
 import sys
 import math
 import os
+import random
 import shutil
 import signal
 import tempfile
@@ -241,6 +242,45 @@ class Optimize(unittest.TestCase):
             self.assertTrue(any(o.status == "pruned" for o in study.outcomes))
         with self.assertRaises(ValueError):
             mmarml.optimize(objective, space, n_trials=1, pruned_score="median")
+
+    def test_wilcoxon_takes_instances_in_an_order_of_each_job(self):
+        # Optuna's WilcoxonPruner example visits the instances shuffled per trial: with
+        # report_steps="unique" each step is taken once, in any order
+        ease = [0.9, 0.5, 0.7, 0.3, 0.8, 0.6, 0.4, 0.95, 0.55, 0.65]
+        orders = {}
+
+        def objective(values, job):
+            q, order = values["q"], list(range(len(ease)))
+            random.Random(q).shuffle(order)
+            orders[q] = order
+            for step in order:
+                if job.report(step, q * ease[step]):
+                    return None
+            job.report(order[0], 99.0)  # a step again: dropped
+            return sum(q * e for e in ease) / len(ease)
+
+        space = mmarml.SearchSpace().add_float("q", 0, 1)
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=20,
+                                pruner="WilcoxonPruner", pruned_score="mean",
+                                report_steps="unique")
+        best_q = 0.0
+        for o in study.outcomes:  # one worker: in the order they ran
+            q, order = o.values["q"], orders[o.values["q"]]
+            self.assertEqual(o.status, "ok" if q > best_q else "pruned", (q, best_q))
+            steps = [s for s, _ in o.reports]
+            # in the job's order; a pruned job stopped after four pairs (p = 1/16) or, while
+            # the mean of its first instances was at least the best job's, later
+            self.assertEqual(steps, order if o.status == "ok" else order[:len(steps)])
+            self.assertGreaterEqual(len(steps), 4)
+            best_q = max(best_q, q) if o.status == "ok" else best_q
+        self.assertTrue(any(o.status == "pruned" for o in study.outcomes))
+        # by default steps must increase: a shuffled job keeps only its rising steps
+        study = mmarml.optimize(objective, space, controller="RandomController", n_trials=1)
+        steps = [s for s, _ in study.outcomes[0].reports]
+        self.assertEqual(steps, sorted(steps))
+        self.assertLess(len(steps), len(ease))
+        with self.assertRaises(ValueError):
+            mmarml.optimize(objective, space, n_trials=1, report_steps="shuffled")
 
     def test_a_python_pruner_sees_every_report_and_every_end_and_stops_jobs(self):
         class StopSlowAtThree:
