@@ -798,18 +798,17 @@ static double run_sleeping(const char *set, const char *out)
     return now_s() - t0;
 }
 
-/* What pruning saved: each pruned job's remaining steps (to the longest ok job's last) at
- * its own pace, times its worker's GPUs. The trainers take 0.8 s to start, then 0.1 s per
- * step: a pace taken from a pruned job's wall time (0.5 s per step at step 2) would count
- * the start-up as steps. */
-START_TEST(the_last_lines_say_what_pruning_saved)
+/* Run the pruning fixture (8 jobs, those scoring below 0.5 pruned at step 2 of 10; trainers
+ * taking 0.8 s to start, then 0.1 s per step; `env` more of their environment); the GPU-
+ * seconds the last lines say pruning saved, and in *remaining the GPU-steps the pruned jobs
+ * had left (from the per-job lines: W1 holds GPUs 0 and 1, W2 GPU 2). */
+static double run_pruning_fixture(const char *env, double *remaining)
 {
     char cmd[1024], out[256], line[512], *text, *said;
-    double saved, remaining = 0;
+    double saved;
     unsigned pruned = 0;
     FILE *f;
 
-    make_mmar();
     snprintf(out, sizeof(out), "%s/out.txt", mmar);
     /* scores below 0.5 stop at the first step the warm-up lets be judged */
     snprintf(cmd, sizeof(cmd), "printf '%%s' '{\"handlers\": [{\"name\": \"MMARHandler\"}], "
@@ -818,18 +817,19 @@ START_TEST(the_last_lines_say_what_pruning_saved)
              "\"controller\": {\"name\": \"RandomController\", \"args\": {\"max_rounds\": "
              "8, \"seed\": 1}}}' > '%s/config/config_automl.json'", mmar);
     ck_assert_int_eq(system(cmd), 0);
-    snprintf(cmd, sizeof(cmd), "MMARML_TEST_STEPS=10 MMARML_TEST_STARTUP=0.8 "
-             "MMARML_TEST_SLEEP=0.1 '%s' run -m '%s' --set run_id=r workers=0,1:2 >'%s' 2>&1",
-             MMARML_BIN, mmar, out);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s/automl' && %s MMARML_TEST_STEPS=10 "
+             "MMARML_TEST_STARTUP=0.8 MMARML_TEST_SLEEP=0.1 '%s' run -m '%s' --set run_id=r "
+             "workers=0,1:2 >'%s' 2>&1", mmar, env, MMARML_BIN, mmar, out);
     ck_assert_int_eq(WEXITSTATUS(system(cmd)), 0);
-    /* "W1_3_J5 pruned at step 3, ...": W1 holds GPUs 0 and 1, W2 GPU 2 */
+    /* "W1_3_J5 pruned at step 2, ..." */
+    *remaining = 0;
     f = fopen(out, "r");
     ck_assert_ptr_nonnull(f);
     while (fgets(line, sizeof(line), f) != NULL) {
         char *at = strstr(line, " pruned at step ");
         if (at != NULL) {
-            remaining += (10 - strtod(at + strlen(" pruned at step "), NULL)) *
-                         (strncmp(line, "W1_", 3) == 0 ? 2 : 1);
+            *remaining += (10 - strtod(at + strlen(" pruned at step "), NULL)) *
+                          (strncmp(line, "W1_", 3) == 0 ? 2 : 1);
             pruned++;
         }
     }
@@ -844,12 +844,29 @@ START_TEST(the_last_lines_say_what_pruning_saved)
                   "pruning saved");
     saved = strtod(strstr(said, "GPU-hours (") + strlen("GPU-hours ("), NULL);
     free(text);
-    /* 0.1 s per step at least, and less than 0.3 (a busy machine's sleeps overshoot; the
-     * start-up counted would make it 0.5); the line gives whole seconds */
-    ck_assert_msg(saved >= remaining * 0.1 - 0.5 && saved <= remaining * 0.3 + 0.5,
-                  "saved %g GPU-seconds for %g GPU-steps left", saved, remaining);
     ck_assert_int_eq(lines_with(out, "remaining steps to step 10 (the longest ok job's)"), 1);
     ck_assert_int_eq(lines_with(out, "workers without GPUs"), 0);
+    return saved;
+}
+
+/* What pruning saved: each pruned job's remaining steps (to the longest ok job's last) at
+ * its own pace, times its worker's GPUs. A pace taken from a pruned job's wall time (0.5 s
+ * per step at step 2) would count the start-up as steps. */
+START_TEST(the_last_lines_say_what_pruning_saved)
+{
+    double saved, remaining;
+
+    make_mmar();
+    saved = run_pruning_fixture("", &remaining);
+    /* 0.1 s per step at least, and less than 0.3 (a busy machine's sleeps overshoot); the
+     * line gives whole seconds */
+    ck_assert_msg(saved >= remaining * 0.1 - 0.5 && saved <= remaining * 0.3 + 0.5,
+                  "saved %g GPU-seconds for %g GPU-steps left", saved, remaining);
+    /* trainers whose clock jumps to 2100 after step 1: their times cannot be the jobs'
+     * pace (more than the jobs' wall time), and the wall time is taken instead */
+    saved = run_pruning_fixture("MMARML_TEST_CLOCK_AHEAD=1", &remaining);
+    ck_assert_msg(saved >= remaining * 0.1 - 0.5 && saved <= remaining * 1.0 + 0.5,
+                  "saved %g GPU-seconds for %g GPU-steps left", saved, remaining);
     remove_mmar();
 }
 END_TEST

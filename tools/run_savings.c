@@ -17,15 +17,18 @@ void savings_ended_ok(prune_savings *s, double last_step)
         s->full_steps = last_step;
 }
 
-/* Seconds per step between the job's first and last timed reports; NAN without two. */
-static double report_pace(const mmarml_context *job_ctx)
+/* Seconds per step between the job's first and last timed reports; NAN without two, or
+ * where the times cannot be the job's: a trainer's clock is trusted for its own pace only
+ * as far as the job's wall time, `took`, bounds it. */
+static double report_pace(const mmarml_context *job_ctx, double took)
 {
     double *pairs = NULL, *times = NULL, pace = NAN;
     size_t n = 0, ntimes = 0;
 
     if (mmarml_job_reports(job_ctx, &pairs, &n) == MMARML_OK &&
         mmarml_job_report_times(job_ctx, &times, &ntimes) == MMARML_OK && n == ntimes &&
-        n >= 2 && isfinite(times[0]) && isfinite(times[n - 1]) && times[n - 1] >= times[0])
+        n >= 2 && isfinite(times[0]) && isfinite(times[n - 1]) && times[n - 1] >= times[0] &&
+        times[n - 1] - times[0] <= took)
         pace = (times[n - 1] - times[0]) / (pairs[2 * (n - 1)] - pairs[0]);
     mmarml_free(pairs);
     mmarml_free(times);
@@ -35,7 +38,7 @@ static double report_pace(const mmarml_context *job_ctx)
 void savings_pruned(prune_savings *s, const mmarml_context *job_ctx, double took,
                     double last_step, unsigned gpus)
 {
-    double pace = report_pace(job_ctx);
+    double pace = report_pace(job_ctx, took);
 
     if (!isfinite(pace) && last_step > 0 && took >= 0)
         pace = took / last_step; /* a job restored from the journal, or one timed report */

@@ -26,8 +26,8 @@ typedef struct {
 void savings_ended_ok(prune_savings *s, double last_step);
 /* A pruned job, `took` seconds on a worker with `gpus` GPUs, stopped at `last_step`. Its
  * pace is read from its reports' times (job_ctx: an engine's end_job context), from the
- * first to the last; without two timed reports, took / last_step. Out of memory: not
- * counted. */
+ * first to the last; without two timed reports, or where they span more than `took` (a
+ * trainer's clock that cannot be right), took / last_step. Out of memory: not counted. */
 void savings_pruned(prune_savings *s, const mmarml_context *job_ctx, double took,
                     double last_step, unsigned gpus);
 /* The estimate: GPU-seconds on workers with GPUs (`with_gpus` 1) or seconds on workers
