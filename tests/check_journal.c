@@ -65,11 +65,9 @@ typedef struct {
     unsigned executed;
     char resumed_seen[256]; /* "<job>:<cluster_job_id>" of a resumed job it got */
     char resumed_reports[256]; /* "<step>@<time> ..." a resumed job had when it began */
+    double report_base; /* a job that blocks reports steps 1 and 2 first, measured at
+                         * report_base + 10 step (a trainer's clock a little behind) */
 } det_exec;
-
-/* A job that blocks reports steps 1 and 2 first, measured at these times; a resumed job's
- * reports (from the journal) are written down as "<step>@<time> ". */
-#define BLOCKED_REPORT_TIME(step) (1e9 + 10 * (step))
 
 static void note_resumed_reports(det_exec *d, mmarml_context *job)
 {
@@ -125,8 +123,8 @@ static int det_execute(int *status, double *score, mmarml_executor *self,
     pthread_mutex_unlock(&d->lock);
     if (d->note_and_block && name != NULL) {
         int aborted = 0;
-        ck_ok(mmarml_job_report_at(job, 1, 0.25, BLOCKED_REPORT_TIME(1), NULL));
-        ck_ok(mmarml_job_report_at(job, 2, 0.5, BLOCKED_REPORT_TIME(2), NULL));
+        ck_ok(mmarml_job_report_at(job, 1, 0.25, d->report_base + 10, NULL));
+        ck_ok(mmarml_job_report_at(job, 2, 0.5, d->report_base + 20, NULL));
         ck_ok(mmarml_job_note(job, "cluster_job_id", name));
         while (!aborted) {
             usleep(1000);
@@ -166,6 +164,7 @@ static void det_init(det_exec *d)
 {
     memset(d, 0, sizeof(*d));
     pthread_mutex_init(&d->lock, NULL);
+    d->report_base = (double)time(NULL) - 60;
 }
 
 enum { CTL_RANDOM, CTL_GRID, CTL_REINFORCE, CTL_TPE, CTL_COUNT };
@@ -727,6 +726,7 @@ START_TEST(noted_job_resumed_under_its_name)
     run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
     det_exec d;
     json_t *recs;
+    char want[128];
 
     det_init(&d);
     run_and_kill(&ro, CTL_RANDOM, 3, &d);
@@ -734,7 +734,8 @@ START_TEST(noted_job_resumed_under_its_name)
     ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 3), &d, NULL, NULL));
     ck_assert_str_eq(d.resumed_seen, "W1_1_J1:W1_1_J1");
     /* what it reported before the run died came back, with when it was measured */
-    ck_assert_str_eq(d.resumed_reports, "1@1000000010 2@1000000020 ");
+    snprintf(want, sizeof(want), "1@%.0f 2@%.0f ", d.report_base + 10, d.report_base + 20);
+    ck_assert_str_eq(d.resumed_reports, want);
     recs = read_journal(path);
     ck_assert_uint_eq(count_type(recs, "end"), 3);
     ck_assert_uint_eq(count_type(recs, "resume"), 1);

@@ -111,10 +111,12 @@ static size_t journal_reports(const char *run_root, const char *name)
     return n;
 }
 
-/* The times of job `name`'s report records: the trainer's (1e9 + step; for step 3 the year
- * 2100, a clock far ahead, kept as it is), and for step 2, whose line's time is not a
- * number, the time the line was read, within the run. */
-static void check_report_times(const char *run_root, const char *name, double run_start)
+/* The times of job `name`'s report records: the trainer's (t0 + step; for step 4, 250 s
+ * ahead of the run, within the clocks' slack), and for step 2, whose line's time is not a
+ * number, and step 3, whose time is the year 2100 (a clock far ahead), the time the line
+ * was read, within the run. */
+static void check_report_times(const char *run_root, const char *name, double t0,
+                               double run_start)
 {
     char path[1024];
     json_t *recs = NULL, *r;
@@ -130,11 +132,14 @@ static void check_report_times(const char *run_root, const char *name, double ru
         if (strcmp(json_string_value(json_object_get(r, "t")), "report") != 0 ||
             strcmp(json_string_value(json_object_get(r, "job")), name) != 0)
             continue;
-        if (step == 2) {
+        if (step == 2 || step == 3) {
             ck_assert_double_ge(when, run_start);
             ck_assert_double_le(when, (double)time(NULL) + 1);
+        } else if (step == 4) {
+            ck_assert_double_ge(when, run_start + 250);
+            ck_assert_double_le(when, (double)time(NULL) + 251);
         } else {
-            ck_assert_double_eq(when, step == 3 ? 4102444800.0 : 1e9 + step);
+            ck_assert_double_eq(when, t0 + step);
         }
     }
     json_decref(recs);
@@ -164,10 +169,14 @@ START_TEST(progress_file_reports_reach_the_run)
     json_t *jobs, *job;
     size_t i;
 
-    double start = (double)time(NULL);
+    double start = (double)time(NULL), t0 = start - 60; /* the trainers' clock, behind */
+    char t0_text[32];
 
+    snprintf(t0_text, sizeof(t0_text), "%.0f", t0);
+    setenv("MMARML_TEST_T0", t0_text, 1);
     make_mmar();
     run_fixture("config_automl.json", "curve", run_root, sizeof(run_root));
+    unsetenv("MMARML_TEST_T0");
     jobs = stats_jobs(run_root);
     ck_assert_uint_eq(json_array_size(jobs), 4);
     json_array_foreach(jobs, i, job)
@@ -176,10 +185,11 @@ START_TEST(progress_file_reports_reach_the_run)
         ck_assert_int_eq(json_integer_value(json_object_get(job, "reports")), 10);
         ck_assert_double_eq(JOB_NUM(job, "last_step"), 10);
         ck_assert_uint_eq(journal_reports(run_root, JOB_STR(job, "job")), 10);
-        check_report_times(run_root, JOB_STR(job, "job"), start);
+        check_report_times(run_root, JOB_STR(job, "job"), t0, start);
     }
-    /* the line whose time was not a number was kept, and said */
+    /* the lines whose time was not a number, or not while the job ran, were kept, and said */
     ck_assert_uint_ge(file_count(run_root, "trace.txt", "\"time\" is not seconds since"), 4);
+    ck_assert_uint_ge(file_count(run_root, "trace.txt", "is not while the job ran"), 4);
     json_decref(jobs);
     remove_mmar();
 }

@@ -324,7 +324,10 @@ MMARML_API int mmarml_job_report(mmarml_context *job_ctx, double step, double va
  * mmarml_job_report() with the time the value was measured: a trainer's own clock, such as
  * the progress file's `"time"`, read later (a cluster's shared file system, at the poll
  * interval). mmarml_job_report() is this with NAN: the time of the call. The time is in the
- * journal with the report, and MMARTensorboardHandler draws the report at it.
+ * journal with the report, and MMARTensorboardHandler draws the report at it. A time more
+ * than five minutes before the job started or after now cannot be when the value was
+ * measured (a clock far off): the report is kept with the time of the call, and the trace
+ * says so.
  * @param job_ctx   The job context execute() was given.
  * @param step      How far the job got, as mmarml_job_report()'s.
  * @param value     The metric there, higher is better.

@@ -42,6 +42,7 @@ struct job {
     size_t nreports, report_cap;
     step_set steps_seen; /* with MMARML_REPORT_STEPS_UNIQUE: the steps reported */
     unsigned dropped_reports; /* steps that did not increase */
+    unsigned bad_times;       /* reports whose time could not be while the job ran (atomic) */
     int prune_stop;           /* the pruner stopped it */
     job *next;         /* completion queue */
 };

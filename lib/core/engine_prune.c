@@ -15,6 +15,9 @@
 
 /* Drops of non-increasing steps said in the trace per job; the rest are only counted. */
 #define DROPS_TRACED 3
+/* How far a report's time may lie before its job started or after now: a cluster node's
+ * clock off the engine's. Further out, it cannot be when the value was measured. */
+#define CLOCK_SLACK 300.0
 
 int mmarml_engine_set_pruner(mmarml_engine *e, mmarml_pruner *pruner, int pruned_score)
 {
@@ -160,6 +163,25 @@ static void stop_pruned_job(mmarml_engine *e, job *j)
     mmarml__engine_run_aborts(e, ctxs, &count);
 }
 
+/* The time a report is kept with: `time` (NAN: now) when it could be while the job ran, give
+ * or take CLOCK_SLACK; else now, said in the trace (a trainer's clock far off, a hostile
+ * line), since TensorBoard's axes and the pace of `mmarml run`'s savings read it. */
+static double report_time(mmarml_context *job_ctx, job *j, double step, double time)
+{
+    double now = mmarml__wall_now();
+
+    if (isnan(time))
+        return now;
+    if (time >= j->wall_start - CLOCK_SLACK && time <= now + CLOCK_SLACK)
+        return time;
+    if (__atomic_fetch_add(&j->bad_times, 1, __ATOMIC_RELAXED) < DROPS_TRACED)
+        mmarml_context_trace(job_ctx, "engine", "job %s: report at step %g: its time %.3f is "
+                             "not while the job ran (from %.3f to now, %.3f, give or take "
+                             "%g s): kept with the time it was reported", j->name, step, time,
+                             j->wall_start, now, CLOCK_SLACK);
+    return now;
+}
+
 int mmarml_job_report(mmarml_context *job_ctx, double step, double value, int *stop_out)
 {
     return mmarml_job_report_at(job_ctx, step, value, NAN, stop_out);
@@ -183,8 +205,6 @@ int mmarml_job_report_at(mmarml_context *job_ctx, double step, double value, dou
     if (!isnan(time) && !(isfinite(time) && time >= 0))
         return mmarml_error_set(MMARML_EINVAL, "a report's time must be seconds since the "
                                 "epoch (>= 0), or NaN for now (got %g)", time);
-    if (isnan(time))
-        time = mmarml__wall_now();
     if (mmarml_context_get_pointer(job_ctx, MMARML__KEY_ENGINE_JOB, &p) != MMARML_OK ||
         p == NULL) {
         mmarml_error_clear(); /* an executor driven by hand: nobody to tell */
@@ -192,6 +212,7 @@ int mmarml_job_report_at(mmarml_context *job_ctx, double step, double value, dou
     }
     j = p;
     e = j->w->engine;
+    time = report_time(job_ctx, j, step, time);
     pthread_mutex_lock(&e->prune_lock);
     if (j->prune_stop) {
         stop = 1; /* reports after the stop: the decision stands, nothing is recorded */

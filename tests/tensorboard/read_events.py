@@ -1,6 +1,7 @@
 """An independent reader of the event files MMARTensorboardHandler writes: Python code that
 protoc generates from TensorBoard's own .proto files (lib/tensorboard/proto), and a CRC-32C of
-its own. Usage: read_events.py <generated python dir> <run root> <run start, epoch seconds>.
+its own. Usage: read_events.py <generated python dir> <run root> <run start> <trainer t0>
+(epoch seconds: when the run began, and the base of the times the test trainer reports).
 It checks each record's framing and checksums, decodes every Event, and compares the HParams
 experiment and sessions, and each job's "progress" curve (steps, values, times), with the
 run's automl_stats_log.json. Prints one line per session; exits 1 on any mismatch."""
@@ -78,7 +79,7 @@ def hparams_values(evs):
 
 
 root = sys.argv[2]
-run_began = float(sys.argv[3])
+run_began, trainer_t0 = float(sys.argv[3]), float(sys.argv[4])
 stats = json.load(open(os.path.join(root, "automl_stats_log.json")))
 params = [p["prl"] for p in stats["search_space"]["params"]]
 tb = os.path.join(root, "tensorboard")
@@ -117,10 +118,11 @@ for job in stats["jobs"]:
             s != ws or not math.isclose(v, wv, rel_tol=1e-6)
             for (s, v, _), (ws, wv) in zip(curve, want_curve)):
         fail("%s: progress %s, expected %s" % (job["job"], curve, want_curve))
-    # each point at its report's time: the trainer's (1e9 + epoch), or, for epoch 2, which
+    # each point at its report's time: the trainer's (t0 + epoch), or, for epoch 2, which
     # said none, when it was read: during the run
     for s, _, wall in curve:
-        if (s == 2 and not run_began <= wall <= time.time()) or (s != 2 and wall != 1e9 + s):
+        if (s == 2 and not run_began <= wall <= time.time()) or (
+                s != 2 and wall != trainer_t0 + s):
             fail("%s: step %d drawn at time %r" % (job["job"], s, wall))
     shown = {k: (v.number_value if v.HasField("number_value") else v.string_value)
              for k, v in info.hparams.items()}
