@@ -5,8 +5,10 @@
  * start-up job, pruned values counted) and a WilcoxonPruner (its pairs' differences and
  * means may overflow) follow the same files as the MMAR executors do, so that the second
  * job's reports are judged and may be stopped, and the log goes through a
- * progress_regex and a progress_metric. Any crash, sanitizer report or leak is a finding,
- * and so is a report the engine took that the files did not hold (more reports than lines).
+ * progress_regex and a progress_metric. An input of odd length runs with steps taken once
+ * each in any order (MMARML_REPORT_STEPS_UNIQUE), an even one with increasing steps. Any
+ * crash, sanitizer report or leak is a finding, and so is a report the engine took that
+ * the files did not hold (more reports than lines).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -165,6 +167,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mmarml_pruner_new(&pruner, &counting_vt, &c) != MMARML_OK ||
         mmarml_engine_new(&e, ctl, exe, &o) != MMARML_OK ||
         mmarml_engine_set_pruner(e, pruner, MMARML_PRUNED_SCORE_BEST) != MMARML_OK ||
+        mmarml_engine_set_report_steps(e, size % 2 ? MMARML_REPORT_STEPS_UNIQUE
+                                                   : MMARML_REPORT_STEPS_INCREASING) !=
+            MMARML_OK ||
         mmarml_context_new(&ctx, NULL) != MMARML_OK || mmarml_engine_run(e, ctx) != MMARML_OK)
         abort(); /* bad progress lines must never fail a run */
     /* each of the two jobs reads each line once at most */
