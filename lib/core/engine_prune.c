@@ -81,9 +81,6 @@ double mmarml__prune_score(const mmarml_engine *e, const job *j)
 
 static int push_report(job *j, double step, double value, double time)
 {
-    if (j->w->engine->report_steps == MMARML_REPORT_STEPS_UNIQUE &&
-        step_set_add(&j->steps_seen, step) != 0)
-        return MMARML__NOMEM();
     if (j->nreports == j->report_cap) {
         size_t cap = j->report_cap ? 2 * j->report_cap : 16;
         double *more = realloc(j->reports, 2 * cap * sizeof(*more));
@@ -96,6 +93,9 @@ static int push_report(job *j, double step, double value, double time)
         j->report_times = more;
         j->report_cap = cap;
     }
+    if (j->w->engine->report_steps == MMARML_REPORT_STEPS_UNIQUE &&
+        step_set_add(&j->steps_seen, step) != 0)
+        return MMARML__NOMEM(); /* nothing kept: the step may come again */
     j->reports[2 * j->nreports] = step;
     j->reports[2 * j->nreports + 1] = value;
     j->report_times[j->nreports] = time;
@@ -290,10 +290,12 @@ static int copy_reports(const mmarml_context *job_ctx, const char *fn, int times
         *out = NULL;
     if (n != NULL)
         *n = 0;
-    if (job_ctx == NULL || out == NULL || n == NULL) {
-        const char *arg = job_ctx == NULL ? "job_ctx" : n == NULL ? "n" : times ? "times" : "pairs";
-        return mmarml_error_set(MMARML_EINVAL, "%s: argument '%s' is NULL", fn, arg);
-    }
+    if (job_ctx == NULL || out == NULL || n == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "%s: argument '%s' is NULL", fn,
+                                job_ctx == NULL ? "job_ctx"
+                                : n == NULL     ? "n"
+                                : times         ? "times"
+                                                : "pairs");
     if (mmarml_context_get_pointer(job_ctx, MMARML__KEY_ENGINE_JOB, &p) != MMARML_OK ||
         p == NULL)
         return mmarml_error_set(MMARML_ENOTFOUND, "%s: not the context of a job the engine "

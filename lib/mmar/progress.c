@@ -21,13 +21,13 @@
 
 /* One followed file: where we are, and the start of a line not yet ended. */
 typedef struct {
-    const char *what;  /* "progress file", "log" */
+    const char *what;   /* "progress file", "log" */
     char *path;
     off_t offset;
     char *partial;
     size_t partial_len;
-    int skipping;      /* inside a line that is too long: skip to its end */
-    unsigned bad;      /* malformed lines */
+    int skipping;       /* inside a line that is too long: skip to its end */
+    unsigned bad;       /* malformed lines */
     unsigned bad_times; /* lines whose "time" was not used */
     unsigned said_not_regular;
 } followed;
