@@ -845,6 +845,16 @@ static double run_pruning_fixture(const char *env, double *remaining)
     saved = strtod(strstr(said, "GPU-hours (") + strlen("GPU-hours ("), NULL);
     free(text);
     ck_assert_int_eq(lines_with(out, "remaining steps to step 10 (the longest ok job's)"), 1);
+    /* the run's page says the same, computed from the journal */
+    snprintf(cmd, sizeof(cmd), "%s/automl/r/report.html", mmar);
+    text = slurp_file(cmd);
+    ck_assert_ptr_nonnull(text);
+    said = strstr(text, "Pruning saved about ");
+    ck_assert_msg(said != NULL && strstr(said, "GPU-hours (") != NULL, "the page does not say "
+                  "what pruning saved");
+    ck_assert_double_eq_tol(strtod(strstr(said, "GPU-hours (") + strlen("GPU-hours ("), NULL),
+                            saved, 1);
+    free(text);
     ck_assert_int_eq(lines_with(out, "workers without GPUs"), 0);
     return saved;
 }

@@ -56,6 +56,33 @@ def expected(records, live):
             "best": best}
 
 
+def worker_time(records):
+    """GPU-seconds the ended jobs held and the GPU-seconds pruning saved, computed here as
+    docs/early-stopping.md says: each pruned job's seconds per step from its first and last
+    reports' times (its wall time over its last step where they span more than that, or it
+    has fewer than two), times the steps it had left to the longest ok job's last step,
+    times its worker's GPUs."""
+    gpus, reports, held, full, pruned = {}, {}, 0.0, 0.0, []
+    for r in records:
+        if r["t"] == "start" and r["job"] not in gpus:
+            gpus[r["job"]] = len(r["gpus"].split(",")) if r.get("gpus") else 0
+        elif r["t"] == "report":
+            reports.setdefault(r["job"], []).append((r["step"], r.get("time")))
+    for r in records:
+        if r["t"] != "end" or r["job"] not in gpus:
+            continue
+        took, g, got = r["end"] - r["start"], gpus[r["job"]], reports.get(r["job"], [])
+        held += took * g
+        if r["status"] == "ok" and got:
+            full = max(full, got[-1][0])
+        elif r["status"] == "pruned" and got and g > 0:
+            (s0, t0), (s1, t1) = got[0], got[-1]
+            timed = len(got) >= 2 and t0 is not None and t1 is not None and 0 <= t1 - t0 <= took
+            pace = (t1 - t0) / (s1 - s0) if timed else took / s1
+            pruned.append((pace * g, s1))
+    return held, sum(per_step * (full - last) for per_step, last in pruned if last < full)
+
+
 def fail(message):
     print("report_check: FAIL: " + message)
     sys.exit(1)
@@ -65,7 +92,8 @@ def main():
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
     live = len(sys.argv) == 4 and sys.argv[3] == "--live"
-    want = expected(read_journal(sys.argv[2]), live)
+    records = read_journal(sys.argv[2])
+    want = expected(records, live)
     with open(sys.argv[1], encoding="utf-8") as f:
         page = f.read()
     charts = {}
@@ -97,6 +125,18 @@ def main():
     rows = len(re.findall(r"<tr><td data-v=", page))
     if rows != want["jobs"]:
         fail("the job table has %d rows, the run has %d jobs" % (rows, want["jobs"]))
+    if not live:  # a live run's page counts the jobs ended when it was written
+        held, saved = worker_time(records)
+        shown_held = re.search(r"held their GPUs for [0-9.]+ GPU-hours \(([0-9]+) GPU-sec", page)
+        shown_saved = re.search(r"Pruning saved about [0-9.]+ GPU-hours \(([0-9]+) GPU-sec", page)
+        if held > 0 and (not shown_held or abs(int(shown_held.group(1)) - held) > 0.51):
+            fail("GPU-seconds held: the page says %s, the journal %.2f"
+                 % (shown_held.group(1) if shown_held else None, held))
+        if (saved > 0) != (shown_saved is not None) or (
+                shown_saved and abs(int(shown_saved.group(1)) - saved) > 0.51):
+            fail("GPU-seconds pruning saved: the page says %s, the journal %.2f"
+                 % (shown_saved.group(1) if shown_saved else None, saved))
+        want["gpu_seconds"], want["saved_gpu_seconds"] = round(held, 2), round(saved, 2)
     want["charts"] = sorted(charts)
     print(json.dumps(want))
 

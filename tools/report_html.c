@@ -11,6 +11,7 @@
 #include "report_charts.h"
 #include "report_stats.h"
 #include "report_svg.h"
+#include "run_savings.h"
 
 static const char style[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}"
@@ -71,6 +72,56 @@ static void put_time(FILE *f, double t)
         fputs(buf, f);
 }
 
+/* What the jobs held their workers for and what pruning saved, as `mmarml run`'s last lines
+ * say it (run_savings.h), from the journal: each ended job's start and end, its worker's
+ * GPUs, its reports' steps and times. */
+static void worker_time_line(FILE *f, const report_run *run)
+{
+    worker_time w;
+    unsigned counted;
+    double saved;
+    size_t s;
+
+    memset(&w, 0, sizeof(w));
+    for (s = 0; s < run->njobs; s++) {
+        const report_job *j = &run->jobs[s];
+        double took = j->end - j->start, last = j->nreports ? j->steps[j->nreports - 1] : 0;
+
+        if (strcmp(j->status, "running") == 0 || strcmp(j->status, "interrupted") == 0)
+            continue; /* not ended: what it holds is not known yet */
+        worker_time_add(&w, took, j->gpus, j->status, last,
+                        j->nreports ? savings_pace(j->steps[0], j->first_time, last,
+                                                   j->last_time, took)
+                                    : NAN);
+    }
+    if (w.gpu_s > 0 || w.cpu_s > 0)
+        fputs("<p class=\"meta\">", f);
+    if (w.gpu_s > 0) {
+        fprintf(f, "The jobs that ended held their GPUs for %.2f GPU-hours (%.0f GPU-seconds)",
+                w.gpu_s / 3600, w.gpu_s);
+        if (w.gpu_pruned > 0)
+            fprintf(f, ", %.0f of them in the %u pruned jobs", w.gpu_s_pruned, w.gpu_pruned);
+        fputs(". ", f);
+    }
+    if ((saved = savings_estimate(&w.savings, 1, &counted)) > 0)
+        fprintf(f, "Pruning saved about %.2f GPU-hours (%.0f GPU-seconds): the %u pruned "
+                   "jobs' remaining steps to step %g (the longest ok job's) at their own "
+                   "pace. ", saved / 3600, saved, counted, w.savings.full_steps);
+    if (w.cpu_s > 0) {
+        fprintf(f, "Jobs on workers without GPUs ran %.0f s", w.cpu_s);
+        if (w.cpu_pruned > 0)
+            fprintf(f, ", %.0f of them in the %u pruned jobs", w.cpu_s_pruned, w.cpu_pruned);
+        fputs(". ", f);
+    }
+    if ((saved = savings_estimate(&w.savings, 0, &counted)) > 0)
+        fprintf(f, "Pruning saved about %.0f s there: the %u pruned jobs' remaining steps "
+                   "to step %g (the longest ok job's) at their own pace.", saved, counted,
+                w.savings.full_steps);
+    if (w.gpu_s > 0 || w.cpu_s > 0)
+        fputs("</p>\n", f);
+    worker_time_free(&w);
+}
+
 static void summary(FILE *f, const report_run *run)
 {
     size_t s;
@@ -104,6 +155,7 @@ static void summary(FILE *f, const report_run *run)
                     status_colour(statuses[s]), statuses[s], n);
     }
     fputs("</p>\n", f);
+    worker_time_line(f, run);
 }
 
 static json_t *load_config(const char *dir, const char *sub, const char *name)

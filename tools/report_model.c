@@ -8,6 +8,8 @@
 
 #include <mmarml.h>
 
+#include "run_savings.h"
+
 static char *dup_str(const char *s)
 {
     size_t n = strlen(s) + 1;
@@ -151,6 +153,8 @@ static int add_job(report_run *run, const json_t *r, const char *where, size_t a
     j->score = NAN;
     j->start = json_number_value(json_object_get(r, "time"));
     j->end = NAN;
+    j->gpus = worker_gpu_count(json_string_value(json_object_get(r, "gpus")));
+    j->first_time = j->last_time = NAN;
     for (k = 0; k < run->nparams; k++) {
         const json_t *v = json_object_get(values, run->params[k].prl);
         j->values[k] = json_is_number(v) ? json_number_value(v) : NAN;
@@ -215,6 +219,11 @@ static int add_report(report_run *run, const json_t *r)
     }
     j->steps[j->nreports] = json_number_value(json_object_get(r, "step"));
     j->reports[j->nreports++] = json_number_value(json_object_get(r, "value"));
+    j->last_time = json_is_number(json_object_get(r, "time"))
+                       ? json_number_value(json_object_get(r, "time"))
+                       : NAN;
+    if (j->nreports == 1)
+        j->first_time = j->last_time;
     return MMARML_OK;
 }
 

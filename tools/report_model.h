@@ -29,8 +29,11 @@ typedef struct {
     const char *status;
     double score;     /* ok and pruned jobs: the score; else NaN */
     double start, end; /* wall clock; a running job ends at the report's "now" */
+    unsigned gpus;     /* its worker's GPUs (0: a worker without GPUs) */
     double *steps, *reports; /* intermediate reports, in order */
     size_t nreports, cap_reports;
+    double first_time, last_time; /* when its first and last reports were measured; NaN:
+                                   * none, or a journal older than report times */
 } report_job;
 
 typedef struct {

@@ -5,6 +5,7 @@
  * trainer's process group is terminated, every started job still gets end_job).
  */
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -60,11 +61,7 @@ typedef struct {
     pthread_mutex_t lock;
     unsigned done, failed, ok, pruned;
     double steps; /* the steps (epochs) jobs reported, summed: what the run spent */
-    /* what the jobs held their workers for: seconds times GPUs (or, on a worker without
-     * GPUs, seconds), in all and in the pruned jobs */
-    double gpu_s, gpu_s_pruned, cpu_s, cpu_s_pruned;
-    unsigned gpu_pruned; /* pruned jobs that held GPUs */
-    prune_savings savings; /* what the pruned jobs would have gone on to use */
+    worker_time held; /* what the jobs held their workers for, and what pruning saved */
     double best;
     int have_best;
     char best_job[80];
@@ -145,23 +142,27 @@ static int on_space(mmarml_handler *self, mmarml_context *ctx, void *ud)
     return rc;
 }
 
-/* The GPUs of a worker's list ("0,1": 2; "": none). */
-static unsigned gpu_count(const char *gpus)
+/* A pruned job's seconds per step from its reports' times (savings_pace()); NAN where the
+ * engine keeps none for it (a job restored from the journal) or they say nothing. */
+static double report_pace(const mmarml_context *ctx, double took)
 {
-    unsigned n = 1;
+    double *pairs = NULL, *times = NULL, pace = NAN;
+    size_t n = 0, ntimes = 0;
 
-    if (gpus == NULL || *gpus == '\0')
-        return 0;
-    for (; *gpus; gpus++)
-        n += *gpus == ',';
-    return n;
+    if (mmarml_job_reports(ctx, &pairs, &n) == MMARML_OK &&
+        mmarml_job_report_times(ctx, &times, &ntimes) == MMARML_OK && n == ntimes && n >= 2)
+        pace = savings_pace(pairs[0], times[0], pairs[2 * (n - 1)], times[n - 1], took);
+    mmarml_error_clear();
+    mmarml_free(pairs);
+    mmarml_free(times);
+    return pace;
 }
 
 static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
 {
     run_state *r = ud;
     char *name = NULL, *status = NULL, *gpus = NULL;
-    double score = 0, start = 0, end = 0, took = 0, value = 0, step = 0;
+    double score = 0, start = 0, end = 0, took = 0, value = 0, step = 0, pace;
     unsigned ngpus;
     const char *from = "";
     int ok, pruned, restored = 0;
@@ -170,7 +171,7 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_NAME, &name);
     mmarml_context_get_string(ctx, MMARML_KEY_JOB_STATUS, &status);
     mmarml_context_get_string(ctx, MMARML_KEY_GPUS, &gpus);
-    ngpus = gpu_count(gpus);
+    ngpus = worker_gpu_count(gpus);
     ok = mmarml_context_get_double(ctx, MMARML_KEY_SCORE, &score) == MMARML_OK;
     pruned = status != NULL && strcmp(status, "pruned") == 0;
     if (pruned)
@@ -187,22 +188,12 @@ static int on_end_job(mmarml_handler *self, mmarml_context *ctx, void *ud)
         }
         took = end - start;
     }
+    pace = pruned ? report_pace(ctx, took) : NAN;
     pthread_mutex_lock(&r->lock);
     r->done++;
     r->pruned += pruned;
     r->steps += step;
-    if (ngpus > 0) {
-        r->gpu_s += took * ngpus;
-        r->gpu_s_pruned += pruned ? took * ngpus : 0;
-        r->gpu_pruned += pruned;
-    } else {
-        r->cpu_s += took;
-        r->cpu_s_pruned += pruned ? took : 0;
-    }
-    if (pruned)
-        savings_pruned(&r->savings, ctx, took, step, ngpus);
-    else if (ok && step > 0)
-        savings_ended_ok(&r->savings, step);
+    worker_time_add(&r->held, took, ngpus, status, step, pace);
     r->failed += !ok && !pruned; /* a pruned job was stopped on purpose: not a failure */
     r->ok += ok && status != NULL && strcmp(status, "ok") == 0;
     if (ok && (!r->have_best || score > r->best)) {
@@ -238,27 +229,29 @@ static void print_worker_time(const run_state *r)
     unsigned counted;
     double saved;
 
-    if (r->gpu_s > 0) {
+    const worker_time *w = &r->held;
+
+    if (w->gpu_s > 0) {
         printf("mmarml run: the jobs held their GPUs for %.2f GPU-hours (%.0f GPU-seconds)",
-               r->gpu_s / 3600, r->gpu_s);
-        if (r->gpu_pruned > 0)
-            printf(", %.0f of them in the %u pruned jobs", r->gpu_s_pruned, r->gpu_pruned);
+               w->gpu_s / 3600, w->gpu_s);
+        if (w->gpu_pruned > 0)
+            printf(", %.0f of them in the %u pruned jobs", w->gpu_s_pruned, w->gpu_pruned);
         printf("\n");
     }
-    if ((saved = savings_estimate(&r->savings, 1, &counted)) > 0)
+    if ((saved = savings_estimate(&w->savings, 1, &counted)) > 0)
         printf("mmarml run: pruning saved about %.2f GPU-hours (%.0f GPU-seconds), the %u "
                "pruned jobs' remaining steps to step %g (the longest ok job's) at their own "
-               "pace\n", saved / 3600, saved, counted, r->savings.full_steps);
-    if (r->cpu_s > 0) {
-        printf("mmarml run: jobs on workers without GPUs ran %.0f s", r->cpu_s);
-        if (r->cpu_s_pruned > 0)
-            printf(", %.0f of them in pruned jobs", r->cpu_s_pruned);
+               "pace\n", saved / 3600, saved, counted, w->savings.full_steps);
+    if (w->cpu_s > 0) {
+        printf("mmarml run: jobs on workers without GPUs ran %.0f s", w->cpu_s);
+        if (w->cpu_s_pruned > 0)
+            printf(", %.0f of them in pruned jobs", w->cpu_s_pruned);
         printf("\n");
     }
-    if ((saved = savings_estimate(&r->savings, 0, &counted)) > 0)
+    if ((saved = savings_estimate(&w->savings, 0, &counted)) > 0)
         printf("mmarml run: pruning saved about %.0f s on workers without GPUs, the %u "
                "pruned jobs' remaining steps to step %g (the longest ok job's) at their own "
-               "pace\n", saved, counted, r->savings.full_steps);
+               "pace\n", saved, counted, w->savings.full_steps);
 }
 
 static int on_end_automl(mmarml_handler *self, mmarml_context *ctx, void *ud)
@@ -514,7 +507,7 @@ int cli_run(int argc, char **argv)
     mmarml_registry_unref(reg);
     json_decref(vars);
     mmarml_free(r.run_root);
-    savings_free(&r.savings);
+    worker_time_free(&r.held);
     if (r.sigfd >= 0)
         close(r.sigfd);
     if (r.quitfd >= 0)

@@ -8,8 +8,47 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "run_savings.h"
+
+void worker_time_add(worker_time *w, double took, unsigned gpus, const char *status,
+                     double last_step, double pace)
+{
+    int pruned = status != NULL && strcmp(status, "pruned") == 0;
+
+    if (!(took >= 0))
+        took = 0; /* no start or end known */
+    if (gpus > 0) {
+        w->gpu_s += took * gpus;
+        w->gpu_s_pruned += pruned ? took * gpus : 0;
+        w->gpu_pruned += pruned;
+    } else {
+        w->cpu_s += took;
+        w->cpu_s_pruned += pruned ? took : 0;
+        w->cpu_pruned += pruned;
+    }
+    if (pruned)
+        savings_pruned(&w->savings, pace, took, last_step, gpus);
+    else if (status != NULL && strcmp(status, "ok") == 0 && last_step > 0)
+        savings_ended_ok(&w->savings, last_step);
+}
+
+void worker_time_free(worker_time *w)
+{
+    savings_free(&w->savings);
+}
+
+unsigned worker_gpu_count(const char *gpus)
+{
+    unsigned n = 1;
+
+    if (gpus == NULL || *gpus == '\0')
+        return 0;
+    for (; *gpus; gpus++)
+        n += *gpus == ',';
+    return n;
+}
 
 void savings_ended_ok(prune_savings *s, double last_step)
 {
@@ -17,29 +56,18 @@ void savings_ended_ok(prune_savings *s, double last_step)
         s->full_steps = last_step;
 }
 
-/* Seconds per step between the job's first and last timed reports; NAN without two, or
- * where the times cannot be the job's: a trainer's clock is trusted for its own pace only
- * as far as the job's wall time, `took`, bounds it. */
-static double report_pace(const mmarml_context *job_ctx, double took)
+double savings_pace(double first_step, double first_time, double last_step, double last_time,
+                    double took)
 {
-    double *pairs = NULL, *times = NULL, pace = NAN;
-    size_t n = 0, ntimes = 0;
-
-    if (mmarml_job_reports(job_ctx, &pairs, &n) == MMARML_OK &&
-        mmarml_job_report_times(job_ctx, &times, &ntimes) == MMARML_OK && n == ntimes &&
-        n >= 2 && isfinite(times[0]) && isfinite(times[n - 1]) && times[n - 1] >= times[0] &&
-        times[n - 1] - times[0] <= took)
-        pace = (times[n - 1] - times[0]) / (pairs[2 * (n - 1)] - pairs[0]);
-    mmarml_free(pairs);
-    mmarml_free(times);
-    return pace;
+    if (!(last_step > first_step) || !isfinite(first_time) || !isfinite(last_time) ||
+        !(last_time >= first_time) || !(last_time - first_time <= took))
+        return NAN;
+    return (last_time - first_time) / (last_step - first_step);
 }
 
-void savings_pruned(prune_savings *s, const mmarml_context *job_ctx, double took,
-                    double last_step, unsigned gpus)
+void savings_pruned(prune_savings *s, double pace, double took, double last_step,
+                    unsigned gpus)
 {
-    double pace = report_pace(job_ctx, took);
-
     if (!isfinite(pace) && last_step > 0 && took >= 0)
         pace = took / last_step; /* a job restored from the journal, or one timed report */
     if (!isfinite(pace))
