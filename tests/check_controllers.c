@@ -224,24 +224,20 @@ static int cmp_double(const void *a, const void *b)
 
     return (x > y) - (x < y);
 }
-typedef double (*objective_fn)(const double *v); /* NAN = a failed job */
+
+/* What a job's outcome is: made for recommendation `r`, the `index`-th job (0-based). */
+typedef mmarml_outcome *(*outcome_fn)(mmarml_recommendation *r, size_t index, void *arg);
 
 /* Run `rounds` outcomes (or until the controller has nothing more) as the engine would,
- * `workers` recommendations first, and keep each recommendation's values in `kept`
- * (rounds x params). With `prune` (and npruned), a
- * crude MedianPruner at step 1: after the first 5 jobs, a job scoring below the median of
- * those that ended ok so far is pruned after one report of its score. */
-static size_t drive_with(mmarml_controller *c, mmarml_search_space *space, int64_t workers,
-                         objective_fn f, size_t rounds, double *kept, int prune,
-                         size_t *npruned)
+ * `workers` recommendations first, each job's outcome made by `outcome`, and keep each
+ * recommendation's values in `kept` (rounds x params). Returns how many ran. */
+static size_t drive_outcomes(mmarml_controller *c, mmarml_search_space *space, int64_t workers,
+                             size_t rounds, double *kept, outcome_fn outcome, void *arg)
 {
     mmarml_recommendation_list *list = NULL, *more = NULL;
     mmarml_context *ctx = NULL;
-    size_t n = mmarml_search_space_count(space), got = 0, next = 0, nok = 0;
-    double ok_scores[512];
+    size_t n = mmarml_search_space_count(space), got = 0, next = 0;
 
-    if (npruned != NULL)
-        *npruned = 0;
     ck_ok(mmarml_context_new(&ctx, NULL));
     ck_ok(mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, workers));
     ck_ok(mmarml_controller_set_search_space(c, space, ctx));
@@ -252,29 +248,13 @@ static size_t drive_with(mmarml_controller *c, mmarml_search_space *space, int64
     while (next < mmarml_recommendation_list_count(list) && got < rounds) {
         mmarml_recommendation *r = mmarml_recommendation_list_get(list, next++);
         const double *v = mmarml_recommendation_values(r);
-        mmarml_outcome *o = NULL;
-        double score = f(v);
-        int status = isnan(score) ? MMARML_JOB_FAILED : MMARML_JOB_OK;
+        mmarml_outcome *o;
         size_t i;
         for (i = 0; i < n; i++) {
             ck_ok(mmarml_param_check_value(mmarml_search_space_param(space, i), v[i]));
             kept[got * n + i] = v[i];
         }
-        got++;
-        if (prune && nok >= 5 && status == MMARML_JOB_OK) {
-            double sorted[512];
-            memcpy(sorted, ok_scores, nok * sizeof(double));
-            qsort(sorted, nok, sizeof(double), cmp_double);
-            if (score < sorted[nok / 2])
-                status = MMARML_JOB_PRUNED;
-        }
-        ck_ok(mmarml_outcome_new(&o, r, status, score, "J"));
-        if (prune)
-            ck_ok(mmarml_outcome_add_report(o, 1, score));
-        if (status == MMARML_JOB_PRUNED)
-            ++*npruned;
-        else if (status == MMARML_JOB_OK && nok < 512)
-            ok_scores[nok++] = score;
+        o = outcome(r, got++, arg);
         mmarml_recommendation_list_clear(more);
         ck_ok(mmarml_controller_refine_recommendation(more, c, o, ctx));
         mmarml_outcome_unref(o);
@@ -285,6 +265,60 @@ static size_t drive_with(mmarml_controller *c, mmarml_search_space *space, int64
     mmarml_recommendation_list_free(list);
     mmarml_recommendation_list_free(more);
     mmarml_context_unref(ctx);
+    return got;
+}
+
+typedef double (*objective_fn)(const double *v); /* NAN = a failed job */
+
+/* drive_with()'s jobs: the objective's score, and with `prune` a crude MedianPruner at
+ * step 1: after the first 5 jobs, a job scoring below the median of those that ended ok so
+ * far is pruned after one report of its score. */
+typedef struct {
+    objective_fn f;
+    int prune;
+    size_t npruned, nok;
+    double ok_scores[512];
+} scored_jobs;
+
+static mmarml_outcome *scored_outcome(mmarml_recommendation *r, size_t index, void *arg)
+{
+    scored_jobs *sj = arg;
+    double score = sj->f(mmarml_recommendation_values(r));
+    int status = isnan(score) ? MMARML_JOB_FAILED : MMARML_JOB_OK;
+    mmarml_outcome *o = NULL;
+
+    (void)index;
+    if (sj->prune && sj->nok >= 5 && status == MMARML_JOB_OK) {
+        double sorted[512];
+        memcpy(sorted, sj->ok_scores, sj->nok * sizeof(double));
+        qsort(sorted, sj->nok, sizeof(double), cmp_double);
+        if (score < sorted[sj->nok / 2])
+            status = MMARML_JOB_PRUNED;
+    }
+    ck_ok(mmarml_outcome_new(&o, r, status, score, "J"));
+    if (sj->prune)
+        ck_ok(mmarml_outcome_add_report(o, 1, score));
+    if (status == MMARML_JOB_PRUNED)
+        sj->npruned++;
+    else if (status == MMARML_JOB_OK && sj->nok < 512)
+        sj->ok_scores[sj->nok++] = score;
+    return o;
+}
+
+/* drive_outcomes() with the objective `f`, pruned as scored_jobs says when `prune`. */
+static size_t drive_with(mmarml_controller *c, mmarml_search_space *space, int64_t workers,
+                         objective_fn f, size_t rounds, double *kept, int prune,
+                         size_t *npruned)
+{
+    scored_jobs sj;
+    size_t got;
+
+    memset(&sj, 0, sizeof(sj));
+    sj.f = f;
+    sj.prune = prune;
+    got = drive_outcomes(c, space, workers, rounds, kept, scored_outcome, &sj);
+    if (npruned != NULL)
+        *npruned = sj.npruned;
     return got;
 }
 
@@ -670,54 +704,29 @@ START_TEST(tpe_learns_from_pruned_jobs)
 }
 END_TEST
 
-/* `rounds` jobs on the bowl, one at a time; from the 6th on each is pruned after three
- * reports, judged by its score less 0.5 (so that TPE's good set holds pruned jobs). `any_order`: its reports are instance ids in
- * an order of their own whose last one says nothing of the job (step 9, value -5); else
- * steps 1, 2, 3 whose last value is the judged one. */
-static void drive_pruned_reports(mmarml_controller *c, mmarml_search_space *space,
-                                 int any_order, size_t rounds, double *kept)
+/* Jobs on the bowl; from the 6th on each is pruned after three reports, judged by its score
+ * less 0.5 (so that TPE's good set holds pruned jobs). With `*any_order` its reports are
+ * instance ids in an order of their own whose last one says nothing of the job (step 9,
+ * value -5); else steps 1, 2, 3 whose last value is the judged one. */
+static mmarml_outcome *pruned_reports_outcome(mmarml_recommendation *r, size_t index,
+                                              void *any_order)
 {
-    mmarml_recommendation_list *list = NULL, *more = NULL;
-    mmarml_context *ctx = NULL;
-    size_t next = 0, got = 0, i;
+    double score = bowl(mmarml_recommendation_values(r));
+    int pruned = index >= 5;
+    mmarml_outcome *o = NULL;
 
-    ck_ok(mmarml_context_new(&ctx, NULL));
-    ck_ok(mmarml_context_set_int(ctx, MMARML_KEY_NUM_WORKERS, 1));
-    ck_ok(mmarml_controller_set_search_space(c, space, ctx));
-    ck_ok(mmarml_recommendation_list_new(&list));
-    ck_ok(mmarml_recommendation_list_new(&more));
-    ck_ok(mmarml_controller_initial_recommendation(list, c, ctx));
-    while (next < mmarml_recommendation_list_count(list) && got < rounds) {
-        mmarml_recommendation *r = mmarml_recommendation_list_get(list, next++);
-        const double *v = mmarml_recommendation_values(r);
-        double score = bowl(v);
-        int pruned = got >= 5;
-        mmarml_outcome *o = NULL;
-
-        kept[2 * got] = v[0], kept[2 * got + 1] = v[1];
-        got++;
-        ck_ok(mmarml_outcome_new(&o, r, pruned ? MMARML_JOB_PRUNED : MMARML_JOB_OK,
-                                 pruned ? score - 0.5 : score, "J"));
-        if (pruned && any_order) {
-            ck_ok(mmarml_outcome_add_report(o, 4, score - 0.7));
-            ck_ok(mmarml_outcome_add_report(o, 12, score - 0.3));
-            ck_ok(mmarml_outcome_add_report(o, 9, -5));
-        } else if (pruned) {
-            ck_ok(mmarml_outcome_add_report(o, 1, score - 0.7));
-            ck_ok(mmarml_outcome_add_report(o, 2, score - 0.3));
-            ck_ok(mmarml_outcome_add_report(o, 3, score - 0.5));
-        }
-        mmarml_recommendation_list_clear(more);
-        ck_ok(mmarml_controller_refine_recommendation(more, c, o, ctx));
-        mmarml_outcome_unref(o);
-        for (i = 0; i < mmarml_recommendation_list_count(more); i++)
-            ck_ok(mmarml_recommendation_list_append(list,
-                                                    mmarml_recommendation_list_get(more, i)));
+    ck_ok(mmarml_outcome_new(&o, r, pruned ? MMARML_JOB_PRUNED : MMARML_JOB_OK,
+                             pruned ? score - 0.5 : score, "J"));
+    if (pruned && *(int *)any_order) {
+        ck_ok(mmarml_outcome_add_report(o, 4, score - 0.7));
+        ck_ok(mmarml_outcome_add_report(o, 12, score - 0.3));
+        ck_ok(mmarml_outcome_add_report(o, 9, -5));
+    } else if (pruned) {
+        ck_ok(mmarml_outcome_add_report(o, 1, score - 0.7));
+        ck_ok(mmarml_outcome_add_report(o, 2, score - 0.3));
+        ck_ok(mmarml_outcome_add_report(o, 3, score - 0.5));
     }
-    ck_assert_uint_eq(got, rounds);
-    mmarml_recommendation_list_free(list);
-    mmarml_recommendation_list_free(more);
-    mmarml_context_unref(ctx);
+    return o;
 }
 
 /* A pruned job whose steps came in any order (instance ids) is ranked by how many it
@@ -729,12 +738,14 @@ START_TEST(tpe_ranks_pruned_jobs_with_steps_in_any_order_by_count_and_judged_val
     static double a[N * 2], b[N * 2];
     mmarml_search_space *s = square();
     mmarml_controller *c = NULL;
+    int any_order = 1;
 
     ck_ok(mmarml_controller_new_tpe(&c, N, 11, 10));
-    drive_pruned_reports(c, s, 1, N, a);
+    ck_assert_uint_eq(drive_outcomes(c, s, 1, N, a, pruned_reports_outcome, &any_order), N);
     mmarml_controller_unref(c);
+    any_order = 0;
     ck_ok(mmarml_controller_new_tpe(&c, N, 11, 10));
-    drive_pruned_reports(c, s, 0, N, b);
+    ck_assert_uint_eq(drive_outcomes(c, s, 1, N, b, pruned_reports_outcome, &any_order), N);
     mmarml_controller_unref(c);
     ck_assert(memcmp(a, b, sizeof(a)) == 0);
     mmarml_search_space_unref(s);
