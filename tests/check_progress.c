@@ -168,7 +168,6 @@ START_TEST(progress_file_reports_reach_the_run)
     char run_root[512];
     json_t *jobs, *job;
     size_t i;
-
     double start = (double)time(NULL), t0 = start - 60; /* the trainers' clock, behind */
     char t0_text[32];
 

@@ -466,7 +466,6 @@ class Optimize(unittest.TestCase):
             with open(path, "rb") as f:
                 self.assertEqual(f.read().count(b'"t":"end"'), 10)
 
-
     def test_a_report_keeps_the_time_it_was_measured(self):
         def objective(values, job):
             before = time.time()
