@@ -12,6 +12,57 @@
 
 #include "run_savings.h"
 
+unsigned worker_gpu_count(const char *gpus)
+{
+    unsigned n = 1;
+
+    if (gpus == NULL || *gpus == '\0')
+        return 0;
+    for (; *gpus; gpus++)
+        n += *gpus == ',';
+    return n;
+}
+
+/* A job that ended ok at `last_step`: how far a job goes. */
+static void savings_ended_ok(prune_savings *s, double last_step)
+{
+    if (isfinite(last_step) && last_step > s->full_steps)
+        s->full_steps = last_step;
+}
+
+double savings_pace(double first_step, double first_time, double last_step, double last_time,
+                    double took)
+{
+    if (!(last_step > first_step) || !isfinite(first_time) || !isfinite(last_time) ||
+        !(last_time >= first_time) || !(last_time - first_time <= took))
+        return NAN;
+    return (last_time - first_time) / (last_step - first_step);
+}
+
+/* A pruned job, `took` seconds on a worker with `gpus` GPUs, stopped at `last_step`, going
+ * at `pace` seconds per step (savings_pace(); NAN: took / last_step, which counts its
+ * start-up as training). Out of memory: not counted. */
+static void savings_pruned(prune_savings *s, double pace, double took, double last_step,
+                           unsigned gpus)
+{
+    if (!isfinite(pace) && last_step > 0 && took >= 0)
+        pace = took / last_step; /* a job restored from the journal, or one timed report */
+    if (!isfinite(pace))
+        return; /* stopped before its first step: nothing to go on */
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 16;
+        stopped_job *more = realloc(s->jobs, cap * sizeof(*more));
+        if (more == NULL)
+            return;
+        s->jobs = more;
+        s->cap = cap;
+    }
+    s->jobs[s->n].per_step = pace * (gpus > 0 ? gpus : 1);
+    s->jobs[s->n].last_step = last_step;
+    s->jobs[s->n].gpus = gpus;
+    s->n++;
+}
+
 void worker_time_add(worker_time *w, double took, unsigned gpus, const char *status,
                      double last_step, double pace)
 {
@@ -36,54 +87,9 @@ void worker_time_add(worker_time *w, double took, unsigned gpus, const char *sta
 
 void worker_time_free(worker_time *w)
 {
-    savings_free(&w->savings);
-}
-
-unsigned worker_gpu_count(const char *gpus)
-{
-    unsigned n = 1;
-
-    if (gpus == NULL || *gpus == '\0')
-        return 0;
-    for (; *gpus; gpus++)
-        n += *gpus == ',';
-    return n;
-}
-
-void savings_ended_ok(prune_savings *s, double last_step)
-{
-    if (isfinite(last_step) && last_step > s->full_steps)
-        s->full_steps = last_step;
-}
-
-double savings_pace(double first_step, double first_time, double last_step, double last_time,
-                    double took)
-{
-    if (!(last_step > first_step) || !isfinite(first_time) || !isfinite(last_time) ||
-        !(last_time >= first_time) || !(last_time - first_time <= took))
-        return NAN;
-    return (last_time - first_time) / (last_step - first_step);
-}
-
-void savings_pruned(prune_savings *s, double pace, double took, double last_step,
-                    unsigned gpus)
-{
-    if (!isfinite(pace) && last_step > 0 && took >= 0)
-        pace = took / last_step; /* a job restored from the journal, or one timed report */
-    if (!isfinite(pace))
-        return; /* stopped before its first step: nothing to go on */
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 16;
-        stopped_job *more = realloc(s->jobs, cap * sizeof(*more));
-        if (more == NULL)
-            return;
-        s->jobs = more;
-        s->cap = cap;
-    }
-    s->jobs[s->n].per_step = pace * (gpus > 0 ? gpus : 1);
-    s->jobs[s->n].last_step = last_step;
-    s->jobs[s->n].gpus = gpus;
-    s->n++;
+    free(w->savings.jobs);
+    w->savings.jobs = NULL;
+    w->savings.n = w->savings.cap = 0;
 }
 
 double savings_estimate(const prune_savings *s, int with_gpus, unsigned *jobs_out)
@@ -102,9 +108,3 @@ double savings_estimate(const prune_savings *s, int with_gpus, unsigned *jobs_ou
     return saved;
 }
 
-void savings_free(prune_savings *s)
-{
-    free(s->jobs);
-    s->jobs = NULL;
-    s->n = s->cap = 0;
-}

@@ -44,16 +44,8 @@ unsigned worker_gpu_count(const char *gpus);
  * trainer's clock that cannot be right). */
 double savings_pace(double first_step, double first_time, double last_step, double last_time,
                     double took);
-/* A job that ended ok at `last_step`: how far a job goes. */
-void savings_ended_ok(prune_savings *s, double last_step);
-/* A pruned job, `took` seconds on a worker with `gpus` GPUs, stopped at `last_step`, going
- * at `pace` seconds per step (savings_pace(); NAN: took / last_step, which counts its
- * start-up as training). Out of memory: not counted. */
-void savings_pruned(prune_savings *s, double pace, double took, double last_step,
-                    unsigned gpus);
 /* The estimate: GPU-seconds on workers with GPUs (`with_gpus` 1) or seconds on workers
  * without (0); *jobs_out: how many pruned jobs it counts. */
 double savings_estimate(const prune_savings *s, int with_gpus, unsigned *jobs_out);
-void savings_free(prune_savings *s);
 
 #endif
