@@ -203,6 +203,7 @@ static int add_report(report_run *run, const json_t *r)
 {
     const char *name = json_string_value(json_object_get(r, "job"));
     report_job *j = name != NULL ? find_job(run, name) : NULL;
+    const json_t *time;
 
     if (j == NULL)
         return MMARML_OK;
@@ -219,9 +220,8 @@ static int add_report(report_run *run, const json_t *r)
     }
     j->steps[j->nreports] = json_number_value(json_object_get(r, "step"));
     j->reports[j->nreports++] = json_number_value(json_object_get(r, "value"));
-    j->last_time = json_is_number(json_object_get(r, "time"))
-                       ? json_number_value(json_object_get(r, "time"))
-                       : NAN;
+    time = json_object_get(r, "time"); /* older journals: none */
+    j->last_time = json_is_number(time) ? json_number_value(time) : NAN;
     if (j->nreports == 1)
         j->first_time = j->last_time;
     return MMARML_OK;

@@ -13,7 +13,8 @@
 
 #include "engine_internal.h"
 
-/* Drops of non-increasing steps said in the trace per job; the rest are only counted. */
+/* Reports dropped (a step not above the last, or reported already) and report times not
+ * kept, each said in the trace this many times per job; the rest are only counted. */
 #define DROPS_TRACED 3
 /* How far a report's time may lie before its job started or after now: a cluster node's
  * clock off the engine's. Further out, it cannot be when the value was measured. */

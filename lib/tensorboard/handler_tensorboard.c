@@ -359,7 +359,7 @@ static int append_reports(tb_writer *w, mmarml_context *job, double wall)
     ev.what_case = TENSORBOARD__EVENT__WHAT_SUMMARY;
     ev.summary = &summary;
     for (i = 0; i < n && rc == MMARML_OK; i++) {
-        /* the reports may have grown between the two copies: the times cover a prefix */
+        /* without a time (none could be copied, or an older journal's): the end's */
         ev.wall_time = i < ntimes && isfinite(times[i]) ? times[i] : wall;
         /* TensorBoard's steps are integers; a step past int64's range (finite, >= 0, but
          * a hostile trainer's) is the largest one rather than an undefined conversion */
