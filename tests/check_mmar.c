@@ -979,6 +979,34 @@ START_TEST(bad_automl_configs)
          "bad.json: engine.report_steps: must be \"increasing\" or \"unique\""},
         {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
          "bad.json:1:"},
+        /* the log collector's regex and what its groups are */
+#define REGEX_CASE(args)                                                                    \
+    "{\"executor\": {\"name\": \"MMARExecutor\", \"args\": {" args "}}, "                 \
+    "\"controller\": {\"name\": \"RandomController\"}}"
+        {REGEX_CASE("\"progress_regex\": \"epoch ([0-9]+\""),
+         "arg 'progress_regex' is not a POSIX extended regular expression"},
+        {REGEX_CASE("\"progress_regex\": \"epoch ([0-9]+)\""),
+         "arg 'progress_regex' needs 2 groups (the step, then the value); it has 1"},
+        {REGEX_CASE("\"progress_regex_groups\": [\"step\", \"value\"]"),
+         "arg 'progress_regex_groups' names the groups of 'progress_regex', which is not given"},
+        {REGEX_CASE("\"progress_regex\": \"(.) (.)\", \"progress_regex_groups\": \"step\""),
+         "arg 'progress_regex_groups' must be a list of 1 to 9 entries"},
+        {REGEX_CASE("\"progress_regex\": \"(.) (.)\", \"progress_regex_groups\": []"),
+         "arg 'progress_regex_groups' must be a list of 1 to 9 entries"},
+        {REGEX_CASE("\"progress_regex\": \"(.) (.)\", "
+                    "\"progress_regex_groups\": [\"step\", \"acc\"]"),
+         "arg 'progress_regex_groups'[1] must be \"step\", \"value\", \"time\" or null"},
+        {REGEX_CASE("\"progress_regex\": \"(.) (.) (.)\", "
+                    "\"progress_regex_groups\": [\"step\", \"value\", \"step\"]"),
+         "arg 'progress_regex_groups' names \"step\" twice ([0] and [2])"},
+        {REGEX_CASE("\"progress_regex\": \"(.) (.)\", "
+                    "\"progress_regex_groups\": [\"time\", \"value\"]"),
+         "arg 'progress_regex_groups' must name the \"step\" group"},
+        {REGEX_CASE("\"progress_regex\": \"(.) (.)\", "
+                    "\"progress_regex_groups\": [\"time\", \"step\", \"value\"]"),
+         "arg 'progress_regex' needs 3 groups (one per entry of 'progress_regex_groups'); it "
+         "has 2"},
+#undef REGEX_CASE
     };
     char conf[256];
     size_t i;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "../lib/mmar/time_text.h"
 
 static char mmar[128];
 
@@ -111,12 +112,13 @@ static size_t journal_reports(const char *run_root, const char *name)
     return n;
 }
 
-/* The times of job `name`'s report records: the trainer's (t0 + step; for step 4, 250 s
- * ahead of the run, within the clocks' slack), and for step 2, whose line's time is not a
- * number, and step 3, whose time is the year 2100 (a clock far ahead), the time the line
- * was read, within the run. */
+/* The times of job `name`'s report records: the trainer's, t0 + step, but for the steps up
+ * to `read_to`: with the progress file (read_to 4), step 2, whose line's time is not a
+ * time, and step 3, whose time is the year 2100 (a clock far ahead), have the time the line
+ * was read, within the run, and step 4 is 250 s ahead of the run (within the clocks'
+ * slack); with the log (read_to 2), step 2's time is not a time. */
 static void check_report_times(const char *run_root, const char *name, double t0,
-                               double run_start)
+                               double run_start, int read_to)
 {
     char path[1024];
     json_t *recs = NULL, *r;
@@ -132,10 +134,10 @@ static void check_report_times(const char *run_root, const char *name, double t0
         if (strcmp(json_string_value(json_object_get(r, "t")), "report") != 0 ||
             strcmp(json_string_value(json_object_get(r, "job")), name) != 0)
             continue;
-        if (step == 2 || step == 3) {
+        if (step == 2 || (step == 3 && read_to >= 3)) {
             ck_assert_double_ge(when, run_start);
             ck_assert_double_le(when, (double)time(NULL) + 1);
-        } else if (step == 4) {
+        } else if (step == 4 && read_to >= 4) {
             ck_assert_double_ge(when, run_start + 250);
             ck_assert_double_le(when, (double)time(NULL) + 251);
         } else {
@@ -184,7 +186,7 @@ START_TEST(progress_file_reports_reach_the_run)
         ck_assert_int_eq(json_integer_value(json_object_get(job, "reports")), 10);
         ck_assert_double_eq(JOB_NUM(job, "last_step"), 10);
         ck_assert_uint_eq(journal_reports(run_root, JOB_STR(job, "job")), 10);
-        check_report_times(run_root, JOB_STR(job, "job"), t0, start);
+        check_report_times(run_root, JOB_STR(job, "job"), t0, start, 4);
     }
     /* the lines whose time was not a number, or not while the job ran, were kept, and said */
     ck_assert_uint_ge(file_count(run_root, "trace.txt", "\"time\" is not seconds since"), 4);
@@ -262,6 +264,65 @@ START_TEST(hostile_progress_lines_are_skipped_and_said)
 }
 END_TEST
 
+/* The times a trainer may write, as numbers and as ISO 8601 dates and times, and what is not
+ * one. 2026-12-08T00:49:19Z is 1796690959 s after the epoch. */
+START_TEST(trainer_times_are_numbers_or_iso_dates)
+{
+    static const struct {
+        const char *text;
+        double seconds;
+    } good[] = {
+        {"1796441338.55", 1796441338.55},
+        {"0", 0},
+        {"1.7e9", 1.7e9},
+        {"2026-12-08T00:49:19Z", 1796690959},
+        {"2026-12-08T00:49:19.25Z", 1796690959.25},
+        {"2026-12-08t02:49:19,5+02:00", 1796690959.5},
+        {"2026-12-08 01:49:19,250 +0100", 1796690959.25},
+        {"2026-12-07T19:49:19-05", 1796690959},
+        {"2026-12-07T19:19:19-05:30", 1796690959},
+        {"2026-12-08T00:49:19.000000000001z", 1796690959},
+        {"2028-02-29T00:00:00Z", 1835395200},
+        {"1970-01-01T00:00:00Z", 0},
+        /* no offset: local time, here UTC+5:30 (TZ below), as Python's logging prints it */
+        {"2026-12-08 06:19:19,250", 1796690959.25},
+        {"2026-12-08T06:19:19", 1796690959},
+    };
+    static const char *const bad[] = {
+        "", "yesterday", "-5", "+5", "inf", "nan", "0x10", " 12", "12 ", "1e999", "1-2",
+        "2026-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z",
+        "2026-12-32T00:00:00Z", "2026-12-08T24:00:00Z", "2026-12-08T00:60:00Z",
+        "2026-12-08T00:00:61Z", "2026-12-08", "2026-12-08T00:49", "2026-12-08T00:49:19.",
+        "2026-12-08T00:49:19+2", "2026-12-08T00:49:19+02:", "2026-12-08T00:49:19+24:00",
+        "2026-12-08T00:49:19+01:60", "2026-12-08T00:49:19Zjunk", "2026-12-08T00:49:19 ",
+        "2026-12-08X00:49:19Z", "1969-12-31T23:59:59Z", "0000-01-01T00:00:00Z",
+        "2026-1-08T00:49:19Z", "2026-12-08T00:49:19 Z junk",
+    };
+    const char *tz = getenv("TZ");
+    char *saved = tz != NULL ? strdup(tz) : NULL;
+    double out;
+    size_t i;
+
+    setenv("TZ", "IST-5:30", 1); /* POSIX: 5 h 30 min east of UTC, no tzdata needed */
+    tzset();
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        out = -1;
+        ck_assert_msg(mmar_time_parse(good[i].text, &out) == 0, "refused '%s'", good[i].text);
+        ck_assert_msg(fabs(out - good[i].seconds) < 1e-6, "'%s': %.6f, not %.6f",
+                      good[i].text, out, good[i].seconds);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(mmar_time_parse(bad[i], &out) != 0, "took '%s'", bad[i]);
+    ck_assert_int_ne(mmar_time_parse(NULL, &out), 0);
+    if (saved != NULL)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(saved);
+}
+END_TEST
+
 START_TEST(regex_collects_progress_from_the_log)
 {
     char run_root[512];
@@ -277,7 +338,36 @@ START_TEST(regex_collects_progress_from_the_log)
         ck_assert_str_eq(JOB_STR(job, "status"), "ok");
         ck_assert_int_eq(json_integer_value(json_object_get(job, "reports")), 10);
     }
-    ck_assert_uint_ge(file_count(run_root, "trace.txt", "groups are not numbers"), 2);
+    ck_assert_uint_ge(file_count(run_root, "trace.txt", "group is not a number"), 2);
+    json_decref(jobs);
+    remove_mmar();
+}
+END_TEST
+
+/* A log whose lines begin with the time the logger printed (Python logging's asctime, local
+ * time): progress_regex_groups takes it as the report's time. Epoch 2's time is not a date;
+ * its line is kept, with the time it was read. */
+START_TEST(regex_takes_the_log_lines_time)
+{
+    char run_root[512], t0_text[32];
+    json_t *jobs, *job;
+    size_t i;
+    double start = (double)time(NULL), t0 = start - 60;
+
+    snprintf(t0_text, sizeof(t0_text), "%.0f", t0);
+    setenv("MMARML_TEST_T0", t0_text, 1);
+    make_mmar();
+    run_fixture("config_automl_regex_time.json", "regex_time", run_root, sizeof(run_root));
+    unsetenv("MMARML_TEST_T0");
+    jobs = stats_jobs(run_root);
+    ck_assert_uint_eq(json_array_size(jobs), 2);
+    json_array_foreach(jobs, i, job)
+    {
+        ck_assert_str_eq(JOB_STR(job, "status"), "ok");
+        ck_assert_int_eq(json_integer_value(json_object_get(job, "reports")), 10);
+        check_report_times(run_root, JOB_STR(job, "job"), t0, start, 2);
+    }
+    ck_assert_uint_ge(file_count(run_root, "trace.txt", "time group is not seconds since"), 2);
     json_decref(jobs);
     remove_mmar();
 }
@@ -316,7 +406,9 @@ static Suite *progress_suite(void)
     tcase_add_test(tc, progress_file_reports_reach_the_run);
     tcase_add_test(tc, asha_stops_real_trainers_through_the_stop_marker);
     tcase_add_test(tc, hostile_progress_lines_are_skipped_and_said);
+    tcase_add_test(tc, trainer_times_are_numbers_or_iso_dates);
     tcase_add_test(tc, regex_collects_progress_from_the_log);
+    tcase_add_test(tc, regex_takes_the_log_lines_time);
     tcase_add_test(tc, a_trainer_ignoring_the_stop_is_killed_and_still_pruned);
     suite_add_tcase(s, tc);
     return s;

@@ -47,7 +47,7 @@ typedef struct {
 static const char *const shared_args[] = {"remove_search_augs", "key_mmar_content_only",
                                           "data_list_file_name", "poll_interval",
                                           "abort_grace_period", "progress_regex",
-                                          "progress_metric", NULL};
+                                          "progress_metric", "progress_regex_groups", NULL};
 
 int mmar_executor_args_check(const json_t *args, const char *who, const char *const own[])
 {

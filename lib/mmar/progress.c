@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "progress.h"
+#include "time_text.h"
 
 /* Malformed lines said in the trace per job and file; the rest are counted. */
 #define SAID_MAX 5
@@ -43,6 +44,58 @@ struct mmar_progress {
     unsigned reports;
 };
 
+/* Which of the regex's groups is the step, the value and the time: `groups` (the arg
+ * progress_regex_groups, NULL: ["step", "value"]) names them in order, null for a group to
+ * leave. */
+static int parse_groups(mmar_progress_config *cfg, const json_t *groups, const char *who)
+{
+    static const char *const names[] = {"step", "value", "time"};
+    size_t i, k, n = json_array_size(groups);
+    const json_t *g;
+    int found[3] = {0, 0, 0};
+
+    if (groups == NULL) {
+        n = 2;
+        found[0] = 1, found[1] = 2;
+    } else if (!cfg->has_regex) {
+        return mmarml_error_set(MMARML_EINVAL, "%s: arg 'progress_regex_groups' names the "
+                                "groups of 'progress_regex', which is not given", who);
+    } else if (!json_is_array(groups) || n == 0 || n > MMAR_PROGRESS_MAX_GROUP) {
+        return mmarml_error_set(MMARML_EINVAL, "%s: arg 'progress_regex_groups' must be a list "
+                                "of 1 to %d entries, one per group of 'progress_regex'", who,
+                                MMAR_PROGRESS_MAX_GROUP);
+    }
+    json_array_foreach(groups, i, g)
+    {
+        if (json_is_null(g))
+            continue;
+        for (k = 0; k < 3; k++)
+            if (json_is_string(g) && strcmp(json_string_value(g), names[k]) == 0)
+                break;
+        if (k == 3)
+            return mmarml_error_set(MMARML_EINVAL, "%s: arg 'progress_regex_groups'[%zu] must "
+                                    "be \"step\", \"value\", \"time\" or null", who, i);
+        if (found[k])
+            return mmarml_error_set(MMARML_EINVAL, "%s: arg 'progress_regex_groups' names "
+                                    "\"%s\" twice ([%d] and [%zu])", who, names[k],
+                                    found[k] - 1, i);
+        found[k] = (int)i + 1;
+    }
+    for (k = 0; k < 2; k++)
+        if (!found[k])
+            return mmarml_error_set(MMARML_EINVAL, "%s: arg 'progress_regex_groups' must name "
+                                    "the \"%s\" group", who, names[k]);
+    if (cfg->has_regex && cfg->regex.re_nsub < n)
+        return mmarml_error_set(MMARML_EINVAL, "%s: arg 'progress_regex' needs %zu groups (%s); "
+                                "it has %zu", who, n, groups == NULL ? "the step, then the value"
+                                : "one per entry of 'progress_regex_groups'",
+                                cfg->regex.re_nsub);
+    cfg->step_group = found[0];
+    cfg->value_group = found[1];
+    cfg->time_group = found[2];
+    return MMARML_OK;
+}
+
 int mmar_progress_config_parse(mmar_progress_config *cfg, const json_t *args, const char *who,
                                double poll_s)
 {
@@ -63,13 +116,12 @@ int mmar_progress_config_parse(mmar_progress_config *cfg, const json_t *args, co
             return mmarml_error_set(MMARML_EINVAL, "%s: arg 'progress_regex' is not a POSIX "
                                     "extended regular expression: %s", who, msg);
         }
-        if (cfg->regex.re_nsub < 2) {
-            regfree(&cfg->regex);
-            return mmarml_error_set(MMARML_EINVAL, "%s: arg 'progress_regex' needs two groups "
-                                    "(the step, then the value); it has %zu", who,
-                                    cfg->regex.re_nsub);
-        }
         cfg->has_regex = 1;
+    }
+    if ((rc = parse_groups(cfg, json_object_get(args, "progress_regex_groups"), who)) !=
+        MMARML_OK) {
+        mmar_progress_config_free(cfg);
+        return rc;
     }
     if (metric != NULL && (cfg->metric = strdup(metric)) == NULL) {
         mmar_progress_config_free(cfg);
@@ -111,6 +163,17 @@ static void report(mmar_progress *p, followed *f, double step, double value, dou
     p->stopped = stop;
 }
 
+/* A line whose value is good but whose time is not a time: the value is kept, with the time
+ * the line was read at. */
+static void bad_time(mmar_progress *p, followed *f, const char *what, const char *line)
+{
+    if (f->bad_times++ < SAID_MAX)
+        mmarml_context_trace(p->job, "progress", "%s line's %s is not seconds since the epoch "
+                             "or an ISO 8601 date and time: the time it was read is kept "
+                             "instead: %.120s%s", f->what, what, line,
+                             strlen(line) > 120 ? "..." : "");
+}
+
 /* One line of the progress file: {"step": s, "value": v[, "metric": m][, "time": t]}. */
 static void progress_line(mmar_progress *p, char *line)
 {
@@ -131,41 +194,60 @@ static void progress_line(mmar_progress *p, char *line)
         if (json_is_number(time) && isfinite(json_number_value(time)) &&
             json_number_value(time) >= 0)
             when = json_number_value(time);
-        else if (time != NULL && p->file.bad_times++ < SAID_MAX)
-            /* the value is good: kept, with the time it was read at */
-            mmarml_context_trace(p->job, "progress", "%s line's \"time\" is not seconds since "
-                                 "the epoch: the time it was read is kept instead: %.120s%s",
-                                 p->file.what, line, strlen(line) > 120 ? "..." : "");
+        else if (time != NULL && (!json_is_string(time) ||
+                                  mmar_time_parse(json_string_value(time), &when) != 0))
+            bad_time(p, &p->file, "\"time\"", line);
         report(p, &p->file, json_number_value(step), json_number_value(value), when, line);
     }
     json_decref(o);
+}
+
+/* The text a regex group captured, in buf; -1 when it captured nothing or too much. */
+static int group_text(const char *line, const regmatch_t *m, char *buf, size_t size)
+{
+    size_t n = (size_t)(m->rm_eo - m->rm_so);
+
+    if (m->rm_so < 0 || n == 0 || n >= size)
+        return -1;
+    memcpy(buf, line + m->rm_so, n);
+    buf[n] = '\0';
+    return 0;
 }
 
 /* A whole number from a regex group: all of it must be the number. */
 static int group_number(const char *line, const regmatch_t *m, double *out)
 {
     char buf[64], *end;
-    size_t n = (size_t)(m->rm_eo - m->rm_so);
 
-    if (m->rm_so < 0 || n == 0 || n >= sizeof(buf))
+    if (group_text(line, m, buf, sizeof(buf)) != 0)
         return -1;
-    memcpy(buf, line + m->rm_so, n);
-    buf[n] = '\0';
     *out = strtod(buf, &end);
     return *end == '\0' ? 0 : -1;
 }
 
 static void log_line(mmar_progress *p, char *line)
 {
-    regmatch_t m[3];
-    double step, value;
+    const mmar_progress_config *cfg = p->cfg;
+    regmatch_t m[MMAR_PROGRESS_MAX_GROUP + 1];
+    double step, value, when = NAN;
+    char text[128];
 
-    if (regexec(&p->cfg->regex, line, 3, m, 0) != 0)
+    if (regexec(&cfg->regex, line, MMAR_PROGRESS_MAX_GROUP + 1, m, 0) != 0)
         return; /* most log lines say something else */
-    if (group_number(line, &m[1], &step) != 0 || group_number(line, &m[2], &value) != 0)
-        malformed(p, &p->log, "progress_regex matched, but its groups are not numbers", line);
-    else
-        report(p, &p->log, step, value, NAN, line);
+    if (group_number(line, &m[cfg->step_group], &step) != 0 ||
+        group_number(line, &m[cfg->value_group], &value) != 0) {
+        malformed(p, &p->log, "progress_regex matched, but its step or value group is not a "
+                  "number", line);
+        return;
+    }
+    /* a time group that matched nothing (optional in the regex) leaves the time it was read */
+    if (cfg->time_group > 0 && m[cfg->time_group].rm_so >= 0 &&
+        (group_text(line, &m[cfg->time_group], text, sizeof(text)) != 0 ||
+         mmar_time_parse(text, &when) != 0)) {
+        when = NAN;
+        bad_time(p, &p->log, "time group", line);
+    }
+    report(p, &p->log, step, value, when, line);
 }
 
 /* Take the whole lines of `f` that arrived; `final`: the writer is gone, a last line without

@@ -18,15 +18,19 @@
 
 typedef struct mmar_progress mmar_progress;
 
+/* progress_regex_groups names at most this many groups (their matches are on the stack). */
+#define MMAR_PROGRESS_MAX_GROUP 9
+
 /* What the executor's args say about progress. */
 typedef struct {
-    regex_t regex;      /* valid when has_regex: group 1 the step, group 2 the value */
+    regex_t regex;      /* valid when has_regex */
     int has_regex;
+    int step_group, value_group, time_group; /* in regex, 1-based; time_group 0: none */
     char *metric;       /* only lines of this metric count (NULL: any) */
     double poll_s;      /* longest wait between reads */
 } mmar_progress_config;
 
-/* Parse `progress_regex` and `progress_metric` of `args` (the executor named `who`). */
+/* Parse `progress_regex`, `progress_regex_groups` and `progress_metric` of `args` (the executor named `who`). */
 int mmar_progress_config_parse(mmar_progress_config *cfg, const json_t *args, const char *who,
                                double poll_s);
 void mmar_progress_config_free(mmar_progress_config *cfg);

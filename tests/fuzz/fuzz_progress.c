@@ -5,10 +5,10 @@
  * start-up job, pruned values counted) and a WilcoxonPruner (its pairs' differences and
  * means may overflow) follow the same files as the MMAR executors do, so that the second
  * job's reports are judged and may be stopped, and the log goes through a
- * progress_regex and a progress_metric. An input of odd length runs with steps taken once
- * each in any order (MMARML_REPORT_STEPS_UNIQUE), an even one with increasing steps. Any
- * crash, sanitizer report or leak is a finding, and so is a report the engine took that
- * the files did not hold (more reports than lines).
+ * progress_regex (with an optional time group) and a progress_metric. An input of odd
+ * length runs with steps taken once each in any order (MMARML_REPORT_STEPS_UNIQUE), an even
+ * one with increasing steps. Any crash, sanitizer report or leak is a finding, and so is a
+ * report the engine took that the files did not hold (more reports than lines).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -133,8 +133,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     };
     static const char split[] = "\n%%\n";
     const uint8_t *at = memmem(data, size, split, sizeof(split) - 1);
-    json_t *args = json_pack("{s:s, s:s}", "progress_regex",
-                             "step ([0-9]+) [a-z_]*: ?([-+0-9.eE]+)", "progress_metric", "acc");
+    json_t *args = json_pack("{s:s, s:[n,s,s,s], s:s}", "progress_regex",
+                             "^(([-0-9T:.,+Z ]+) )?step ([0-9]+) [a-z_]*: ?([-+0-9.eE]+)",
+                             "progress_regex_groups", "time", "step", "value",
+                             "progress_metric", "acc");
     mmar_progress_config cfg;
     mmarml_controller *ctl = NULL;
     mmarml_executor *exe = NULL;
