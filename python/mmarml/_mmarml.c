@@ -241,6 +241,23 @@ static int job_live(job_object *self)
     return 0;
 }
 
+/* A report's time: seconds since the epoch, or a datetime (its timestamp(): a naive one is
+ * local time, as everywhere in Python). */
+static int report_time(PyObject *obj, double *out)
+{
+    PyObject *seconds;
+
+    if (!PyFloat_Check(obj) && !PyLong_Check(obj) && PyObject_HasAttrString(obj, "timestamp")) {
+        if ((seconds = PyObject_CallMethod(obj, "timestamp", NULL)) == NULL)
+            return -1;
+        *out = PyFloat_AsDouble(seconds);
+        Py_DECREF(seconds);
+    } else {
+        *out = PyFloat_AsDouble(obj);
+    }
+    return *out == -1.0 && PyErr_Occurred() ? -1 : 0;
+}
+
 static PyObject *job_report(job_object *self, PyObject *args, PyObject *kwargs)
 {
     static char *kwlist[] = {"step", "value", "time", NULL};
@@ -251,7 +268,7 @@ static PyObject *job_report(job_object *self, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "dd|O", kwlist, &step, &value, &time_obj) ||
         !job_live(self))
         return NULL;
-    if (time_obj != Py_None && (when = PyFloat_AsDouble(time_obj)) == -1.0 && PyErr_Occurred())
+    if (time_obj != Py_None && report_time(time_obj, &when) != 0)
         return NULL;
     Py_BEGIN_ALLOW_THREADS /* it writes the journal and asks the pruner */
     rc = mmarml_job_report_at(self->ctx, step, value, when, &stop);
@@ -331,7 +348,8 @@ static PyObject *job_aborted(job_object *self, void *unused)
 static PyMethodDef job_methods[] = {
     {"report", (PyCFunction)(void (*)(void))job_report, METH_VARARGS | METH_KEYWORDS,
      "report(step, value, time=None) -> bool: record progress (time: when the value was "
-     "measured, seconds since the epoch; None: now); True when the job is to stop."},
+     "measured, seconds since the epoch or a datetime; None: now); True when the job is to "
+     "stop."},
     {"should_stop", (PyCFunction)job_should_stop, METH_NOARGS,
      "should_stop() -> bool: the pruner stopped this job."},
     {"stop_run", (PyCFunction)job_stop_run, METH_VARARGS,

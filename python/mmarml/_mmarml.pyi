@@ -1,5 +1,6 @@
 """Type stubs of the extension module (python/mmarml/_mmarml.c)."""
-from typing import Any, Callable, List, Optional, Tuple
+import datetime
+from typing import Any, Callable, List, Optional, Tuple, Union
 
 class MmarmlError(Exception):
     code: int
@@ -19,7 +20,8 @@ class Job:
     worker: Optional[str]
     gpus: Optional[str]
     aborted: bool
-    def report(self, step: float, value: float, time: Optional[float] = ...) -> bool: ...
+    def report(self, step: float, value: float,
+               time: Optional[Union[float, datetime.datetime]] = ...) -> bool: ...
     def should_stop(self) -> bool: ...
     def stop_run(self, message: Optional[str] = ...) -> None: ...
 

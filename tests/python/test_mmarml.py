@@ -1,4 +1,5 @@
 """The mmarml Python package on the real library (tests/python.sh runs it)."""
+import datetime
 import fractions
 import gc
 import json
@@ -477,6 +478,9 @@ class Optimize(unittest.TestCase):
             with self.assertRaises(mmarml.MmarmlError) as cm:
                 job.report(4, 0.5, time=-1)
             self.assertIn("time", str(cm.exception))
+            utc = datetime.timezone.utc
+            job.report(4, 0.8, time=datetime.datetime.fromtimestamp(before - 20, utc))
+            job.report(5, 0.85, time=datetime.datetime.fromtimestamp(before - 10))  # local
             seen.append((before, time.time()))
             return 1.0
 
@@ -487,8 +491,10 @@ class Optimize(unittest.TestCase):
             with open(path) as f:  # "J1 <length> <crc> <json>" per line
                 records = [json.loads(line.split(" ", 3)[3]) for line in f]
         times = {r["step"]: r["time"] for r in records if r["t"] == "report"}
-        self.assertEqual(sorted(times), [1, 2, 3])
+        self.assertEqual(sorted(times), [1, 2, 3, 4, 5])
         self.assertEqual(times[1], seen[0][0] - 30)
+        self.assertAlmostEqual(times[4], seen[0][0] - 20, delta=1e-5)  # datetime: microseconds
+        self.assertAlmostEqual(times[5], seen[0][0] - 10, delta=1e-5)
         for step in (2, 3):
             self.assertTrue(seen[0][0] <= times[step] <= seen[0][1], (seen, times))
 
