@@ -15,7 +15,7 @@ sorted_words() { tr ' ' '\n' | sed '/^$/d' | sort -u | tr '\n' ' '; }
 help_options() { { grep -o -- '--[a-z][a-z-]*' || true; } | sorted_words; }
 page_options() { { grep -o -- '\\-\\-[a-z][a-z\\-]*' || true; } | sed 's/\\-/-/g' | sorted_words; }
 
-for cmd in run admin space apply report; do
+for cmd in run admin space apply report prune-replay; do
     page="$man/mmarml-$cmd.1"
     [ -f "$page" ] || { fail "no page for mmarml $cmd"; continue; }
     helped=$("$mmarml" "$cmd" --help | help_options)
@@ -23,8 +23,8 @@ for cmd in run admin space apply report; do
     paged=$(sed -n '/^\.SH OPTIONS/,/^\.SH [^O]/p' "$page" | page_options)
     [ "$helped" = "$paged" ] || fail "mmarml $cmd: --help lists [$helped], the page [$paged]"
 done
-listed=$("$mmarml" --help | sed -n 's/^  \([a-z][a-z]*\)  .*/\1/p' | sorted_words)
-paged=$(sed -n '/^\.SH COMMANDS/,/^\.SH OPTIONS/p' "$man/mmarml.1" | sed -n 's/^\.B \([a-z]*\)$/\1/p' |
+listed=$("$mmarml" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p' | sorted_words)
+paged=$(sed -n '/^\.SH COMMANDS/,/^\.SH OPTIONS/p' "$man/mmarml.1" | sed -n 's/^\.B \([a-z-]*\)$/\1/p' |
     sorted_words)
 [ "$listed" = "$paged" ] || fail "mmarml --help lists [$listed], mmarml(1) [$paged]"
 admin=$("$mmarml" admin --help | grep -o '[a-z]*_workers\{0,1\}\|stop\|status\|summary' | sorted_words)
@@ -38,4 +38,4 @@ if command -v groff >/dev/null; then
     done
 fi
 [ $failures -eq 0 ] || exit 1
-echo "man pages: 6 pages agree with --help"
+echo "man pages: 7 pages agree with --help"

@@ -5,5 +5,6 @@
 int cli_run(int argc, char **argv);
 int cli_admin(int argc, char **argv);
 int cli_report(int argc, char **argv);
+int cli_prune_replay(int argc, char **argv);
 
 #endif

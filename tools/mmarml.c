@@ -5,6 +5,7 @@
  *   space   print the search space of an MMAR's training config
  *   apply   print the job config for given values
  *   report  an HTML page about a run (report.c)
+ *   prune-replay  what a pruner would have done to a run (prune_replay.c)
  * Built on the public API only. space and apply exit 0 on success and 2 on bad usage or
  * input (the message on stderr, nothing on stdout).
  */
@@ -28,6 +29,7 @@ static const char *const usage_main =
     "  space   print the search space of an MMAR's training config as JSON\n"
     "  apply   print the job config a recommendation makes\n"
     "  report  write an HTML page about a run, live or finished\n"
+    "  prune-replay  what a pruner would have stopped and saved in a run that happened\n"
     "\n"
     "'mmarml <command> --help' describes a command.\n";
 
@@ -248,6 +250,8 @@ int main(int argc, char **argv)
         return cli_admin(argc - 1, argv + 1);
     if (strcmp(argv[1], "report") == 0)
         return cli_report(argc - 1, argv + 1);
+    if (strcmp(argv[1], "prune-replay") == 0)
+        return cli_prune_replay(argc - 1, argv + 1);
     if (strcmp(argv[1], "space") == 0)
         return cmd_space(argc - 1, argv + 1);
     if (strcmp(argv[1], "apply") == 0)
