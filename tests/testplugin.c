@@ -1,4 +1,5 @@
-/* A component library loaded by path in check_registry: "libtestplugin.so:factory". */
+/* Component libraries loaded by path ("libtestplugin.so:factory"): controllers in check_registry
+ * and check_run_cli, a pruner that writes down its calls in check_prune_replay. */
 #include <stdio.h>
 #include <stdlib.h>
 
