@@ -39,7 +39,7 @@ progress)
     ;;
 resume)
     out="$top/build-fuzz/resume"
-    sources=("$top/tests/fuzz/fuzz_resume.c")
+    sources=("$top/tests/fuzz/fuzz_resume.c" "$top/tools/prune_replay.c" "$top/tools/run_savings.c")
     seeds="$top/tests/fuzz/resume-corpus"
     options=(-max_len=16384 -dict="$top/tests/fuzz/resume.dict")
     ;;

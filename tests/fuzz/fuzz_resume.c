@@ -6,7 +6,9 @@
  * TPEController of 4 jobs, one worker, a MedianPruner, an executor that reports three steps
  * per job. Any crash, sanitizer report or leak is a finding, and so are a resume that fails
  * without saying why and one that loses a record: afterwards the journal must begin with
- * every byte it had.
+ * every byte it had. Before the resume, `mmarml prune-replay` (tools/prune_replay.c) replays
+ * the same journal through MedianPruner and LearnedCurvePruner (which reads each job's
+ * recommendation): it must say what it did or why not, never fail on its usage.
  *
  * The seeds (tests/fuzz/resume-corpus) are journals of this very run, whole and cut short;
  * built with -DFUZZ_RESUME_MAKE_SEED this file is a program that writes such a journal's
@@ -15,6 +17,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,8 @@
 #include <unistd.h>
 
 #include <mmarml.h>
+
+#include "../../tools/cli.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -143,6 +148,30 @@ static char *slurp(const char *path, size_t *size)
     return buf;
 }
 
+/* `mmarml prune-replay` on the journal at `path` with the pruner `spec`, as lines and as
+ * JSON; what it prints goes to /dev/null (it is not the finding). */
+static void prune_replay(const char *path, const char *spec)
+{
+    char *lines[] = {"prune-replay", "-p", (char *)spec, "--journal", (char *)path, "/", NULL};
+    char *json[] = {"prune-replay", "--json", "-p", (char *)spec, "--journal", (char *)path,
+                    "/", NULL};
+    int out = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY), status, k;
+
+    if (out < 0 || null < 0 || dup2(null, STDOUT_FILENO) < 0)
+        abort();
+    for (k = 0; k < 2; k++) {
+        mmarml_error_clear();
+        status = k == 0 ? cli_prune_replay(6, lines) : cli_prune_replay(7, json);
+        if (status == 2 || (status == 1 && mmarml_error_message()[0] == '\0'))
+            abort(); /* its own usage refused, or a refusal without a word */
+    }
+    fflush(stdout);
+    if (dup2(out, STDOUT_FILENO) < 0)
+        abort();
+    close(out);
+    close(null);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char dir[] = "/tmp/mmarml-fuzz-resume-XXXXXX", path[64], *journal, *after;
@@ -157,6 +186,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((f = fopen(path, "wb")) == NULL || fwrite(journal, 1, journal_size, f) != journal_size ||
         fclose(f) != 0)
         abort();
+    prune_replay(path, "{\"name\": \"MedianPruner\", \"args\": {\"n_startup_trials\": 1}}");
+    prune_replay(path, "{\"name\": \"LearnedCurvePruner\", \"args\": {\"n_startup_trials\": 1}}");
     rc = run(path, 1);
     if (rc != MMARML_OK && mmarml_error_message()[0] == '\0')
         abort(); /* refused without a word */
