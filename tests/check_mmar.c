@@ -107,10 +107,7 @@ static void make_mmar(void)
 {
     char cmd[512];
 
-    snprintf(mmar, sizeof(mmar), "/tmp/mmarml-faults-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(mmar));
-    snprintf(cmd, sizeof(cmd), "cp -r '%s/mmar-faults/.' '%s/'", TEST_DATA_DIR, mmar);
-    ck_assert_int_eq(system(cmd), 0);
+    tu_fixture_copy(mmar, sizeof(mmar), TEST_DATA_DIR, "mmar-faults");
     /* made here, not committed: make dist would turn it into a file */
     snprintf(cmd, sizeof(cmd), "mkdir -p '%s/resources' && ln -s ../config/config_train.json "
              "'%s/resources/train_link.json'", mmar, mmar);
@@ -119,10 +116,7 @@ static void make_mmar(void)
 
 static void remove_mmar(void)
 {
-    char cmd[256];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mmar);
-    ck_assert_int_eq(system(cmd), 0);
+    tu_remove_tree(mmar);
 }
 
 typedef struct {

@@ -17,20 +17,12 @@ static char mmar[128];
 
 static void make_mmar(void)
 {
-    char cmd[512];
-
-    snprintf(mmar, sizeof(mmar), "/tmp/mmarml-progress-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(mmar));
-    snprintf(cmd, sizeof(cmd), "cp -r '%s/mmar-progress/.' '%s/'", TEST_DATA_DIR, mmar);
-    ck_assert_int_eq(system(cmd), 0);
+    tu_fixture_copy(mmar, sizeof(mmar), TEST_DATA_DIR, "mmar-progress");
 }
 
 static void remove_mmar(void)
 {
-    char cmd[256];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mmar);
-    ck_assert_int_eq(system(cmd), 0);
+    tu_remove_tree(mmar);
 }
 
 /* A pruner that stops every job at its first report at step 3 or later. */

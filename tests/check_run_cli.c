@@ -32,21 +32,13 @@ static double now_s(void)
 
 static void make_mmar(void)
 {
-    char cmd[512];
-
-    snprintf(mmar, sizeof(mmar), "/tmp/mmarml-run-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(mmar));
-    snprintf(cmd, sizeof(cmd), "cp -r '%s/mmar-sleep/.' '%s/'", TEST_DATA_DIR, mmar);
-    ck_assert_int_eq(system(cmd), 0);
+    tu_fixture_copy(mmar, sizeof(mmar), TEST_DATA_DIR, "mmar-sleep");
     snprintf(run_root, sizeof(run_root), "%s/automl/r", mmar);
 }
 
 static void remove_mmar(void)
 {
-    char cmd[256];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", mmar);
-    ck_assert_int_eq(system(cmd), 0);
+    tu_remove_tree(mmar);
 }
 
 

@@ -400,3 +400,21 @@ void tu_pruner_refused(mmarml_registry *reg, const char *spec_text, int rc, cons
                   mmarml_error_message());
     json_decref(spec);
 }
+
+void tu_fixture_copy(char *dir, size_t size, const char *data_dir, const char *fixture)
+{
+    char cmd[1024];
+
+    ck_assert_int_lt(snprintf(dir, size, "/tmp/mmarml-%s-XXXXXX", fixture), (int)size);
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(cmd, sizeof(cmd), "cp -r '%s/%s/.' '%s/'", data_dir, fixture, dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+void tu_remove_tree(const char *dir)
+{
+    char cmd[512];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}

@@ -98,6 +98,12 @@ void tu_pruner_refused(mmarml_registry *reg, const char *spec_text, int rc, cons
 /* The pruner `reg` makes from the spec `spec_text` (JSON); fails the test if it refuses. */
 mmarml_pruner *tu_pruner_make(mmarml_registry *reg, const char *spec_text);
 
+/* A copy of the fixture MMAR `<data_dir>/<fixture>` in a new directory
+ * /tmp/mmarml-<fixture>-XXXXXX, whose path goes to dir (size bytes). */
+void tu_fixture_copy(char *dir, size_t size, const char *data_dir, const char *fixture);
+/* Remove the directory tree `dir`. */
+void tu_remove_tree(const char *dir);
+
 /* Simple engine options. */
 mmarml_engine_options tu_options(const char *workers);
 

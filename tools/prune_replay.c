@@ -114,9 +114,9 @@ static void destroy_rec(void *p)
 }
 
 /* The context the pruner is given with a job's reports, made at its first report: as the
- * engine's, a child of the main context with `_jobName` and `_recommendation`. Without
- * one (no space in the header, a rec that does not fit it) the pruner gets the main
- * context, as on a resume. */
+ * engine's, a child of the main context with `_jobName` and `_recommendation` (none when
+ * the header has no space or the rec does not fit it; the main context when even the
+ * context cannot be made, as on a resume). */
 static mmarml_context *job_context(replay *r, replay_job *j)
 {
     mmarml_recommendation *rec = NULL;
