@@ -356,6 +356,87 @@ START_TEST(torn_tail_ignored_damage_refused)
 }
 END_TEST
 
+/* What mmarml_journal_foreach() gives a callback: a copy of each record, and how many to
+ * give before it stops with MMARML_ECANCELED (0: never). */
+typedef struct {
+    json_t *seen;
+    size_t stop_after;
+} foreach_seen;
+
+static int see_record(const json_t *record, void *ud)
+{
+    foreach_seen *f = ud;
+
+    json_array_append_new(f->seen, json_deep_copy(record));
+    if (f->stop_after > 0 && json_array_size(f->seen) == f->stop_after)
+        return mmarml_error_set(MMARML_ECANCELED, "seen enough");
+    return MMARML_OK;
+}
+
+/* mmarml_journal_foreach() gives the records mmarml_journal_read() returns, in order, and
+ * the same torn bytes; a callback's code stops it; a damaged record stops it after the
+ * records before it; a file that is not a journal gives nothing. */
+START_TEST(foreach_gives_each_record_in_order)
+{
+    static const char cut_short[] = "J1 120 0badf00d {\"t\":\"end\",\"job\":\"W";
+    char *path = tmp_journal();
+    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
+    det_exec d;
+    json_t *recs;
+    foreach_seen f = {NULL, 0};
+    size_t torn = 0, at;
+    FILE *file;
+    off_t size;
+    int fd;
+
+    det_init(&d);
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL));
+    recs = read_journal(path);
+    size = file_size(path);
+    file = fopen(path, "a");
+    fputs(cut_short, file);
+    fclose(file);
+    f.seen = json_array();
+    ck_ok(mmarml_journal_foreach(path, see_record, &f, &torn));
+    ck_assert(json_equal(f.seen, recs));
+    ck_assert_uint_eq(torn, strlen(cut_short));
+    /* the callback stops it with its own code */
+    json_array_clear(f.seen);
+    f.stop_after = 3;
+    ck_assert_int_eq(mmarml_journal_foreach(path, see_record, &f, NULL), MMARML_ECANCELED);
+    ck_assert_str_eq(mmarml_error_message(), "seen enough");
+    ck_assert_uint_eq(json_array_size(f.seen), 3);
+    /* damage in the middle: the records before it were given, then the error */
+    ck_assert_int_eq(truncate(path, size), 0);
+    fd = open(path, O_RDWR);
+    ck_assert_int_eq(pwrite(fd, "#", 1, size / 2), 1);
+    close(fd);
+    json_array_clear(f.seen);
+    f.stop_after = 0;
+    ck_assert_int_eq(mmarml_journal_foreach(path, see_record, &f, NULL), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "corrupt"));
+    at = json_array_size(f.seen);
+    ck_assert_uint_gt(at, 0);
+    ck_assert_uint_lt(at, json_array_size(recs));
+    while (at-- > 0)
+        ck_assert(json_equal(json_array_get(f.seen, at), json_array_get(recs, at)));
+    /* a file of records that does not begin with our header gives nothing */
+    file = fopen(path, "w");
+    fputs("J1 11 58dd397c {\"t\":\"end\"}\n", file);
+    fclose(file);
+    json_array_clear(f.seen);
+    ck_assert_int_eq(mmarml_journal_foreach(path, see_record, &f, NULL), MMARML_EINVAL);
+    ck_assert_uint_eq(json_array_size(f.seen), 0);
+    ck_assert_int_eq(mmarml_journal_foreach(NULL, see_record, &f, NULL), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_journal_foreach(path, NULL, &f, NULL), MMARML_EINVAL);
+    ck_assert_int_eq(mmarml_journal_foreach("/nonexistent/journal", see_record, &f, NULL),
+                     MMARML_ENOTFOUND);
+    json_decref(f.seen);
+    json_decref(recs);
+    remove_journal(path);
+}
+END_TEST
+
 /* A last record that is whole and checksummed but holds no JSON object is no torn write: a
  * crash leaves a prefix or zeros, which fail the checksum (found by tests/fuzz/fuzz_resume.c,
  * where a resume cut such a record off). Refused, and a resume changes nothing. */
@@ -872,6 +953,7 @@ static Suite *journal_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, records_of_a_run);
     tcase_add_test(tc, torn_tail_ignored_damage_refused);
+    tcase_add_test(tc, foreach_gives_each_record_in_order);
     tcase_add_test(tc, whole_last_record_without_an_object_refused);
     tcase_add_test(tc, foreign_missing_existing_and_live);
     tcase_add_test(tc, identity_and_space_checked);

@@ -47,7 +47,7 @@ static const char *const usage_prune_replay =
 typedef struct {
     char *name;
     uint64_t first;          /* job number of its first attempt: what the pruner is told */
-    const json_t *rec;       /* its start record's "rec" (the records own it) */
+    json_t *rec;             /* its start record's "rec" */
     mmarml_context *ctx;     /* `_jobName`, `_recommendation`: as the engine gives them */
     unsigned gpus;
     const char *status;      /* its end record's; NULL: it has none */
@@ -100,7 +100,7 @@ static int add_job(replay *r, const json_t *start)
         return mmarml_error_set(MMARML_ENOMEM, "prune-replay: out of memory");
     }
     j->first = (uint64_t)json_integer_value(json_object_get(start, "first"));
-    j->rec = json_object_get(start, "rec");
+    j->rec = json_incref(json_object_get(start, "rec"));
     j->gpus = worker_gpu_count(json_string_value(json_object_get(start, "gpus")));
     j->score = j->took = j->stop_step = NAN;
     j->first_time = j->last_time = NAN;
@@ -202,29 +202,22 @@ static void replay_end(replay *r, const json_t *rec)
     tell_ended(r, j, code);
 }
 
-static int replay_records(replay *r, const json_t *records)
+/* One record of the journal, as mmarml_journal_foreach() reads it. */
+static int replay_record(const json_t *rec, void *ud)
 {
-    const json_t *rec;
-    size_t i;
-    int rc = MMARML_OK;
+    replay *r = ud;
+    const char *t = json_string_value(json_object_get(rec, "t"));
 
-    json_array_foreach(records, i, rec)
-    {
-        const char *t = json_string_value(json_object_get(rec, "t"));
-
-        if (t == NULL)
-            continue;
-        if (strcmp(t, "header") == 0 && r->space == NULL)
-            (void)mmarml_search_space_from_json(&r->space, json_object_get(rec, "space"));
-        else if (strcmp(t, "start") == 0)
-            rc = add_job(r, rec);
-        else if (strcmp(t, "report") == 0)
-            rc = replay_report(r, rec);
-        else if (strcmp(t, "end") == 0)
-            replay_end(r, rec);
-        if (rc != MMARML_OK)
-            return rc;
-    }
+    if (t == NULL)
+        return MMARML_OK;
+    if (strcmp(t, "header") == 0 && r->space == NULL)
+        (void)mmarml_search_space_from_json(&r->space, json_object_get(rec, "space"));
+    else if (strcmp(t, "start") == 0)
+        return add_job(r, rec);
+    else if (strcmp(t, "report") == 0)
+        return replay_report(r, rec);
+    else if (strcmp(t, "end") == 0)
+        replay_end(r, rec);
     return MMARML_OK;
 }
 
@@ -234,6 +227,7 @@ static void replay_free(replay *r)
 
     for (i = 0; i < r->njobs; i++) {
         mmarml_context_unref(r->jobs[i].ctx);
+        json_decref(r->jobs[i].rec);
         free(r->jobs[i].name);
     }
     free(r->jobs);
@@ -436,7 +430,7 @@ static int replay_run(const char *run_root, const char *journal, const char *spe
     replay r;
     replay_summary s;
     mmarml_registry *reg = NULL;
-    json_t *spec = NULL, *records = NULL;
+    json_t *spec = NULL;
     char *path = NULL;
     const char *pruner_name;
     int rc;
@@ -451,13 +445,11 @@ static int replay_run(const char *run_root, const char *journal, const char *spe
     rc = read_spec(&spec, spec_text, automlconf);
     if (rc == MMARML_OK && (rc = mmarml_registry_new(&reg)) == MMARML_OK)
         rc = mmarml_registry_create_pruner(&r.pruner, reg, spec, "pruner");
-    if (rc == MMARML_OK)
-        rc = mmarml_journal_read(&records, journal != NULL ? journal : path, NULL);
     if (rc == MMARML_OK && ((r.index = json_object()) == NULL ||
                             mmarml_context_new(&r.main_ctx, NULL) != MMARML_OK))
         rc = mmarml_error_set(MMARML_ENOMEM, "prune-replay: out of memory");
-    if (rc == MMARML_OK)
-        rc = replay_records(&r, records);
+    if (rc == MMARML_OK) /* a record at a time: a long run's reports need not fit at once */
+        rc = mmarml_journal_foreach(journal != NULL ? journal : path, replay_record, &r, NULL);
     if (rc == MMARML_OK) {
         pruner_name = json_string_value(json_object_get(spec, "name"));
         if (pruner_name == NULL)
@@ -471,7 +463,6 @@ static int replay_run(const char *run_root, const char *journal, const char *spe
             print_lines(&r, &s, pruner_name, run_root);
     }
     replay_free(&r);
-    json_decref(records);
     json_decref(spec);
     mmarml_registry_unref(reg);
     free(path);

@@ -269,11 +269,22 @@ static int apply_record(report_run *run, const json_t *r, size_t at, const char 
     return MMARML_OK;
 }
 
+typedef struct {
+    report_run *run;
+    size_t at; /* the record's index */
+} loading;
+
+static int load_record(const json_t *r, void *ud)
+{
+    loading *l = ud;
+
+    return apply_record(l->run, r, l->at++, l->run->journal);
+}
+
 int report_run_load(report_run *run, const char *run_root, const char *journal)
 {
-    json_t *records = NULL;
-    const json_t *r;
-    size_t i, k;
+    loading l = {run, 0};
+    size_t k;
     int rc;
 
     memset(run, 0, sizeof(*run));
@@ -288,16 +299,10 @@ int report_run_load(report_run *run, const char *run_root, const char *journal)
     }
     if (run->run_root == NULL || run->journal == NULL)
         return mmarml_error_set(MMARML_ENOMEM, "report: out of memory");
-    if ((rc = mmarml_journal_read(&records, run->journal, &run->torn_bytes)) != MMARML_OK)
+    /* a record at a time: a long run's reports need not fit in memory at once */
+    if ((rc = mmarml_journal_foreach(run->journal, load_record, &l, &run->torn_bytes)) !=
+        MMARML_OK)
         return rc;
-    json_array_foreach(records, i, r)
-    {
-        if ((rc = apply_record(run, r, i, run->journal)) != MMARML_OK) {
-            json_decref(records);
-            return rc;
-        }
-    }
-    json_decref(records);
     if (run->params == NULL)
         return mmarml_error_set(MMARML_EINVAL, "%s: no header record: the run had not "
                                                "started", run->journal);

@@ -63,6 +63,25 @@ MMARML_BEGIN_DECLS
 MMARML_API int mmarml_journal_read(json_t **records, const char *path, size_t *torn_bytes);
 
 /**
+ * Called by mmarml_journal_foreach() with each record, in file order. `record` is borrowed
+ * for the call (json_incref() it to keep it). Return MMARML_OK to go on; any other code
+ * stops the reading and is what mmarml_journal_foreach() returns (set a message with
+ * mmarml_error_set()).
+ */
+typedef int (*mmarml_journal_record_fn)(const json_t *record, void *user_data);
+
+/**
+ * As mmarml_journal_read(), a record at a time: memory for the file and one record, not for
+ * every record at once (a run of 1,000 jobs reporting 200 steps each is 200,000 records:
+ * about 250 MB as one array). The first record is checked to be our header before `fn`
+ * sees it. A damaged record is found when it is reached, so the records before it have
+ * been given to `fn` when MMARML_EINVAL is returned.
+ * @return MMARML_OK; what `fn` returned to stop; or as mmarml_journal_read().
+ */
+MMARML_API int mmarml_journal_foreach(const char *path, mmarml_journal_record_fn fn,
+                                      void *user_data, size_t *torn_bytes);
+
+/**
  * Record a fact about a running job in the run's journal, durably, before returning: e.g.
  * `cluster_job_id` right after a scheduler accepted the job, so that a resumed run adopts
  * it. Without a journal, or for a job context the engine did not make (an executor driven

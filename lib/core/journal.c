@@ -193,16 +193,21 @@ static int check_header(const json_t *first, const char *path)
     return MMARML_OK;
 }
 
-/* All records of the file open as `fd`; *good_end: where the whole records end. */
-static int read_records(json_t **out, size_t *good_end, size_t *file_size, int fd,
-                        const char *path)
+/* Gives each record to `fn` (which takes the reference), in file order. */
+typedef int (*record_fn)(json_t *rec, void *ud);
+
+/* Every whole record of the file open as `fd`, to `fn` as it is parsed: the first is
+ * checked to be a header of ours before `fn` sees it, and a damaged record is an error only
+ * once whole records are found after it (else it is the torn last one), so the records
+ * before a damaged one have reached `fn` when the error is returned. *good_end: where the
+ * whole records end. */
+static int walk_records(int fd, const char *path, record_fn fn, void *ud, size_t *good_end,
+                        size_t *file_size)
 {
     char *buf = NULL;
-    size_t size = 0, pos = 0;
-    json_t *recs;
+    size_t size = 0, pos = 0, count = 0;
     int rc = read_whole(&buf, &size, fd, path);
 
-    *out = NULL;
     if (rc != MMARML_OK)
         return rc;
     if (size > 0 && buf[0] != 'J') { /* not ours at all: say so before anything else */
@@ -210,43 +215,55 @@ static int read_records(json_t **out, size_t *good_end, size_t *file_size, int f
         return mmarml_error_set(MMARML_EINVAL, "'%s' is not an mmarml journal (it does not "
                                 "start with a journal record)", path);
     }
-    recs = json_array();
-    if (recs == NULL) {
-        free(buf);
-        return MMARML__NOMEM();
-    }
-    while (pos < size) {
+    while (pos < size && rc == MMARML_OK) {
         json_t *rec = NULL;
         size_t next = 0;
         int r = parse_record(buf, size, pos, &rec, &next);
         if (r == 1) {
-            json_array_append_new(recs, rec);
+            if (count++ == 0 && (rc = check_header(rec, path)) != MMARML_OK) {
+                json_decref(rec);
+                break;
+            }
+            rc = fn(rec, ud);
             pos = next;
             continue;
         }
-        if (r == -2) {
+        if (r == -2)
             rc = mmarml_error_set(MMARML_EINVAL, "journal '%s' is corrupt: the record at byte "
                                   "%zu is whole and its checksum matches, but it is not a "
                                   "JSON object", path, pos);
-            break;
-        }
-        if (r < 0 && valid_record_after(buf, size, pos)) {
+        else if (r < 0 && valid_record_after(buf, size, pos))
             rc = mmarml_error_set(MMARML_EINVAL, "journal '%s' is corrupt: the record at byte "
                                   "%zu is damaged and whole records follow it", path, pos);
-            break;
-        }
-        break; /* a torn last record: the run died while writing it */
+        break; /* else a torn last record: the run died while writing it */
     }
-    if (rc == MMARML_OK && json_array_size(recs) > 0)
-        rc = check_header(json_array_get(recs, 0), path);
     free(buf);
+    *good_end = pos;
+    *file_size = size;
+    return rc;
+}
+
+static int append_record(json_t *rec, void *records)
+{
+    return json_array_append_new(records, rec) == 0 ? MMARML_OK : MMARML__NOMEM();
+}
+
+/* All records of the file open as `fd`; *good_end: where the whole records end. */
+static int read_records(json_t **out, size_t *good_end, size_t *file_size, int fd,
+                        const char *path)
+{
+    json_t *recs = json_array();
+    int rc;
+
+    *out = NULL;
+    if (recs == NULL)
+        return MMARML__NOMEM();
+    rc = walk_records(fd, path, append_record, recs, good_end, file_size);
     if (rc != MMARML_OK) {
         json_decref(recs);
         return rc;
     }
     *out = recs;
-    *good_end = pos;
-    *file_size = size;
     return MMARML_OK;
 }
 
@@ -263,6 +280,40 @@ int mmarml_journal_read(json_t **records, const char *path, size_t *torn_bytes)
         return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
                                 "cannot open the journal '%s': %s", path, strerror(errno));
     rc = read_records(records, &good, &size, fd, path);
+    close(fd);
+    if (rc == MMARML_OK && torn_bytes != NULL)
+        *torn_bytes = size - good;
+    return rc;
+}
+
+typedef struct {
+    mmarml_journal_record_fn fn;
+    void *user_data;
+} foreach_call;
+
+static int give_record(json_t *rec, void *ud)
+{
+    const foreach_call *call = ud;
+    int rc = call->fn(rec, call->user_data);
+
+    json_decref(rec); /* borrowed for the call */
+    return rc;
+}
+
+int mmarml_journal_foreach(const char *path, mmarml_journal_record_fn fn, void *user_data,
+                           size_t *torn_bytes)
+{
+    foreach_call call = {fn, user_data};
+    size_t good = 0, size = 0;
+    int fd, rc;
+
+    if (path == NULL || fn == NULL)
+        return MMARML__NULLARG(path == NULL ? "path" : "fn");
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
+                                "cannot open the journal '%s': %s", path, strerror(errno));
+    rc = walk_records(fd, path, give_record, &call, &good, &size);
     close(fd);
     if (rc == MMARML_OK && torn_bytes != NULL)
         *torn_bytes = size - good;
