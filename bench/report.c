@@ -3,10 +3,13 @@
  * (RandomController, a log float, an int and an enum, 10 progress reports per job,
  * MedianPruner, every 20th job failing), then the time to read its journal
  * (mmarml_journal_read, the floor any report pays), the time `mmarml report` takes to write
- * the page, and the page's size. Medians of 3. One JSON line per size.
+ * the page, its peak memory (the largest resident set of its process, from GNU time, Debian's
+ * `time`; -1 without it: a child forked from this process would count this one's pages),
+ * and the page's size. Medians of 3. One JSON line per size.
  *
  * Usage: bench/report [mmarml binary] [jobs ...]   (defaults ./tools/mmarml, 1000 10000;
- *        run from the build directory)
+ *        run from the build directory). REPORTS=n: n reports per job instead of 10;
+ *        PRUNE=0: no pruner, so that every job reports them all.
  */
 #include <math.h>
 #include <stdio.h>
@@ -18,6 +21,9 @@
 #include <unistd.h>
 
 #include <mmarml.h>
+
+/* Progress reports per job (REPORTS), and whether a MedianPruner stops jobs (PRUNE). */
+static int steps_per_job = 10, prune = 1;
 
 static double now(void)
 {
@@ -57,7 +63,7 @@ static int execute(int *status, double *score, mmarml_executor *self,
         *status = MMARML_JOB_FAILED;
         return MMARML_OK;
     }
-    for (t = 1; t <= 10 && !stop; t++) {
+    for (t = 1; t <= steps_per_job && !stop; t++) {
         v = q * (1 - exp(-0.4 * t));
         mmarml_job_report(job, t, v, &stop);
     }
@@ -89,7 +95,8 @@ static int make_run(const char *journal, unsigned jobs)
         (rc = mmarml_executor_new(&exe, &evt, NULL)) == MMARML_OK &&
         (rc = mmarml_pruner_new_median(&p, 5, 3, 1)) == MMARML_OK &&
         (rc = mmarml_engine_new(&e, ctl, exe, &o)) == MMARML_OK &&
-        (rc = mmarml_engine_set_pruner(e, p, MMARML_PRUNED_SCORE_BEST)) == MMARML_OK &&
+        (!prune || (rc = mmarml_engine_set_pruner(e, p, MMARML_PRUNED_SCORE_BEST)) ==
+                       MMARML_OK) &&
         (rc = mmarml_context_new(&ctx, NULL)) == MMARML_OK)
         rc = mmarml_engine_run(e, ctx);
     if (rc != MMARML_OK)
@@ -109,6 +116,20 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The kilobytes GNU time wrote to `path` (-1: none). */
+static double read_peak_kb(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    double kb = -1;
+
+    if (f != NULL) {
+        if (fscanf(f, "%lf", &kb) != 1)
+            kb = -1;
+        fclose(f);
+    }
+    return kb;
+}
+
 static double median3(double *v)
 {
     qsort(v, 3, sizeof(double), by_value);
@@ -119,8 +140,13 @@ int main(int argc, char **argv)
 {
     const char *mmarml = argc > 1 ? argv[1] : "./tools/mmarml";
     unsigned sizes[8] = {1000, 10000}, nsizes = 2, s, k;
-    char dir[] = "/tmp/mmarml-report-bench-XXXXXX", journal[256], page[256], cmd[1024];
+    char dir[] = "/tmp/mmarml-report-bench-XXXXXX", journal[256], page[256], cmd[1400];
+    int gnu_time = access("/usr/bin/time", X_OK) == 0;
 
+    if (getenv("REPORTS") != NULL && atoi(getenv("REPORTS")) > 0)
+        steps_per_job = atoi(getenv("REPORTS"));
+    if (getenv("PRUNE") != NULL)
+        prune = atoi(getenv("PRUNE")) != 0;
     if (argc > 2)
         for (nsizes = 0; nsizes < 8 && (int)nsizes + 2 < argc; nsizes++)
             sizes[nsizes] = (unsigned)atoi(argv[nsizes + 2]);
@@ -129,7 +155,8 @@ int main(int argc, char **argv)
         return 2;
     }
     for (s = 0; s < nsizes; s++) {
-        double read_s[3], report_s[3], t;
+        double read_s[3], report_s[3], peak_kb[3], t;
+        char peak_file[300];
         struct stat st;
         snprintf(journal, sizeof(journal), "%s/journal-%u.mmarml", dir, sizes[s]);
         snprintf(page, sizeof(page), "%s/report-%u.html", dir, sizes[s]);
@@ -142,26 +169,32 @@ int main(int argc, char **argv)
                 return 1;
             read_s[k] = now() - t;
             json_decref(records);
-            snprintf(cmd, sizeof(cmd), "%s report %s --journal %s -o %s 2>/dev/null", mmarml,
-                     dir, journal, page);
+            snprintf(peak_file, sizeof(peak_file), "%s/peak", dir);
+            snprintf(cmd, sizeof(cmd), "%s%s %s report %s --journal %s -o %s 2>/dev/null",
+                     gnu_time ? "/usr/bin/time -f %M -o " : "", gnu_time ? peak_file : "",
+                     mmarml, dir, journal, page);
             t = now();
             if (system(cmd) != 0) {
                 fprintf(stderr, "report bench: %s failed\n", cmd);
                 return 1;
             }
             report_s[k] = now() - t;
+            peak_kb[k] = gnu_time ? read_peak_kb(peak_file) : -1;
         }
         stat(journal, &st);
-        printf("{\"jobs\": %u, \"journal_bytes\": %lld, ", sizes[s], (long long)st.st_size);
+        printf("{\"jobs\": %u, \"reports_per_job\": %d, \"pruner\": %s, "
+               "\"journal_bytes\": %lld, ", sizes[s], steps_per_job, prune ? "true" : "false",
+               (long long)st.st_size);
         stat(page, &st);
         printf("\"page_bytes\": %lld, \"journal_read_s\": %.4f, \"report_s\": %.4f, "
-               "\"report_over_read\": %.2f}\n",
+               "\"report_over_read\": %.2f, \"report_peak_kb\": %.0f}\n",
                (long long)st.st_size, median3(read_s), median3(report_s),
-               median3(report_s) / median3(read_s));
+               median3(report_s) / median3(read_s), median3(peak_kb));
         fflush(stdout);
         if (getenv("KEEP") == NULL) {
             unlink(journal);
             unlink(page);
+            unlink(peak_file);
         }
     }
     if (getenv("KEEP") == NULL)
