@@ -39,7 +39,7 @@ progress)
     ;;
 resume)
     out="$top/build-fuzz/resume"
-    sources=("$top/tests/fuzz/fuzz_resume.c" "$top/tools/prune_replay.c" "$top/tools/run_savings.c")
+    sources=("$top/tests/fuzz/fuzz_resume.c" "$top"/tools/prune_replay*.c "$top/tools/run_savings.c")
     seeds="$top/tests/fuzz/resume-corpus"
     # stderr closed: prune-replay says why it refuses each damaged journal (libFuzzer and
     # the sanitizers keep their own)

@@ -158,6 +158,30 @@ START_TEST(the_replay_is_what_the_pruned_run_did)
     snprintf(line, sizeof(line), "stopped %zu of 10 jobs; steps 100 -> %.0f", stopped, steps);
     ck_assert_msg(strstr(out, line) != NULL, "no '%s' in: %s", line, out);
     ck_assert_ptr_nonnull(strstr(out, "the run's best job W1_"));
+    /* several pruners: one line each, in the order given, and a JSON array of the same */
+    ck_assert_int_eq(replay("-a config/config_automl_replay_median.json -p '{\"name\": "
+                            "\"NopPruner\"}' automl/plain", out, sizeof(out)), 0);
+    snprintf(line, sizeof(line), "%-10zu %-9.0f", stopped, steps);
+    ck_assert_msg(strstr(out, line) != NULL, "no '%s' in: %s", line, out);
+    ck_assert_ptr_nonnull(strstr(out, "0          100"));
+    {
+        const char *median = strstr(out, "MedianPruner {\"n_startup_trials\":2,"
+                                         "\"n_warmup_steps\":2}");
+        const char *nop = strstr(out, "NopPruner");
+        ck_assert_msg(median != NULL && nop != NULL && median < nop, "%s", out);
+    }
+    ck_assert_int_eq(replay("--json -a config/config_automl_replay_median.json -p "
+                            "'{\"name\": \"NopPruner\"}' automl/plain", out, sizeof(out)), 0);
+    {
+        json_error_t err;
+        json_t *both = json_loads(out, 0, &err);
+        ck_assert_msg(json_is_array(both) && json_array_size(both) == 2, "%s", out);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+                             json_array_get(both, 0), "summary"), "stopped")), (int)stopped);
+        ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(
+                             json_array_get(both, 1), "summary"), "stopped")), 0);
+        json_decref(both);
+    }
     remove_mmar();
 }
 END_TEST
@@ -241,9 +265,10 @@ START_TEST(bad_input_is_refused_saying_what)
         {"-a config/config_automl_replay.json automl/r", 1,
          "config/config_automl_replay.json: has no \"pruner\""},
         {"-a config/nowhere.json automl/r", 1, "config/nowhere.json"},
-        {"-p '{\"name\": \"MedianPruner\"}' -a config/config_automl_asha.json automl/r", 2,
-         "one of -p and -a"},
-        {"automl/r", 2, "one of -p and -a"},
+        {"automl/r", 2, "give a pruner with -p or -a"},
+        /* of several pruners, one that cannot be made fails the command, saying which */
+        {"-p '{\"name\": \"MedianPruner\"}' -a config/config_automl_replay.json automl/r", 1,
+         "config/config_automl_replay.json: has no \"pruner\""},
         {"-p '{\"name\": \"MedianPruner\"}'", 2, "give one run root"},
         {"-p '{\"name\": \"MedianPruner\"}' --journal config/config_train.json automl/r", 1,
          "config/config_train.json"},
