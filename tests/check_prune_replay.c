@@ -285,6 +285,8 @@ START_TEST(bad_input_is_refused_saying_what)
                       status, cases[i].status, out);
         ck_assert_msg(strstr(out, cases[i].says) != NULL, "%s: no '%s' in: %s", cases[i].args,
                       cases[i].says, out);
+        /* refused before anything is replayed: no half a table */
+        ck_assert_msg(strstr(out, " jobs, ") == NULL, "%s: printed: %s", cases[i].args, out);
     }
     /* a journal torn in its last record (a run killed mid-write) is replayed up to it */
     snprintf(cmd, sizeof(cmd), "cd '%s' && cp automl/r/journal.mmarml torn && truncate -s -7 "

@@ -206,10 +206,47 @@ static int spec_label(char **label_out, const json_t *spec, int with_args)
                               : mmarml_error_set(MMARML_ENOMEM, "prune-replay: out of memory");
 }
 
+/* The pruners given, made before any is replayed: a spec that cannot be made stops the
+ * command before it prints anything. */
+typedef struct {
+    mmarml_pruner *pruners[MAX_PRUNERS];
+    char *labels[MAX_PRUNERS];
+    size_t n;
+} pruner_set;
+
+static int make_pruners(pruner_set *set, const pruner_arg *args, size_t nargs)
+{
+    mmarml_registry *reg = NULL;
+    int rc = mmarml_registry_new(&reg);
+
+    memset(set, 0, sizeof(*set));
+    for (; rc == MMARML_OK && set->n < nargs; set->n++) {
+        json_t *spec = NULL;
+        rc = read_spec(&spec, &args[set->n]);
+        if (rc == MMARML_OK)
+            rc = spec_label(&set->labels[set->n], spec, nargs > 1);
+        if (rc == MMARML_OK)
+            rc = mmarml_registry_create_pruner(&set->pruners[set->n], reg, spec, "pruner");
+        json_decref(spec);
+    }
+    mmarml_registry_unref(reg);
+    return rc;
+}
+
+static void free_pruners(pruner_set *set)
+{
+    size_t k;
+
+    for (k = 0; k < set->n; k++) {
+        mmarml_pruner_unref(set->pruners[k]);
+        free(set->labels[k]);
+    }
+}
+
 /* Replay the journal through each pruner in turn, printing as it goes (lines for one
  * pruner, a line each for several) or collecting the JSON. */
-static int replay_all(const char *run_root, const char *journal, const pruner_arg *args,
-                      size_t nargs, int as_json)
+static int replay_all(const char *run_root, const char *journal, const pruner_set *set,
+                      int as_json)
 {
     json_t *results = as_json ? json_array() : NULL;
     size_t k;
@@ -217,48 +254,33 @@ static int replay_all(const char *run_root, const char *journal, const pruner_ar
                  ? mmarml_error_set(MMARML_ENOMEM, "prune-replay: out of memory")
                  : MMARML_OK;
 
-    for (k = 0; k < nargs && rc == MMARML_OK; k++) {
-        mmarml_registry *reg = NULL;
-        mmarml_pruner *pruner = NULL;
-        json_t *spec = NULL;
-        char *label = NULL;
+    for (k = 0; k < set->n && rc == MMARML_OK; k++) {
         replay r;
         replay_summary s;
 
-        memset(&r, 0, sizeof(r));
-        rc = read_spec(&spec, &args[k]);
-        if (rc == MMARML_OK)
-            rc = spec_label(&label, spec, nargs > 1);
-        if (rc == MMARML_OK && (rc = mmarml_registry_new(&reg)) == MMARML_OK)
-            rc = mmarml_registry_create_pruner(&pruner, reg, spec, "pruner");
-        if (rc == MMARML_OK)
-            rc = replay_journal(&r, pruner, journal);
+        rc = replay_journal(&r, set->pruners[k], journal);
         if (rc == MMARML_OK) {
             replay_summarize(&r, &s);
             if (as_json)
-                rc = json_array_append_new(results, result_json(&r, &s, label)) == 0
+                rc = json_array_append_new(results, result_json(&r, &s, set->labels[k])) == 0
                          ? MMARML_OK
                          : mmarml_error_set(MMARML_ENOMEM, "prune-replay: out of memory");
-            else if (nargs == 1)
-                print_lines(&r, &s, label, run_root);
+            else if (set->n == 1)
+                print_lines(&r, &s, set->labels[k], run_root);
             else {
                 if (k == 0)
                     printf("prune-replay on %s: %zu jobs, %zu reports, %.0f steps\n"
                            "%-10s %-9s %6s %10s   %-15s %-6s   %s\n",
                            run_root, r.njobs, r.reports + r.skipped, s.steps_run, "stopped",
                            "steps", "saved", "GPU saved", "best job", "best 5", "pruner");
-                print_row(&s, label);
+                print_row(&s, set->labels[k]);
             }
         }
         replay_free(&r);
-        mmarml_pruner_unref(pruner);
-        mmarml_registry_unref(reg);
-        json_decref(spec);
-        free(label);
     }
     if (rc == MMARML_OK && as_json)
-        rc = write_json(nargs == 1 ? json_incref(json_array_get(results, 0)) : json_incref(results));
-    else if (rc == MMARML_OK && nargs > 1)
+        rc = write_json(json_incref(set->n == 1 ? json_array_get(results, 0) : results));
+    else if (rc == MMARML_OK && set->n > 1)
         printf("the jobs are the run's: with a pruner the controller would have proposed "
                "others after the first stop\n");
     json_decref(results);
@@ -274,6 +296,7 @@ int cli_prune_replay(int argc, char **argv)
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     pruner_arg args[MAX_PRUNERS];
+    pruner_set set;
     const char *journal = NULL;
     char *path = NULL;
     size_t nargs = 0;
@@ -319,7 +342,9 @@ int cli_prune_replay(int argc, char **argv)
         strcpy(path, argv[optind]);
         strcat(path, "/journal.mmarml");
     }
-    rc = replay_all(argv[optind], journal != NULL ? journal : path, args, nargs, as_json);
+    if ((rc = make_pruners(&set, args, nargs)) == MMARML_OK)
+        rc = replay_all(argv[optind], journal != NULL ? journal : path, &set, as_json);
+    free_pruners(&set);
     free(path);
     if (rc != MMARML_OK) {
         fprintf(stderr, "mmarml prune-replay: %s\n", mmarml_error_message());
