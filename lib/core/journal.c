@@ -267,23 +267,39 @@ static int read_records(json_t **out, size_t *good_end, size_t *file_size, int f
     return MMARML_OK;
 }
 
-int mmarml_journal_read(json_t **records, const char *path, size_t *torn_bytes)
+/* Open `path` and give its records to `fn`; *torn_bytes (may be NULL): the bytes of a torn
+ * last record. */
+static int walk_path(const char *path, record_fn fn, void *ud, size_t *torn_bytes)
 {
     size_t good = 0, size = 0;
-    int fd, rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc;
 
-    if (records == NULL || path == NULL)
-        return MMARML__NULLARG(records == NULL ? "records" : "path");
-    *records = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
                                 "cannot open the journal '%s': %s", path, strerror(errno));
-    rc = read_records(records, &good, &size, fd, path);
+    rc = walk_records(fd, path, fn, ud, &good, &size);
     close(fd);
     if (rc == MMARML_OK && torn_bytes != NULL)
         *torn_bytes = size - good;
     return rc;
+}
+
+int mmarml_journal_read(json_t **records, const char *path, size_t *torn_bytes)
+{
+    json_t *recs;
+    int rc;
+
+    if (records == NULL || path == NULL)
+        return MMARML__NULLARG(records == NULL ? "records" : "path");
+    *records = NULL;
+    if ((recs = json_array()) == NULL)
+        return MMARML__NOMEM();
+    if ((rc = walk_path(path, append_record, recs, torn_bytes)) != MMARML_OK) {
+        json_decref(recs);
+        return rc;
+    }
+    *records = recs;
+    return MMARML_OK;
 }
 
 typedef struct {
@@ -304,20 +320,10 @@ int mmarml_journal_foreach(const char *path, mmarml_journal_record_fn fn, void *
                            size_t *torn_bytes)
 {
     foreach_call call = {fn, user_data};
-    size_t good = 0, size = 0;
-    int fd, rc;
 
     if (path == NULL || fn == NULL)
         return MMARML__NULLARG(path == NULL ? "path" : "fn");
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
-                                "cannot open the journal '%s': %s", path, strerror(errno));
-    rc = walk_records(fd, path, give_record, &call, &good, &size);
-    close(fd);
-    if (rc == MMARML_OK && torn_bytes != NULL)
-        *torn_bytes = size - good;
-    return rc;
+    return walk_path(path, give_record, &call, torn_bytes);
 }
 
 /* ---- the writer ---- */
