@@ -249,6 +249,67 @@ START_TEST(the_pruner_is_told_what_the_run_told_it)
 }
 END_TEST
 
+/* Write `records` as a journal at `path`, each framed as the journal frames it. */
+static void write_journal(const char *path, const json_t *records)
+{
+    FILE *f = fopen(path, "w");
+    const json_t *r;
+    size_t i;
+
+    ck_assert_ptr_nonnull(f);
+    json_array_foreach(records, i, r)
+    {
+        char *text = json_dumps(r, JSON_COMPACT);
+        ck_assert_ptr_nonnull(text);
+        fprintf(f, "J1 %zu %08x %s\n", strlen(text), tu_crc32c(text, strlen(text)), text);
+        free(text);
+    }
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* A journal whose job name holds escape sequences (damaged, or made to harm): the lines show
+ * its control bytes as '?', the JSON escapes them, and the replay is the same. */
+START_TEST(hostile_job_names_reach_no_terminal)
+{
+    static char out[1 << 16];
+    static const char hostile[] = "W1\x1b[2J\x07_J1\r";
+    char path[512];
+    json_t *recs = NULL, *r, *replayed;
+    json_error_t err;
+    size_t i;
+
+    make_mmar();
+    run("config_automl_replay.json", "plain");
+    snprintf(path, sizeof(path), "%s/automl/plain/journal.mmarml", mmar);
+    ck_ok(mmarml_journal_read(&recs, path, NULL));
+    json_array_foreach(recs, i, r)
+    {
+        const char *job = json_string_value(json_object_get(r, "job"));
+        if (job != NULL && strcmp(job, "W1_1_J1") == 0)
+            json_object_set_new(r, "job", json_string(hostile));
+    }
+    snprintf(path, sizeof(path), "%s/hostile.mmarml", mmar);
+    write_journal(path, recs);
+    ck_assert_int_eq(replay("-p '{\"name\": \"MedianPruner\"}' --journal hostile.mmarml "
+                            "automl/plain", out, sizeof(out)), 0);
+    ck_assert_ptr_null(strchr(out, '\x1b'));
+    ck_assert_ptr_null(strchr(out, '\x07'));
+    ck_assert_ptr_null(strchr(out, '\r'));
+    ck_assert_msg(strstr(out, "W1?[2J?_J1?") != NULL, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "10 jobs, 100 reports"));
+    ck_assert_int_eq(replay("--json -p '{\"name\": \"MedianPruner\"}' --journal "
+                            "hostile.mmarml automl/plain", out, sizeof(out)), 0);
+    replayed = json_loads(out, 0, &err);
+    ck_assert_msg(replayed != NULL, "%s: %s", err.text, out);
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_array_get(json_object_get(replayed, "jobs"), 0), "job")),
+                     hostile);
+    json_decref(replayed);
+    json_decref(recs);
+    remove_mmar();
+}
+END_TEST
+
 START_TEST(bad_input_is_refused_saying_what)
 {
     static char out[1 << 16];
@@ -307,6 +368,7 @@ static Suite *prune_replay_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, the_replay_is_what_the_pruned_run_did);
     tcase_add_test(tc, the_pruner_is_told_what_the_run_told_it);
+    tcase_add_test(tc, hostile_job_names_reach_no_terminal);
     tcase_add_test(tc, bad_input_is_refused_saying_what);
     suite_add_tcase(s, tc);
     return s;

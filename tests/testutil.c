@@ -418,3 +418,17 @@ void tu_remove_tree(const char *dir)
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     ck_assert_int_eq(system(cmd), 0);
 }
+
+uint32_t tu_crc32c(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint32_t crc = 0xffffffffu;
+    int k;
+
+    while (n-- > 0) {
+        crc ^= *p++;
+        for (k = 0; k < 8; k++)
+            crc = crc & 1 ? crc >> 1 ^ 0x82f63b78u : crc >> 1;
+    }
+    return ~crc;
+}

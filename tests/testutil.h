@@ -104,6 +104,10 @@ void tu_fixture_copy(char *dir, size_t size, const char *data_dir, const char *f
 /* Remove the directory tree `dir`. */
 void tu_remove_tree(const char *dir);
 
+/* CRC-32C (Castagnoli) of n bytes, as the journal frames its records (the library's own is
+ * internal): for tests that write a journal by hand. */
+uint32_t tu_crc32c(const void *data, size_t n);
+
 /* Simple engine options. */
 mmarml_engine_options tu_options(const char *workers);
 

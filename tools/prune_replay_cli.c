@@ -37,6 +37,18 @@ typedef struct {
     const char *text, *automlconf;
 } pruner_arg;
 
+/* A job name as the terminal gets it: a journal's names are the engine's, but a damaged or
+ * crafted one could hold control bytes (escape sequences); they are shown as '?'. */
+static const char *shown(const char *name, char *buf, size_t size)
+{
+    size_t i;
+
+    for (i = 0; name[i] != '\0' && i + 1 < size; i++)
+        buf[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
+    buf[i] = '\0';
+    return buf;
+}
+
 static double share(double part, double whole)
 {
     return whole > 0 ? 100 * part / whole : 0;
@@ -46,12 +58,14 @@ static void print_lines(const replay *r, const replay_summary *s, const char *la
                         const char *run_root)
 {
     size_t i, kept = 0;
+    char name[128], other[128];
 
     printf("prune-replay: %s on %s: %zu jobs, %zu reports\n", label, run_root, r->njobs,
            r->reports + r->skipped);
     for (i = 0; i < r->njobs; i++) {
         const replay_job *j = &r->jobs[i];
-        printf("%-14s %-11s", j->name, j->status != NULL ? j->status : "running");
+        printf("%-14s %-11s", shown(j->name, name, sizeof(name)),
+               j->status != NULL ? j->status : "running");
         if (isnan(j->score))
             printf(" %10s", "-");
         else
@@ -80,12 +94,13 @@ static void print_lines(const replay *r, const replay_summary *s, const char *la
     } else {
         for (i = 0; i < s->ntop; i++)
             kept += isnan(s->top[i]->stop_step);
+        shown(s->top[0]->name, name, sizeof(name));
+        shown(s->best_kept != NULL ? s->best_kept->name : "none", other, sizeof(other));
         if (isnan(s->top[0]->stop_step))
-            printf("the run's best job %s (%.6g) goes on", s->top[0]->name, s->top[0]->score);
+            printf("the run's best job %s (%.6g) goes on", name, s->top[0]->score);
         else
             printf("the run's best job %s (%.6g) is stopped at step %g; the best that goes "
-                   "on: %s", s->top[0]->name, s->top[0]->score, s->top[0]->stop_step,
-                   s->best_kept != NULL ? s->best_kept->name : "none");
+                   "on: %s", name, s->top[0]->score, s->top[0]->stop_step, other);
         if (!isnan(s->top[0]->stop_step) && s->best_kept != NULL)
             printf(" (%.6g)", s->best_kept->score);
         printf("; of its %zu best ok jobs, %zu go on\n", s->ntop, kept);
