@@ -126,6 +126,29 @@ PY
     { head -c 3000 "$work/progress/automl/pp/automl_stats_log.json"; fail "what the Python pruner decided"; }
 echo "ok: a Python pruner by path under mmarml run (the bridge): it stops, and it is told every end"
 
+# the same Python pruner replayed over that run by mmarml prune-replay (-m: the MMAR's BYOC
+# folder): it stops the jobs the run pruned, and it is told what the run told it (the
+# order of a stopped job's end may differ: the replay tells it at once)
+rc=0
+"$top_builddir/tools/mmarml" prune-replay -m "$work/progress" --json \
+    -p "{\"path\": \"stop_below.StopBelow\", \"args\": {\"step\": 3, \"below\": 0.3,
+         \"log\": \"$work/replayed.jsonl\"}}" "$work/progress/automl/pp" \
+    >"$work/replay.json" 2>"$work/replay.err" || rc=$?
+[ $rc -eq 0 ] || { cat "$work/replay.err"; fail "prune-replay with a Python pruner: exit $rc"; }
+"$PYTHON3" - "$work/replay.json" "$work/progress/automl/pp/automl_stats_log.json" \
+    "$work/pruner.jsonl" "$work/replayed.jsonl" <<'PY' ||
+import json, sys
+replayed = json.load(open(sys.argv[1]))
+jobs = json.load(open(sys.argv[2]))["jobs"]
+stopped = {j["job"] for j in replayed["jobs"] if j["stopped_at"] is not None}
+assert stopped == {j["job"] for j in jobs if j["status"] == "pruned"}, (stopped, jobs)
+told, retold = (sorted(open(path).read().splitlines()) for path in sys.argv[3:5])
+assert told == retold, "the replay told the pruner something else"
+print("ok: %d jobs stopped, %d calls alike" % (len(stopped), len(told)))
+PY
+    { cat "$work/replay.json"; fail "what prune-replay's Python pruner decided"; }
+echo "ok: mmarml prune-replay runs a Python pruner from the MMAR's BYOC folder"
+
 # stopped (SIGINT) and resumed: the new pruner is told again, in the same order, everything
 # the first one was told, then the rest of the run
 log2="$work/pruner-resumed.jsonl"

@@ -10,7 +10,7 @@
 
 static const char *const usage_prune_replay =
     "usage: mmarml prune-replay (-p '<pruner spec>' | -a <config_automl.json>)... [--json]\n"
-    "                           [--journal <file>] <run_root>\n"
+    "                           [--journal <file>] [-m <mmar>] <run_root>\n"
     "\n"
     "Replays a run's reports, in the order its engine took them, through a pruner: which\n"
     "jobs it would have stopped and at which step, the steps and GPU time that saves, and\n"
@@ -24,6 +24,8 @@ static const char *const usage_prune_replay =
     "      --json                one JSON object on stdout instead of lines (several\n"
     "                            pruners: an array of them, in the order given)\n"
     "  -j, --journal <file>      the run's journal (default <run_root>/journal.mmarml)\n"
+    "  -m, --mmar <dir>          Python pruners (\"path\": \"module.Class\") import from its\n"
+    "                            BYOC folder, as under mmarml run\n"
     "  -h, --help                this text\n"
     "\n"
     "Exit status: 0 replayed, 1 the journal or a pruner could not be read or made,\n"
@@ -229,12 +231,18 @@ typedef struct {
     size_t n;
 } pruner_set;
 
-static int make_pruners(pruner_set *set, const pruner_arg *args, size_t nargs)
+static int make_pruners(pruner_set *set, const pruner_arg *args, size_t nargs,
+                        const char *mmar)
 {
     mmarml_registry *reg = NULL;
+    char byoc[4096];
     int rc = mmarml_registry_new(&reg);
 
     memset(set, 0, sizeof(*set));
+    if (rc == MMARML_OK && mmar != NULL) { /* as Clara's set_env.sh puts it on PYTHONPATH */
+        snprintf(byoc, sizeof(byoc), "%s/BYOC", mmar);
+        rc = mmarml_registry_add_python_path(reg, byoc);
+    }
     for (; rc == MMARML_OK && set->n < nargs; set->n++) {
         json_t *spec = NULL;
         rc = read_spec(&spec, &args[set->n]);
@@ -308,18 +316,19 @@ int cli_prune_replay(int argc, char **argv)
                                           {"automlconf", required_argument, NULL, 'a'},
                                           {"json", no_argument, NULL, 'J'},
                                           {"journal", required_argument, NULL, 'j'},
+                                          {"mmar", required_argument, NULL, 'm'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     pruner_arg args[MAX_PRUNERS];
     pruner_set set;
-    const char *journal = NULL;
+    const char *journal = NULL, *mmar = NULL;
     char *path = NULL;
     size_t nargs = 0;
     int c, as_json = 0, rc;
 
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:a:j:h", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:a:j:m:h", longs, NULL)) != -1) {
         switch (c) {
         case 'p':
         case 'a':
@@ -333,6 +342,7 @@ int cli_prune_replay(int argc, char **argv)
             break;
         case 'J': as_json = 1; break;
         case 'j': journal = optarg; break;
+        case 'm': mmar = optarg; break;
         case 'h': fputs(usage_prune_replay, stdout); return 0;
         default:
             fprintf(stderr, "mmarml prune-replay: bad option '%s'\n\n%s", argv[optind - 1],
@@ -357,7 +367,7 @@ int cli_prune_replay(int argc, char **argv)
         strcpy(path, argv[optind]);
         strcat(path, "/journal.mmarml");
     }
-    if ((rc = make_pruners(&set, args, nargs)) == MMARML_OK)
+    if ((rc = make_pruners(&set, args, nargs, mmar)) == MMARML_OK)
         rc = replay_all(argv[optind], journal != NULL ? journal : path, &set, as_json);
     free_pruners(&set);
     free(path);
