@@ -314,26 +314,41 @@ START_TEST(records_of_a_run)
 }
 END_TEST
 
+/* A record cut short: what a writer killed in the middle leaves. */
+static const char cut_short[] = "J1 120 0badf00d {\"t\":\"end\",\"job\":\"W";
+
+/* The journal at `path` of a run of 4 jobs on one worker, then `cut_short` appended; its
+ * records before that, and in *size its size before that. */
+static json_t *journal_with_torn_tail(const char *path, off_t *size)
+{
+    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
+    det_exec d;
+    json_t *recs;
+    FILE *f;
+
+    det_init(&d);
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL));
+    recs = read_journal(path);
+    *size = file_size(path);
+    f = fopen(path, "a");
+    ck_assert_ptr_nonnull(f);
+    fputs(cut_short, f);
+    fclose(f);
+    return recs;
+}
+
 START_TEST(torn_tail_ignored_damage_refused)
 {
-    static const char cut_short[] = "J1 120 0badf00d {\"t\":\"end\",\"job\":\"W";
     char *path = tmp_journal();
     run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
     det_exec d;
     json_t *recs, *again;
     size_t torn = 0;
-    FILE *f;
     off_t size;
     int fd;
 
     det_init(&d);
-    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL));
-    recs = read_journal(path);
-    size = file_size(path);
-    /* a record cut short: what a writer killed in the middle leaves */
-    f = fopen(path, "a");
-    fputs(cut_short, f);
-    fclose(f);
+    recs = journal_with_torn_tail(path, &size);
     ck_ok(mmarml_journal_read(&again, path, &torn));
     ck_assert_uint_eq(torn, strlen(cut_short));
     ck_assert(json_equal(recs, again));
@@ -378,10 +393,7 @@ static int see_record(const json_t *record, void *ud)
  * records before it; a file that is not a journal gives nothing. */
 START_TEST(foreach_gives_each_record_in_order)
 {
-    static const char cut_short[] = "J1 120 0badf00d {\"t\":\"end\",\"job\":\"W";
     char *path = tmp_journal();
-    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
-    det_exec d;
     json_t *recs;
     foreach_seen f = {NULL, 0};
     size_t torn = 0, at;
@@ -389,13 +401,7 @@ START_TEST(foreach_gives_each_record_in_order)
     off_t size;
     int fd;
 
-    det_init(&d);
-    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL));
-    recs = read_journal(path);
-    size = file_size(path);
-    file = fopen(path, "a");
-    fputs(cut_short, file);
-    fclose(file);
+    recs = journal_with_torn_tail(path, &size);
     f.seen = json_array();
     ck_ok(mmarml_journal_foreach(path, see_record, &f, &torn));
     ck_assert(json_equal(f.seen, recs));

@@ -157,19 +157,31 @@ static size_t file_count(const char *run_root, const char *file, const char *nee
 #define JOB_STR(job, key) json_string_value(json_object_get(job, key))
 #define JOB_NUM(job, key) json_number_value(json_object_get(job, key))
 
+/* Run the fixture in a new MMAR with trainers whose clock is a minute behind the run's,
+ * which started at *start: their time for epoch e is *t0 + e. */
+static void run_with_clock_behind(const char *conf, const char *mode, char *run_root,
+                                  size_t size, double *start, double *t0)
+{
+    char t0_text[32];
+
+    *start = (double)time(NULL);
+    *t0 = *start - 60;
+    snprintf(t0_text, sizeof(t0_text), "%.0f", *t0);
+    setenv("MMARML_TEST_T0", t0_text, 1);
+    make_mmar();
+    run_fixture(conf, mode, run_root, size);
+    unsetenv("MMARML_TEST_T0");
+}
+
 START_TEST(progress_file_reports_reach_the_run)
 {
     char run_root[512];
     json_t *jobs, *job;
     size_t i;
-    double start = (double)time(NULL), t0 = start - 60; /* the trainers' clock, behind */
-    char t0_text[32];
+    double start, t0;
 
-    snprintf(t0_text, sizeof(t0_text), "%.0f", t0);
-    setenv("MMARML_TEST_T0", t0_text, 1);
-    make_mmar();
-    run_fixture("config_automl.json", "curve", run_root, sizeof(run_root));
-    unsetenv("MMARML_TEST_T0");
+    run_with_clock_behind("config_automl.json", "curve", run_root, sizeof(run_root), &start,
+                          &t0);
     jobs = stats_jobs(run_root);
     ck_assert_uint_eq(json_array_size(jobs), 4);
     json_array_foreach(jobs, i, job)
@@ -341,16 +353,13 @@ END_TEST
  * its line is kept, with the time it was read. */
 START_TEST(regex_takes_the_log_lines_time)
 {
-    char run_root[512], t0_text[32];
+    char run_root[512];
     json_t *jobs, *job;
     size_t i;
-    double start = (double)time(NULL), t0 = start - 60;
+    double start, t0;
 
-    snprintf(t0_text, sizeof(t0_text), "%.0f", t0);
-    setenv("MMARML_TEST_T0", t0_text, 1);
-    make_mmar();
-    run_fixture("config_automl_regex_time.json", "regex_time", run_root, sizeof(run_root));
-    unsetenv("MMARML_TEST_T0");
+    run_with_clock_behind("config_automl_regex_time.json", "regex_time", run_root,
+                          sizeof(run_root), &start, &t0);
     jobs = stats_jobs(run_root);
     ck_assert_uint_eq(json_array_size(jobs), 2);
     json_array_foreach(jobs, i, job)

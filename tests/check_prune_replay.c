@@ -186,20 +186,6 @@ START_TEST(the_replay_is_what_the_pruned_run_did)
 }
 END_TEST
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    char *text = calloc(1, 1 << 20);
-    size_t n;
-
-    ck_assert_ptr_nonnull(f);
-    ck_assert_ptr_nonnull(text);
-    n = fread(text, 1, (1 << 20) - 1, f);
-    text[n] = '\0';
-    fclose(f);
-    return text;
-}
-
 /* A pruner that writes down every call is told, in a run and in the replay of a run without
  * a pruner, the same reports, job contexts (`_jobName`, `_recommendation`) and ends, with
  * the same statuses, in the same order, and says the same. */
@@ -233,9 +219,9 @@ START_TEST(the_pruner_is_told_what_the_run_told_it)
     free(spec_text);
     ck_assert_int_eq(replay(args, out, sizeof(out)), 0);
     snprintf(path, sizeof(path), "%s/run.log", mmar);
-    in_run = read_file(path);
+    in_run = tu_read_file(path);
     snprintf(path, sizeof(path), "%s/replay.log", mmar);
-    in_replay = read_file(path);
+    in_replay = tu_read_file(path);
     ck_assert_str_eq(in_replay, in_run);
     /* what makes the comparison mean something */
     ck_assert_ptr_nonnull(strstr(in_run, "ctx W1_5_J5 rec yes -> stop"));

@@ -411,6 +411,24 @@ void tu_fixture_copy(char *dir, size_t size, const char *data_dir, const char *f
     ck_assert_int_eq(system(cmd), 0);
 }
 
+char *tu_read_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *text = NULL;
+    long n;
+
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    n = ftell(f);
+    ck_assert_int_ge(n, 0);
+    rewind(f);
+    text = calloc(1, (size_t)n + 1);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(fread(text, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    return text;
+}
+
 void tu_remove_tree(const char *dir)
 {
     char cmd[512];

@@ -101,6 +101,8 @@ mmarml_pruner *tu_pruner_make(mmarml_registry *reg, const char *spec_text);
 /* A copy of the fixture MMAR `<data_dir>/<fixture>` in a new directory
  * /tmp/mmarml-<fixture>-XXXXXX, whose path goes to dir (size bytes). */
 void tu_fixture_copy(char *dir, size_t size, const char *data_dir, const char *fixture);
+/* The whole text of the file at `path` (malloc'd); fails the test when it cannot be read. */
+char *tu_read_file(const char *path);
 /* Remove the directory tree `dir`. */
 void tu_remove_tree(const char *dir);
 

@@ -217,7 +217,8 @@ static int spec_label(char **label_out, const json_t *spec, int with_args)
                          JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(12));
     n = strlen(name) + (args != NULL ? strlen(args) + 1 : 0) + 1;
     if ((*label_out = malloc(n)) != NULL)
-        snprintf(*label_out, n, "%s%s%s", name, args != NULL ? " " : "", args ? args : "");
+        snprintf(*label_out, n, "%s%s%s", name, args != NULL ? " " : "",
+                 args != NULL ? args : "");
     free(args);
     return *label_out != NULL ? MMARML_OK
                               : mmarml_error_set(MMARML_ENOMEM, "prune-replay: out of memory");
