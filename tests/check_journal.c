@@ -443,6 +443,114 @@ START_TEST(foreach_gives_each_record_in_order)
 }
 END_TEST
 
+/* ---- a journal longer than the reader's window ---- */
+
+/* Append one framed record holding {"t":"note","i":i,"pad":"<pad bytes>"}; its file offset. */
+static long put_padded(FILE *f, unsigned i, size_t pad)
+{
+    char *text = malloc(pad + 64);
+    long at = ftell(f);
+    int n;
+
+    ck_assert_ptr_nonnull(text);
+    n = sprintf(text, "{\"t\":\"note\",\"i\":%u,\"pad\":\"", i);
+    memset(text + n, 'x', pad);
+    strcpy(text + n + pad, "\"}");
+    fprintf(f, "J1 %zu %08x %s\n", strlen(text), tu_crc32c(text, strlen(text)), text);
+    free(text);
+    return at;
+}
+
+typedef struct {
+    unsigned next; /* the i the next record must have */
+    int in_order;
+} long_walk;
+
+static int count_in_order(const json_t *record, void *ud)
+{
+    long_walk *w = ud;
+    const json_t *i = json_object_get(record, "i");
+
+    if (w->next == 0) /* the header */
+        w->in_order &= i == NULL;
+    else
+        w->in_order &= json_integer_value(i) == (json_int_t)w->next;
+    w->next++;
+    return MMARML_OK;
+}
+
+/*
+ * The reader holds a window of the file, not the file: records that straddle its reads, a
+ * record several times longer than one read, a torn long last record, and damage whose
+ * next whole record lies reads away are found as in a journal read whole. The file is 5.8
+ * MB of records from 0 to 2.5 MB long.
+ */
+START_TEST(a_journal_longer_than_a_read)
+{
+    static const char header[] = "{\"t\":\"header\",\"format\":\"mmarml-journal\","
+                                 "\"version\":1}";
+    char *path = tmp_journal();
+    long damaged_at = 0, long_at = 0;
+    unsigned i, records = 1, seed = 7, damaged_i = 0;
+    long_walk w = {0, 1};
+    size_t torn = 1;
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "J1 %zu %08x %s\n", strlen(header), tu_crc32c(header, strlen(header)), header);
+    for (i = 1; i <= 2400; i++, records++) {
+        size_t pad;
+        seed = seed * 1103515245u + 12345u;
+        pad = i % 600 == 0 ? 700000 : (seed >> 16) % 1500;
+        if (i == 1800) { /* 2.5 MB: more than the reader has held for the ones before */
+            long_at = put_padded(f, i, pad = 2500000);
+            damaged_i = i;
+        } else {
+            put_padded(f, i, pad);
+        }
+    }
+    fclose(f);
+    damaged_at = long_at + 1; /* its magic: the next record is 2.5 MB of reads on */
+    ck_assert_int_gt(file_size(path), 5000000);
+    ck_ok(mmarml_journal_foreach(path, count_in_order, &w, &torn));
+    ck_assert_uint_eq(w.next, records);
+    ck_assert(w.in_order);
+    ck_assert_uint_eq(torn, 0);
+
+    /* a long last record cut short: torn, the records before it all given */
+    f = fopen(path, "a");
+    put_padded(f, records, 650000);
+    fclose(f);
+    ck_assert_int_eq(truncate(path, file_size(path) - 300000), 0);
+    w = (long_walk){0, 1};
+    ck_ok(mmarml_journal_foreach(path, count_in_order, &w, &torn));
+    ck_assert_uint_eq(w.next, records);
+    ck_assert(w.in_order);
+    ck_assert_uint_gt(torn, 300000);
+
+    /* damage at the start of the longest record: the records before it, then the
+     * error */
+    {
+        int fd = open(path, O_RDWR);
+        ck_assert_int_eq(pwrite(fd, "#", 1, damaged_at), 1);
+        close(fd);
+    }
+    w = (long_walk){0, 1};
+    ck_assert_int_eq(mmarml_journal_foreach(path, count_in_order, &w, NULL), MMARML_EINVAL);
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "damaged and whole records follow"));
+    ck_assert_uint_eq(w.next, damaged_i);
+    ck_assert(w.in_order);
+
+    /* the same record damaged with only the torn one after it: a torn end, not corruption */
+    ck_assert_int_eq(truncate(path, long_at + 2500100), 0);
+    w = (long_walk){0, 1};
+    ck_ok(mmarml_journal_foreach(path, count_in_order, &w, &torn));
+    ck_assert_uint_eq(w.next, damaged_i);
+    ck_assert_uint_eq(torn, (size_t)(file_size(path) - long_at));
+    remove_journal(path);
+}
+END_TEST
+
 /* A last record that is whole and checksummed but holds no JSON object is no torn write: a
  * crash leaves a prefix or zeros, which fail the checksum (found by tests/fuzz/fuzz_resume.c,
  * where a resume cut such a record off). Refused, and a resume changes nothing. */
@@ -960,6 +1068,7 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, records_of_a_run);
     tcase_add_test(tc, torn_tail_ignored_damage_refused);
     tcase_add_test(tc, foreach_gives_each_record_in_order);
+    tcase_add_test(tc, a_journal_longer_than_a_read);
     tcase_add_test(tc, whole_last_record_without_an_object_refused);
     tcase_add_test(tc, foreign_missing_existing_and_live);
     tcase_add_test(tc, identity_and_space_checked);

@@ -71,9 +71,10 @@ MMARML_API int mmarml_journal_read(json_t **records, const char *path, size_t *t
 typedef int (*mmarml_journal_record_fn)(const json_t *record, void *user_data);
 
 /**
- * As mmarml_journal_read(), a record at a time: memory for the file and one record, not for
+ * As mmarml_journal_read(), a record at a time: memory for the record being read (the file
+ * is read in pieces of 256 KB, or the record's size when it is longer), not for the file or
  * every record at once (a run of 1,000 jobs reporting 200 steps each is 200,000 records:
- * about 250 MB as one array). The first record is checked to be our header before `fn`
+ * 27 MB of file, about 250 MB as one array). The first record is checked to be our header before `fn`
  * sees it. A damaged record is found when it is reached, so the records before it have
  * been given to `fn` when MMARML_EINVAL is returned.
  * @return MMARML_OK; what `fn` returned to stop; or as mmarml_journal_read().

@@ -125,52 +125,119 @@ static int parse_record(const char *buf, size_t size, size_t pos, json_t **rec, 
     return 1;
 }
 
-/* Is there a whole valid record anywhere after `pos` (at the start of a line)? */
-static int valid_record_after(const char *buf, size_t size, size_t pos)
-{
-    const char *nl;
+/*
+ * A window on the journal file: the reader holds the record it parses (or the bytes it
+ * scans), read a chunk at a time, never the whole file, so reading a journal takes the
+ * memory of its largest record whatever its length. Offsets are the file's.
+ */
+#define CHUNK (256u << 10)
 
-    while ((nl = memchr(buf + pos, '\n', size - pos)) != NULL) {
-        json_t *rec = NULL;
-        size_t next;
-        pos = (size_t)(nl - buf) + 1;
-        if (pos < size && parse_record(buf, size, pos, &rec, &next) == 1) {
-            json_decref(rec);
-            return 1;
-        }
-    }
-    return 0;
-}
+typedef struct {
+    int fd;
+    const char *path;
+    char *buf;
+    size_t cap;
+    size_t base; /* the file offset of buf[0] */
+    size_t len;  /* buf holds the file's bytes [base, base + len) */
+    size_t end;  /* the file's size when the walk began: what was appended after is not read */
+} window;
 
-static int read_whole(char **out, size_t *size, int fd, const char *path)
+static int window_open(window *w, int fd, const char *path)
 {
     struct stat st;
-    char *buf;
-    size_t got = 0;
 
+    memset(w, 0, sizeof(*w));
+    w->fd = fd;
+    w->path = path;
     if (fstat(fd, &st) != 0)
         return mmarml_error_set(MMARML_EIO, "journal '%s': %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return mmarml_error_set(MMARML_EINVAL, "journal '%s' is not a regular file", path);
-    buf = malloc((size_t)st.st_size + 1);
-    if (buf == NULL)
-        return MMARML__NOMEM();
-    while (got < (size_t)st.st_size) {
-        ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+    w->end = (size_t)st.st_size;
+    return MMARML_OK;
+}
+
+static int window_at_end(const window *w)
+{
+    return w->base + w->len >= w->end;
+}
+
+/* Forget the bytes before file offset `keep` (<= base + len), then read what follows the
+ * window, growing it when the bytes kept fill it (a record longer than a chunk). */
+static int window_more(window *w, size_t keep)
+{
+    size_t drop = keep - w->base, want;
+
+    memmove(w->buf, w->buf + drop, w->len - drop);
+    w->base = keep;
+    w->len -= drop;
+    if (w->cap - w->len < CHUNK / 2) {
+        size_t cap = w->cap == 0 ? CHUNK : 2 * w->cap;
+        char *more = realloc(w->buf, cap);
+        if (more == NULL)
+            return MMARML__NOMEM();
+        w->buf = more;
+        w->cap = cap;
+    }
+    want = w->end - (w->base + w->len);
+    if (want > w->cap - w->len)
+        want = w->cap - w->len;
+    while (want > 0) {
+        ssize_t n = pread(w->fd, w->buf + w->len, want, (off_t)(w->base + w->len));
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            int err = errno;
-            free(buf);
-            return mmarml_error_set(MMARML_EIO, "journal '%s': read: %s", path, strerror(err));
-        }
-        if (n == 0)
+        if (n < 0)
+            return mmarml_error_set(MMARML_EIO, "journal '%s': read: %s", w->path,
+                                    strerror(errno));
+        if (n == 0) { /* it shrank while read: what is there is all there is */
+            w->end = w->base + w->len;
             break;
-        got += (size_t)n;
+        }
+        w->len += (size_t)n;
+        want -= (size_t)n;
     }
-    *out = buf;
-    *size = got;
     return MMARML_OK;
+}
+
+/* parse_record at file offset `pos`, reading on while the window ends inside the record.
+ * *next is a file offset. */
+static int window_parse(window *w, size_t pos, json_t **rec, size_t *next, int *rc)
+{
+    int r;
+
+    *rc = MMARML_OK;
+    while ((r = parse_record(w->buf, w->len, pos - w->base, rec, next)) == 0 &&
+           !window_at_end(w))
+        if ((*rc = window_more(w, pos)) != MMARML_OK)
+            return 0;
+    if (r == 1)
+        *next += w->base;
+    return r;
+}
+
+/* Is there a whole valid record anywhere after `pos` (at the start of a line)? The bytes
+ * before `pos` are forgotten as the scan goes on. */
+static int valid_record_after(window *w, size_t pos, int *rc)
+{
+    *rc = MMARML_OK;
+    for (;;) {
+        const char *nl = memchr(w->buf + (pos - w->base), '\n', w->base + w->len - pos);
+        json_t *rec = NULL;
+        size_t next;
+        if (nl == NULL) {
+            if (window_at_end(w) || (*rc = window_more(w, w->base + w->len)) != MMARML_OK)
+                return 0;
+            pos = w->base;
+            continue;
+        }
+        pos = w->base + (size_t)(nl - w->buf) + 1;
+        if (pos < w->end && window_parse(w, pos, &rec, &next, rc) == 1) {
+            json_decref(rec);
+            return 1;
+        }
+        if (*rc != MMARML_OK)
+            return 0;
+    }
 }
 
 /* Check the first record: ours, and a version we read. */
@@ -204,21 +271,21 @@ typedef int (*record_fn)(json_t *rec, void *ud);
 static int walk_records(int fd, const char *path, record_fn fn, void *ud, size_t *good_end,
                         size_t *file_size)
 {
-    char *buf = NULL;
-    size_t size = 0, pos = 0, count = 0;
-    int rc = read_whole(&buf, &size, fd, path);
+    window w;
+    size_t pos = 0, count = 0;
+    int rc = window_open(&w, fd, path);
 
-    if (rc != MMARML_OK)
-        return rc;
-    if (size > 0 && buf[0] != 'J') { /* not ours at all: say so before anything else */
-        free(buf);
-        return mmarml_error_set(MMARML_EINVAL, "'%s' is not an mmarml journal (it does not "
-                                "start with a journal record)", path);
-    }
-    while (pos < size && rc == MMARML_OK) {
+    if (rc == MMARML_OK)
+        rc = window_more(&w, 0);
+    if (rc == MMARML_OK && w.len > 0 && w.buf[0] != 'J') /* not ours at all: say so first */
+        rc = mmarml_error_set(MMARML_EINVAL, "'%s' is not an mmarml journal (it does not "
+                              "start with a journal record)", path);
+    while (rc == MMARML_OK && pos < w.end) {
         json_t *rec = NULL;
         size_t next = 0;
-        int r = parse_record(buf, size, pos, &rec, &next);
+        int r = window_parse(&w, pos, &rec, &next, &rc);
+        if (rc != MMARML_OK)
+            break;
         if (r == 1) {
             if (count++ == 0 && (rc = check_header(rec, path)) != MMARML_OK) {
                 json_decref(rec);
@@ -232,14 +299,14 @@ static int walk_records(int fd, const char *path, record_fn fn, void *ud, size_t
             rc = mmarml_error_set(MMARML_EINVAL, "journal '%s' is corrupt: the record at byte "
                                   "%zu is whole and its checksum matches, but it is not a "
                                   "JSON object", path, pos);
-        else if (r < 0 && valid_record_after(buf, size, pos))
+        else if (r < 0 && valid_record_after(&w, pos, &rc))
             rc = mmarml_error_set(MMARML_EINVAL, "journal '%s' is corrupt: the record at byte "
                                   "%zu is damaged and whole records follow it", path, pos);
         break; /* else a torn last record: the run died while writing it */
     }
-    free(buf);
+    free(w.buf);
     *good_end = pos;
-    *file_size = size;
+    *file_size = w.end;
     return rc;
 }
 
@@ -328,30 +395,38 @@ int mmarml_journal_foreach(const char *path, mmarml_journal_record_fn fn, void *
 
 /* ---- the writer ---- */
 
+typedef struct {
+    char host[256];
+    json_int_t pid;
+} lock_holder;
+
+static int note_holder(json_t *rec, void *ud)
+{
+    lock_holder *h = ud;
+    const char *t = json_string_value(json_object_get(rec, "t"));
+    const char *host = json_string_value(json_object_get(rec, "host"));
+
+    if (t != NULL && host != NULL && (strcmp(t, "header") == 0 || strcmp(t, "resume") == 0)) {
+        snprintf(h->host, sizeof(h->host), "%s", host);
+        h->pid = json_integer_value(json_object_get(rec, "pid"));
+    }
+    json_decref(rec);
+    return MMARML_OK;
+}
+
 /* Who holds the lock: the pid and host of the last header or resume record. */
 static void describe_holder(char *buf, size_t n, int fd, const char *path)
 {
-    json_t *recs = NULL;
-    size_t good, size, i;
-    const char *host = NULL;
-    json_int_t pid = 0;
+    lock_holder h = {"", 0};
+    size_t good, size;
 
     snprintf(buf, n, "another process");
-    if (read_records(&recs, &good, &size, fd, path) != MMARML_OK) {
+    if (walk_records(fd, path, note_holder, &h, &good, &size) != MMARML_OK) {
         mmarml_error_clear();
         return;
     }
-    for (i = 0; i < json_array_size(recs); i++) {
-        const json_t *r = json_array_get(recs, i);
-        const char *t = json_string_value(json_object_get(r, "t"));
-        if (t != NULL && (strcmp(t, "header") == 0 || strcmp(t, "resume") == 0)) {
-            host = json_string_value(json_object_get(r, "host"));
-            pid = json_integer_value(json_object_get(r, "pid"));
-        }
-    }
-    if (host != NULL)
-        snprintf(buf, n, "pid %lld on host %s", (long long)pid, host);
-    json_decref(recs);
+    if (h.host[0] != '\0')
+        snprintf(buf, n, "pid %lld on host %s", (long long)h.pid, h.host);
 }
 
 static int take_lock(int fd, const char *path)
