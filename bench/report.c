@@ -1,11 +1,13 @@
 /*
- * mmarml report at scale (bench/README.md, "Report"): a journaled run of N in-process jobs
- * (RandomController, a log float, an int and an enum, 10 progress reports per job,
+ * A long run's journal at scale (bench/README.md, "Report"): a journaled run of N in-process
+ * jobs (RandomController, a log float, an int and an enum, 10 progress reports per job,
  * MedianPruner, every 20th job failing), then the time to read its journal
  * (mmarml_journal_read, the floor any report pays), the time `mmarml report` takes to write
  * the page, its peak memory (the largest resident set of its process, from GNU time, Debian's
  * `time`; -1 without it: a child forked from this process would count this one's pages),
- * and the page's size. Medians of 3. One JSON line per size.
+ * and the page's size; then the time and peak memory of resuming the run when it died
+ * right after its last job (the journal without its end_run record: every job is replayed,
+ * none is left to run), in a process of its own. Medians of 3. One JSON line per size.
  *
  * Usage: bench/report [mmarml binary] [jobs ...]   (defaults ./tools/mmarml, 1000 10000;
  *        run from the build directory). REPORTS=n: n reports per job instead of 10;
@@ -72,7 +74,8 @@ static int execute(int *status, double *score, mmarml_executor *self,
     return MMARML_OK;
 }
 
-static int make_run(const char *journal, unsigned jobs)
+/* Run (or, `resume`, resume) the journaled run of `jobs` jobs. */
+static int make_run(const char *journal, unsigned jobs, int resume)
 {
     static const mmarml_executor_vtable evt = {
         .struct_size = sizeof(mmarml_executor_vtable),
@@ -91,6 +94,7 @@ static int make_run(const char *journal, unsigned jobs)
     mmarml_engine_options_init(&o, MMARML_ENGINE_OPTIONS_VERSION);
     o.workers = "-:-";
     o.journal = journal;
+    o.resume = resume;
     if ((rc = mmarml_controller_new_random(&ctl, jobs, 1)) == MMARML_OK &&
         (rc = mmarml_executor_new(&exe, &evt, NULL)) == MMARML_OK &&
         (rc = mmarml_pruner_new_median(&p, 5, 3, 1)) == MMARML_OK &&
@@ -114,6 +118,39 @@ static int by_value(const void *a, const void *b)
     double x = *(const double *)a, y = *(const double *)b;
 
     return (x > y) - (x < y);
+}
+
+/* A copy of `journal` at `copy` without its last record (end_run): a run that died there. */
+static int copy_without_end(const char *journal, const char *copy)
+{
+    FILE *in = fopen(journal, "rb"), *out = fopen(copy, "wb");
+    char *line = NULL, *held = NULL;
+    size_t cap = 0, held_cap = 0;
+    ssize_t n, held_len = -1;
+    int rc = in != NULL && out != NULL ? 0 : -1;
+
+    while (rc == 0 && (n = getline(&line, &cap, in)) > 0) {
+        /* write each line once the next one is read: the last is never written */
+        if (held_len >= 0 && fwrite(held, 1, (size_t)held_len, out) != (size_t)held_len)
+            rc = -1;
+        if ((size_t)n + 1 > held_cap) {
+            char *more = realloc(held, held_cap = (size_t)n + 1);
+            if (more == NULL) {
+                rc = -1;
+                break;
+            }
+            held = more;
+        }
+        memcpy(held, line, (size_t)n);
+        held_len = n;
+    }
+    free(line);
+    free(held);
+    if (in != NULL)
+        fclose(in);
+    if (out != NULL && fclose(out) != 0)
+        rc = -1;
+    return rc;
 }
 
 /* The kilobytes GNU time wrote to `path` (-1: none). */
@@ -147,6 +184,8 @@ int main(int argc, char **argv)
         steps_per_job = atoi(getenv("REPORTS"));
     if (getenv("PRUNE") != NULL)
         prune = atoi(getenv("PRUNE")) != 0;
+    if (argc == 4 && strcmp(argv[1], "--resume") == 0) /* the resuming process */
+        return make_run(argv[2], (unsigned)atoi(argv[3]), 1) == MMARML_OK ? 0 : 1;
     if (argc > 2)
         for (nsizes = 0; nsizes < 8 && (int)nsizes + 2 < argc; nsizes++)
             sizes[nsizes] = (unsigned)atoi(argv[nsizes + 2]);
@@ -155,12 +194,13 @@ int main(int argc, char **argv)
         return 2;
     }
     for (s = 0; s < nsizes; s++) {
-        double read_s[3], report_s[3], peak_kb[3], t;
-        char peak_file[300];
+        double read_s[3], report_s[3], peak_kb[3], resume_s[3], resume_kb[3], t;
+        char peak_file[300], resumed[300];
         struct stat st;
         snprintf(journal, sizeof(journal), "%s/journal-%u.mmarml", dir, sizes[s]);
         snprintf(page, sizeof(page), "%s/report-%u.html", dir, sizes[s]);
-        if (make_run(journal, sizes[s]) != MMARML_OK)
+        snprintf(resumed, sizeof(resumed), "%s/resumed-%u.mmarml", dir, sizes[s]);
+        if (make_run(journal, sizes[s], 0) != MMARML_OK)
             return 1;
         for (k = 0; k < 3; k++) {
             json_t *records = NULL;
@@ -180,6 +220,20 @@ int main(int argc, char **argv)
             }
             report_s[k] = now() - t;
             peak_kb[k] = gnu_time ? read_peak_kb(peak_file) : -1;
+            if (copy_without_end(journal, resumed) != 0) {
+                fprintf(stderr, "report bench: cannot write %s\n", resumed);
+                return 1;
+            }
+            snprintf(cmd, sizeof(cmd), "%s%s /proc/%d/exe --resume %s %u",
+                     gnu_time ? "/usr/bin/time -f %M -o " : "", gnu_time ? peak_file : "",
+                     (int)getpid(), resumed, sizes[s]);
+            t = now();
+            if (system(cmd) != 0) {
+                fprintf(stderr, "report bench: %s failed\n", cmd);
+                return 1;
+            }
+            resume_s[k] = now() - t;
+            resume_kb[k] = gnu_time ? read_peak_kb(peak_file) : -1;
         }
         stat(journal, &st);
         printf("{\"jobs\": %u, \"reports_per_job\": %d, \"pruner\": %s, "
@@ -187,12 +241,15 @@ int main(int argc, char **argv)
                (long long)st.st_size);
         stat(page, &st);
         printf("\"page_bytes\": %lld, \"journal_read_s\": %.4f, \"report_s\": %.4f, "
-               "\"report_over_read\": %.2f, \"report_peak_kb\": %.0f}\n",
+               "\"report_over_read\": %.2f, \"report_peak_kb\": %.0f, \"resume_s\": %.4f, "
+               "\"resume_peak_kb\": %.0f}\n",
                (long long)st.st_size, median3(read_s), median3(report_s),
-               median3(report_s) / median3(read_s), median3(peak_kb));
+               median3(report_s) / median3(read_s), median3(peak_kb), median3(resume_s),
+               median3(resume_kb));
         fflush(stdout);
         if (getenv("KEEP") == NULL) {
             unlink(journal);
+            unlink(resumed);
             unlink(page);
             unlink(peak_file);
         }

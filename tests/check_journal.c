@@ -806,6 +806,8 @@ typedef struct {
     unsigned outcomes;
     int statuses[64];
     mmarml_controller *inner;
+    const char *cut_journal; /* cut this file to cut_to bytes in initial_recommendation */
+    off_t cut_to;
 } counting_ctl;
 
 static int cc_space(mmarml_controller *self, mmarml_search_space *space, mmarml_context *ctx,
@@ -818,8 +820,12 @@ static int cc_space(mmarml_controller *self, mmarml_search_space *space, mmarml_
 static int cc_initial(mmarml_recommendation_list *out, mmarml_controller *self,
                       mmarml_context *ctx, void *ud)
 {
+    counting_ctl *c = ud;
+
     (void)self;
-    return mmarml_controller_initial_recommendation(out, ((counting_ctl *)ud)->inner, ctx);
+    if (c->cut_journal != NULL)
+        ck_assert_int_eq(truncate(c->cut_journal, c->cut_to), 0);
+    return mmarml_controller_initial_recommendation(out, c->inner, ctx);
 }
 
 static int cc_refine(mmarml_recommendation_list *out, mmarml_controller *self,
@@ -853,6 +859,109 @@ static mmarml_controller *counting(counting_ctl *c, mmarml_controller *inner)
     ck_ok(mmarml_controller_new(&ctl, &vt, c));
     return ctl;
 }
+
+/* Append `text` to the journal at `path` as one whole, checksummed record. */
+static void append_record_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "a");
+
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "J1 %zu %08x %s\n", strlen(text), tu_crc32c(text, strlen(text)), text);
+    fclose(f);
+}
+
+/* Whole, checksummed records that contradict the ones before them: the resume refuses the
+ * journal, names the record, and leaves every byte as it was (the jobs are indexed before
+ * anything is written). */
+START_TEST(inconsistent_journal_refused_unchanged)
+{
+    static const char *const bad[][2] = {
+        {"{\"t\":\"end\",\"job\":\"nobody\",\"attempt\":1,\"status\":\"ok\"}",
+         "ends a job that never started"},
+        {NULL /* the first job's end again */, "ends a job a second time"},
+        {"{\"t\":\"report\",\"job\":\"W1_x\",\"step\":\"one\",\"value\":1}",
+         "is a report without step or value"},
+        {"{\"t\":\"start\",\"job\":\"W1_y\",\"n\":0,\"attempt\":1,\"rec\":{}}",
+         "is a start without job"},
+    };
+    size_t k;
+
+    for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+        char *path = tmp_journal(), *before, *after, *first_end = NULL, want[64];
+        run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
+        det_exec d;
+        json_t *recs;
+        const json_t *r;
+        size_t i;
+
+        det_init(&d);
+        ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL));
+        recs = read_journal(path);
+        json_array_foreach(recs, i, r)
+        if (first_end == NULL && strcmp(json_string_value(json_object_get(r, "t")), "end") == 0)
+            first_end = json_dumps(r, JSON_COMPACT);
+        append_record_text(path, bad[k][0] != NULL ? bad[k][0] : first_end);
+        snprintf(want, sizeof(want), "record %zu %s", json_array_size(recs) + 1, bad[k][1]);
+        before = tu_read_file(path);
+        ro.resume = 1;
+        ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL),
+                         MMARML_EINVAL);
+        ck_assert_msg(strstr(mmarml_error_message(), want) != NULL, "'%s' not in '%s'", want,
+                      mmarml_error_message());
+        ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "nothing was changed"));
+        after = tu_read_file(path);
+        ck_assert_str_eq(after, before);
+        free(before);
+        free(after);
+        free(first_end);
+        json_decref(recs);
+        remove_journal(path);
+    }
+}
+END_TEST
+
+/* The journal is read twice on resume, the jobs indexed, then replayed: a file cut between
+ * the readings (here by the controller's initial_recommendation, which runs between them)
+ * is found, not half replayed. */
+START_TEST(journal_cut_between_readings_refused)
+{
+    char *path = tmp_journal(), *text;
+    run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
+    counting_ctl c;
+    det_exec d;
+    json_t *recs;
+    size_t ends_before_cut;
+    off_t size;
+
+    det_init(&d);
+    ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL));
+    /* without its end_run record: a run that died, resumable */
+    text = tu_read_file(path);
+    size = file_size(path);
+    ck_assert_int_ge(size, 2);
+    text[size - 1] = '\0';
+    ck_assert_int_eq(truncate(path, strrchr(text, '\n') + 1 - text), 0);
+    free(text);
+    size = file_size(path);
+    recs = read_journal(path);
+    ends_before_cut = count_type(recs, "end") -
+                      (strcmp(json_string_value(json_object_get(
+                                  json_array_get(recs, json_array_size(recs) - 1), "t")),
+                              "end") == 0);
+    json_decref(recs);
+    ro.resume = 1;
+    c.cut_journal = NULL;
+    {
+        mmarml_controller *ctl = counting(&c, make_controller(CTL_RANDOM, 4));
+        c.cut_journal = path;
+        c.cut_to = size - 5; /* into its last end record */
+        ck_assert_int_eq(run_engine(&ro, ctl, &d, NULL, NULL), MMARML_EINVAL);
+    }
+    ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "changed while it was read"));
+    ck_assert_uint_eq(c.outcomes, ends_before_cut); /* the replay went as far as the cut */
+    remove_journal(path);
+}
+END_TEST
 
 START_TEST(retries_then_outcome)
 {
@@ -1074,6 +1183,8 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, identity_and_space_checked);
     tcase_add_test(tc, a_journal_that_cannot_be_written_stops_the_run);
     tcase_add_test(tc, max_sys_run_time_counts_every_part);
+    tcase_add_test(tc, inconsistent_journal_refused_unchanged);
+    tcase_add_test(tc, journal_cut_between_readings_refused);
     tcase_add_test(tc, retries_then_outcome);
     tcase_add_test(tc, outcomes_while_stopping_reach_the_controller);
     tcase_add_test(tc, noted_job_resumed_under_its_name);

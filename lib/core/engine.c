@@ -1070,10 +1070,10 @@ static void destroy_space(void *p)
     mmarml_search_space_unref(p);
 }
 
-/* Everything between start_automl and the job loop; `records`: the journal of a run being
- * resumed, else NULL. Returns a negative code to abort the run before any job, MMARML_OK
+/* Everything between start_automl and the job loop; `resume`: what a resumed run read of its
+ * journal, else NULL. Returns a negative code to abort the run before any job, MMARML_OK
  * to run jobs, or 1 when the run ends at once. */
-static int prepare(mmarml_engine *e, json_t *records)
+static int prepare(mmarml_engine *e, mmarml__resume *resume)
 {
     mmarml_recommendation_list *list = NULL;
     mmarml_search_space *space = NULL;
@@ -1090,7 +1090,7 @@ static int prepare(mmarml_engine *e, json_t *records)
     }
     e->space = space;
     /* recorded (or, resuming, checked against the record) before anyone is told */
-    if ((rc = mmarml__journal_space(e, records, space)) != MMARML_OK)
+    if ((rc = mmarml__journal_space(e, resume, space)) != MMARML_OK)
         return rc;
     mmarml__engine_fire(e, MMARML__EV_SEARCH_SPACE_AVAILABLE, e->ctx, 0, 0);
     rc = mmarml_controller_set_search_space(e->controller, space, e->ctx);
@@ -1104,20 +1104,20 @@ static int prepare(mmarml_engine *e, json_t *records)
     rc = mmarml_recommendation_list_new(&list);
     if (rc != MMARML_OK)
         return rc;
-    if (records != NULL && (rc = mmarml_recommendation_list_new(&e->replayed)) != MMARML_OK) {
+    if (resume != NULL && (rc = mmarml_recommendation_list_new(&e->replayed)) != MMARML_OK) {
         mmarml_recommendation_list_free(list);
         return rc;
     }
     rc = mmarml_controller_initial_recommendation(list, e->controller, e->ctx);
-    if (rc == MMARML_OK && records == NULL && mmarml_recommendation_list_count(list) == 0) {
+    if (rc == MMARML_OK && resume == NULL && mmarml_recommendation_list_count(list) == 0) {
         e->end_reason = MMARML_END_EXHAUSTED;
         rc = 1;
     }
     if (rc == MMARML_OK)
         mmarml__engine_accept(e, list);
     mmarml_recommendation_list_free(list);
-    if (rc == MMARML_OK && records != NULL)
-        rc = mmarml__journal_replay(e, records, space);
+    if (rc == MMARML_OK && resume != NULL)
+        rc = mmarml__journal_replay(e, resume, space);
     mmarml_recommendation_list_free(e->replayed);
     e->replayed = NULL;
     return rc;
@@ -1127,7 +1127,7 @@ static int prepare(mmarml_engine *e, json_t *records)
  * Returns as prepare() does. */
 static int start_run(mmarml_engine *e, mmarml_context *ctx, int *started_automl)
 {
-    json_t *records = NULL;
+    mmarml__resume *resume = NULL;
     int rc;
 
     *started_automl = 0;
@@ -1143,17 +1143,16 @@ static int start_run(mmarml_engine *e, mmarml_context *ctx, int *started_automl)
         *started_automl = rc == MMARML_OK;
     }
     if (rc == MMARML_OK)
-        rc = mmarml__journal_begin(e, &records);
+        rc = mmarml__journal_begin(e, &resume);
     if (rc == 1) {
-        json_decref(records);
         e->end_reason = MMARML_END_ALREADY_FINISHED;
         *started_automl = 0; /* a finished run's files stay as they are: no end_automl */
         return 1;
     }
     e->run_start = mmarml__now();
     if (rc == MMARML_OK)
-        rc = prepare(e, records);
-    json_decref(records);
+        rc = prepare(e, resume);
+    mmarml__resume_free(resume);
     return rc;
 }
 

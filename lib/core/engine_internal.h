@@ -155,14 +155,20 @@ int mmarml__engine_fire(mmarml_engine *e, int event, mmarml_context *ctx, int re
                         int fatal);
 
 /* engine_resume.c: the journal's records */
-/* After start_automl: open (or, resuming, read) the journal. 1 when a resumed run had
- * finished already (nothing is to be done), MMARML_OK, or a negative code. */
-int mmarml__journal_begin(mmarml_engine *e, json_t **records);
-/* The header (new run) or the identity and space check plus a resume record. */
-int mmarml__journal_space(mmarml_engine *e, json_t *records, mmarml_search_space *space);
-/* Replay the ended jobs of `records` through end_job and the controller, then queue what
- * was running. After initial_recommendation. */
-int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_space *space);
+/* What a resumed run has read of its journal (engine_resume.c). */
+typedef struct mmarml__resume mmarml__resume;
+void mmarml__resume_free(mmarml__resume *resume);
+/* After start_automl: open the journal, or, resuming, open it and index its jobs into
+ * *resume (NULL when not resuming). 1 when a resumed run had finished already (nothing is to
+ * be done), MMARML_OK, or a negative code (the journal is as it was). */
+int mmarml__journal_begin(mmarml_engine *e, mmarml__resume **resume);
+/* The header (new run: `resume` NULL) or the identity and space check plus a resume
+ * record. */
+int mmarml__journal_space(mmarml_engine *e, const mmarml__resume *resume,
+                          mmarml_search_space *space);
+/* Replay the ended jobs of the journal through end_job and the controller (reading it
+ * again), then queue what was running. After initial_recommendation. */
+int mmarml__journal_replay(mmarml_engine *e, mmarml__resume *resume, mmarml_search_space *space);
 int mmarml__journal_job_start(mmarml_engine *e, job *j);
 /* The end record (durable), then j->end_seq; never fails the job (a failed write stops the
  * run). */

@@ -118,55 +118,203 @@ static int journal_path(mmarml_engine *e, char **out)
     return *out != NULL ? MMARML_OK : MMARML__NOMEM();
 }
 
+/*
+ * What a resumed run takes from its journal. The journal is read twice, a record at a time,
+ * so that a long run's millions of reports are never all in memory: the first reading, when
+ * it is opened, indexes the jobs (index_record) and checks that the records agree; the
+ * second, after initial_recommendation, replays them (replay_record), keeping a job's
+ * reports only until its end.
+ */
+struct mmarml__resume {
+    char *path;              /* the journal's, for messages */
+    size_t end;              /* where the first reading's records end: the replay's end */
+    size_t nrecords;         /* records of the reading under way */
+    json_t *header;          /* the first record */
+    json_t *last_part;       /* the last end_run or resume record */
+    double max_elapsed;
+    size_t resumes;          /* resume records */
+    json_t *starts;          /* job name -> its (last) start record */
+    json_t *ended;           /* job name -> its end record */
+    json_t *notes;           /* job name -> {key: value} */
+    uint64_t *firsts;        /* job numbers of first attempts, ascending once read */
+    size_t nfirsts, firsts_cap;
+    /* the replay */
+    mmarml_engine *engine;
+    mmarml_search_space *space;
+    json_t *reports;         /* job name -> [[step, value[, time]], ...], until its end */
+    size_t ends;
+    int diverged;     /* the controller did not recommend what the journal says: said once */
+    mmarml_context *report_ctx; /* what the pruner is given with report_job's reports */
+    char *report_job;           /* the job report_ctx was made for */
+};
+
+void mmarml__resume_free(mmarml__resume *st)
+{
+    if (st == NULL)
+        return;
+    free(st->path);
+    free(st->firsts);
+    free(st->report_job);
+    mmarml_context_unref(st->report_ctx);
+    json_decref(st->header);
+    json_decref(st->last_part);
+    json_decref(st->starts);
+    json_decref(st->ended);
+    json_decref(st->notes);
+    json_decref(st->reports);
+    free(st);
+}
+
+static mmarml__resume *resume_new(const char *path)
+{
+    mmarml__resume *st = calloc(1, sizeof(*st));
+
+    if (st == NULL)
+        return NULL;
+    st->path = mmarml__strdup(path);
+    st->starts = json_object();
+    st->ended = json_object();
+    st->notes = json_object();
+    st->reports = json_object();
+    if (st->path == NULL || st->starts == NULL ||
+        st->ended == NULL || st->notes == NULL || st->reports == NULL) {
+        mmarml__resume_free(st);
+        return NULL;
+    }
+    return st;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static int corrupt(const mmarml__resume *st, const char *what)
+{
+    return mmarml_error_set(MMARML_EINVAL, "journal '%s' is inconsistent: record %zu %s; "
+                            "nothing was changed", st->path, st->nrecords, what);
+}
+
+static int add_first(mmarml__resume *st, uint64_t n)
+{
+    if (st->nfirsts == st->firsts_cap) {
+        size_t cap = st->firsts_cap ? 2 * st->firsts_cap : 64;
+        uint64_t *more = realloc(st->firsts, cap * sizeof(*more));
+        if (more == NULL)
+            return MMARML__NOMEM();
+        st->firsts = more;
+        st->firsts_cap = cap;
+    }
+    st->firsts[st->nfirsts++] = n;
+    return MMARML_OK;
+}
+
+/* The first reading: one record into the index. */
+static int index_record(const json_t *r, void *ud)
+{
+    mmarml__resume *st = ud;
+    const char *t = rec_type(r), *name = json_string_value(json_object_get(r, "job"));
+    double elapsed = json_number_value(json_object_get(r, "elapsed"));
+
+    if (st->nrecords++ == 0)
+        st->header = json_incref((json_t *)r);
+    if (elapsed > st->max_elapsed)
+        st->max_elapsed = elapsed;
+    if (strcmp(t, "start") == 0) {
+        json_int_t n = json_integer_value(json_object_get(r, "n"));
+        json_int_t attempt = json_integer_value(json_object_get(r, "attempt"));
+        int rc;
+        if (name == NULL || n <= 0 || attempt <= 0 || !json_is_object(json_object_get(r, "rec")))
+            return corrupt(st, "is a start without job, n, attempt or rec");
+        if (attempt == 1 && json_object_get(st->starts, name) == NULL &&
+            (rc = add_first(st, (uint64_t)n)) != MMARML_OK)
+            return rc;
+        return json_object_set(st->starts, name, (json_t *)r) == 0 ? MMARML_OK
+                                                                   : MMARML__NOMEM();
+    }
+    if (strcmp(t, "end") == 0) {
+        if (name == NULL || json_object_get(st->starts, name) == NULL)
+            return corrupt(st, "ends a job that never started");
+        if (json_object_get(st->ended, name) != NULL)
+            return corrupt(st, "ends a job a second time");
+        return json_object_set(st->ended, name, (json_t *)r) == 0 ? MMARML_OK
+                                                                  : MMARML__NOMEM();
+    }
+    if (strcmp(t, "report") == 0 && name != NULL) {
+        if (!json_is_number(json_object_get(r, "step")) ||
+            !json_is_number(json_object_get(r, "value")))
+            return corrupt(st, "is a report without step or value");
+        return MMARML_OK; /* the replay takes it */
+    }
+    if (strcmp(t, "note") == 0 && name != NULL && json_object_get(r, "value") != NULL) {
+        json_t *n = json_object_get(st->notes, name);
+        const char *key = json_string_value(json_object_get(r, "key"));
+        if (n == NULL && json_object_set_new(st->notes, name, n = json_object()) != 0)
+            return MMARML__NOMEM();
+        return json_object_set(n, key != NULL ? key : "?", json_object_get(r, "value")) == 0
+                   ? MMARML_OK
+                   : MMARML__NOMEM();
+    }
+    if (strcmp(t, "end_run") == 0 || strcmp(t, "resume") == 0) {
+        st->resumes += strcmp(t, "resume") == 0;
+        json_decref(st->last_part);
+        st->last_part = json_incref((json_t *)r);
+    }
+    return MMARML_OK;
+}
+
 /* Has the journaled run ended, other than by an operator's stop (SIGINT, `mmarml admin stop`,
  * mmarml_engine_stop(): a resume continues such a run)? A stop that a component asked for
  * (a controller out of rounds, stop_threshold) ends the run for good. */
-static const json_t *finished_record(const json_t *records)
+static const json_t *finished_record(const mmarml__resume *st)
 {
-    const json_t *last = NULL, *r;
-    size_t i;
+    const json_t *last = st->last_part;
 
-    json_array_foreach(records, i, r)
-    {
-        const char *t = rec_type(r);
-        if (strcmp(t, "end_run") == 0 || strcmp(t, "resume") == 0)
-            last = r;
-    }
     if (last == NULL || strcmp(rec_type(last), "end_run") != 0 ||
         json_is_true(json_object_get(last, "resumable")))
         return NULL;
     return last;
 }
 
-int mmarml__journal_begin(mmarml_engine *e, json_t **records)
+int mmarml__journal_begin(mmarml_engine *e, mmarml__resume **out)
 {
-    const json_t *finished, *r;
+    const json_t *finished;
+    mmarml__resume *st;
     char *path = NULL;
-    size_t i;
     int rc;
 
-    *records = NULL;
+    *out = NULL;
     if (e->opts.journal == NULL)
         return MMARML_OK;
     if ((rc = journal_path(e, &path)) != MMARML_OK)
         return rc;
-    rc = mmarml__journal_open(&e->journal, path, e->opts.resume,
-                              e->opts.resume ? records : NULL);
-    free(path);
-    if (rc != MMARML_OK || !e->opts.resume)
+    if (!e->opts.resume) {
+        rc = mmarml__journal_open(&e->journal, path, 0, NULL, NULL);
+        free(path);
         return rc;
-    if ((finished = finished_record(*records)) != NULL) {
+    }
+    st = resume_new(path);
+    rc = st != NULL ? mmarml__journal_open(&e->journal, path, 1, index_record, st)
+                    : MMARML__NOMEM();
+    free(path);
+    if (rc != MMARML_OK) {
+        mmarml__resume_free(st);
+        return rc;
+    }
+    if ((finished = finished_record(st)) != NULL) {
         mmarml_context_log(e->ctx, MMARML_LOG_INFO, "the journaled run ended already (%s): "
                            "nothing to resume",
                            json_string_value(json_object_get(finished, "reason")));
+        mmarml__resume_free(st);
         return 1;
     }
-    json_array_foreach(*records, i, r)
-    {
-        double elapsed = json_number_value(json_object_get(r, "elapsed"));
-        if (elapsed > e->prior_elapsed)
-            e->prior_elapsed = elapsed;
-    }
+    st->end = mmarml__journal_end(e->journal);
+    if (st->nfirsts > 0)
+        qsort(st->firsts, st->nfirsts, sizeof(*st->firsts), cmp_u64);
+    if (st->max_elapsed > e->prior_elapsed)
+        e->prior_elapsed = st->max_elapsed;
+    *out = st;
     return MMARML_OK;
 }
 
@@ -200,7 +348,8 @@ static char *identity_changes(const json_t *was, const json_t *now)
     return list;
 }
 
-int mmarml__journal_space(mmarml_engine *e, json_t *records, mmarml_search_space *space)
+int mmarml__journal_space(mmarml_engine *e, const mmarml__resume *resume,
+                          mmarml_search_space *space)
 {
     json_t *space_json = NULL, *identity = NULL, *rec;
     int rc;
@@ -214,7 +363,7 @@ int mmarml__journal_space(mmarml_engine *e, json_t *records, mmarml_search_space
         json_decref(identity);
         identity = json_object();
     }
-    if (records == NULL) {
+    if (resume == NULL) {
         rec = who_am_i("header");
         json_object_set_new(rec, "format", json_string("mmarml-journal"));
         json_object_set_new(rec, "version", json_integer(MMARML_JOURNAL_FORMAT_VERSION));
@@ -225,10 +374,8 @@ int mmarml__journal_space(mmarml_engine *e, json_t *records, mmarml_search_space
         json_object_set(rec, "space", space_json);
         rc = append(e, rec, 1);
     } else {
-        const json_t *header = json_array_get(records, 0);
+        const json_t *header = resume->header;
         char *changed = identity_changes(json_object_get(header, "identity"), identity);
-        size_t parts = 1, i;
-        const json_t *r;
         if (changed != NULL) {
             rc = mmarml_error_set(MMARML_EINVAL, "cannot resume: %s changed since the run "
                                   "started (the journal '%s' has other digests); put back "
@@ -241,9 +388,8 @@ int mmarml__journal_space(mmarml_engine *e, json_t *records, mmarml_search_space
                                   mmarml__journal_path(e->journal));
         } else {
             /* part 1 is the first run; each resume record starts one more */
-            json_array_foreach(records, i, r) parts += strcmp(rec_type(r), "resume") == 0;
             rec = who_am_i("resume");
-            json_object_set_new(rec, "part", json_integer((json_int_t)parts + 1));
+            json_object_set_new(rec, "part", json_integer((json_int_t)resume->resumes + 2));
             rc = append(e, rec, 1);
         }
     }
@@ -446,88 +592,7 @@ int mmarml_job_note(mmarml_context *job_ctx, const char *key, const char *value)
 
 /* ---- replay ---- */
 
-typedef struct {
-    json_t *starts;   /* job name -> its (last) start record */
-    json_t *ended;    /* job name -> its end record */
-    json_t *notes;    /* job name -> {key: value} */
-    json_t *reports;  /* job name -> [[step, value[, time]], ...] */
-    uint64_t *firsts; /* job numbers of first attempts, ascending */
-    size_t nfirsts;
-    int diverged;     /* the controller did not recommend what the journal says: said once */
-    mmarml_context *report_ctx; /* what the pruner is given with report_job's reports */
-    char *report_job;           /* the job report_ctx was made for */
-} replay_state;
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int corrupt(const mmarml_engine *e, size_t i, const char *what)
-{
-    return mmarml_error_set(MMARML_EINVAL, "journal '%s' is inconsistent: record %zu %s; "
-                            "nothing was changed", mmarml__journal_path(e->journal), i + 1,
-                            what);
-}
-
-static int index_records(mmarml_engine *e, json_t *records, replay_state *st)
-{
-    const json_t *r;
-    size_t i, cap = 0;
-
-    json_array_foreach(records, i, r)
-    {
-        const char *t = rec_type(r), *name = json_string_value(json_object_get(r, "job"));
-        if (strcmp(t, "start") == 0) {
-            json_int_t n = json_integer_value(json_object_get(r, "n"));
-            json_int_t attempt = json_integer_value(json_object_get(r, "attempt"));
-            if (name == NULL || n <= 0 || attempt <= 0 ||
-                !json_is_object(json_object_get(r, "rec")))
-                return corrupt(e, i, "is a start without job, n, attempt or rec");
-            if (attempt == 1 && json_object_get(st->starts, name) == NULL) {
-                if (st->nfirsts == cap) {
-                    uint64_t *more = realloc(st->firsts, (cap = cap ? 2 * cap : 64) *
-                                                             sizeof(*more));
-                    if (more == NULL)
-                        return MMARML__NOMEM();
-                    st->firsts = more;
-                }
-                st->firsts[st->nfirsts++] = (uint64_t)n;
-            }
-            json_object_set(st->starts, name, (json_t *)r);
-        } else if (strcmp(t, "end") == 0) {
-            if (name == NULL || json_object_get(st->starts, name) == NULL)
-                return corrupt(e, i, "ends a job that never started");
-            if (json_object_get(st->ended, name) != NULL)
-                return corrupt(e, i, "ends a job a second time");
-            json_object_set(st->ended, name, (json_t *)r);
-        } else if (strcmp(t, "report") == 0 && name != NULL) {
-            json_t *list = json_object_get(st->reports, name);
-            if (!json_is_number(json_object_get(r, "step")) ||
-                !json_is_number(json_object_get(r, "value")))
-                return corrupt(e, i, "is a report without step or value");
-            if (list == NULL)
-                json_object_set_new(st->reports, name, list = json_array());
-            json_t *pair = json_pack("[O, O]", json_object_get(r, "step"),
-                                     json_object_get(r, "value"));
-            if (json_is_number(json_object_get(r, "time"))) /* older journals: none */
-                json_array_append(pair, json_object_get(r, "time"));
-            json_array_append_new(list, pair);
-        } else if (strcmp(t, "note") == 0 && name != NULL) {
-            json_t *n = json_object_get(st->notes, name);
-            if (n == NULL)
-                json_object_set_new(st->notes, name, n = json_object());
-            const char *key = json_string_value(json_object_get(r, "key"));
-            json_object_set(n, key != NULL ? key : "?", json_object_get(r, "value"));
-        }
-    }
-    if (st->nfirsts > 0)
-        qsort(st->firsts, st->nfirsts, sizeof(*st->firsts), cmp_u64);
-    return MMARML_OK;
-}
-
-static size_t first_rank(const replay_state *st, uint64_t n)
+static size_t first_rank(const mmarml__resume *st, uint64_t n)
 {
     uint64_t *at = st->nfirsts > 0 ? bsearch(&n, st->firsts, st->nfirsts, sizeof(n), cmp_u64)
                                    : NULL;
@@ -549,7 +614,7 @@ static int same_values(const mmarml_recommendation *a, const mmarml_recommendati
 
 /* The recommendation of the job that `start` records: the controller's own when it made
  * the same again, else the journal's. New reference. */
-static int job_recommendation(mmarml_engine *e, replay_state *st, const json_t *start,
+static int job_recommendation(mmarml_engine *e, mmarml__resume *st, const json_t *start,
                               mmarml_search_space *space, mmarml_recommendation **out)
 {
     json_int_t first = json_integer_value(json_object_get(start, "first"));
@@ -593,7 +658,7 @@ static worker *worker_named(mmarml_engine *e, const char *name)
 }
 
 /* end_job of an ended job, from its records; then its outcome to the controller. */
-static int replay_end(mmarml_engine *e, replay_state *st, const json_t *start,
+static int replay_end(mmarml_engine *e, mmarml__resume *st, const json_t *start,
                       const json_t *end, mmarml_search_space *space)
 {
     const char *name = json_string_value(json_object_get(end, "job"));
@@ -666,7 +731,7 @@ static int replay_end(mmarml_engine *e, replay_state *st, const json_t *start,
 
 /* Queue a job the journal started and did not end (front of the queue, in job order by the
  * caller), or the next attempt of one that asked for a retry. */
-static int queue_unfinished(mmarml_engine *e, replay_state *st, const json_t *start,
+static int queue_unfinished(mmarml_engine *e, mmarml__resume *st, const json_t *start,
                             mmarml_search_space *space, int retry_of_end)
 {
     const char *name = json_string_value(json_object_get(start, "job"));
@@ -718,7 +783,7 @@ static void drop_started(mmarml_engine *e, size_t n)
 }
 
 /* Counters continue where the journal leaves them: job numbers, each worker's count. */
-static void restore_counters(mmarml_engine *e, replay_state *st)
+static void restore_counters(mmarml_engine *e, mmarml__resume *st)
 {
     const char *name;
     const json_t *start;
@@ -750,7 +815,7 @@ static int by_number(const void *a, const void *b)
  * `_jobName` and `_recommendation` (the journal's values), on a child of the main context;
  * a pruner that decides by the job's params then decides on resume as it did. Kept while
  * the same job reports. NULL when it cannot be made: the pruner gets the main context. */
-static mmarml_context *replay_report_context(mmarml_engine *e, replay_state *st,
+static mmarml_context *replay_report_context(mmarml_engine *e, mmarml__resume *st,
                                              const json_t *record, mmarml_search_space *space)
 {
     const char *name = json_string_value(json_object_get(record, "job"));
@@ -784,55 +849,78 @@ static mmarml_context *replay_report_context(mmarml_engine *e, replay_state *st,
     return ctx;
 }
 
-int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_space *space)
+/* The second reading: each report to the pruner (and the job's list), each end through
+ * end_job and the controller, in journal order. */
+static int replay_record(const json_t *r, void *ud)
 {
-    replay_state st;
-    const json_t *r, **todo = NULL;
-    const char *name;
-    size_t i, ntodo = 0, ends = 0;
+    mmarml__resume *st = ud;
+    mmarml_engine *e = st->engine;
+    const char *t = rec_type(r), *name = json_string_value(json_object_get(r, "job"));
     int rc;
 
-    memset(&st, 0, sizeof(st));
-    st.starts = json_object();
-    st.ended = json_object();
-    st.notes = json_object();
-    st.reports = json_object();
-    rc = st.starts && st.ended && st.notes && st.reports ? index_records(e, records, &st)
-                                                         : MMARML__NOMEM();
-    /* every ended job, in the order its end was recorded */
-    json_array_foreach(records, i, r)
-    {
-        if (rc != MMARML_OK)
-            break;
-        if (strcmp(rec_type(r), "report") == 0)
-            mmarml__replay_report(e, r, replay_report_context(e, &st, r, space));
-        if (strcmp(rec_type(r), "end") != 0)
-            continue;
-        name = json_string_value(json_object_get(r, "job"));
-        if (e->pruner != NULL) {
-            const char *status = json_string_value(json_object_get(r, "status"));
-            mmarml_pruner_job_ended(
-                e->pruner, name,
-                (uint64_t)json_integer_value(
-                    json_object_get(json_object_get(st.starts, name), "first")),
-                status != NULL ? mmarml_job_status_from_name(status) : MMARML_JOB_ERROR);
+    st->nrecords++;
+    if (strcmp(t, "report") == 0) {
+        if (name != NULL) {
+            json_t *list = json_object_get(st->reports, name);
+            json_t *pair = json_pack("[O, O]", json_object_get(r, "step"),
+                                     json_object_get(r, "value"));
+            if (pair == NULL)
+                return MMARML__NOMEM();
+            if (json_is_number(json_object_get(r, "time"))) /* older journals: none */
+                json_array_append(pair, json_object_get(r, "time"));
+            if (list == NULL)
+                json_object_set_new(st->reports, name, list = json_array());
+            if (json_array_append_new(list, pair) != 0)
+                return MMARML__NOMEM();
         }
-        rc = replay_end(e, &st, json_object_get(st.starts, name), r, space);
-        ends++;
+        mmarml__replay_report(e, r, replay_report_context(e, st, r, st->space));
+        return MMARML_OK;
     }
+    if (strcmp(t, "end") != 0)
+        return MMARML_OK;
+    if (name == NULL || json_object_get(st->ended, name) == NULL)
+        return mmarml_error_set(MMARML_EINVAL, "journal '%s' changed while the run resumed: "
+                                "record %zu ends a job it did not end before", st->path,
+                                st->nrecords);
+    if (e->pruner != NULL) {
+        const char *status = json_string_value(json_object_get(r, "status"));
+        mmarml_pruner_job_ended(
+            e->pruner, name,
+            (uint64_t)json_integer_value(
+                json_object_get(json_object_get(st->starts, name), "first")),
+            status != NULL ? mmarml_job_status_from_name(status) : MMARML_JOB_ERROR);
+    }
+    rc = replay_end(e, st, json_object_get(st->starts, name), r, st->space);
+    json_object_del(st->reports, name); /* its outcome has them: kept no longer */
+    st->ends++;
+    return rc;
+}
+
+int mmarml__journal_replay(mmarml_engine *e, mmarml__resume *st, mmarml_search_space *space)
+{
+    const json_t *r, **todo = NULL;
+    const char *name;
+    size_t i, ntodo = 0;
+    int rc;
+
+    st->engine = e;
+    st->space = space;
+    st->nrecords = 0;
+    /* every ended job, in the order its end was recorded */
+    rc = mmarml__journal_walk(e->journal, st->end, replay_record, st);
     if (rc == MMARML_OK) {
-        drop_started(e, st.nfirsts);
-        restore_counters(e, &st);
-        e->end_seq = ends;
-        e->next_end_seq = ends + 1;
-        todo = calloc(json_object_size(st.starts) + 1, sizeof(*todo));
+        drop_started(e, st->nfirsts);
+        restore_counters(e, st);
+        e->end_seq = st->ends;
+        e->next_end_seq = st->ends + 1;
+        todo = calloc(json_object_size(st->starts) + 1, sizeof(*todo));
         if (todo == NULL)
             rc = MMARML__NOMEM();
     }
     if (rc == MMARML_OK) {
-        json_object_foreach(st.starts, name, r)
+        json_object_foreach(st->starts, name, r)
         {
-            const json_t *end = json_object_get(st.ended, name);
+            const json_t *end = json_object_get(st->ended, name);
             if (end == NULL) {
                 todo[ntodo++] = r;
             } else if (json_is_true(json_object_get(end, "retry"))) {
@@ -840,12 +928,12 @@ int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_spac
                 const json_t *s2;
                 const char *n2;
                 int started = 0;
-                json_object_foreach(st.starts, n2, s2)
+                json_object_foreach(st->starts, n2, s2)
                 started |= json_integer_value(json_object_get(s2, "first")) ==
                                json_integer_value(json_object_get(r, "first")) &&
                            json_integer_value(json_object_get(s2, "attempt")) ==
                                json_integer_value(json_object_get(r, "attempt")) + 1;
-                if (!started && (rc = queue_unfinished(e, &st, r, space, 1)) != MMARML_OK)
+                if (!started && (rc = queue_unfinished(e, st, r, space, 1)) != MMARML_OK)
                     break;
             }
         }
@@ -854,19 +942,12 @@ int mmarml__journal_replay(mmarml_engine *e, json_t *records, mmarml_search_spac
         /* pushed to the front in descending order: they run in ascending job order */
         qsort(todo, ntodo, sizeof(*todo), by_number);
         for (i = ntodo; rc == MMARML_OK && i-- > 0;)
-            rc = queue_unfinished(e, &st, todo[i], space, 0);
+            rc = queue_unfinished(e, st, todo[i], space, 0);
     }
     if (rc == MMARML_OK)
         mmarml_context_trace(e->ctx, "engine", "resumed from %s: %zu jobs had ended, %zu ran "
                              "when the run ended and run again",
-                             mmarml__journal_path(e->journal), ends, ntodo);
+                             mmarml__journal_path(e->journal), st->ends, ntodo);
     free(todo);
-    free(st.firsts);
-    mmarml_context_unref(st.report_ctx);
-    free(st.report_job);
-    json_decref(st.starts);
-    json_decref(st.ended);
-    json_decref(st.notes);
-    json_decref(st.reports);
     return rc;
 }

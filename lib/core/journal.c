@@ -142,7 +142,8 @@ typedef struct {
     size_t end;  /* the file's size when the walk began: what was appended after is not read */
 } window;
 
-static int window_open(window *w, int fd, const char *path)
+/* A window on at most the first `limit` bytes of the file open as `fd`. */
+static int window_open(window *w, int fd, const char *path, size_t limit)
 {
     struct stat st;
 
@@ -153,7 +154,7 @@ static int window_open(window *w, int fd, const char *path)
         return mmarml_error_set(MMARML_EIO, "journal '%s': %s", path, strerror(errno));
     if (!S_ISREG(st.st_mode))
         return mmarml_error_set(MMARML_EINVAL, "journal '%s' is not a regular file", path);
-    w->end = (size_t)st.st_size;
+    w->end = (size_t)st.st_size < limit ? (size_t)st.st_size : limit;
     return MMARML_OK;
 }
 
@@ -260,20 +261,17 @@ static int check_header(const json_t *first, const char *path)
     return MMARML_OK;
 }
 
-/* Gives each record to `fn` (which takes the reference), in file order. */
-typedef int (*record_fn)(json_t *rec, void *ud);
-
 /* Every whole record of the file open as `fd`, to `fn` as it is parsed: the first is
  * checked to be a header of ours before `fn` sees it, and a damaged record is an error only
  * once whole records are found after it (else it is the torn last one), so the records
  * before a damaged one have reached `fn` when the error is returned. *good_end: where the
  * whole records end. */
-static int walk_records(int fd, const char *path, record_fn fn, void *ud, size_t *good_end,
-                        size_t *file_size)
+static int walk_records(int fd, const char *path, size_t limit, mmarml_journal_record_fn fn,
+                        void *ud, size_t *good_end, size_t *file_size)
 {
     window w;
     size_t pos = 0, count = 0;
-    int rc = window_open(&w, fd, path);
+    int rc = window_open(&w, fd, path, limit);
 
     if (rc == MMARML_OK)
         rc = window_more(&w, 0);
@@ -292,6 +290,7 @@ static int walk_records(int fd, const char *path, record_fn fn, void *ud, size_t
                 break;
             }
             rc = fn(rec, ud);
+            json_decref(rec);
             pos = next;
             continue;
         }
@@ -310,33 +309,15 @@ static int walk_records(int fd, const char *path, record_fn fn, void *ud, size_t
     return rc;
 }
 
-static int append_record(json_t *rec, void *records)
+static int append_record(const json_t *rec, void *records)
 {
-    return json_array_append_new(records, rec) == 0 ? MMARML_OK : MMARML__NOMEM();
-}
-
-/* All records of the file open as `fd`; *good_end: where the whole records end. */
-static int read_records(json_t **out, size_t *good_end, size_t *file_size, int fd,
-                        const char *path)
-{
-    json_t *recs = json_array();
-    int rc;
-
-    *out = NULL;
-    if (recs == NULL)
-        return MMARML__NOMEM();
-    rc = walk_records(fd, path, append_record, recs, good_end, file_size);
-    if (rc != MMARML_OK) {
-        json_decref(recs);
-        return rc;
-    }
-    *out = recs;
-    return MMARML_OK;
+    return json_array_append(records, (json_t *)rec) == 0 ? MMARML_OK : MMARML__NOMEM();
 }
 
 /* Open `path` and give its records to `fn`; *torn_bytes (may be NULL): the bytes of a torn
  * last record. */
-static int walk_path(const char *path, record_fn fn, void *ud, size_t *torn_bytes)
+static int walk_path(const char *path, mmarml_journal_record_fn fn, void *ud,
+                     size_t *torn_bytes)
 {
     size_t good = 0, size = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), rc;
@@ -344,7 +325,7 @@ static int walk_path(const char *path, record_fn fn, void *ud, size_t *torn_byte
     if (fd < 0)
         return mmarml_error_set(errno == ENOENT ? MMARML_ENOTFOUND : MMARML_EIO,
                                 "cannot open the journal '%s': %s", path, strerror(errno));
-    rc = walk_records(fd, path, fn, ud, &good, &size);
+    rc = walk_records(fd, path, SIZE_MAX, fn, ud, &good, &size);
     close(fd);
     if (rc == MMARML_OK && torn_bytes != NULL)
         *torn_bytes = size - good;
@@ -369,28 +350,12 @@ int mmarml_journal_read(json_t **records, const char *path, size_t *torn_bytes)
     return MMARML_OK;
 }
 
-typedef struct {
-    mmarml_journal_record_fn fn;
-    void *user_data;
-} foreach_call;
-
-static int give_record(json_t *rec, void *ud)
-{
-    const foreach_call *call = ud;
-    int rc = call->fn(rec, call->user_data);
-
-    json_decref(rec); /* borrowed for the call */
-    return rc;
-}
-
 int mmarml_journal_foreach(const char *path, mmarml_journal_record_fn fn, void *user_data,
                            size_t *torn_bytes)
 {
-    foreach_call call = {fn, user_data};
-
     if (path == NULL || fn == NULL)
         return MMARML__NULLARG(path == NULL ? "path" : "fn");
-    return walk_path(path, give_record, &call, torn_bytes);
+    return walk_path(path, fn, user_data, torn_bytes);
 }
 
 /* ---- the writer ---- */
@@ -400,7 +365,7 @@ typedef struct {
     json_int_t pid;
 } lock_holder;
 
-static int note_holder(json_t *rec, void *ud)
+static int note_holder(const json_t *rec, void *ud)
 {
     lock_holder *h = ud;
     const char *t = json_string_value(json_object_get(rec, "t"));
@@ -410,7 +375,6 @@ static int note_holder(json_t *rec, void *ud)
         snprintf(h->host, sizeof(h->host), "%s", host);
         h->pid = json_integer_value(json_object_get(rec, "pid"));
     }
-    json_decref(rec);
     return MMARML_OK;
 }
 
@@ -421,7 +385,7 @@ static void describe_holder(char *buf, size_t n, int fd, const char *path)
     size_t good, size;
 
     snprintf(buf, n, "another process");
-    if (walk_records(fd, path, note_holder, &h, &good, &size) != MMARML_OK) {
+    if (walk_records(fd, path, SIZE_MAX, note_holder, &h, &good, &size) != MMARML_OK) {
         mmarml_error_clear();
         return;
     }
@@ -495,15 +459,30 @@ static int take_over_empty(const char *path, int flags)
 
 static void renew_reserve(mmarml__journal *j);
 
-int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, json_t **records)
+/* Counts the records it passes on to the resuming reader's `fn`. */
+typedef struct {
+    mmarml_journal_record_fn fn;
+    void *ud;
+    size_t count;
+} counted_walk;
+
+static int count_record(const json_t *rec, void *ud)
+{
+    counted_walk *c = ud;
+
+    c->count++;
+    return c->fn != NULL ? c->fn(rec, c->ud) : MMARML_OK;
+}
+
+int mmarml__journal_open(mmarml__journal **out, const char *path, int resume,
+                         mmarml_journal_record_fn fn, void *ud)
 {
     mmarml__journal *j;
+    counted_walk walk = {fn, ud, 0};
     size_t good = 0, size = 0;
     int rc, flags = O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK;
 
     *out = NULL;
-    if (records != NULL)
-        *records = NULL;
     j = calloc(1, sizeof(*j));
     if (j == NULL || (j->path = mmarml__strdup(path)) == NULL) {
         free(j);
@@ -531,8 +510,8 @@ int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, js
     j->created = !resume;
     rc = take_lock(j->fd, path);
     if (rc == MMARML_OK && resume) {
-        rc = read_records(records, &good, &size, j->fd, path);
-        if (rc == MMARML_OK && json_array_size(*records) == 0)
+        rc = walk_records(j->fd, path, SIZE_MAX, count_record, &walk, &good, &size);
+        if (rc == MMARML_OK && walk.count == 0)
             rc = mmarml_error_set(MMARML_ENOTFOUND, "nothing to resume: the journal '%s' "
                                   "records no run", path);
         /* cut a torn last record, so the next one follows the last whole one */
@@ -549,10 +528,6 @@ int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, js
         renew_reserve(j);
     }
     if (rc != MMARML_OK) {
-        if (records != NULL) {
-            json_decref(*records);
-            *records = NULL;
-        }
         mmarml__journal_close(j, j->created);
         return rc;
     }
@@ -668,6 +643,27 @@ int mmarml__journal_append_then(mmarml__journal *j, const json_t *record, int du
 int mmarml__journal_append(mmarml__journal *j, const json_t *record, int durable)
 {
     return mmarml__journal_append_then(j, record, durable, NULL, NULL);
+}
+
+int mmarml__journal_walk(mmarml__journal *j, size_t end, mmarml_journal_record_fn fn, void *ud)
+{
+    size_t good = 0, size = 0;
+    int rc = walk_records(j->fd, j->path, end, fn, ud, &good, &size);
+
+    if (rc == MMARML_OK && good != end)
+        rc = mmarml_error_set(MMARML_EINVAL, "journal '%s' changed while it was read: its "
+                              "records ended at byte %zu, now at %zu", j->path, end, good);
+    return rc;
+}
+
+size_t mmarml__journal_end(mmarml__journal *j)
+{
+    size_t end;
+
+    pthread_mutex_lock(&j->lock);
+    end = (size_t)j->size;
+    pthread_mutex_unlock(&j->lock);
+    return end;
 }
 
 int mmarml__journal_created(const mmarml__journal *j)

@@ -7,18 +7,30 @@
 #include <jansson.h>
 #include <pthread.h>
 
+#include "mmarml.h"
+
 typedef struct mmarml__journal mmarml__journal;
 
 /*
  * Open the journal at `path` and take its write lock.
- * New (`resume` 0): the file must not exist; it is created empty.
- * Resume: the file must exist and hold a run; `*records` gets its records (a torn last record
- * is cut off the file first, so appends follow the last good one).
+ * New (`resume` 0): the file must not exist; it is created empty; `fn` is not called.
+ * Resume: the file must exist and hold a run; each record goes to `fn` (may be NULL),
+ * borrowed, in file order, and a code other than MMARML_OK from it fails the open with the
+ * file as it was. Then a torn last record is cut off the file, so appends follow the last
+ * whole one.
  * Errors name the file: MMARML_EEXISTS (new, but the file exists), MMARML_ENOTFOUND (resume,
  * but no journal), MMARML_EBUSY (a live writer holds it: its pid and host are named),
  * MMARML_EINVAL (not a journal, or corrupt), MMARML_EIO.
  */
-int mmarml__journal_open(mmarml__journal **out, const char *path, int resume, json_t **records);
+int mmarml__journal_open(mmarml__journal **out, const char *path, int resume,
+                         mmarml_journal_record_fn fn, void *ud);
+/* The end of the last whole record: right after a resuming open, where the records it read
+ * end. */
+size_t mmarml__journal_end(mmarml__journal *j);
+/* The records of the journal's own file before byte `end` (a value of mmarml__journal_end())
+ * to `fn`, again: the records appended since are not read. MMARML_EINVAL if they no longer
+ * end there. */
+int mmarml__journal_walk(mmarml__journal *j, size_t end, mmarml_journal_record_fn fn, void *ud);
 /* Append one record (borrowed). `durable`: fsync before returning. Thread-safe. On failure the
  * message names the file and the errno; the journal refuses every later append. */
 int mmarml__journal_append(mmarml__journal *j, const json_t *record, int durable);
