@@ -421,8 +421,9 @@ static mmarml_search_space *lc_space(void)
 }
 
 /* Eight jobs over the range of x ran to the end (what the pruner said of them is not
- * asked: say they ran before it was told to stop anything). */
-static void lc_end_eight(mmarml_pruner *p, mmarml_search_space *space)
+ * asked: say they ran before it was told to stop anything). `repeats`: after each report,
+ * one more at the same step and one a step back, with values far off the curve. */
+static void lc_end_eight_ex(mmarml_pruner *p, mmarml_search_space *space, int repeats)
 {
     static const double xs[8] = {0.1, 0.9, 0.3, 0.7, 0.5, 0.2, 0.8, 0.6};
     char job[16];
@@ -432,12 +433,22 @@ static void lc_end_eight(mmarml_pruner *p, mmarml_search_space *space)
         mmarml_context *ctx = lc_job(space, xs[i]);
 
         snprintf(job, sizeof(job), "e%d", i);
-        for (t = 1; t <= LC_STEPS; t++)
+        for (t = 1; t <= LC_STEPS; t++) {
             ck_ok(mmarml_pruner_report(&stop, p, job, (uint64_t)i + 1, t, crossing(xs[i], t),
                                        ctx));
+            if (repeats) {
+                ck_ok(mmarml_pruner_report(&stop, p, job, (uint64_t)i + 1, t, 5.0, ctx));
+                ck_ok(mmarml_pruner_report(&stop, p, job, (uint64_t)i + 1, t - 1, -5.0, ctx));
+            }
+        }
         mmarml_context_unref(ctx);
         mmarml_pruner_job_ended(p, job, (uint64_t)i + 1, MMARML_JOB_OK);
     }
+}
+
+static void lc_end_eight(mmarml_pruner *p, mmarml_search_space *space)
+{
+    lc_end_eight_ex(p, space, 0);
 }
 
 START_TEST(learned_curve_sees_through_crossing_curves)
@@ -463,6 +474,40 @@ START_TEST(learned_curve_sees_through_crossing_curves)
     ck_assert_int_eq(lc_run(p, NULL, "blind", 24, 0.95, LC_STEPS), 0);
     mmarml_pruner_unref(p);
     mmarml_pruner_unref(median);
+    mmarml_search_space_unref(space);
+}
+END_TEST
+
+/* A job's steps go forward: a report at a step again, or back (a replayed journal, a caller
+ * of mmarml_pruner_report(), may give them; the engine drops them), is not taken, not
+ * learned from and not judged. Found by fuzz_resume: a step reported twice by a job that
+ * ended ok overran the per-step table (ASan). */
+START_TEST(learned_curve_takes_a_jobs_steps_going_up)
+{
+    mmarml_search_space *space = lc_space();
+    mmarml_pruner *p = NULL, *plain = NULL;
+    mmarml_context *ctx;
+    int stop = -1;
+
+    ck_ok(mmarml_pruner_new_learned_curve(&p, 5, 2));
+    ck_ok(mmarml_pruner_new_learned_curve(&plain, 5, 2));
+    lc_end_eight_ex(p, space, 1);
+    lc_end_eight(plain, space);
+    /* learned as if the repeats had not come: the same decisions as the plain one's */
+    ck_assert_int_eq(lc_run(p, space, "slow", 20, 0.05, LC_STEPS), 0);
+    ck_assert_int_eq(lc_run(p, space, "fast", 21, 0.95, LC_STEPS), 1);
+    ck_assert_int_eq(lc_run(plain, space, "fast", 21, 0.95, LC_STEPS), 1);
+    /* a running job's repeated step is not judged, however low */
+    ctx = lc_job(space, 0.1);
+    ck_ok(mmarml_pruner_report(&stop, p, "again", 22, 1, crossing(0.1, 1), ctx));
+    ck_assert_int_eq(stop, 0);
+    ck_ok(mmarml_pruner_report(&stop, p, "again", 22, 1, -5.0, ctx));
+    ck_assert_int_eq(stop, 0);
+    ck_ok(mmarml_pruner_report(&stop, p, "again", 22, 0.5, -5.0, ctx));
+    ck_assert_int_eq(stop, 0);
+    mmarml_context_unref(ctx);
+    mmarml_pruner_unref(p);
+    mmarml_pruner_unref(plain);
     mmarml_search_space_unref(space);
 }
 END_TEST
@@ -1300,6 +1345,7 @@ static Suite *pruner_suite(void)
     tcase_add_test(tc, median_stops_only_at_steps_that_rank_like_the_end);
     tcase_add_test(tc, median_counts_pruned_jobs_when_asked);
     tcase_add_test(tc, learned_curve_sees_through_crossing_curves);
+    tcase_add_test(tc, learned_curve_takes_a_jobs_steps_going_up);
     tcase_add_test(tc, learned_curve_learns_only_from_jobs_that_ended_ok);
     tcase_add_test(tc, learned_curve_fits_many_params_linearly);
     tcase_add_test(tc, learned_curve_fits_shares_exactly);

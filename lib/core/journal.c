@@ -169,7 +169,8 @@ static int window_more(window *w, size_t keep)
 {
     size_t drop = keep - w->base, want;
 
-    memmove(w->buf, w->buf + drop, w->len - drop);
+    if (drop > 0) /* (none before the first read, when there is no buffer yet) */
+        memmove(w->buf, w->buf + drop, w->len - drop);
     w->base = keep;
     w->len -= drop;
     if (w->cap - w->len < CHUNK / 2) {

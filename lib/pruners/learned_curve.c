@@ -15,7 +15,9 @@
  *
  * It models values that grow towards a positive final value (accuracy, Dice): ended jobs whose
  * final value is not above 0 are not learned from. Steps are matched exactly, as
- * MedianPruner's: a step no ended job reported is not judged.
+ * MedianPruner's: a step no ended job reported is not judged. A job's steps must go up: a
+ * report at a step not above its last one is not taken (the engine drops those already; a
+ * journal replayed or a caller of mmarml_pruner_report() may not have).
  * bench/pruning's `learned` variant measures it (bench/README.md, "A pruner that learns the
  * curves' shares from the configs").
  */
@@ -349,6 +351,8 @@ static int learned_report(int *stop_out, mmarml_pruner *self, const char *job,
     int oom = 0;
 
     (void)self, (void)job_number;
+    if (s != NULL && s->n > 0 && !(step > s->pairs[2 * (s->n - 1)]))
+        return MMARML_OK; /* a curve goes forward: a step again, or back, is not taken */
     if (s == NULL || pruner_grow((void **)&s->pairs, &s->cap, 2 * (s->n + 1), sizeof(double)))
         return mmarml_error_set(MMARML_ENOMEM, "%s: out of memory", me);
     if (s->n == 0 && (s->x = config_of(l, ctx, &oom)) == NULL && oom)
