@@ -4,12 +4,15 @@
 # Targets: space (tests/fuzz/fuzz_space.c: extraction and apply), run (tests/fuzz/fuzz_run.c:
 # `mmarml run` on a real MMAR with mutated config_automl.json and config_train.json), progress
 # (tests/fuzz/fuzz_progress.c: progress files and logs a trainer wrote, followed), resume
-# (tests/fuzz/fuzz_resume.c: a run resumed from well-framed journal records). It stops
+# (tests/fuzz/fuzz_resume.c: a run resumed from well-framed journal records), pruners
+# (tests/fuzz/fuzz_pruners.c: every built-in pruner given any sequence of reports and
+# ends). It stops
 # at whichever of seconds and runs comes first. Needs clang and libclang-rt (Debian: clang,
 # libclang-rt-14-dev). New inputs go to build-fuzz/<target>/corpus, crashes to
 # build-fuzz/<target>/crash-*. Copy a fixed crash into the target's seed corpus
 # (tests/fuzz/corpus, tests/fuzz/run-corpus, tests/fuzz/progress-corpus,
-# tests/fuzz/resume-corpus) so `make check` replays it from then on.
+# tests/fuzz/resume-corpus, tests/fuzz/pruners-corpus) so `make check` replays it from then
+# on.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-600}
@@ -45,8 +48,14 @@ resume)
     # the sanitizers keep their own)
     options=(-max_len=16384 -close_fd_mask=2 -dict="$top/tests/fuzz/resume.dict")
     ;;
+pruners)
+    out="$top/build-fuzz/pruners"
+    sources=("$top/tests/fuzz/fuzz_pruners.c")
+    seeds="$top/tests/fuzz/pruners-corpus"
+    options=(-max_len=4096)
+    ;;
 *)
-    echo "fuzz.sh: unknown target '$target' (space, run, progress, resume)" >&2
+    echo "fuzz.sh: unknown target '$target' (space, run, progress, resume, pruners)" >&2
     exit 2
     ;;
 esac
