@@ -167,6 +167,26 @@ static double read_peak_kb(const char *path)
     return kb;
 }
 
+/* Run `cmd` in a process of its own: its wall time and (with GNU time, written to
+ * `peak_file`) its peak resident set in KB, else -1. */
+static int measure(const char *cmd, const char *peak_file, double *secs, double *peak_kb)
+{
+    static char line[1600];
+    int gnu_time = access("/usr/bin/time", X_OK) == 0;
+    double t;
+
+    snprintf(line, sizeof(line), "%s%s %s", gnu_time ? "/usr/bin/time -f %M -o " : "",
+             gnu_time ? peak_file : "", cmd);
+    t = now();
+    if (system(line) != 0) {
+        fprintf(stderr, "report bench: %s failed\n", line);
+        return -1;
+    }
+    *secs = now() - t;
+    *peak_kb = gnu_time ? read_peak_kb(peak_file) : -1;
+    return 0;
+}
+
 static double median3(double *v)
 {
     qsort(v, 3, sizeof(double), by_value);
@@ -178,7 +198,6 @@ int main(int argc, char **argv)
     const char *mmarml = argc > 1 ? argv[1] : "./tools/mmarml";
     unsigned sizes[8] = {1000, 10000}, nsizes = 2, s, k;
     char dir[] = "/tmp/mmarml-report-bench-XXXXXX", journal[256], page[256], cmd[1400];
-    int gnu_time = access("/usr/bin/time", X_OK) == 0;
 
     if (getenv("REPORTS") != NULL && atoi(getenv("REPORTS")) > 0)
         steps_per_job = atoi(getenv("REPORTS"));
@@ -210,30 +229,18 @@ int main(int argc, char **argv)
             read_s[k] = now() - t;
             json_decref(records);
             snprintf(peak_file, sizeof(peak_file), "%s/peak", dir);
-            snprintf(cmd, sizeof(cmd), "%s%s %s report %s --journal %s -o %s 2>/dev/null",
-                     gnu_time ? "/usr/bin/time -f %M -o " : "", gnu_time ? peak_file : "",
-                     mmarml, dir, journal, page);
-            t = now();
-            if (system(cmd) != 0) {
-                fprintf(stderr, "report bench: %s failed\n", cmd);
+            snprintf(cmd, sizeof(cmd), "%s report %s --journal %s -o %s 2>/dev/null", mmarml,
+                     dir, journal, page);
+            if (measure(cmd, peak_file, &report_s[k], &peak_kb[k]) != 0)
                 return 1;
-            }
-            report_s[k] = now() - t;
-            peak_kb[k] = gnu_time ? read_peak_kb(peak_file) : -1;
             if (copy_without_end(journal, resumed) != 0) {
                 fprintf(stderr, "report bench: cannot write %s\n", resumed);
                 return 1;
             }
-            snprintf(cmd, sizeof(cmd), "%s%s /proc/%d/exe --resume %s %u",
-                     gnu_time ? "/usr/bin/time -f %M -o " : "", gnu_time ? peak_file : "",
-                     (int)getpid(), resumed, sizes[s]);
-            t = now();
-            if (system(cmd) != 0) {
-                fprintf(stderr, "report bench: %s failed\n", cmd);
+            snprintf(cmd, sizeof(cmd), "/proc/%d/exe --resume %s %u", (int)getpid(), resumed,
+                     sizes[s]);
+            if (measure(cmd, peak_file, &resume_s[k], &resume_kb[k]) != 0)
                 return 1;
-            }
-            resume_s[k] = now() - t;
-            resume_kb[k] = gnu_time ? read_peak_kb(peak_file) : -1;
         }
         stat(journal, &st);
         printf("{\"jobs\": %u, \"reports_per_job\": %d, \"pruner\": %s, "
