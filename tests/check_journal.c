@@ -883,11 +883,14 @@ START_TEST(inconsistent_journal_refused_unchanged)
          "is a report without step or value"},
         {"{\"t\":\"start\",\"job\":\"W1_y\",\"n\":0,\"attempt\":1,\"rec\":{}}",
          "is a start without job"},
+        {"{\"t\":\"start\",\"job\":\"W1_9_J9\",\"n\":9,\"attempt\":1,\"rec\":{}}\n"
+         "{\"t\":\"end\",\"job\":\"W1_9_J9\",\"attempt\":1,\"status\":\"exploded\"}",
+         "ends a job with a status this library does not know"},
     };
     size_t k;
 
     for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
-        char *path = tmp_journal(), *before, *after, *first_end = NULL, want[64];
+        char *path = tmp_journal(), *before, *after, *first_end = NULL, want[96];
         run_opts ro = {path, "0", 0, 0, 0, NULL, 0};
         det_exec d;
         json_t *recs;
@@ -900,8 +903,17 @@ START_TEST(inconsistent_journal_refused_unchanged)
         json_array_foreach(recs, i, r)
         if (first_end == NULL && strcmp(json_string_value(json_object_get(r, "t")), "end") == 0)
             first_end = json_dumps(r, JSON_COMPACT);
-        append_record_text(path, bad[k][0] != NULL ? bad[k][0] : first_end);
-        snprintf(want, sizeof(want), "record %zu %s", json_array_size(recs) + 1, bad[k][1]);
+        {
+            /* one record per line */
+            char *lines = strdup(bad[k][0] != NULL ? bad[k][0] : first_end), *line, *save;
+            size_t added = 0;
+            for (line = strtok_r(lines, "\n", &save); line != NULL;
+                 line = strtok_r(NULL, "\n", &save), added++)
+                append_record_text(path, line);
+            free(lines);
+            snprintf(want, sizeof(want), "record %zu %s", json_array_size(recs) + added,
+                     bad[k][1]);
+        }
         before = tu_read_file(path);
         ro.resume = 1;
         ck_assert_int_eq(run_engine(&ro, make_controller(CTL_RANDOM, 4), &d, NULL, NULL),

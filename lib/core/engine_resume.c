@@ -238,6 +238,9 @@ static int index_record(const json_t *r, void *ud)
             return corrupt(st, "ends a job that never started");
         if (json_object_get(st->ended, name) != NULL)
             return corrupt(st, "ends a job a second time");
+        if (json_string_value(json_object_get(r, "status")) == NULL ||
+            mmarml_job_status_from_name(json_string_value(json_object_get(r, "status"))) < 0)
+            return corrupt(st, "ends a job with a status this library does not know");
         return json_object_set(st->ended, name, (json_t *)r) == 0 ? MMARML_OK
                                                                   : MMARML__NOMEM();
     }
