@@ -490,8 +490,9 @@ START_TEST(a_journal_longer_than_a_read)
     static const char header[] = "{\"t\":\"header\",\"format\":\"mmarml-journal\","
                                  "\"version\":1}";
     char *path = tmp_journal();
-    long damaged_at = 0, long_at = 0;
-    unsigned i, records = 1, seed = 7, damaged_i = 0;
+    const unsigned longest = 1800; /* the record of 2.5 MB: the others are 700 KB or less */
+    long long_at = 0;
+    unsigned i, records = 1, seed = 7;
     long_walk w = {0, 1};
     size_t torn = 1;
     FILE *f = fopen(path, "w");
@@ -499,18 +500,13 @@ START_TEST(a_journal_longer_than_a_read)
     ck_assert_ptr_nonnull(f);
     fprintf(f, "J1 %zu %08x %s\n", strlen(header), tu_crc32c(header, strlen(header)), header);
     for (i = 1; i <= 2400; i++, records++) {
-        size_t pad;
         seed = seed * 1103515245u + 12345u;
-        pad = i % 600 == 0 ? 700000 : (seed >> 16) % 1500;
-        if (i == 1800) { /* 2.5 MB: more than the reader has held for the ones before */
-            long_at = put_padded(f, i, pad = 2500000);
-            damaged_i = i;
-        } else {
-            put_padded(f, i, pad);
-        }
+        if (i == longest)
+            long_at = put_padded(f, i, 2500000);
+        else
+            put_padded(f, i, i % 600 == 0 ? 700000 : (seed >> 16) % 1500);
     }
     fclose(f);
-    damaged_at = long_at + 1; /* its magic: the next record is 2.5 MB of reads on */
     ck_assert_int_gt(file_size(path), 5000000);
     ck_ok(mmarml_journal_foreach(path, count_in_order, &w, &torn));
     ck_assert_uint_eq(w.next, records);
@@ -528,24 +524,24 @@ START_TEST(a_journal_longer_than_a_read)
     ck_assert(w.in_order);
     ck_assert_uint_gt(torn, 300000);
 
-    /* damage at the start of the longest record: the records before it, then the
-     * error */
+    /* damage in the magic of the longest record, so that the scan for a whole record after
+     * it reads 2.5 MB on, more than the window held: the records before it, then the error */
     {
         int fd = open(path, O_RDWR);
-        ck_assert_int_eq(pwrite(fd, "#", 1, damaged_at), 1);
+        ck_assert_int_eq(pwrite(fd, "#", 1, long_at + 1), 1);
         close(fd);
     }
     w = (long_walk){0, 1};
     ck_assert_int_eq(mmarml_journal_foreach(path, count_in_order, &w, NULL), MMARML_EINVAL);
     ck_assert_ptr_nonnull(strstr(mmarml_error_message(), "damaged and whole records follow"));
-    ck_assert_uint_eq(w.next, damaged_i);
+    ck_assert_uint_eq(w.next, longest);
     ck_assert(w.in_order);
 
     /* the same record damaged with only the torn one after it: a torn end, not corruption */
     ck_assert_int_eq(truncate(path, long_at + 2500100), 0);
     w = (long_walk){0, 1};
     ck_ok(mmarml_journal_foreach(path, count_in_order, &w, &torn));
-    ck_assert_uint_eq(w.next, damaged_i);
+    ck_assert_uint_eq(w.next, longest);
     ck_assert_uint_eq(torn, (size_t)(file_size(path) - long_at));
     remove_journal(path);
 }
