@@ -1011,6 +1011,80 @@ START_TEST(retries_then_outcome)
 }
 END_TEST
 
+/* A run that died right after a failed job's end asked for a retry (`cut_after_start` 0), or
+ * right after that retry started (1): the resume runs the retry once, as a new job in the
+ * first case and under its own name in the second, and every job's last attempt reaches
+ * the controller. */
+START_TEST(a_retry_cut_off_by_a_crash_runs_once_on_resume)
+{
+    int cut_after_start;
+
+    for (cut_after_start = 0; cut_after_start < 2; cut_after_start++) {
+        char *path = tmp_journal(), *text, *at;
+        run_opts ro = {path, "0", 0, 2, 0, NULL, 0};
+        counting_ctl c;
+        det_exec d;
+        json_t *recs, *seconds = json_object(), *names;
+        const char *key;
+        size_t i, keep = 0;
+        int found = 0;
+        const json_t *r;
+
+        det_init(&d);
+        d.fail_attempts = 1; /* every first attempt fails, its retry ends ok */
+        ck_ok(run_engine(&ro, make_controller(CTL_RANDOM, 3), &d, NULL, NULL));
+        recs = read_journal(path);
+        /* the records to keep: up to the first retrying end, or the start after it */
+        json_array_foreach(recs, i, r)
+        {
+            const char *t = json_string_value(json_object_get(r, "t"));
+            if (!found && strcmp(t, "end") == 0 && json_is_true(json_object_get(r, "retry"))) {
+                found = 1;
+                keep = i + 1;
+                if (!cut_after_start)
+                    break;
+            } else if (found && strcmp(t, "start") == 0) { /* the retry: first in line */
+                keep = i + 1;
+                break;
+            }
+        }
+        ck_assert_uint_gt(keep, 0);
+        json_decref(recs);
+        text = tu_read_file(path);
+        for (at = text, i = 0; i < keep; i++)
+            at = strchr(at, '\n') + 1; /* a record is a line */
+        ck_assert_int_eq(truncate(path, at - text), 0);
+        free(text);
+
+        ro.resume = 1;
+        ck_ok(run_engine(&ro, counting(&c, make_controller(CTL_RANDOM, 3)), &d, NULL, NULL));
+        ck_assert_uint_eq(c.outcomes, 3);
+        for (i = 0; i < 3; i++)
+            ck_assert_int_eq(c.statuses[i], MMARML_JOB_OK);
+        /* one second attempt of each job (by its first): not two of the one cut off */
+        recs = read_journal(path);
+        json_array_foreach(recs, i, r)
+        {
+            char first[32];
+            if (strcmp(json_string_value(json_object_get(r, "t")), "start") != 0 ||
+                json_integer_value(json_object_get(r, "attempt")) != 2)
+                continue;
+            snprintf(first, sizeof(first), "%lld",
+                     (long long)json_integer_value(json_object_get(r, "first")));
+            if (json_object_get(seconds, first) == NULL)
+                json_object_set_new(seconds, first, json_object());
+            json_object_set_new(json_object_get(seconds, first),
+                                json_string_value(json_object_get(r, "job")), json_true());
+        }
+        ck_assert_uint_eq(json_object_size(seconds), 3);
+        json_object_foreach(seconds, key, names) ck_assert_uint_eq(json_object_size(names), 1);
+        json_decref(seconds);
+        json_decref(recs);
+        remove_journal(path);
+    }
+}
+END_TEST
+
 START_TEST(outcomes_while_stopping_reach_the_controller)
 {
     char *path = tmp_journal();
@@ -1194,6 +1268,7 @@ static Suite *journal_suite(void)
     tcase_add_test(tc, inconsistent_journal_refused_unchanged);
     tcase_add_test(tc, journal_cut_between_readings_refused);
     tcase_add_test(tc, retries_then_outcome);
+    tcase_add_test(tc, a_retry_cut_off_by_a_crash_runs_once_on_resume);
     tcase_add_test(tc, outcomes_while_stopping_reach_the_controller);
     tcase_add_test(tc, noted_job_resumed_under_its_name);
     tcase_add_loop_test(tc, killed_and_resumed_runs_match_the_uninterrupted_one, 0, CTL_COUNT);

@@ -134,6 +134,7 @@ struct mmarml__resume {
     double max_elapsed;
     size_t resumes;          /* resume records */
     json_t *starts;          /* job name -> its (last) start record */
+    json_t *attempts;        /* "<first>:<attempt>" of every start: was a retry started? */
     json_t *ended;           /* job name -> its end record */
     json_t *notes;           /* job name -> {key: value} */
     uint64_t *firsts;        /* job numbers of first attempts, ascending once read */
@@ -159,6 +160,7 @@ void mmarml__resume_free(mmarml__resume *st)
     json_decref(st->header);
     json_decref(st->last_part);
     json_decref(st->starts);
+    json_decref(st->attempts);
     json_decref(st->ended);
     json_decref(st->notes);
     json_decref(st->reports);
@@ -173,11 +175,12 @@ static mmarml__resume *resume_new(const char *path)
         return NULL;
     st->path = mmarml__strdup(path);
     st->starts = json_object();
+    st->attempts = json_object();
     st->ended = json_object();
     st->notes = json_object();
     st->reports = json_object();
-    if (st->path == NULL || st->starts == NULL ||
-        st->ended == NULL || st->notes == NULL || st->reports == NULL) {
+    if (st->path == NULL || st->starts == NULL || st->attempts == NULL || st->ended == NULL ||
+        st->notes == NULL || st->reports == NULL) {
         mmarml__resume_free(st);
         return NULL;
     }
@@ -194,6 +197,14 @@ static int corrupt(const mmarml__resume *st, const char *what)
 {
     return mmarml_error_set(MMARML_EINVAL, "journal '%s' is inconsistent: record %zu %s; "
                             "nothing was changed", st->path, st->nrecords, what);
+}
+
+/* "<first>:<attempt>" of the attempt `plus` after the one `start` records. */
+static void attempt_key(char *key, size_t size, const json_t *start, json_int_t plus)
+{
+    snprintf(key, size, "%lld:%lld",
+             (long long)json_integer_value(json_object_get(start, "first")),
+             (long long)(json_integer_value(json_object_get(start, "attempt")) + plus));
 }
 
 static int add_first(mmarml__resume *st, uint64_t n)
@@ -224,12 +235,16 @@ static int index_record(const json_t *r, void *ud)
     if (strcmp(t, "start") == 0) {
         json_int_t n = json_integer_value(json_object_get(r, "n"));
         json_int_t attempt = json_integer_value(json_object_get(r, "attempt"));
+        char key[48];
         int rc;
         if (name == NULL || n <= 0 || attempt <= 0 || !json_is_object(json_object_get(r, "rec")))
             return corrupt(st, "is a start without job, n, attempt or rec");
         if (attempt == 1 && json_object_get(st->starts, name) == NULL &&
             (rc = add_first(st, (uint64_t)n)) != MMARML_OK)
             return rc;
+        attempt_key(key, sizeof(key), r, 0);
+        if (json_object_set_new(st->attempts, key, json_true()) != 0)
+            return MMARML__NOMEM();
         return json_object_set(st->starts, name, (json_t *)r) == 0 ? MMARML_OK
                                                                    : MMARML__NOMEM();
     }
@@ -928,15 +943,10 @@ int mmarml__journal_replay(mmarml_engine *e, mmarml__resume *st, mmarml_search_s
                 todo[ntodo++] = r;
             } else if (json_is_true(json_object_get(end, "retry"))) {
                 /* was its next attempt started? then that start is in the journal too */
-                const json_t *s2;
-                const char *n2;
-                int started = 0;
-                json_object_foreach(st->starts, n2, s2)
-                started |= json_integer_value(json_object_get(s2, "first")) ==
-                               json_integer_value(json_object_get(r, "first")) &&
-                           json_integer_value(json_object_get(s2, "attempt")) ==
-                               json_integer_value(json_object_get(r, "attempt")) + 1;
-                if (!started && (rc = queue_unfinished(e, st, r, space, 1)) != MMARML_OK)
+                char next[48];
+                attempt_key(next, sizeof(next), r, 1);
+                if (json_object_get(st->attempts, next) == NULL &&
+                    (rc = queue_unfinished(e, st, r, space, 1)) != MMARML_OK)
                     break;
             }
         }
