@@ -2,9 +2,9 @@
  * Fuzz target for the built-in pruners (lib/pruners/): every one of them, with args that
  * let it judge from the first jobs on, is given the same sequence of reports and job ends
  * that the input spells, as the public API lets any caller give them: steps again, back,
- * negative or fractional, values of any size, reports after a job's end, a job name used
- * again, ends of jobs that never reported, any status. The engine's own order is one of
- * these sequences; a replayed journal or a user's driver may give any. Any crash, sanitizer
+ * negative or fractional, values from -32.768 to 32.767, reports after a job's end, a name
+ * used again, ends of jobs that never reported, any status. The engine's own order is one
+ * of these sequences; a replayed journal or a user's driver may give any. Any crash, sanitizer
  * report or leak is a finding, and so is a report of finite numbers that fails, a decision
  * other than 0 or 1, or NopPruner stopping a job.
  *
