@@ -456,7 +456,7 @@ static long put_padded(FILE *f, unsigned i, size_t pad)
     n = sprintf(text, "{\"t\":\"note\",\"i\":%u,\"pad\":\"", i);
     memset(text + n, 'x', pad);
     strcpy(text + n + pad, "\"}");
-    fprintf(f, "J1 %zu %08x %s\n", strlen(text), tu_crc32c(text, strlen(text)), text);
+    tu_put_record(f, text);
     free(text);
     return at;
 }
@@ -498,7 +498,7 @@ START_TEST(a_journal_longer_than_a_read)
     FILE *f = fopen(path, "w");
 
     ck_assert_ptr_nonnull(f);
-    fprintf(f, "J1 %zu %08x %s\n", strlen(header), tu_crc32c(header, strlen(header)), header);
+    tu_put_record(f, header);
     for (i = 1; i <= 2400; i++, records++) {
         seed = seed * 1103515245u + 12345u;
         if (i == longest)
@@ -862,7 +862,7 @@ static void append_record_text(const char *path, const char *text)
     FILE *f = fopen(path, "a");
 
     ck_assert_ptr_nonnull(f);
-    fprintf(f, "J1 %zu %08x %s\n", strlen(text), tu_crc32c(text, strlen(text)), text);
+    tu_put_record(f, text);
     fclose(f);
 }
 

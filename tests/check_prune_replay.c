@@ -247,7 +247,7 @@ static void write_journal(const char *path, const json_t *records)
     {
         char *text = json_dumps(r, JSON_COMPACT);
         ck_assert_ptr_nonnull(text);
-        fprintf(f, "J1 %zu %08x %s\n", strlen(text), tu_crc32c(text, strlen(text)), text);
+        tu_put_record(f, text);
         free(text);
     }
     ck_assert_int_eq(fclose(f), 0);

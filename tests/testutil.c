@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "crc32c.h"
 #include "testutil.h"
 
 mmarml_search_space *tu_space(void)
@@ -437,16 +438,9 @@ void tu_remove_tree(const char *dir)
     ck_assert_int_eq(system(cmd), 0);
 }
 
-uint32_t tu_crc32c(const void *data, size_t n)
+void tu_put_record(FILE *f, const char *json)
 {
-    const unsigned char *p = data;
-    uint32_t crc = 0xffffffffu;
-    int k;
+    size_t n = strlen(json);
 
-    while (n-- > 0) {
-        crc ^= *p++;
-        for (k = 0; k < 8; k++)
-            crc = crc & 1 ? crc >> 1 ^ 0x82f63b78u : crc >> 1;
-    }
-    return ~crc;
+    ck_assert_int_gt(fprintf(f, "J1 %zu %08x %s\n", n, test_crc32c(json, n), json), 0);
 }

@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <pthread.h>
+#include <stdio.h>
 
 #include <mmarml.h>
 
@@ -106,9 +107,9 @@ char *tu_read_file(const char *path);
 /* Remove the directory tree `dir`. */
 void tu_remove_tree(const char *dir);
 
-/* CRC-32C (Castagnoli) of n bytes, as the journal frames its records (the library's own is
- * internal): for tests that write a journal by hand. */
-uint32_t tu_crc32c(const void *data, size_t n);
+/* Write `json` to `f` as one whole journal record, framed and checksummed as the journal
+ * writes them (the library's writer is internal): for tests that write a journal by hand. */
+void tu_put_record(FILE *f, const char *json);
 
 /* Simple engine options. */
 mmarml_engine_options tu_options(const char *workers);

@@ -27,22 +27,10 @@
 #include <mmarml.h>
 
 #include "../../tools/cli.h"
+#include "../crc32c.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* CRC-32C (Castagnoli, reflected), bit by bit: the journal's own table is internal. */
-static uint32_t crc32c(const uint8_t *p, size_t n)
-{
-    uint32_t crc = 0xffffffffu;
-    int k;
-
-    while (n-- > 0) {
-        crc ^= *p++;
-        for (k = 0; k < 8; k++)
-            crc = crc & 1 ? crc >> 1 ^ 0x82f63b78u : crc >> 1;
-    }
-    return ~crc;
-}
 
 static int space(mmarml_search_space **out, mmarml_executor *self, mmarml_context *ctx,
                  void *ud)
@@ -122,7 +110,7 @@ static char *frame_lines(const uint8_t *data, size_t size, size_t *out_size)
             continue;
         if (i > from) {
             size_t n = i - from;
-            p += sprintf(p, "J1 %zu %08x ", n, crc32c(data + from, n));
+            p += sprintf(p, "J1 %zu %08x ", n, test_crc32c(data + from, n));
             memcpy(p, data + from, n);
             p[n] = '\n';
             p += n + 1;
